@@ -21,9 +21,8 @@
 //! ```
 
 use crate::{
-    ActionData, AnySession, ChainDigest, ChainSession, ERC7739Context, ERC7739Data,
-    EnableMode, Generation, MultiChainSession, PolicyData, Session, SignedPermissions,
-    SignedSession, legacy,
+    ActionData, AnySession, ChainDigest, ChainSession, ERC7739Context, ERC7739Data, EnableMode,
+    Generation, MultiChainSession, PolicyData, Session, SignedPermissions, SignedSession, legacy,
 };
 use alloy_primitives::{Address, B256, Keccak256, U256, b256, keccak256};
 use alloy_sol_types::{Eip712Domain, eip712_domain};
@@ -215,9 +214,9 @@ pub fn hash_legacy_session(s: &legacy::SessionEIP712) -> B256 {
 
 /// Whether some action of `actions` is the generic fallback (`address(1)`, `0x00000001`).
 fn has_action(actions: &[ActionData], selector: [u8; 4]) -> bool {
-    actions
-        .iter()
-        .any(|a| a.actionTarget == crate::FALLBACK_TARGET_FLAG && a.actionTargetSelector.0 == selector)
+    actions.iter().any(|a| {
+        a.actionTarget == crate::FALLBACK_TARGET_FLAG && a.actionTargetSelector.0 == selector
+    })
 }
 
 impl SignedSession {

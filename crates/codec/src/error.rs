@@ -129,9 +129,14 @@ impl fmt::Display for Error {
                 write!(f, "{field}: expected {expected} bytes, got {actual}")
             }
             Self::OutOfRange { field, reason } => write!(f, "{field}: {reason}"),
-            Self::Abi { context, source } => write!(f, "ABI decoding of {context} failed: {source}"),
+            Self::Abi { context, source } => {
+                write!(f, "ABI decoding of {context} failed: {source}")
+            }
             Self::NonCanonicalAbi { context } => {
-                write!(f, "{context}: ABI data is not in canonical form (does not re-encode to the same bytes)")
+                write!(
+                    f,
+                    "{context}: ABI data is not in canonical form (does not re-encode to the same bytes)"
+                )
             }
             Self::Flz(e) => write!(f, "FastLZ: {e}"),
             Self::GenerationMismatch { what, generation } => {

@@ -2,9 +2,9 @@
 //! sign a user operation without a network.
 
 use crate::{Error, Result};
+use alloc::vec::Vec;
 use alloy_primitives::{Address, B256, Bytes, U256, aliases::U192};
 use alloy_sol_types::{SolCall, SolType, abi::AbiDecoderConfig, sol, sol_data};
-use alloc::vec::Vec;
 
 sol! {
     /// One call of an ERC-7579 batch.
@@ -88,7 +88,9 @@ pub fn execute_calls(executions: &[Execution]) -> Result<Vec<u8>> {
 /// single and batch call types is supported, as by SmartSession.
 pub fn execute_with_mode(mode: B256, executions: &[Execution]) -> Result<Vec<u8>> {
     if mode[1] != 0 {
-        return Err(Error::InvalidExecution { reason: "only the default exec type 0x00 is supported" });
+        return Err(Error::InvalidExecution {
+            reason: "only the default exec type 0x00 is supported",
+        });
     }
     let data: Vec<u8> = match (mode[0], executions) {
         (CALLTYPE_SINGLE, [e]) => {
@@ -99,7 +101,9 @@ pub fn execute_with_mode(mode: B256, executions: &[Execution]) -> Result<Vec<u8>
             packed
         }
         (CALLTYPE_SINGLE, _) => {
-            return Err(Error::InvalidExecution { reason: "single call type needs exactly one call" });
+            return Err(Error::InvalidExecution {
+                reason: "single call type needs exactly one call",
+            });
         }
         (CALLTYPE_BATCH, list) => <sol_data::Array<Execution> as SolType>::abi_encode(list),
         _ => return Err(Error::InvalidExecution { reason: "unsupported call type" }),
@@ -255,8 +259,16 @@ mod tests {
 
     #[test]
     fn single_and_batch_round_trip() {
-        let a = Execution::new(address!("0x1111111111111111111111111111111111111111"), U256::from(5), vec![1, 2, 3]);
-        let b = Execution::new(address!("0x2222222222222222222222222222222222222222"), U256::ZERO, vec![]);
+        let a = Execution::new(
+            address!("0x1111111111111111111111111111111111111111"),
+            U256::from(5),
+            vec![1, 2, 3],
+        );
+        let b = Execution::new(
+            address!("0x2222222222222222222222222222222222222222"),
+            U256::ZERO,
+            vec![],
+        );
         let single = execute_calls(core::slice::from_ref(&a)).unwrap();
         assert_eq!(&single[..4], &[0xe9, 0xae, 0x5c, 0x53]);
         assert_eq!(decode_execute(&single).unwrap(), (MODE_SINGLE, vec![a.clone()]));

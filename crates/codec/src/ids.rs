@@ -38,8 +38,7 @@ type PermissionIdPreimage = (sol_data::Address, sol_data::Bytes, sol_data::Fixed
 /// assert_eq!(id, b256!("0x290853ef2cdef0d1c48132c9c53c9eca2ddf5be43e098bc9370a8d79194f5f3a"));
 /// ```
 pub fn permission_id(session_validator: Address, init_data: &[u8], salt: B256) -> B256 {
-    let encoded =
-        PermissionIdPreimage::abi_encode_params(&(session_validator, init_data, salt));
+    let encoded = PermissionIdPreimage::abi_encode_params(&(session_validator, init_data, salt));
     keccak256(encoded)
 }
 
@@ -111,7 +110,10 @@ mod tests {
 
     #[test]
     fn fallback_ids_are_the_action_ids_of_the_flags() {
-        assert_eq!(action_id(FALLBACK_TARGET_FLAG, FALLBACK_TARGET_SELECTOR_FLAG), FALLBACK_ACTIONID);
+        assert_eq!(
+            action_id(FALLBACK_TARGET_FLAG, FALLBACK_TARGET_SELECTOR_FLAG),
+            FALLBACK_ACTIONID
+        );
         assert_eq!(
             action_id(
                 FALLBACK_TARGET_FLAG,

@@ -1,9 +1,9 @@
 //! SmartSession install data (`onInstall`) and `enableSessions` calldata, per generation.
 
 use crate::{AnySession, Error, Generation, Result, Session, legacy};
+use alloc::vec::Vec;
 use alloy_primitives::B256;
 use alloy_sol_types::{SolCall, SolType, sol, sol_data};
-use alloc::vec::Vec;
 
 sol! {
     /// `removeSession(bytes32)` (`0xf867b08e`, every generation).
@@ -19,7 +19,10 @@ pub const ENABLE_SESSIONS_SELECTOR: [u8; 4] = [0x21, 0x71, 0x24, 0x07];
 /// Selector of `enableSessions(Session[])` in the legacy generation (6-field `Session`).
 pub const LEGACY_ENABLE_SESSIONS_SELECTOR: [u8; 4] = [0xf5, 0x5a, 0xf6, 0xd1];
 
-fn split(generation: Generation, sessions: &[AnySession]) -> Result<(Vec<Session>, Vec<legacy::Session>)> {
+fn split(
+    generation: Generation,
+    sessions: &[AnySession],
+) -> Result<(Vec<Session>, Vec<legacy::Session>)> {
     let mut current = Vec::new();
     let mut old = Vec::new();
     for s in sessions {
@@ -27,7 +30,10 @@ fn split(generation: Generation, sessions: &[AnySession]) -> Result<(Vec<Session
             (AnySession::Current(s), false) => current.push(s.clone()),
             (AnySession::Legacy(s), true) => old.push(s.clone()),
             (AnySession::Current(_), true) => {
-                return Err(Error::GenerationMismatch { what: "the 7-field Session layout", generation });
+                return Err(Error::GenerationMismatch {
+                    what: "the 7-field Session layout",
+                    generation,
+                });
             }
             (AnySession::Legacy(_), false) => {
                 return Err(Error::GenerationMismatch {
@@ -45,7 +51,11 @@ fn split(generation: Generation, sessions: &[AnySession]) -> Result<(Vec<Session
 /// No sessions: empty. Otherwise, v1.0 and current: `mode ‖ abi.encode(Session[])` with mode
 /// 0x01 when `use_registry` else 0x02 (module-sdk `getSmartSessionsValidator`); legacy:
 /// `abi.encode(Session[])` without a mode byte (`use_registry` does not apply).
-pub fn install_data(generation: Generation, sessions: &[AnySession], use_registry: bool) -> Result<Vec<u8>> {
+pub fn install_data(
+    generation: Generation,
+    sessions: &[AnySession],
+    use_registry: bool,
+) -> Result<Vec<u8>> {
     if sessions.is_empty() {
         return Ok(Vec::new());
     }
@@ -62,12 +72,21 @@ pub fn install_data(generation: Generation, sessions: &[AnySession], use_registr
 }
 
 /// `enableSessions(Session[])` calldata for the generation's layout and selector.
-pub fn enable_sessions_calldata(generation: Generation, sessions: &[AnySession]) -> Result<Vec<u8>> {
+pub fn enable_sessions_calldata(
+    generation: Generation,
+    sessions: &[AnySession],
+) -> Result<Vec<u8>> {
     let (current, old) = split(generation, sessions)?;
     let (selector, args) = if generation.is_legacy() {
-        (LEGACY_ENABLE_SESSIONS_SELECTOR, <(sol_data::Array<legacy::Session>,) as SolType>::abi_encode_params(&(old,)))
+        (
+            LEGACY_ENABLE_SESSIONS_SELECTOR,
+            <(sol_data::Array<legacy::Session>,) as SolType>::abi_encode_params(&(old,)),
+        )
     } else {
-        (ENABLE_SESSIONS_SELECTOR, <(sol_data::Array<Session>,) as SolType>::abi_encode_params(&(current,)))
+        (
+            ENABLE_SESSIONS_SELECTOR,
+            <(sol_data::Array<Session>,) as SolType>::abi_encode_params(&(current,)),
+        )
     };
     let mut out = Vec::with_capacity(4 + args.len());
     out.extend_from_slice(&selector);

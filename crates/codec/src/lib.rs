@@ -29,8 +29,8 @@ pub use ids::{
 
 mod rules;
 pub use rules::{
-    ACTION_CONFIG_LEN, ActionConfig, LimitUsage, MAX_RULES, ParamCondition, ParamRule,
-    range_ref, split_range,
+    ACTION_CONFIG_LEN, ActionConfig, LimitUsage, MAX_RULES, ParamCondition, ParamRule, range_ref,
+    split_range,
 };
 
 mod policies;
@@ -50,3 +50,7 @@ pub mod execute;
 pub use execute::{Execution, NexusNonceKey};
 
 pub mod install;
+
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub mod json;

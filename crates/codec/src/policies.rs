@@ -1,9 +1,9 @@
 //! Init data of the standard policies, per generation, as [`PolicyData`].
 
 use crate::{ActionConfig, Error, Generation, PolicyData, PolicyKind, Result};
+use alloc::vec::Vec;
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::SolValue;
-use alloc::vec::Vec;
 
 impl PolicyData {
     /// A policy at `policy` with `init_data`.

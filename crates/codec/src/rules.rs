@@ -164,10 +164,13 @@ pub struct ParamRule {
 impl ParamRule {
     /// A rule without a usage limit.
     pub const fn new(condition: ParamCondition, offset: u64, reference: B256) -> Self {
-        Self { condition, offset, is_limited: false, reference, usage: LimitUsage {
-            limit: U256::ZERO,
-            used: U256::ZERO,
-        } }
+        Self {
+            condition,
+            offset,
+            is_limited: false,
+            reference,
+            usage: LimitUsage { limit: U256::ZERO, used: U256::ZERO },
+        }
     }
 
     /// An `IN_RANGE` rule, `min <= param <= max`.
@@ -233,7 +236,11 @@ pub struct ActionConfig {
 
 impl Default for ActionConfig {
     fn default() -> Self {
-        Self { value_limit_per_use: U256::ZERO, length: 0, slots: [ParamRule::default(); MAX_RULES] }
+        Self {
+            value_limit_per_use: U256::ZERO,
+            length: 0,
+            slots: [ParamRule::default(); MAX_RULES],
+        }
     }
 }
 
@@ -354,11 +361,7 @@ impl ActionConfig {
                 usage: LimitUsage { limit: r.usage.limit, used: r.usage.used },
             };
         }
-        Ok(Self {
-            value_limit_per_use: abi.valueLimitPerUse,
-            length: length.to::<u8>(),
-            slots,
-        })
+        Ok(Self { value_limit_per_use: abi.valueLimitPerUse, length: length.to::<u8>(), slots })
     }
 }
 
@@ -372,7 +375,10 @@ mod tests {
             assert_eq!(ParamCondition::from_name(c.name()), Some(c));
             assert_eq!(ParamCondition::try_from(c as u8).unwrap(), c);
         }
-        assert_eq!(ParamCondition::from_name("lessThanOrEqual"), Some(ParamCondition::LessThanOrEqual));
+        assert_eq!(
+            ParamCondition::from_name("lessThanOrEqual"),
+            Some(ParamCondition::LessThanOrEqual)
+        );
         assert_eq!(ParamCondition::from_name("inRange"), Some(ParamCondition::InRange));
         assert_eq!(ParamCondition::from_name("less_than"), Some(ParamCondition::LessThan));
         assert_eq!(ParamCondition::from_name("lessthan"), Some(ParamCondition::LessThan));

@@ -25,9 +25,9 @@
 //! ```
 
 use crate::{AnyEnableSession, EnableSession, Error, Generation, Result, flz, legacy};
+use alloc::vec::Vec;
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_sol_types::{SolType, abi::AbiDecoderConfig, sol_data};
-use alloc::vec::Vec;
 use core::{fmt, str::FromStr};
 
 /// The first byte of a SmartSession signature.
@@ -316,7 +316,11 @@ impl SmartSessionSignature {
     ///
     /// ABI payloads must be canonical (strict decoding: no overlapping or out-of-order offsets,
     /// clean padding, no trailing bytes), so what decodes re-encodes to the same payload.
-    pub fn decode_with_limit(data: &[u8], generation: Generation, max_payload: usize) -> Result<Self> {
+    pub fn decode_with_limit(
+        data: &[u8],
+        generation: Generation,
+        max_payload: usize,
+    ) -> Result<Self> {
         let Some((&mode, rest)) = data.split_first() else {
             return Err(Error::TooShort { field: "signature mode byte", needed: 1, actual: 0 });
         };
@@ -358,17 +362,19 @@ pub fn decode_enable_payload(
     generation: Generation,
 ) -> Result<(AnyEnableSession, Bytes)> {
     if generation.is_legacy() {
-        let (e, s) = <(legacy::EnableSession, sol_data::Bytes) as SolType>::abi_decode_params_with_config(
+        let (e, s) =
+            <(legacy::EnableSession, sol_data::Bytes) as SolType>::abi_decode_params_with_config(
+                payload,
+                strict(),
+            )
+            .map_err(|e| Error::abi("legacy ENABLE payload (EnableSession, bytes)", e))?;
+        Ok((AnyEnableSession::Legacy(e), s))
+    } else {
+        let (e, s) = <(EnableSession, sol_data::Bytes) as SolType>::abi_decode_params_with_config(
             payload,
             strict(),
         )
-        .map_err(|e| Error::abi("legacy ENABLE payload (EnableSession, bytes)", e))?;
-        Ok((AnyEnableSession::Legacy(e), s))
-    } else {
-        let (e, s) =
-            <(EnableSession, sol_data::Bytes) as SolType>::abi_decode_params_with_config(payload, strict())
-                .map_err(|e| Error::abi("ENABLE payload (EnableSession, bytes)", e))?;
+        .map_err(|e| Error::abi("ENABLE payload (EnableSession, bytes)", e))?;
         Ok((AnyEnableSession::Current(e), s))
     }
 }
-

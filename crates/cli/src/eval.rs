@@ -1,0 +1,474 @@
+//! `smart-sessions eval`: one JSON request per line in, one JSON answer per line out.
+//!
+//! Request: `{"function": NAME, "generation": "current" | "v1" | "legacy", "inputs": {...}}`.
+//! Answer: `{"output": ...}` or `{"error": "..."}`. Function names, input shapes and output shapes
+//! are those of the shared test vectors (see `crates/codec/tests/vectors/SCHEMA.md`); unknown input
+//! keys are ignored. A malformed line gives an error line and processing continues.
+
+use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, hex, keccak256};
+use alloy_sol_types::{Eip712Domain, SolStruct};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+use smart_sessions_codec::{
+    self as codec, AccountType, ActionConfig, AnyEnableSession, AnySession, ChainDigest,
+    ChainSession, EnableMode, Execution, Generation, NexusNonceKey, PolicyData, PolicyKind,
+    SmartSessionSignature, eip712, flz, legacy,
+};
+use std::{borrow::Cow, fmt};
+
+/// Largest output `LibZip.flzDecompress` may produce through `eval` (16 MiB).
+pub const EVAL_MAX_DECOMPRESSED: usize = 16 << 20;
+
+/// Why a request could not be answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalError(pub String);
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+impl From<codec::Error> for EvalError {
+    fn from(e: codec::Error) -> Self {
+        Self(e.to_string())
+    }
+}
+
+type Res<T> = Result<T, EvalError>;
+
+fn err(msg: impl Into<String>) -> EvalError {
+    EvalError(msg.into())
+}
+
+/// Functions the vectors list as facts about how deployed contracts behave; they are evidence,
+/// not operations, and `eval` answers them with an error saying so.
+pub const CONTRACT_BEHAVIOUR_FACTS: &[&str] = &[
+    "validateUserOp.replayEnable",
+    "validateUserOp.modeMismatch",
+    "validateUserOp.currentUseEncodingOnLegacy",
+    "validateUserOp.wrongChainDigestIndex",
+    "enableSessions.registryCheck",
+];
+
+/// Evaluates one request line and returns the answer line (without a newline).
+pub fn eval_line(line: &str) -> String {
+    let answer = match serde_json::from_str::<Value>(line) {
+        Ok(request) => eval_request(&request),
+        Err(e) => Err(err(format!("malformed request line: {e}"))),
+    };
+    match answer {
+        Ok(output) => json!({ "output": output }).to_string(),
+        Err(e) => json!({ "error": e.0 }).to_string(),
+    }
+}
+
+/// Evaluates one parsed request `{"function", "generation", "inputs"}`.
+pub fn eval_request(request: &Value) -> Res<Value> {
+    let obj = request.as_object().ok_or_else(|| err("request must be a JSON object"))?;
+    let function = obj
+        .get("function")
+        .and_then(Value::as_str)
+        .ok_or_else(|| err("request field `function` is missing or not a string"))?;
+    let generation = match obj.get("generation") {
+        None | Some(Value::Null) => Generation::Current,
+        Some(Value::String(g)) => {
+            g.parse::<Generation>().map_err(|e| err(format!("request field `generation`: {e}")))?
+        }
+        Some(_) => return Err(err("request field `generation` must be a string")),
+    };
+    let empty = Map::new();
+    let inputs = match obj.get("inputs") {
+        None | Some(Value::Null) => &empty,
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(err("request field `inputs` must be an object")),
+    };
+    evaluate(function, generation, inputs)
+}
+
+fn field<T: DeserializeOwned>(inputs: &Map<String, Value>, key: &str) -> Res<T> {
+    let v = inputs.get(key).ok_or_else(|| err(format!("input `{key}` is missing")))?;
+    T::deserialize(v).map_err(|e| err(format!("input `{key}`: {e}")))
+}
+
+fn field_or<T: DeserializeOwned>(inputs: &Map<String, Value>, key: &str, default: T) -> Res<T> {
+    match inputs.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => T::deserialize(v).map_err(|e| err(format!("input `{key}`: {e}"))),
+    }
+}
+
+/// An integer input given as a JSON number, a decimal string or a hex string.
+fn uint(inputs: &Map<String, Value>, key: &str) -> Res<U256> {
+    let v = inputs.get(key).ok_or_else(|| err(format!("input `{key}` is missing")))?;
+    match v {
+        Value::Number(n) => n
+            .as_u64()
+            .map(U256::from)
+            .ok_or_else(|| err(format!("input `{key}`: {n} is not a non-negative integer"))),
+        Value::String(s) => {
+            let t = s.trim();
+            let r = match t.strip_prefix("0x") {
+                Some(h) => U256::from_str_radix(h, 16),
+                None => U256::from_str_radix(t, 10),
+            };
+            r.map_err(|_| err(format!("input `{key}`: {s:?} is not an unsigned integer")))
+        }
+        _ => Err(err(format!("input `{key}` must be an integer or an integer string"))),
+    }
+}
+
+fn uint_fits<T: TryFrom<U256>>(inputs: &Map<String, Value>, key: &str, bits: u32) -> Res<T> {
+    let v = uint(inputs, key)?;
+    T::try_from(v).map_err(|_| err(format!("input `{key}`: {v} does not fit {bits} bits")))
+}
+
+/// A one-byte input given as hex (`"0x01"`) or a number.
+fn byte(inputs: &Map<String, Value>, key: &str) -> Res<u8> {
+    let v = inputs.get(key).ok_or_else(|| err(format!("input `{key}` is missing")))?;
+    match v {
+        Value::String(s) if s.starts_with("0x") => {
+            let b = hex::decode(s).map_err(|e| err(format!("input `{key}`: {e}")))?;
+            match b.as_slice() {
+                [x] => Ok(*x),
+                _ => Err(err(format!("input `{key}`: expected one byte, got {}", b.len()))),
+            }
+        }
+        _ => uint_fits::<u8>(inputs, key, 8),
+    }
+}
+
+fn hexv(b: impl AsRef<[u8]>) -> Value {
+    Value::String(hex::encode_prefixed(b))
+}
+
+fn policy_json(p: &PolicyData, with_address: bool) -> Value {
+    if with_address {
+        json!({ "policy": p.policy, "address": p.policy, "initData": hexv(&p.initData) })
+    } else {
+        json!({ "policy": p.policy, "initData": hexv(&p.initData) })
+    }
+}
+
+fn session(generation: Generation, v: &Value, key: &str) -> Res<AnySession> {
+    if generation.is_legacy() {
+        legacy::Session::deserialize(v).map(AnySession::Legacy)
+    } else {
+        codec::Session::deserialize(v).map(AnySession::Current)
+    }
+    .map_err(|e| err(format!("input `{key}`: {e}")))
+}
+
+fn sessions(generation: Generation, inputs: &Map<String, Value>) -> Res<Vec<AnySession>> {
+    let list: Vec<Value> = field(inputs, "sessions")?;
+    list.iter()
+        .enumerate()
+        .map(|(i, v)| session(generation, v, &format!("sessions[{i}]")))
+        .collect()
+}
+
+use serde::Deserialize;
+
+fn encode_type_of(generation: Generation, name: &str) -> Res<(Cow<'static, str>, B256)> {
+    macro_rules! et {
+        ($t:ty) => {{
+            let s = <$t as SolStruct>::eip712_encode_type();
+            let h = keccak256(s.as_bytes());
+            Ok((s, h))
+        }};
+    }
+    match (generation.is_legacy(), name) {
+        (_, "PolicyData") => et!(codec::PolicyData),
+        (_, "ActionData") => et!(codec::ActionData),
+        (false, "ERC7739Context") => et!(codec::ERC7739Context),
+        (false, "ERC7739Data") => et!(codec::ERC7739Data),
+        (false, "SignedPermissions") => et!(codec::SignedPermissions),
+        (false, "SignedSession") => et!(codec::SignedSession),
+        (false, "ChainSession") => et!(codec::ChainSession),
+        (false, "MultiChainSession") => et!(codec::MultiChainSession),
+        (true, "ERC7739Data") => et!(legacy::ERC7739Data),
+        (true, "SessionEIP712") => et!(legacy::SessionEIP712),
+        (true, "ChainSessionEIP712") => et!(legacy::ChainSessionEIP712),
+        (true, "MultiChainSessionEIP712") => et!(legacy::MultiChainSessionEIP712),
+        _ => Err(err(format!(
+            "input `primaryType`: {name:?} is not an EIP-712 type of the {generation} generation"
+        ))),
+    }
+}
+
+/// Answers `function` for `generation` with `inputs`.
+pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Value>) -> Res<Value> {
+    let g = generation;
+    Ok(match function {
+        "getPermissionId" => {
+            let v: Address = field(inputs, "sessionValidator")?;
+            let d: Bytes = field(inputs, "sessionValidatorInitData")?;
+            let s: B256 = field(inputs, "salt")?;
+            json!(codec::permission_id(v, &d, s))
+        }
+        "getActionId" => {
+            let t: Address = field(inputs, "target")?;
+            let s: FixedBytes<4> = field(inputs, "selector")?;
+            json!(codec::action_id(t, s))
+        }
+        "actionPolicyId" => {
+            json!(codec::action_policy_id(
+                field(inputs, "permissionId")?,
+                field(inputs, "actionId")?
+            ))
+        }
+        "configId.userOp" => {
+            json!(codec::user_op_config_id(
+                field(inputs, "account")?,
+                field(inputs, "permissionId")?
+            ))
+        }
+        "configId.action" => json!(codec::action_config_id(
+            field(inputs, "account")?,
+            field(inputs, "permissionId")?,
+            field(inputs, "actionId")?
+        )),
+        "configId.erc1271" => {
+            json!(codec::erc1271_config_id(
+                field(inputs, "account")?,
+                field(inputs, "permissionId")?
+            ))
+        }
+        "configIds" => {
+            let account: Address = field(inputs, "account")?;
+            let id: B256 = field(inputs, "permissionId")?;
+            let actions: Vec<B256> = field(inputs, "actionIds")?;
+            json!({
+                "userOp": codec::user_op_config_id(account, id),
+                "erc1271": codec::erc1271_config_id(account, id),
+                "actions": actions.iter().map(|a| codec::action_config_id(account, id, *a)).collect::<Vec<_>>(),
+            })
+        }
+        "getUniversalActionPolicy" => {
+            let config = ActionConfig::deserialize(Value::Object(inputs.clone()))
+                .map_err(|e| err(format!("inputs: {e}")))?;
+            policy_json(&PolicyData::universal_action(g, &config), false)
+        }
+        "getSudoPolicy" => policy_json(&PolicyData::sudo(g), true),
+        "getTimeFramePolicy" => {
+            let until: u64 = uint_fits(inputs, "validUntil", 64)?;
+            let after: u64 = uint_fits(inputs, "validAfter", 64)?;
+            policy_json(&PolicyData::time_frame(g, until, after)?, true)
+        }
+        "getUsageLimitPolicy" => {
+            policy_json(&PolicyData::usage_limit(g, uint_fits(inputs, "limit", 128)?), true)
+        }
+        "getValueLimitPolicy" => {
+            policy_json(&PolicyData::value_limit(g, uint(inputs, "limit")?), true)
+        }
+        "getSpendingLimitsPolicy" => {
+            #[derive(Deserialize)]
+            struct P {
+                token: Address,
+                limit: U256,
+            }
+            let params: Vec<P> = field(inputs, "params")?;
+            let pairs: Vec<(Address, U256)> = params.iter().map(|p| (p.token, p.limit)).collect();
+            policy_json(&PolicyData::spending_limits(g, &pairs), true)
+        }
+        "policyAddresses" => {
+            let table = |g: Generation| {
+                json!({
+                    "sudo": g.policy(PolicyKind::Sudo),
+                    "uni": g.policy(PolicyKind::UniversalAction),
+                    "tf": g.policy(PolicyKind::TimeFrame),
+                    "ul": g.policy(PolicyKind::UsageLimit),
+                    "vl": g.policy(PolicyKind::ValueLimit),
+                    "sp": g.policy(PolicyKind::SpendingLimits),
+                })
+            };
+            json!({
+                "legacy": table(Generation::Legacy),
+                "current": table(Generation::Current),
+                "legacySmartSession": Generation::Legacy.smart_session(),
+                "currentSmartSession": Generation::Current.smart_session(),
+            })
+        }
+        "getSmartSessionsValidator.initData" => {
+            let list = sessions(g, inputs)?;
+            let use_registry: bool = field_or(inputs, "useRegistry", true)?;
+            hexv(codec::install::install_data(g, &list, use_registry)?)
+        }
+        "getEnableSessionsAction.callData" => {
+            hexv(codec::install::enable_sessions_calldata(g, &sessions(g, inputs)?)?)
+        }
+        "eip712.typehash" => {
+            let name: String = field(inputs, "primaryType")?;
+            let (encode_type, typehash) = encode_type_of(g, &name)?;
+            json!({ "encodeType": encode_type, "typehash": typehash })
+        }
+        "eip712.domainSeparator" => {
+            let name: String = field(inputs, "name")?;
+            let version: String = field(inputs, "version")?;
+            let domain =
+                Eip712Domain::new(Some(name.into()), Some(version.into()), None, None, None);
+            if let Some(th) = inputs.get("domainTypehash") {
+                let th: B256 = B256::deserialize(th)
+                    .map_err(|e| err(format!("input `domainTypehash`: {e}")))?;
+                if th != keccak256(domain.encode_type().as_bytes()) {
+                    return Err(err(
+                        "input `domainTypehash` does not match EIP712Domain(string name,string version)",
+                    ));
+                }
+            }
+            json!(domain.separator())
+        }
+        "getSessionDigest" => {
+            let s = session(
+                g,
+                inputs.get("session").ok_or_else(|| err("input `session` is missing"))?,
+                "session",
+            )?;
+            let mode = EnableMode::try_from(byte(inputs, "mode")?)?;
+            let account: Address = field(inputs, "account")?;
+            let smart_session: Address = field_or(inputs, "smartSession", g.smart_session())?;
+            let nonce = uint(inputs, "nonce")?;
+            json!(eip712::any_session_digest(&s, account, smart_session, mode, nonce))
+        }
+        "hashChainSessions" => {
+            if g.is_legacy() {
+                let cs: Vec<legacy::ChainSessionEIP712> = field(inputs, "chainSessions")?;
+                json!(eip712::hash_legacy_chain_sessions(&cs))
+            } else {
+                let cs: Vec<ChainSession> = field(inputs, "chainSessions")?;
+                json!(eip712::hash_chain_sessions(&cs))
+            }
+        }
+        "multichainDigest" => {
+            let list: Vec<ChainDigest> = field(inputs, "hashesAndChainIds")?;
+            json!(eip712::multichain_digest(g, &list))
+        }
+        "encodeSmartSessionSignature" => hexv(encode_signature(g, inputs)?),
+        "decodeSmartSessionSignature" => decode_signature(g, inputs)?,
+        "LibZip.flzCompress" => {
+            let data: Bytes = field(inputs, "data")?;
+            let exact: bool = field_or(inputs, "exactHash", false)?;
+            let mode = if exact { flz::HashMode::Exact } else { flz::HashMode::Float };
+            hexv(flz::compress_with(&data, mode))
+        }
+        "LibZip.flzDecompress" => {
+            let data: Bytes = field(inputs, "data")?;
+            hexv(flz::decompress(&data, EVAL_MAX_DECOMPRESSED).map_err(|e| err(e.to_string()))?)
+        }
+        "flzHash.divergentInputs" => json!(flz::divergent_hash_inputs()),
+        "selector" => {
+            let sig: String = field(inputs, "signature")?;
+            hexv(&keccak256(sig.as_bytes())[..4])
+        }
+        "erc7579.executeSingle" | "erc7579.executeBatch" => {
+            let mode: B256 = field(inputs, "mode")?;
+            let executions: Vec<ExecutionJson> = field(inputs, "executions")?;
+            let executions: Vec<Execution> = executions.into_iter().map(Into::into).collect();
+            let expected = if function == "erc7579.executeSingle" { 0x00 } else { 0x01 };
+            if mode[0] != expected {
+                return Err(err(format!(
+                    "input `mode`: call type 0x{:02x} does not match {function}",
+                    mode[0]
+                )));
+            }
+            hexv(codec::execute::execute_with_mode(mode, &executions)?)
+        }
+        "nexus.nonceKey" => {
+            let validator: Address = field(inputs, "validator")?;
+            let batch_key: u32 = uint_fits(inputs, "batchKey", 32)?;
+            let mode = byte(inputs, "validationMode")?;
+            let sequence: u64 = uint_fits(inputs, "sequence", 64)?;
+            let key =
+                NexusNonceKey::new(validator).with_batch_key(batch_key)?.with_validation_mode(mode);
+            json!({
+                "key": hexv(key.to_bytes()),
+                "keyDecimal": key.key().to_string(),
+                "nonce": hexv(key.nonce(sequence).to_be_bytes::<32>()),
+            })
+        }
+        f if CONTRACT_BEHAVIOUR_FACTS.contains(&f) => {
+            return Err(err(format!(
+                "unsupported: {f} is a recorded fact about deployed bytecode, not an operation"
+            )));
+        }
+        other => return Err(err(format!("unknown function {other:?}"))),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExecutionJson {
+    target: Address,
+    value: U256,
+    #[serde(default)]
+    call_data: Bytes,
+}
+
+impl From<ExecutionJson> for Execution {
+    fn from(e: ExecutionJson) -> Self {
+        Self::new(e.target, e.value, e.call_data)
+    }
+}
+
+fn encode_signature(g: Generation, inputs: &Map<String, Value>) -> Res<Vec<u8>> {
+    let mode = byte(inputs, "mode")?;
+    let signature: Bytes = field(inputs, "signature")?;
+    if mode == 0 {
+        let id: B256 = field(inputs, "permissionId")?;
+        return Ok(codec::encode_use(g, id, &signature));
+    }
+    let mode = EnableMode::try_from(mode)?;
+    let data = inputs
+        .get("enableSessionData")
+        .and_then(Value::as_object)
+        .ok_or_else(|| err("input `enableSessionData` is required for ENABLE and UNSAFE_ENABLE"))?;
+    let validator: Address =
+        field(data, "validator").map_err(|e| err(format!("enableSessionData: {}", e.0)))?;
+    let account_type: String = field_or(data, "accountType", "nexus".to_string())?;
+    let account_type: AccountType = account_type.parse()?;
+    let es = data
+        .get("enableSession")
+        .ok_or_else(|| err("input `enableSessionData.enableSession` is missing"))?;
+    let mut enable: AnyEnableSession = if g.is_legacy() {
+        legacy::EnableSession::deserialize(es).map(Into::into)
+    } else {
+        codec::EnableSession::deserialize(es).map(Into::into)
+    }
+    .map_err(|e| err(format!("input `enableSessionData.enableSession`: {e}")))?;
+    match &mut enable {
+        AnyEnableSession::Current(e) => {
+            e.permissionEnableSig =
+                account_type.format_permission_enable_sig(validator, &e.permissionEnableSig)
+        }
+        AnyEnableSession::Legacy(e) => {
+            e.permissionEnableSig =
+                account_type.format_permission_enable_sig(validator, &e.permissionEnableSig)
+        }
+    }
+    Ok(codec::encode_enable(g, mode, &enable, &signature)?)
+}
+
+fn decode_signature(g: Generation, inputs: &Map<String, Value>) -> Res<Value> {
+    let data: Bytes = field(inputs, "signature")?;
+    let sig = SmartSessionSignature::decode(&data, g)?;
+    Ok(match sig {
+        SmartSessionSignature::Use { permission_id, signature } => json!({
+            "mode": "0x00", "permissionId": permission_id, "signature": hexv(&signature),
+        }),
+        SmartSessionSignature::Enable { mode, enable, signature } => {
+            let es = match &enable {
+                AnyEnableSession::Current(e) => serde_json::to_value(e),
+                AnyEnableSession::Legacy(e) => serde_json::to_value(e),
+            }
+            .map_err(|e| err(e.to_string()))?;
+            json!({
+                "mode": format!("0x{:02x}", mode as u8),
+                "permissionId": enable.permission_id(),
+                "signature": hexv(&signature),
+                "enableSession": es,
+            })
+        }
+    })
+}
