@@ -61,7 +61,7 @@ pub mod quantity {
         }
 
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Flex, E> {
-            if v >= 0.0 && v.fract() == 0.0 && v < 9_007_199_254_740_992.0 {
+            if v >= 0.0 && v < 9_007_199_254_740_992.0 && (v as u64) as f64 == v {
                 Ok(Flex(U256::from(v as u64)))
             } else {
                 Err(E::invalid_value(de::Unexpected::Float(v), &"an exact non-negative integer"))
