@@ -40,13 +40,24 @@ fn erc7739() -> impl Strategy<Value = ERC7739Data> {
     (vec((b256(), vec(name(), 0..3)), 0..3), vec(policy(), 0..2)).prop_map(|(c, p)| ERC7739Data {
         allowedERC7739Content: c
             .into_iter()
-            .map(|(appDomainSeparator, contentName)| ERC7739Context { appDomainSeparator, contentName })
+            .map(|(appDomainSeparator, contentName)| ERC7739Context {
+                appDomainSeparator,
+                contentName,
+            })
             .collect(),
         erc1271Policies: p,
     })
 }
 fn session() -> impl Strategy<Value = Session> {
-    (address(), bytes(70), b256(), vec(policy(), 0..3), erc7739(), vec(action(), 0..4), any::<bool>())
+    (
+        address(),
+        bytes(70),
+        b256(),
+        vec(policy(), 0..3),
+        erc7739(),
+        vec(action(), 0..4),
+        any::<bool>(),
+    )
         .prop_map(|(v, d, salt, u, e, a, p)| Session {
             sessionValidator: v,
             sessionValidatorInitData: d,
@@ -58,32 +69,47 @@ fn session() -> impl Strategy<Value = Session> {
         })
 }
 fn legacy_session() -> impl Strategy<Value = legacy::Session> {
-    (address(), bytes(70), b256(), vec(policy(), 0..3), vec(name(), 0..3), vec(policy(), 0..2), vec(action(), 0..4))
+    (
+        address(),
+        bytes(70),
+        b256(),
+        vec(policy(), 0..3),
+        vec(name(), 0..3),
+        vec(policy(), 0..2),
+        vec(action(), 0..4),
+    )
         .prop_map(|(v, d, salt, u, names, p1271, a)| legacy::Session {
             sessionValidator: v,
             sessionValidatorInitData: d,
             salt,
             userOpPolicies: u,
-            erc7739Policies: legacy::ERC7739Data { allowedERC7739Content: names, erc1271Policies: p1271 },
+            erc7739Policies: legacy::ERC7739Data {
+                allowedERC7739Content: names,
+                erc1271Policies: p1271,
+            },
             actions: a,
         })
 }
 fn chain_digests() -> impl Strategy<Value = Vec<ChainDigest>> {
-    vec((any::<u64>(), b256()).prop_map(|(chainId, sessionDigest)| ChainDigest { chainId, sessionDigest }), 1..5)
+    vec(
+        (any::<u64>(), b256())
+            .prop_map(|(chainId, sessionDigest)| ChainDigest { chainId, sessionDigest }),
+        1..5,
+    )
 }
 fn enable_mode() -> impl Strategy<Value = EnableMode> {
     prop_oneof![Just(EnableMode::Enable), Just(EnableMode::UnsafeEnable)]
 }
 fn rule() -> impl Strategy<Value = ParamRule> {
-    (0u8..7, any::<u64>(), any::<bool>(), b256(), u256(), u256()).prop_map(|(c, offset, is_limited, reference, limit, used)| {
-        ParamRule {
+    (0u8..7, any::<u64>(), any::<bool>(), b256(), u256(), u256()).prop_map(
+        |(c, offset, is_limited, reference, limit, used)| ParamRule {
             condition: ParamCondition::try_from(c).unwrap(),
             offset,
             is_limited,
             reference,
             usage: LimitUsage { limit, used },
-        }
-    })
+        },
+    )
 }
 
 /// Bytes that compress: runs and repeats over a small alphabet, like ABI payloads.
