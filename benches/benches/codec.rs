@@ -72,7 +72,12 @@ fn fixtures() -> Fixtures {
 
 /// The preimages `eip712::session_digest` hashes, in order (a mirror of the EIP-712 structure,
 /// built with alloy's ABI encoder): the floor for the session digest.
-fn session_digest_preimages(s: &Session, account: Address, smart_session: Address, nonce: U256) -> Vec<Vec<u8>> {
+fn session_digest_preimages(
+    s: &Session,
+    account: Address,
+    smart_session: Address,
+    nonce: U256,
+) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let word = |a: Address| <alloy_sol_types::sol_data::Address as SolType>::abi_encode(&a);
     let policy_list = |out: &mut Vec<Vec<u8>>, ps: &[smart_sessions_codec::PolicyData]| {
@@ -128,9 +133,19 @@ fn hash_all(pre: &[Vec<u8>]) -> B256 {
 fn ids(c: &mut Criterion, f: &Fixtures) {
     let mut g = c.benchmark_group("ids");
     g.bench_function("permissionId", |b| {
-        b.iter(|| smart_sessions_codec::permission_id(black_box(f.validator), black_box(&f.init_data), black_box(f.salt)))
+        b.iter(|| {
+            smart_sessions_codec::permission_id(
+                black_box(f.validator),
+                black_box(&f.init_data),
+                black_box(f.salt),
+            )
+        })
     });
-    let pre = <(alloy_sol_types::sol_data::Address, alloy_sol_types::sol_data::Bytes, alloy_sol_types::sol_data::FixedBytes<32>) as SolType>::abi_encode_params(&(f.validator, &f.init_data[..], f.salt));
+    let pre = <(
+        alloy_sol_types::sol_data::Address,
+        alloy_sol_types::sol_data::Bytes,
+        alloy_sol_types::sol_data::FixedBytes<32>,
+    ) as SolType>::abi_encode_params(&(f.validator, &f.init_data[..], f.salt));
     g.bench_function("floor/permissionId", |b| b.iter(|| keccak256(black_box(&pre))));
     g.bench_function("actionId", |b| {
         b.iter(|| smart_sessions_codec::action_id(black_box(f.target), black_box(f.selector)))
@@ -146,9 +161,18 @@ fn encode(c: &mut Criterion, f: &Fixtures) {
     let mut g = c.benchmark_group("encode");
     g.bench_function("uniAction/4", |b| b.iter(|| black_box(&f.uni4).abi_encode()));
     g.bench_function("uniAction/16", |b| b.iter(|| black_box(&f.uni16).abi_encode()));
-    let use_sig = SmartSessionSignature::Use { permission_id: f.use_id, signature: f.use_sig.clone() };
-    g.bench_function("useSignature/current", |b| b.iter(|| black_box(&use_sig).encode(Generation::Current)));
-    let digest = eip712::session_digest(&f.session, f.account, Generation::Current.smart_session(), EnableMode::Enable, f.nonce);
+    let use_sig =
+        SmartSessionSignature::Use { permission_id: f.use_id, signature: f.use_sig.clone() };
+    g.bench_function("useSignature/current", |b| {
+        b.iter(|| black_box(&use_sig).encode(Generation::Current))
+    });
+    let digest = eip712::session_digest(
+        &f.session,
+        f.account,
+        Generation::Current.smart_session(),
+        EnableMode::Enable,
+        f.nonce,
+    );
     let enable = SmartSessionSignature::Enable {
         mode: EnableMode::Enable,
         enable: AnyEnableSession::Current(EnableSession {
@@ -160,7 +184,9 @@ fn encode(c: &mut Criterion, f: &Fixtures) {
         }),
         signature: f.session_key_sig.clone(),
     };
-    g.bench_function("enableSignature/current", |b| b.iter(|| black_box(&enable).encode(Generation::Current)));
+    g.bench_function("enableSignature/current", |b| {
+        b.iter(|| black_box(&enable).encode(Generation::Current))
+    });
     g.finish();
 }
 
@@ -168,20 +194,33 @@ fn digests(c: &mut Criterion, f: &Fixtures) {
     let ss = Generation::Current.smart_session();
     let mut g = c.benchmark_group("digest");
     g.bench_function("session", |b| {
-        b.iter(|| eip712::session_digest(black_box(&f.session), f.account, ss, EnableMode::Enable, f.nonce))
+        b.iter(|| {
+            eip712::session_digest(
+                black_box(&f.session),
+                f.account,
+                ss,
+                EnableMode::Enable,
+                f.nonce,
+            )
+        })
     });
     let pre = session_digest_preimages(&f.session, f.account, ss, f.nonce);
     g.bench_function("floor/session", |b| b.iter(|| hash_all(black_box(&pre))));
     for n in [1usize, 8] {
         let list: Vec<ChainDigest> = f.chain_ids[..n]
             .iter()
-            .map(|&chain_id| ChainDigest { chainId: chain_id, sessionDigest: B256::repeat_byte(n as u8) })
+            .map(|&chain_id| ChainDigest {
+                chainId: chain_id,
+                sessionDigest: B256::repeat_byte(n as u8),
+            })
             .collect();
         g.bench_with_input(BenchmarkId::new("multichain", n), &list, |b, l| {
             b.iter(|| eip712::multichain_digest(Generation::Current, black_box(l)))
         });
         let pre = multichain_preimages(n);
-        g.bench_with_input(BenchmarkId::new("floor/multichain", n), &pre, |b, p| b.iter(|| hash_all(black_box(p))));
+        g.bench_with_input(BenchmarkId::new("floor/multichain", n), &pre, |b, p| {
+            b.iter(|| hash_all(black_box(p)))
+        });
         // the owner's full computation: n session digests and the multichain digest over them
         g.bench_with_input(BenchmarkId::new("owner", n), &n, |b, &n| {
             b.iter(|| {
@@ -189,7 +228,13 @@ fn digests(c: &mut Criterion, f: &Fixtures) {
                     .iter()
                     .map(|&chain_id| ChainDigest {
                         chainId: chain_id,
-                        sessionDigest: eip712::session_digest(&f.session, f.account, ss, EnableMode::UnsafeEnable, f.nonce),
+                        sessionDigest: eip712::session_digest(
+                            &f.session,
+                            f.account,
+                            ss,
+                            EnableMode::UnsafeEnable,
+                            f.nonce,
+                        ),
                     })
                     .collect();
                 eip712::multichain_digest(Generation::Current, &list)
@@ -218,7 +263,9 @@ fn fastlz(c: &mut Criterion, f: &Fixtures) {
     });
     g.bench_function("floor/keccak/enablePayload", |b| b.iter(|| keccak256(black_box(&payload))));
     let lz4 = lz4_flex::compress(&payload);
-    g.bench_function("lz4_flex/compress/enablePayload", |b| b.iter(|| lz4_flex::compress(black_box(&payload))));
+    g.bench_function("lz4_flex/compress/enablePayload", |b| {
+        b.iter(|| lz4_flex::compress(black_box(&payload)))
+    });
     g.bench_function("lz4_flex/decompress/enablePayload", |b| {
         b.iter(|| lz4_flex::decompress(black_box(&lz4), payload.len()))
     });

@@ -17,7 +17,7 @@ use std::{
     process::{Command, Stdio},
 };
 
-/// SplitMix64: small, seedable, good enough to spread cases.
+/// `SplitMix64`: small, seedable, good enough to spread cases.
 struct Rng(u64);
 
 impl Rng {

@@ -2,7 +2,7 @@
 //!
 //! Domain: `EIP712Domain(string name,string version)` with name `SmartSession`, version `1` (no
 //! chain id, no verifying contract: both are in the message). The type strings come from the
-//! `sol!` structs of [`crate::types`]; the hashing here uses the same type hashes as constants
+//! `sol!` structs ([`SignedSession`], …); the hashing here uses the same type hashes as constants
 //! (unit tests prove them equal to alloy's `eip712_type_hash()`), and streams every field into
 //! one Keccak state per struct instead of building intermediate buffers.
 //!

@@ -43,7 +43,8 @@ fn hash(x: u32, mode: HashMode) -> usize {
     let p = match mode {
         // The product is below 2^56, so it converts to u64 exactly; JS's ToInt32 keeps the low
         // 32 bits, and bits 19..32 are the same for the signed and the unsigned shift.
-        HashMode::Float => (2_654_435_769.0_f64 * f64::from(x)) as u64 as u32,
+        // (i64, not u64: the value fits, and the signed conversion is one instruction on x86.)
+        HashMode::Float => (2_654_435_769.0_f64 * f64::from(x)) as i64 as u32,
         HashMode::Exact => 2_654_435_769u32.wrapping_mul(x),
     };
     ((p >> 19) & 8191) as usize
@@ -51,8 +52,12 @@ fn hash(x: u32, mode: HashMode) -> usize {
 
 #[inline(always)]
 fn u24(data: &[u8], i: usize) -> u32 {
-    // Callers guarantee i + 2 < data.len().
-    u32::from(data[i]) | (u32::from(data[i + 1]) << 8) | (u32::from(data[i + 2]) << 16)
+    // Callers guarantee i + 2 < data.len(); inside the search window (i < n - 13) four bytes
+    // are always there, so one 32-bit load does.
+    match data.get(i..i + 4) {
+        Some(&[a, b, c, _]) => u32::from_le_bytes([a, b, c, 0]),
+        _ => u32::from(data[i]) | (u32::from(data[i + 1]) << 8) | (u32::from(data[i + 2]) << 16),
+    }
 }
 
 fn literals(out: &mut Vec<u8>, mut src: &[u8]) {
@@ -119,23 +124,24 @@ pub fn compress_with(data: &[u8], mode: HashMode) -> Vec<u8> {
     let mut anchor = 0usize;
     let mut i = 2usize;
     while i < limit {
-        let (mut r, mut d);
-        loop {
+        // Search for a 3-byte match. (solady runs one more probe at i == limit, whose table
+        // write nothing reads afterwards; stopping before it gives the same output.)
+        let (mut r, mut d) = (0, 0);
+        let mut found = false;
+        while i < limit {
             let s = u24(data, i);
             let h = hash(s, mode);
             r = table[h] as usize;
             table[h] = i as u32;
             d = i - r;
             let c = if d < 8192 { u24(data, r) } else { 0x0100_0000 };
-            if i >= limit {
-                break;
-            }
             i += 1;
             if s == c {
+                found = true;
                 break;
             }
         }
-        if i >= limit {
+        if !found || i >= limit {
             break;
         }
         i -= 1;

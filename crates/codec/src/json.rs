@@ -61,7 +61,7 @@ pub mod quantity {
         }
 
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Flex, E> {
-            if v >= 0.0 && v < 9_007_199_254_740_992.0 && (v as u64) as f64 == v {
+            if (0.0..9_007_199_254_740_992.0).contains(&v) && (v as u64) as f64 == v {
                 Ok(Flex(U256::from(v as u64)))
             } else {
                 Err(E::invalid_value(de::Unexpected::Float(v), &"an exact non-negative integer"))
@@ -424,9 +424,7 @@ impl<'de> Deserialize<'de> for crate::ActionConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let j = ActionConfigJson::deserialize(d)?;
         match j.length {
-            None => {
-                crate::ActionConfig::new(j.value_limit_per_use, &j.rules).map_err(de::Error::custom)
-            }
+            None => Self::new(j.value_limit_per_use, &j.rules).map_err(de::Error::custom),
             Some(len) => {
                 if j.rules.len() > crate::MAX_RULES {
                     return Err(de::Error::custom(crate::Error::TooManyRules {
@@ -444,8 +442,7 @@ impl<'de> Deserialize<'de> for crate::ActionConfig {
                 }
                 let mut slots = [crate::ParamRule::default(); crate::MAX_RULES];
                 slots[..j.rules.len()].copy_from_slice(&j.rules);
-                crate::ActionConfig::from_slots(j.value_limit_per_use, length, slots)
-                    .map_err(de::Error::custom)
+                Self::from_slots(j.value_limit_per_use, length, slots).map_err(de::Error::custom)
             }
         }
     }

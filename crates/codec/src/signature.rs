@@ -8,21 +8,6 @@
 //!
 //! `EnableSession.permissionEnableSig` is the owner's signature behind an account-type prefix
 //! that routes it to one of the account's validators (see [`AccountType`]).
-//!
-//! ```
-//! use alloy_primitives::{b256, Bytes};
-//! use smart_sessions_codec::{Generation, SmartSessionSignature};
-//!
-//! let sig = SmartSessionSignature::Use {
-//!     permission_id: b256!("0xc46ab2a6e637800682a754bf37dc57dd85018c9faf44aa306eba407e706e0208"),
-//!     signature: Bytes::from_static(&[0xab; 65]),
-//! };
-//! for generation in Generation::ALL {
-//!     let bytes = sig.encode(generation)?;
-//!     assert_eq!(SmartSessionSignature::decode(&bytes, generation)?, sig);
-//! }
-//! # Ok::<(), smart_sessions_codec::Error>(())
-//! ```
 
 use crate::{AnyEnableSession, EnableSession, Error, Generation, Result, flz, legacy};
 use alloc::vec::Vec;
@@ -185,6 +170,21 @@ impl FromStr for AccountType {
 pub const DEFAULT_MAX_PAYLOAD: usize = 4 << 20;
 
 /// A decoded SmartSession `userOp.signature`.
+///
+/// ```
+/// use alloy_primitives::{b256, Bytes};
+/// use smart_sessions_codec::{Generation, SmartSessionSignature};
+///
+/// let sig = SmartSessionSignature::Use {
+///     permission_id: b256!("0xc46ab2a6e637800682a754bf37dc57dd85018c9faf44aa306eba407e706e0208"),
+///     signature: Bytes::from_static(&[0xab; 65]),
+/// };
+/// for generation in Generation::ALL {
+///     let bytes = sig.encode(generation)?;
+///     assert_eq!(SmartSessionSignature::decode(&bytes, generation)?, sig);
+/// }
+/// # Ok::<(), smart_sessions_codec::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SmartSessionSignature {
     /// USE mode: an enabled permission and the session key's signature.
