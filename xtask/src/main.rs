@@ -1,0 +1,279 @@
+//! Project automation for smart-sessions-rs.
+//!
+//! ```text
+//! cargo xtask test            everything CI runs: lint, docs, tests (vectors, differential,
+//!                             property), no_std check, fuzz smoke
+//! cargo xtask nostd           prove the codec builds without std
+//! cargo xtask fuzz [SECONDS]  run every fuzz target for SECONDS (default 30) each
+//! cargo xtask bench           criterion benches, then the TypeScript reference on the same
+//!                             inputs, as one table (the source of BENCHMARKS.md)
+//! ```
+
+use std::{
+    collections::BTreeMap,
+    env,
+    path::{Path, PathBuf},
+    process::{Command, ExitCode, Stdio},
+    time::Instant,
+};
+
+/// The bare-metal target the `no_std` check builds for: it has no `std` at all, so any crate in
+/// the dependency tree that needs `std` fails to compile.
+const NOSTD_TARGET: &str = "thumbv7em-none-eabihf";
+/// Pinned cargo-fuzz.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+const FUZZ_TARGETS: &[&str] = &[
+    "signature_decode",
+    "enable_session_decode",
+    "action_config_decode",
+    "flz_decompress",
+    "flz_roundtrip",
+];
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(what: &str, cmd: &mut Command) -> Result {
+    let start = Instant::now();
+    eprintln!("==> {what}");
+    let status = cmd.status().map_err(|e| format!("{what}: cannot start: {e}"))?;
+    eprintln!("    ({what}: {:.1}s)", start.elapsed().as_secs_f64());
+    if status.success() { Ok(()) } else { Err(format!("{what} failed ({status})")) }
+}
+
+fn have(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Installs the TypeScript reference's pinned npm packages when missing.
+fn npm_reference() -> Result {
+    let dir = root().join("tests/reference");
+    if dir.join("node_modules/.package-lock.json").exists() {
+        return Ok(());
+    }
+    if !have("node", "--version") || !have("npm", "--version") {
+        return Err(
+            "Node.js and npm are needed for the TypeScript reference (install Node.js ≥ 18)".into(),
+        );
+    }
+    run(
+        "npm ci (tests/reference)",
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(dir),
+    )
+}
+
+fn nostd() -> Result {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == NOSTD_TARGET))
+        .unwrap_or(false);
+    let available = installed
+        || run("rustup target add", Command::new("rustup").args(["target", "add", NOSTD_TARGET]))
+            .is_ok();
+    if available {
+        for features in ["", "serde"] {
+            run(
+                &format!("no_std build for {NOSTD_TARGET} (features: [{features}])"),
+                cargo().args([
+                    "build",
+                    "-p",
+                    "smart-sessions-codec",
+                    "--no-default-features",
+                    "--features",
+                    features,
+                    "--target",
+                    NOSTD_TARGET,
+                ]),
+            )?;
+        }
+        return Ok(());
+    }
+    Err(format!(
+        "the no_std check builds for {NOSTD_TARGET}, which rustup could not install here; \
+         run `rustup target add {NOSTD_TARGET}` where the Rust distribution server is reachable"
+    ))
+}
+
+fn fuzz(seconds: u64) -> Result {
+    if !have("cargo-fuzz", "--version") {
+        run(
+            "install cargo-fuzz",
+            cargo().args(["install", "cargo-fuzz", "--locked", "--version", CARGO_FUZZ_VERSION]),
+        )?;
+    }
+    let fuzz_dir = root().join("fuzz");
+    for target in FUZZ_TARGETS {
+        let corpus = env::temp_dir().join(format!("smart-sessions-fuzz-corpus-{target}"));
+        std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+        run(
+            &format!("fuzz {target} for {seconds}s"),
+            Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .current_dir(&fuzz_dir)
+                .args(["+nightly", "fuzz", "run", target])
+                .arg(&corpus)
+                .args(["--", &format!("-max_total_time={seconds}"), "-print_final_stats=1"]),
+        )?;
+    }
+    Ok(())
+}
+
+fn test() -> Result {
+    npm_reference()?;
+    run("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))?;
+    run(
+        "cargo clippy",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    run(
+        "cargo doc",
+        cargo()
+            .args(["doc", "--workspace", "--no-deps", "--all-features"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    run("cargo test", cargo().args(["test", "--workspace", "--all-features"]))?;
+    nostd()?;
+    let seconds = env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
+    fuzz(seconds)?;
+    Ok(())
+}
+
+/// Parses criterion's `--output-format bencher` lines: `test NAME ... bench: N ns/iter (+/- M)`.
+fn parse_bencher(out: &str) -> BTreeMap<String, f64> {
+    out.lines()
+        .filter_map(|l| {
+            let l = l.strip_prefix("test ")?;
+            let (name, rest) = l.split_once(" ... bench:")?;
+            let ns: String =
+                rest.split_whitespace().next()?.chars().filter(|c| *c != ',').collect();
+            Some((name.trim().to_string(), ns.parse().ok()?))
+        })
+        .collect()
+}
+
+fn fmt_ns(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn bench() -> Result {
+    npm_reference()?;
+    eprintln!("==> cargo bench (criterion)");
+    let out = cargo()
+        .args([
+            "bench",
+            "-p",
+            "smart-sessions-benches",
+            "--bench",
+            "codec",
+            "--",
+            "--output-format",
+            "bencher",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err("cargo bench failed".into());
+    }
+    let rust = parse_bencher(&String::from_utf8_lossy(&out.stdout));
+    eprintln!("==> node tests/reference/reference.mjs --bench");
+    let out = Command::new("node")
+        .args(["reference.mjs", "--bench"])
+        .current_dir(root().join("tests/reference"))
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
+    if !out.status.success() {
+        return Err("the TypeScript benchmark failed".into());
+    }
+    let ts: BTreeMap<String, f64> =
+        serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    let bytes = ts.get("flz/bytes").copied().unwrap_or(0.0);
+
+    println!("| operation | Rust | keccak floor | Rust / floor | TypeScript | TypeScript / Rust |");
+    println!("|---|---|---|---|---|---|");
+    for (name, ns) in &rust {
+        if name.contains("floor/") || name.contains("lz4_flex") {
+            continue;
+        }
+        let (group, op) = name.split_once('/').unwrap_or(("", name));
+        let floor = rust.get(&format!("{group}/floor/{op}"));
+        let (floor_s, ratio_s) = match floor {
+            Some(f) => (fmt_ns(*f), format!("{:.2}×", ns / f)),
+            None => ("".into(), "".into()),
+        };
+        let (ts_s, speedup) = match ts.get(name) {
+            Some(t) => (fmt_ns(*t), format!("{:.0}×", t / ns)),
+            None => ("".into(), "".into()),
+        };
+        println!("| {name} | {} | {floor_s} | {ratio_s} | {ts_s} | {speedup} |", fmt_ns(*ns));
+    }
+    if bytes > 0.0 {
+        println!();
+        for (name, label) in [
+            ("flz/compress/enablePayload", "FastLZ compress"),
+            ("flz/decompress/enablePayload", "FastLZ decompress"),
+            ("flz/lz4_flex/compress/enablePayload", "lz4_flex compress"),
+            ("flz/lz4_flex/decompress/enablePayload", "lz4_flex decompress"),
+        ] {
+            if let Some(ns) = rust.get(name) {
+                println!("- {label}: {:.2} GB/s on the {bytes:.0}-byte enable payload", bytes / ns);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("nostd") => nostd(),
+        Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(30)),
+        Some("bench") => bench(),
+        _ => {
+            eprintln!("usage: cargo xtask <test | nostd | fuzz [SECONDS] | bench>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
