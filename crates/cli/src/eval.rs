@@ -14,6 +14,9 @@ use smart_sessions_codec::{
     ChainSession, EnableMode, Execution, Generation, NexusNonceKey, PolicyData, PolicyKind,
     SmartSessionSignature, eip712, flz, legacy,
 };
+use smart_sessions_policy::eval::{
+    Erc20SpendingLimitPolicy, TimeFramePolicy, UniActionPolicy, UsageLimitPolicy, ValueLimitPolicy,
+};
 use std::{borrow::Cow, fmt};
 
 /// Largest output `LibZip.flzDecompress` may produce through `eval` (16 MiB).
@@ -388,6 +391,94 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
                 "nonce": hexv(key.nonce(sequence).to_be_bytes::<32>()),
             })
         }
+        "UniActionPolicy.checkAction" => {
+            let init: Bytes = field(inputs, "initData")?;
+            let calls: Vec<CallJson> = field(inputs, "calls")?;
+            let mut state = UniActionPolicy::initialize(&init).ok();
+            let mut out = Vec::with_capacity(calls.len());
+            for c in &calls {
+                let result = match state.as_mut() {
+                    Some(s) => outcome(s.check_action(c.value, &c.data)),
+                    None => "revert: PolicyNotInitialized (initialisation reverted)".to_string(),
+                };
+                let used: Vec<Value> = state
+                    .as_ref()
+                    .map(|s| s.used())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(rule, used)| json!({ "rule": rule, "used": used.to_string() }))
+                    .collect();
+                out.push(json!({ "result": result, "usedAfter": used }));
+            }
+            Value::Array(out)
+        }
+        "UniActionPolicy.initializeWithMultiplexer" => {
+            let init: Bytes = field(inputs, "initData")?;
+            let probe: CallJson = field(inputs, "probeCall")?;
+            match UniActionPolicy::initialize(&init) {
+                Ok(mut s) => {
+                    json!({ "init": "ok", "checkActionAfter": outcome(s.check_action(probe.value, &probe.data)) })
+                }
+                Err(e) => json!({
+                    "init": format!("revert: {e}"),
+                    "checkActionAfter": "revert: PolicyNotInitialized",
+                }),
+            }
+        }
+        "ERC20SpendingLimitPolicy.checkAction" => {
+            let init: Bytes = field(inputs, "initData")?;
+            let token: Address = field(inputs, "target")?;
+            let account: Address = field_or(inputs, "account", Address::ZERO)?;
+            let calls: Vec<CallJson> = field(inputs, "calls")?;
+            let mut s = Erc20SpendingLimitPolicy::initialize(&init)
+                .map_err(|e| err(format!("revert: {e}")))?;
+            json!(
+                calls
+                    .iter()
+                    .map(|c| outcome(s.check_action(account, token, c.value, &c.data)))
+                    .collect::<Vec<_>>()
+            )
+        }
+        "UsageLimitPolicy.checkAction" => {
+            let init: Bytes = field(inputs, "initData")?;
+            let mut s =
+                UsageLimitPolicy::initialize(&init).map_err(|e| err(format!("revert: {e}")))?;
+            let count: u64 = match inputs.get("calls") {
+                Some(Value::Array(a)) => a.len() as u64,
+                Some(_) => uint_fits(inputs, "calls", 64)?,
+                // the boundary probe: every use the limit allows, then one more
+                None if s.limit < 1000 => s.limit as u64 + 1,
+                None => return Err(err("input `calls` is needed when the limit is 1000 or more")),
+            };
+            json!((0..count).map(|_| outcome(s.check())).collect::<Vec<_>>())
+        }
+        "ValueLimitPolicy.checkAction" => {
+            let init: Bytes = field(inputs, "initData")?;
+            let mut s =
+                ValueLimitPolicy::initialize(&init).map_err(|e| err(format!("revert: {e}")))?;
+            let values: Vec<U256> = match inputs.get("calls") {
+                Some(_) => {
+                    field::<Vec<CallJson>>(inputs, "calls")?.into_iter().map(|c| c.value).collect()
+                }
+                // the boundary probe: the whole limit in two calls, then one wei more
+                None => {
+                    let half = s.limit / U256::from(2);
+                    vec![s.limit - half, half, U256::from(1)]
+                }
+            };
+            json!(values.into_iter().map(|v| outcome(s.check_action(v))).collect::<Vec<_>>())
+        }
+        "TimeFramePolicy.checkAction" => {
+            let init: Bytes = field(inputs, "initData")?;
+            let s = TimeFramePolicy::initialize(&init).map_err(|e| err(format!("revert: {e}")))?;
+            let data = s.validation_data().map_err(|e| err(format!("revert: {e}")))?;
+            hexv(data.to_be_bytes::<32>())
+        }
+        "TimeFramePolicy.initializeWithMultiplexer" => {
+            let init: Bytes = field(inputs, "initData")?;
+            TimeFramePolicy::initialize(&init).map_err(|e| err(format!("revert: {e}")))?;
+            json!("ok")
+        }
         f if CONTRACT_BEHAVIOUR_FACTS.contains(&f) => {
             return Err(err(format!(
                 "unsupported: {f} is a recorded fact about deployed bytecode, not an operation"
@@ -395,6 +486,22 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
         }
         other => return Err(err(format!("unknown function {other:?}"))),
     })
+}
+
+#[derive(Deserialize)]
+struct CallJson {
+    #[serde(default)]
+    value: U256,
+    #[serde(default)]
+    data: Bytes,
+}
+
+fn outcome(r: smart_sessions_policy::eval::CheckResult) -> String {
+    match r {
+        Ok(()) => "0".into(),
+        Err(rej) if rej.is_revert() => format!("revert: {rej}"),
+        Err(_) => "1".into(),
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,622 @@
+//! Policy builders with validation.
+//!
+//! ```
+//! use alloy_primitives::{address, U256};
+//! use smart_sessions_codec::{Generation, ParamCondition};
+//! use smart_sessions_policy::UniActionBuilder;
+//!
+//! // transfer(to, amount): only to one recipient, at most 100 per call, 1000 in total
+//! let policy = UniActionBuilder::for_function("transfer(address to,uint256 amount)")?
+//!     .rule("to", ParamCondition::Equal, address!("0x1111111111111111111111111111111111111111"))
+//!     .limited("amount", ParamCondition::LessThanOrEqual, U256::from(100), U256::from(1000))
+//!     .build(Generation::Current)?;
+//! assert_eq!(policy.initData.len(), 3136);
+//!
+//! // a rule on the word holding a dynamic parameter's offset is refused
+//! let err = UniActionBuilder::for_function("call(address to,bytes data)")?
+//!     .rule("data", ParamCondition::Equal, U256::ZERO)
+//!     .build(Generation::Current)
+//!     .unwrap_err();
+//! assert!(err.to_string().contains("dynamic"));
+//! # Ok::<(), smart_sessions_policy::PolicyError>(())
+//! ```
+
+use crate::{PolicyError, Result};
+use alloc::{format, string::String, string::ToString, vec::Vec};
+use alloy_json_abi::{Function, Param};
+use alloy_primitives::{Address, B256, FixedBytes, I256, U256};
+use smart_sessions_codec::{
+    ActionConfig, ActionData, Generation, LimitUsage, MAX_RULES, ParamCondition, ParamRule,
+    PolicyData, PolicyKind, range_ref,
+};
+
+/// Where a policy lives: the canonical address of a generation, or a custom deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deployment {
+    /// The generation's canonical policy addresses.
+    Generation(Generation),
+    /// A custom address.
+    Address(Address),
+}
+
+impl Deployment {
+    fn address(self, kind: PolicyKind) -> Address {
+        match self {
+            Self::Generation(g) => g.policy(kind),
+            Self::Address(a) => a,
+        }
+    }
+}
+
+impl From<Generation> for Deployment {
+    fn from(g: Generation) -> Self {
+        Self::Generation(g)
+    }
+}
+
+impl From<Address> for Deployment {
+    fn from(a: Address) -> Self {
+        Self::Address(a)
+    }
+}
+
+/// A typed reference value, encoded to `ref` as the ABI encodes the parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// An address (left-padded).
+    Address(Address),
+    /// An unsigned integer.
+    Uint(U256),
+    /// A signed integer (two's complement).
+    Int(I256),
+    /// A boolean.
+    Bool(bool),
+    /// Raw 32 bytes (for `bytesN`, left-aligned as the ABI stores them).
+    Bytes32(B256),
+}
+
+impl Value {
+    /// The 32-byte `ref`.
+    pub fn to_ref(self) -> B256 {
+        match self {
+            Self::Address(a) => a.into_word(),
+            Self::Uint(u) => B256::from(u),
+            Self::Int(i) => B256::from(i.into_raw()),
+            Self::Bool(b) => B256::from(U256::from(u8::from(b))),
+            Self::Bytes32(b) => b,
+        }
+    }
+}
+
+impl From<Address> for Value {
+    fn from(a: Address) -> Self {
+        Self::Address(a)
+    }
+}
+impl From<U256> for Value {
+    fn from(u: U256) -> Self {
+        Self::Uint(u)
+    }
+}
+impl From<u64> for Value {
+    fn from(u: u64) -> Self {
+        Self::Uint(U256::from(u))
+    }
+}
+impl From<u128> for Value {
+    fn from(u: u128) -> Self {
+        Self::Uint(U256::from(u))
+    }
+}
+impl From<I256> for Value {
+    fn from(i: I256) -> Self {
+        Self::Int(i)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Self::Int(I256::try_from(i).unwrap_or(I256::ZERO))
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Self::Bool(b)
+    }
+}
+impl From<B256> for Value {
+    fn from(b: B256) -> Self {
+        Self::Bytes32(b)
+    }
+}
+
+/// Which calldata word a rule reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum At {
+    /// A word index (`offsetIndex` in `@biconomy/sdk`): byte offset `32 × index`.
+    Word(u64),
+    /// A byte offset after the selector (the on-chain `offset`).
+    Byte(u64),
+    /// A parameter of the function, by name.
+    Param(String),
+}
+
+impl From<&str> for At {
+    fn from(s: &str) -> Self {
+        Self::Param(s.to_string())
+    }
+}
+
+impl From<String> for At {
+    fn from(s: String) -> Self {
+        Self::Param(s)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Reference {
+    Value(Value),
+    Range(U256, U256),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct RuleSpec {
+    at: At,
+    condition: ParamCondition,
+    reference: Reference,
+    limit: Option<U256>,
+}
+
+/// The head layout of a function's arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionLayout {
+    /// The selector.
+    pub selector: FixedBytes<4>,
+    /// Each parameter: name, type, byte offset in the head, head size in bytes, dynamic or not.
+    pub params: Vec<ParamLayout>,
+}
+
+/// One parameter's place in the argument head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamLayout {
+    /// The parameter's name (may be empty).
+    pub name: String,
+    /// The canonical type (`uint256`, `address`, `(uint256,address)`, `bytes`, …).
+    pub ty: String,
+    /// Byte offset of its head after the selector.
+    pub offset: u64,
+    /// Bytes it occupies in the head (32 for a dynamic parameter's offset word).
+    pub size: u64,
+    /// Whether the value lives in the tail (the head word is an offset).
+    pub dynamic: bool,
+}
+
+fn static_words(ty: &str, components: &[Param]) -> Option<u64> {
+    if let Some(inner) = ty.strip_suffix(']') {
+        let open = inner.rfind('[')?;
+        let (elem, count) = (&inner[..open], &inner[open + 1..]);
+        if count.is_empty() {
+            return None;
+        }
+        let n: u64 = count.parse().ok()?;
+        return static_words(elem, components)?.checked_mul(n);
+    }
+    match ty {
+        "bytes" | "string" => None,
+        "tuple" => components
+            .iter()
+            .try_fold(0u64, |acc, p| Some(acc + static_words(&p.ty, &p.components)?)),
+        _ => Some(1),
+    }
+}
+
+impl FunctionLayout {
+    /// Parses `name(type name, …)` (names optional) with alloy's Solidity type parser.
+    pub fn parse(signature: &str) -> Result<Self> {
+        let f = Function::parse(signature).map_err(|e| PolicyError::InvalidSignature {
+            signature: signature.to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut offset = 0u64;
+        let mut params = Vec::with_capacity(f.inputs.len());
+        for p in &f.inputs {
+            let words = static_words(&p.ty, &p.components);
+            let size = words.map_or(32, |w| w * 32);
+            params.push(ParamLayout {
+                name: p.name.clone(),
+                ty: p.selector_type().into_owned(),
+                offset,
+                size,
+                dynamic: words.is_none(),
+            });
+            offset += size;
+        }
+        Ok(Self { selector: f.selector(), params })
+    }
+
+    /// Length of the static head in bytes.
+    pub fn head_len(&self) -> u64 {
+        self.params.iter().map(|p| p.size).sum()
+    }
+
+    /// The parameter whose head covers byte `offset`.
+    pub fn param_at(&self, offset: u64) -> Option<&ParamLayout> {
+        self.params.iter().find(|p| offset >= p.offset && offset < p.offset + p.size)
+    }
+}
+
+fn is_signed(ty: &str) -> bool {
+    ty.starts_with("int")
+}
+
+fn is_numeric(ty: &str) -> bool {
+    ty.starts_with("uint") || ty.starts_with("int")
+}
+
+fn bits(ty: &str, prefix: &str) -> Option<usize> {
+    let rest = ty.strip_prefix(prefix)?;
+    if rest.is_empty() { Some(256) } else { rest.parse().ok() }
+}
+
+/// Whether `value` is a value of Solidity type `ty` as the ABI would encode it.
+fn fits(value: Value, ty: &str) -> bool {
+    match value {
+        Value::Address(_) => ty == "address",
+        Value::Bool(_) => ty == "bool",
+        Value::Uint(u) => match bits(ty, "uint") {
+            Some(b) => b == 256 || u < (U256::from(1) << b),
+            None => bits(ty, "int").is_some_and(|b| u < (U256::from(1) << (b - 1))),
+        },
+        Value::Int(i) => match bits(ty, "int") {
+            Some(b) => {
+                b == 256 || {
+                    let half = I256::from_raw(U256::from(1) << (b - 1));
+                    i >= -half && i < half
+                }
+            }
+            None => false,
+        },
+        Value::Bytes32(b) => match ty.strip_prefix("bytes").and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) if n <= 32 => b.0[n..].iter().all(|x| *x == 0),
+            _ => ty == "bytes32" || ty.starts_with("uint") || ty.starts_with("int"),
+        },
+    }
+}
+
+/// Opt-ins for rules the validator would otherwise refuse.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Allow {
+    /// Allow ordering conditions on signed parameters (compared unsigned on chain).
+    pub unsigned_ordering_on_signed: bool,
+    /// Allow offsets past the static head, into dynamic parameters or across parameter
+    /// boundaries (for hand-computed offsets into tail data).
+    pub raw_offsets: bool,
+}
+
+/// Builds a universal action policy (UniActionPolicy) with validation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UniActionBuilder {
+    function: Option<FunctionLayout>,
+    value_limit_per_use: U256,
+    rules: Vec<RuleSpec>,
+    allow: Allow,
+}
+
+impl UniActionBuilder {
+    /// A builder whose rules use word indices or byte offsets.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder for a function: rules may name its parameters, offsets are checked against
+    /// its argument layout, and values against the parameters' types.
+    pub fn for_function(signature: &str) -> Result<Self> {
+        Ok(Self { function: Some(FunctionLayout::parse(signature)?), ..Self::default() })
+    }
+
+    /// The function's selector, when built [`for_function`](Self::for_function).
+    pub fn selector(&self) -> Option<FixedBytes<4>> {
+        self.function.as_ref().map(|f| f.selector)
+    }
+
+    /// The largest ETH value one call may carry (default 0: none).
+    pub const fn value_limit_per_use(mut self, limit: U256) -> Self {
+        self.value_limit_per_use = limit;
+        self
+    }
+
+    /// Opt-ins for rules the validator refuses by default.
+    pub const fn allow(mut self, allow: Allow) -> Self {
+        self.allow = allow;
+        self
+    }
+
+    /// A rule: the word at `at` compared with `value`.
+    pub fn rule(
+        mut self,
+        at: impl Into<At>,
+        condition: ParamCondition,
+        value: impl Into<Value>,
+    ) -> Self {
+        self.rules.push(RuleSpec {
+            at: at.into(),
+            condition,
+            reference: Reference::Value(value.into()),
+            limit: None,
+        });
+        self
+    }
+
+    /// A rule with a cumulative limit on the sum of the word across uses.
+    pub fn limited(
+        mut self,
+        at: impl Into<At>,
+        condition: ParamCondition,
+        value: impl Into<Value>,
+        limit: U256,
+    ) -> Self {
+        self.rules.push(RuleSpec {
+            at: at.into(),
+            condition,
+            reference: Reference::Value(value.into()),
+            limit: Some(limit),
+        });
+        self
+    }
+
+    /// An `IN_RANGE` rule, `min <= word <= max` (both must fit 128 bits).
+    pub fn in_range(mut self, at: impl Into<At>, min: U256, max: U256) -> Self {
+        self.rules.push(RuleSpec {
+            at: at.into(),
+            condition: ParamCondition::InRange,
+            reference: Reference::Range(min, max),
+            limit: None,
+        });
+        self
+    }
+
+    fn resolve(&self, rule: usize, at: &At) -> Result<(u64, Option<&ParamLayout>)> {
+        let offset = match at {
+            At::Word(i) => i.checked_mul(32).ok_or(PolicyError::OffsetPastHead {
+                rule,
+                offset: u64::MAX,
+                head: 0,
+            })?,
+            At::Byte(o) => *o,
+            At::Param(name) => {
+                let f = self.function.as_ref().ok_or(PolicyError::NoFunction { rule })?;
+                let p =
+                    f.params.iter().find(|p| p.name == *name).ok_or_else(|| {
+                        PolicyError::UnknownParameter { rule, name: name.clone() }
+                    })?;
+                p.offset
+            }
+        };
+        let Some(f) = &self.function else { return Ok((offset, None)) };
+        let param = f.param_at(offset);
+        if !self.allow.raw_offsets {
+            let head = f.head_len();
+            if offset.saturating_add(32) > head {
+                return Err(PolicyError::OffsetPastHead { rule, offset, head });
+            }
+            let p = param.ok_or(PolicyError::OffsetPastHead { rule, offset, head })?;
+            if (offset - p.offset) % 32 != 0 {
+                return Err(PolicyError::UnalignedOffset { rule, offset });
+            }
+            if p.dynamic {
+                let name = if p.name.is_empty() {
+                    format!("#{}", f.params.iter().position(|q| q == p).unwrap_or(0))
+                } else {
+                    p.name.clone()
+                };
+                return Err(PolicyError::DynamicParameter { rule, param: name, ty: p.ty.clone() });
+            }
+        }
+        // Only a parameter that is a single word has a type the whole word means.
+        Ok((offset, param.filter(|p| p.size == 32 && p.offset == offset && !p.dynamic)))
+    }
+
+    /// Validates and builds the `ActionConfig`.
+    pub fn build_config(&self) -> Result<ActionConfig> {
+        if self.rules.is_empty() {
+            return Err(PolicyError::NoRules);
+        }
+        if self.rules.len() > MAX_RULES {
+            return Err(smart_sessions_codec::Error::TooManyRules {
+                count: U256::from(self.rules.len()),
+                max: MAX_RULES,
+            }
+            .into());
+        }
+        let mut rules = Vec::with_capacity(self.rules.len());
+        for (i, spec) in self.rules.iter().enumerate() {
+            let (offset, param) = self.resolve(i, &spec.at)?;
+            let ty = param.map(|p| p.ty.as_str());
+            let reference = match spec.reference {
+                Reference::Value(v) => {
+                    if let Some(ty) = ty
+                        && !fits(v, ty)
+                    {
+                        {
+                            return Err(PolicyError::ValueDoesNotFit {
+                                rule: i,
+                                ty: ty.to_string(),
+                            });
+                        }
+                    }
+                    if matches!(v, Value::Int(_)) || ty.is_some_and(is_signed) {
+                        let ordering = !matches!(
+                            spec.condition,
+                            ParamCondition::Equal | ParamCondition::NotEqual
+                        );
+                        if ordering && !self.allow.unsigned_ordering_on_signed {
+                            return Err(PolicyError::SignedOrdering {
+                                rule: i,
+                                condition: spec.condition,
+                            });
+                        }
+                    }
+                    v.to_ref()
+                }
+                Reference::Range(min, max) => {
+                    let (Ok(lo), Ok(hi)) = (u128::try_from(min), u128::try_from(max)) else {
+                        return Err(PolicyError::RangeTooLarge { rule: i });
+                    };
+                    if lo > hi {
+                        return Err(PolicyError::InvalidRange { rule: i, min: lo, max: hi });
+                    }
+                    if ty.is_some_and(is_signed) && !self.allow.unsigned_ordering_on_signed {
+                        return Err(PolicyError::SignedOrdering {
+                            rule: i,
+                            condition: spec.condition,
+                        });
+                    }
+                    range_ref(lo, hi)
+                }
+            };
+            let mut rule = ParamRule::new(spec.condition, offset, reference);
+            if let Some(limit) = spec.limit {
+                if let Some(ty) = ty
+                    && !is_numeric(ty)
+                {
+                    {
+                        return Err(PolicyError::LimitedNonNumeric { rule: i, ty: ty.to_string() });
+                    }
+                }
+                if limit.is_zero() {
+                    return Err(PolicyError::ZeroLimit { rule: i });
+                }
+                rule = rule.limited(limit);
+            }
+            rules.push(rule);
+        }
+        Ok(ActionConfig::new(self.value_limit_per_use, &rules)?)
+    }
+
+    /// Validates and builds the policy at `deployment` (a generation or a custom address).
+    pub fn build(&self, deployment: impl Into<Deployment>) -> Result<PolicyData> {
+        let config = self.build_config()?;
+        Ok(PolicyData::new(
+            deployment.into().address(PolicyKind::UniversalAction),
+            config.abi_encode(),
+        ))
+    }
+}
+
+/// Checks a decoded or hand-made config the way the builder checks its own: rules present,
+/// `IN_RANGE` bounds ordered, limited rules with a positive limit and `used <= limit`.
+pub fn validate_action_config(config: &ActionConfig) -> Result<()> {
+    if config.is_empty() {
+        return Err(PolicyError::NoRules);
+    }
+    config.check_ranges().map_err(|e| match e {
+        smart_sessions_codec::Error::InvalidRange { rule, min, max } => {
+            PolicyError::InvalidRange { rule, min, max }
+        }
+        other => PolicyError::Codec(other),
+    })?;
+    for (i, r) in config.rules().iter().enumerate() {
+        let LimitUsage { limit, used } = r.usage;
+        if r.is_limited && limit.is_zero() {
+            return Err(PolicyError::ZeroLimit { rule: i });
+        }
+        if r.is_limited && used > limit {
+            return Err(PolicyError::UsedExceedsLimit { rule: i, used, limit });
+        }
+    }
+    Ok(())
+}
+
+/// The sudo policy (allows everything).
+pub fn sudo(deployment: impl Into<Deployment>) -> PolicyData {
+    PolicyData::new(deployment.into().address(PolicyKind::Sudo), alloy_primitives::Bytes::new())
+}
+
+/// A time frame policy, refusing `valid_after > valid_until` (with `valid_until != 0`).
+///
+/// With a custom address, the init data uses the current generation's 12-byte layout.
+pub fn time_frame(
+    deployment: impl Into<Deployment>,
+    valid_until: u64,
+    valid_after: u64,
+) -> Result<PolicyData> {
+    if valid_until != 0 && valid_after > valid_until {
+        return Err(PolicyError::InvalidTimeFrame { valid_after, valid_until });
+    }
+    let d = deployment.into();
+    let generation = match d {
+        Deployment::Generation(g) => g,
+        Deployment::Address(_) => Generation::Current,
+    };
+    let init = smart_sessions_codec::time_frame_init_data(generation, valid_until, valid_after)?;
+    Ok(PolicyData::new(d.address(PolicyKind::TimeFrame), init))
+}
+
+/// A usage limit policy (`limit` uses), refusing a zero limit.
+pub fn usage_limit(deployment: impl Into<Deployment>, limit: u128) -> Result<PolicyData> {
+    if limit == 0 {
+        return Err(PolicyError::ZeroPolicyLimit { policy: PolicyKind::UsageLimit });
+    }
+    Ok(PolicyData::new(
+        deployment.into().address(PolicyKind::UsageLimit),
+        limit.to_be_bytes().to_vec(),
+    ))
+}
+
+/// A value limit policy (`limit` wei in total), refusing a zero limit.
+pub fn value_limit(deployment: impl Into<Deployment>, limit: U256) -> Result<PolicyData> {
+    if limit.is_zero() {
+        return Err(PolicyError::ZeroPolicyLimit { policy: PolicyKind::ValueLimit });
+    }
+    Ok(PolicyData::new(
+        deployment.into().address(PolicyKind::ValueLimit),
+        limit.to_be_bytes::<32>().to_vec(),
+    ))
+}
+
+/// An ERC-20 spending limit policy, refusing zero tokens and zero limits.
+pub fn spending_limits(
+    deployment: impl Into<Deployment>,
+    limits: &[(Address, U256)],
+) -> Result<PolicyData> {
+    for (token, limit) in limits {
+        if token.is_zero() {
+            return Err(PolicyError::InitData {
+                policy: PolicyKind::SpendingLimits,
+                reason: "a token is the zero address",
+            });
+        }
+        if limit.is_zero() {
+            return Err(PolicyError::ZeroPolicyLimit { policy: PolicyKind::SpendingLimits });
+        }
+    }
+    Ok(PolicyData::new(
+        deployment.into().address(PolicyKind::SpendingLimits),
+        smart_sessions_codec::spending_limits_init_data(limits),
+    ))
+}
+
+/// Refuses a session whose actions repeat a `(target, selector)`.
+pub fn check_duplicate_actions(actions: &[ActionData]) -> Result<()> {
+    for (i, a) in actions.iter().enumerate() {
+        if actions[..i].iter().any(|b| {
+            b.actionTarget == a.actionTarget && b.actionTargetSelector == a.actionTargetSelector
+        }) {
+            return Err(PolicyError::DuplicateAction {
+                index: i,
+                target: a.actionTarget,
+                selector: a.actionTargetSelector,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `selector` is the selector of `signature`.
+pub fn check_selector(signature: &str, selector: FixedBytes<4>) -> Result<()> {
+    let expected = FunctionLayout::parse(signature)?.selector;
+    if expected == selector {
+        Ok(())
+    } else {
+        Err(PolicyError::SelectorMismatch { expected, given: selector })
+    }
+}

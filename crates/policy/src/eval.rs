@@ -1,0 +1,631 @@
+//! Off-chain evaluation of the deployed policies, step for step as the contracts run.
+//!
+//! Each policy type holds the state the contract keeps for one `(configId, SmartSession,
+//! account)`: the universal action policy's rules with their `used` counters, the usage and value
+//! limit counters, the ERC-20 spent and approved amounts. `initialize` mirrors
+//! `initializeWithMultiplexer` (and fails where it reverts); `check_action` mirrors
+//! `checkAction`:
+//!
+//! - `Ok(..)`: the contract returns `VALIDATION_SUCCESS` and stores the new state;
+//! - `Err(Rejection { outcome: Outcome::Violation(..), .. })`: it returns `VALIDATION_FAILED`
+//!   (SmartSession then reverts with `PolicyViolation`). **State written before the failing step
+//!   persists**, as on chain: a limited rule that passed keeps its consumed allowance even when a
+//!   later rule of the same call fails;
+//! - `Err(Rejection { outcome: Outcome::Revert(..), .. })`: the call reverts (SmartSession reverts
+//!   with `PolicyCheckReverted`) and the state is unchanged.
+
+use crate::{PolicyError, Result};
+use alloc::{collections::BTreeMap, vec::Vec};
+use alloy_primitives::{Address, B256, FixedBytes, U256};
+use alloy_sol_types::{SolType, abi::AbiDecoderConfig, sol_data};
+use core::fmt;
+use smart_sessions_codec::{ActionConfig, ParamCondition, PolicyKind, split_range};
+
+/// Why a check returned `VALIDATION_FAILED`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// A universal action rule's condition does not hold.
+    Rule {
+        /// Index of the rule.
+        rule: usize,
+        /// The condition.
+        condition: ParamCondition,
+        /// Byte offset of the word after the selector.
+        offset: u64,
+        /// The calldata word.
+        param: U256,
+        /// The rule's reference value.
+        reference: B256,
+    },
+    /// A limited universal action rule would exceed its cumulative limit.
+    RuleLimit {
+        /// Index of the rule.
+        rule: usize,
+        /// The sum so far.
+        used: U256,
+        /// This call's word.
+        param: U256,
+        /// The limit.
+        limit: U256,
+    },
+    /// The usage limit policy has no uses left.
+    UsageLimit {
+        /// Uses so far.
+        used: u128,
+        /// The limit.
+        limit: u128,
+    },
+    /// The value limit policy's cumulative limit would be exceeded.
+    ValueLimit {
+        /// Value spent so far.
+        used: U256,
+        /// This call's value.
+        value: U256,
+        /// The limit.
+        limit: U256,
+    },
+    /// The ERC-20 spending limit policy refuses calls that carry ETH.
+    NonZeroValue {
+        /// The value.
+        value: U256,
+    },
+    /// The ERC-20 spending limit policy allows only transfer, transferFrom, approve and
+    /// increaseAllowance.
+    UnsupportedSelector {
+        /// The call's selector.
+        selector: FixedBytes<4>,
+    },
+    /// The token's spending limit would be exceeded (or the token has none).
+    SpendingLimit {
+        /// The token (the call's target).
+        token: Address,
+        /// Transferred so far.
+        spent: U256,
+        /// Approved so far.
+        approved: U256,
+        /// This call's amount.
+        amount: U256,
+        /// The token's limit (0 when the token is not configured).
+        limit: U256,
+    },
+    /// Outside the time frame (only from [`TimeFramePolicy::check_at`]; on chain the EntryPoint
+    /// enforces the window through the validation data).
+    OutsideTimeFrame {
+        /// The time checked.
+        now: u64,
+        /// Start of the window.
+        valid_after: u64,
+        /// End of the window (0: none).
+        valid_until: u64,
+    },
+}
+
+/// Why a check reverts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revert {
+    /// The policy holds no configuration for this config id and account
+    /// (`PolicyNotInitialized`).
+    NotInitialized,
+    /// The call's value exceeds the universal action policy's `valueLimitPerUse`
+    /// (`ValueLimitExceeded`).
+    ValueLimitExceeded {
+        /// The call's value.
+        value: U256,
+        /// The per-call limit.
+        limit: U256,
+    },
+    /// The calldata is too short for a rule's word (the calldata slice reverts with no data).
+    CalldataTooShort {
+        /// Index of the rule.
+        rule: usize,
+        /// Bytes the rule reads up to (`4 + offset + 32`).
+        needed: u128,
+        /// Calldata length.
+        actual: usize,
+    },
+    /// `used + param` overflows 256 bits (`Panic(0x11)`).
+    Overflow {
+        /// Index of the rule.
+        rule: usize,
+    },
+    /// The ERC-20 call's arguments do not decode.
+    MalformedArguments,
+}
+
+/// What happened to a rejected check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The policy returned `VALIDATION_FAILED`.
+    Violation(Violation),
+    /// The call reverted.
+    Revert(Revert),
+}
+
+/// A rejected check, naming the policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// Which policy.
+    pub policy: PolicyKind,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+impl Rejection {
+    const fn violation(policy: PolicyKind, v: Violation) -> Self {
+        Self { policy, outcome: Outcome::Violation(v) }
+    }
+
+    const fn revert(policy: PolicyKind, r: Revert) -> Self {
+        Self { policy, outcome: Outcome::Revert(r) }
+    }
+
+    /// Whether the call reverted (rather than returning `VALIDATION_FAILED`).
+    pub const fn is_revert(&self) -> bool {
+        matches!(self.outcome, Outcome::Revert(_))
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.policy.contract_name();
+        match &self.outcome {
+            Outcome::Violation(Violation::Rule { rule, condition, offset, param, reference }) => {
+                let r = if *condition == ParamCondition::InRange {
+                    let (min, max) = split_range(*reference);
+                    alloc::format!("[{min}, {max}]")
+                } else {
+                    alloc::format!("{}", U256::from_be_bytes(reference.0))
+                };
+                write!(
+                    f,
+                    "{p}: rule {rule} ({condition} at offset {offset}) fails: parameter {param} vs reference {r}"
+                )
+            }
+            Outcome::Violation(Violation::RuleLimit { rule, used, param, limit }) => write!(
+                f,
+                "{p}: rule {rule}'s cumulative limit would be exceeded: {used} used + {param} > {limit}"
+            ),
+            Outcome::Violation(Violation::UsageLimit { used, limit }) => {
+                write!(f, "{p}: all {limit} uses are spent ({used} used)")
+            }
+            Outcome::Violation(Violation::ValueLimit { used, value, limit }) => {
+                write!(f, "{p}: value limit would be exceeded: {used} used + {value} > {limit}")
+            }
+            Outcome::Violation(Violation::NonZeroValue { value }) => {
+                write!(f, "{p}: ERC-20 calls may not carry ETH (value {value})")
+            }
+            Outcome::Violation(Violation::UnsupportedSelector { selector }) => write!(
+                f,
+                "{p}: selector {selector} is not transfer, transferFrom, approve or increaseAllowance"
+            ),
+            Outcome::Violation(Violation::SpendingLimit {
+                token,
+                spent,
+                approved,
+                amount,
+                limit,
+            }) => write!(
+                f,
+                "{p}: token {token}: {spent} spent + {approved} approved + {amount} > limit {limit}"
+            ),
+            Outcome::Violation(Violation::OutsideTimeFrame { now, valid_after, valid_until }) => {
+                write!(
+                    f,
+                    "{p}: time {now} is outside [{valid_after}, {}]",
+                    if *valid_until == 0 {
+                        alloc::string::String::from("∞")
+                    } else {
+                        alloc::format!("{valid_until}")
+                    }
+                )
+            }
+            Outcome::Revert(Revert::NotInitialized) => {
+                write!(f, "{p}: reverts with PolicyNotInitialized")
+            }
+            Outcome::Revert(Revert::ValueLimitExceeded { value, limit }) => {
+                write!(f, "{p}: reverts with ValueLimitExceeded: value {value} > {limit} per call")
+            }
+            Outcome::Revert(Revert::CalldataTooShort { rule, needed, actual }) => write!(
+                f,
+                "{p}: reverts: rule {rule} reads calldata up to byte {needed}, the call has {actual}"
+            ),
+            Outcome::Revert(Revert::Overflow { rule }) => {
+                write!(f, "{p}: reverts with Panic(0x11): rule {rule}'s used + parameter overflows")
+            }
+            Outcome::Revert(Revert::MalformedArguments) => {
+                write!(f, "{p}: reverts: the call's arguments do not ABI-decode")
+            }
+        }
+    }
+}
+
+impl core::error::Error for Rejection {}
+
+/// The result of a check.
+pub type CheckResult<T = ()> = core::result::Result<T, Rejection>;
+
+/// The universal action policy's state for one config id and account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UniActionPolicy {
+    config: ActionConfig,
+}
+
+impl UniActionPolicy {
+    /// `initializeWithMultiplexer`: fails where the contract reverts (input shorter than 3136
+    /// bytes, dirty or out-of-range words, a `length` above 16).
+    pub fn initialize(init_data: &[u8]) -> Result<Self> {
+        let config = ActionConfig::abi_decode(init_data)
+            .map_err(|e| PolicyError::Init { policy: PolicyKind::UniversalAction, reason: e })?;
+        Ok(Self { config })
+    }
+
+    /// From a config already decoded.
+    pub const fn from_config(config: ActionConfig) -> Self {
+        Self { config }
+    }
+
+    /// The stored configuration, with the current `used` counters.
+    pub const fn config(&self) -> &ActionConfig {
+        &self.config
+    }
+
+    /// `(rule index, used)` for every active limited rule.
+    pub fn used(&self) -> Vec<(usize, U256)> {
+        self.config
+            .rules()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_limited)
+            .map(|(i, r)| (i, r.usage.used))
+            .collect()
+    }
+
+    /// `checkAction(id, account, target, value, data)`.
+    pub fn check_action(&mut self, value: U256, data: &[u8]) -> CheckResult {
+        const P: PolicyKind = PolicyKind::UniversalAction;
+        if self.config.is_empty() {
+            return Err(Rejection::revert(P, Revert::NotInitialized));
+        }
+        if value > self.config.value_limit_per_use {
+            return Err(Rejection::revert(
+                P,
+                Revert::ValueLimitExceeded { value, limit: self.config.value_limit_per_use },
+            ));
+        }
+        // Work on a copy of the counters: a revert discards them, a pass or a failure keeps them.
+        let mut used: [U256; smart_sessions_codec::MAX_RULES] =
+            [U256::ZERO; smart_sessions_codec::MAX_RULES];
+        for (u, r) in used.iter_mut().zip(self.config.rules()) {
+            *u = r.usage.used;
+        }
+        let mut result = Ok(());
+        for (i, rule) in self.config.rules().iter().enumerate() {
+            let start = 4u128 + u128::from(rule.offset);
+            let end = start + 32;
+            let word =
+                usize::try_from(start).ok().and_then(|s| data.get(s..s + 32)).ok_or_else(|| {
+                    Rejection::revert(
+                        P,
+                        Revert::CalldataTooShort { rule: i, needed: end, actual: data.len() },
+                    )
+                })?;
+            let param = U256::from_be_slice(word);
+            if !rule.condition.check(param, rule.reference) {
+                result = Err(Rejection::violation(
+                    P,
+                    Violation::Rule {
+                        rule: i,
+                        condition: rule.condition,
+                        offset: rule.offset,
+                        param,
+                        reference: rule.reference,
+                    },
+                ));
+                break;
+            }
+            if rule.is_limited {
+                let sum = used[i]
+                    .checked_add(param)
+                    .ok_or_else(|| Rejection::revert(P, Revert::Overflow { rule: i }))?;
+                if sum > rule.usage.limit {
+                    result = Err(Rejection::violation(
+                        P,
+                        Violation::RuleLimit {
+                            rule: i,
+                            used: used[i],
+                            param,
+                            limit: rule.usage.limit,
+                        },
+                    ));
+                    break;
+                }
+                used[i] = sum;
+            }
+        }
+        for (r, u) in self.config.rules_mut().iter_mut().zip(used) {
+            r.usage.used = u;
+        }
+        result
+    }
+}
+
+/// The usage limit policy's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UsageLimitPolicy {
+    /// The maximum number of uses.
+    pub limit: u128,
+    /// Uses so far.
+    pub used: u128,
+}
+
+impl UsageLimitPolicy {
+    /// `initializeWithMultiplexer`: `uint128 limit` from the first 16 bytes (fewer revert); a
+    /// zero limit reverts; `used` starts at 0.
+    pub fn initialize(init_data: &[u8]) -> Result<Self> {
+        let bytes: [u8; 16] =
+            init_data.get(..16).and_then(|b| b.try_into().ok()).ok_or(PolicyError::InitData {
+                policy: PolicyKind::UsageLimit,
+                reason: "needs 16 bytes (uint128 limit)",
+            })?;
+        let limit = u128::from_be_bytes(bytes);
+        if limit == 0 {
+            return Err(PolicyError::InitData {
+                policy: PolicyKind::UsageLimit,
+                reason: "a zero limit reverts",
+            });
+        }
+        Ok(Self { limit, used: 0 })
+    }
+
+    /// `checkAction` (and `checkUserOpPolicy`: the same counter).
+    pub fn check(&mut self) -> CheckResult {
+        if self.used.saturating_add(1) > self.limit {
+            return Err(Rejection::violation(
+                PolicyKind::UsageLimit,
+                Violation::UsageLimit { used: self.used, limit: self.limit },
+            ));
+        }
+        self.used += 1;
+        Ok(())
+    }
+}
+
+/// The value limit policy's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ValueLimitPolicy {
+    /// The cumulative limit in wei.
+    pub limit: U256,
+    /// Value spent so far.
+    pub used: U256,
+}
+
+impl ValueLimitPolicy {
+    /// `initializeWithMultiplexer`: `uint256 limit` from the first 32 bytes (fewer revert); a
+    /// zero limit reverts.
+    pub fn initialize(init_data: &[u8]) -> Result<Self> {
+        let word = init_data.get(..32).ok_or(PolicyError::InitData {
+            policy: PolicyKind::ValueLimit,
+            reason: "needs 32 bytes (uint256 limit)",
+        })?;
+        let limit = U256::from_be_slice(word);
+        if limit.is_zero() {
+            return Err(PolicyError::InitData {
+                policy: PolicyKind::ValueLimit,
+                reason: "a zero limit reverts",
+            });
+        }
+        Ok(Self { limit, used: U256::ZERO })
+    }
+
+    /// `checkAction(…, value, …)`.
+    pub fn check_action(&mut self, value: U256) -> CheckResult {
+        const P: PolicyKind = PolicyKind::ValueLimit;
+        let sum = self
+            .used
+            .checked_add(value)
+            .ok_or(Rejection::revert(P, Revert::Overflow { rule: 0 }))?;
+        if sum > self.limit {
+            return Err(Rejection::violation(
+                P,
+                Violation::ValueLimit { used: self.used, value, limit: self.limit },
+            ));
+        }
+        self.used = sum;
+        Ok(())
+    }
+}
+
+/// The time frame policy's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeFramePolicy {
+    /// End of the window (0: none).
+    pub valid_until: u64,
+    /// Start of the window.
+    pub valid_after: u64,
+}
+
+impl TimeFramePolicy {
+    /// `initializeWithMultiplexer` of the current generation: `uint48 validUntil ‖ uint48
+    /// validAfter` (12 bytes; fewer revert, more are ignored); reverts unless `validUntil == 0 ||
+    /// validAfter <= validUntil`.
+    pub fn initialize(init_data: &[u8]) -> Result<Self> {
+        const P: PolicyKind = PolicyKind::TimeFrame;
+        let b = init_data.get(..12).ok_or(PolicyError::InitData {
+            policy: P,
+            reason: "needs 12 bytes (uint48, uint48)",
+        })?;
+        let mut until = [0u8; 8];
+        let mut after = [0u8; 8];
+        until[2..].copy_from_slice(&b[..6]);
+        after[2..].copy_from_slice(&b[6..]);
+        let (valid_until, valid_after) = (u64::from_be_bytes(until), u64::from_be_bytes(after));
+        if valid_until != 0 && valid_after > valid_until {
+            return Err(PolicyError::InitData {
+                policy: P,
+                reason: "validAfter is later than validUntil (PolicyNotInitialized)",
+            });
+        }
+        Ok(Self { valid_until, valid_after })
+    }
+
+    /// The validation data `checkAction` / `checkUserOpPolicy` return:
+    /// `validUntil << 160 | validAfter << 208`. Reverts (not initialized) when both are zero.
+    pub fn validation_data(&self) -> CheckResult<U256> {
+        if self.valid_until == 0 && self.valid_after == 0 {
+            return Err(Rejection::revert(PolicyKind::TimeFrame, Revert::NotInitialized));
+        }
+        Ok((U256::from(self.valid_until) << 160) | (U256::from(self.valid_after) << 208))
+    }
+
+    /// Whether the EntryPoint would accept a user operation validated at `now` (unix seconds).
+    pub fn check_at(&self, now: u64) -> CheckResult {
+        self.validation_data()?;
+        if now < self.valid_after || (self.valid_until != 0 && now > self.valid_until) {
+            return Err(Rejection::violation(
+                PolicyKind::TimeFrame,
+                Violation::OutsideTimeFrame {
+                    now,
+                    valid_after: self.valid_after,
+                    valid_until: self.valid_until,
+                },
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Spending state of one token in the ERC-20 spending limit policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenSpend {
+    /// The limit.
+    pub limit: U256,
+    /// Transferred so far.
+    pub spent: U256,
+    /// Approved so far.
+    pub approved: U256,
+}
+
+/// The ERC-20 spending limit policy's state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Erc20SpendingLimitPolicy {
+    /// Per-token limits and amounts.
+    pub tokens: BTreeMap<Address, TokenSpend>,
+}
+
+/// `transfer(address,uint256)`.
+pub const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
+/// `transferFrom(address,address,uint256)`.
+pub const TRANSFER_FROM: [u8; 4] = [0x23, 0xb8, 0x72, 0xdd];
+/// `approve(address,uint256)`.
+pub const APPROVE: [u8; 4] = [0x09, 0x5e, 0xa7, 0xb3];
+/// `increaseAllowance(address,uint256)`.
+pub const INCREASE_ALLOWANCE: [u8; 4] = [0x39, 0x50, 0x93, 0x51];
+
+impl Erc20SpendingLimitPolicy {
+    /// `initializeWithMultiplexer`: `abi.decode(initData, (address[], uint256[]))`; lengths must
+    /// match, no token may be zero, no limit may be zero.
+    pub fn initialize(init_data: &[u8]) -> Result<Self> {
+        const P: PolicyKind = PolicyKind::SpendingLimits;
+        type Init = (sol_data::Array<sol_data::Address>, sol_data::Array<sol_data::Uint<256>>);
+        let (tokens, limits) = <Init as SolType>::abi_decode_params_with_config(
+            init_data,
+            AbiDecoderConfig::new().validate(true),
+        )
+        .map_err(|_| PolicyError::InitData {
+            policy: P,
+            reason: "not abi.encode(address[], uint256[])",
+        })?;
+        if tokens.len() != limits.len() {
+            return Err(PolicyError::InitData {
+                policy: P,
+                reason: "token and limit lists differ in length",
+            });
+        }
+        let mut out = BTreeMap::new();
+        for (t, l) in tokens.into_iter().zip(limits) {
+            if t.is_zero() {
+                return Err(PolicyError::InitData {
+                    policy: P,
+                    reason: "a token is the zero address",
+                });
+            }
+            if l.is_zero() {
+                return Err(PolicyError::InitData { policy: P, reason: "a limit is zero" });
+            }
+            out.insert(t, TokenSpend { limit: l, ..Default::default() });
+        }
+        Ok(Self { tokens: out })
+    }
+
+    /// `checkAction(id, account, target = token, value, data)`.
+    pub fn check_action(
+        &mut self,
+        account: Address,
+        token: Address,
+        value: U256,
+        data: &[u8],
+    ) -> CheckResult {
+        const P: PolicyKind = PolicyKind::SpendingLimits;
+        if !value.is_zero() {
+            return Err(Rejection::violation(P, Violation::NonZeroValue { value }));
+        }
+        let Some((selector, args)) = data.split_first_chunk::<4>() else {
+            return Err(Rejection::revert(P, Revert::MalformedArguments));
+        };
+        let validate = AbiDecoderConfig::new().validate(true);
+        type Two = (sol_data::Address, sol_data::Uint<256>);
+        type Three = (sol_data::Address, sol_data::Address, sol_data::Uint<256>);
+        let bad = |_| Rejection::revert(P, Revert::MalformedArguments);
+        let (amount, is_transfer) = match *selector {
+            TRANSFER => (
+                <Two as SolType>::abi_decode_params_with_config(args, validate).map_err(bad)?.1,
+                true,
+            ),
+            TRANSFER_FROM => {
+                let (_, to, amount) =
+                    <Three as SolType>::abi_decode_params_with_config(args, validate)
+                        .map_err(bad)?;
+                (if to == account { U256::ZERO } else { amount }, true)
+            }
+            APPROVE | INCREASE_ALLOWANCE => (
+                <Two as SolType>::abi_decode_params_with_config(args, validate).map_err(bad)?.1,
+                false,
+            ),
+            _ => {
+                return Err(Rejection::violation(
+                    P,
+                    Violation::UnsupportedSelector { selector: FixedBytes(*selector) },
+                ));
+            }
+        };
+        let state = self.tokens.get(&token).copied().unwrap_or_default();
+        let (spent, approved) = if is_transfer {
+            (state.spent.checked_add(amount), Some(state.approved))
+        } else {
+            (Some(state.spent), state.approved.checked_add(amount))
+        };
+        let total = match (spent, approved) {
+            (Some(s), Some(a)) => s.checked_add(a).map(|t| (s, a, t)),
+            _ => None,
+        };
+        let Some((spent, approved, total)) = total else {
+            return Err(Rejection::revert(P, Revert::Overflow { rule: 0 }));
+        };
+        if total > state.limit {
+            return Err(Rejection::violation(
+                P,
+                Violation::SpendingLimit {
+                    token,
+                    spent: state.spent,
+                    approved: state.approved,
+                    amount,
+                    limit: state.limit,
+                },
+            ));
+        }
+        self.tokens.insert(token, TokenSpend { limit: state.limit, spent, approved });
+        Ok(())
+    }
+}

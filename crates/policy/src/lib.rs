@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+extern crate alloc;
+
+// Only used through the `serde` feature's derives.
+#[cfg(feature = "serde")]
+use serde as _;
+
+mod error;
+pub use error::{PolicyError, Result};
+
+mod builder;
+pub use builder::{
+    Allow, At, Deployment, FunctionLayout, ParamLayout, UniActionBuilder, Value,
+    check_duplicate_actions, check_selector, spending_limits, sudo, time_frame, usage_limit,
+    validate_action_config, value_limit,
+};
+
+pub mod eval;
