@@ -436,12 +436,7 @@ impl UniActionBuilder {
                     if let Some(ty) = ty
                         && !fits(v, ty)
                     {
-                        {
-                            return Err(PolicyError::ValueDoesNotFit {
-                                rule: i,
-                                ty: ty.to_string(),
-                            });
-                        }
+                        return Err(PolicyError::ValueDoesNotFit { rule: i, ty: ty.to_string() });
                     }
                     if matches!(v, Value::Int(_)) || ty.is_some_and(is_signed) {
                         let ordering = !matches!(
@@ -478,9 +473,7 @@ impl UniActionBuilder {
                 if let Some(ty) = ty
                     && !is_numeric(ty)
                 {
-                    {
-                        return Err(PolicyError::LimitedNonNumeric { rule: i, ty: ty.to_string() });
-                    }
+                    return Err(PolicyError::LimitedNonNumeric { rule: i, ty: ty.to_string() });
                 }
                 if limit.is_zero() {
                     return Err(PolicyError::ZeroLimit { rule: i });
