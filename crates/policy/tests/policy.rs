@@ -170,7 +170,7 @@ fn other_policies_refuse_what_the_contracts_refuse() {
         actionTargetSelector: hex!("a9059cbb").into(),
         actionPolicies: vec![],
     };
-    assert!(check_duplicate_actions(&[a.clone()]).is_ok());
+    assert!(check_duplicate_actions(std::slice::from_ref(&a)).is_ok());
     assert!(matches!(
         check_duplicate_actions(&[a.clone(), a]),
         Err(PolicyError::DuplicateAction { index: 1, .. })
