@@ -14,12 +14,32 @@ fn config() -> ActionConfig {
         .map(|i| {
             let offset = (i % 8) * 32;
             let r = match i % 7 {
-                0 => ParamRule::new(ParamCondition::Equal, offset, B256::from(U256::from(offset + 1))),
+                0 => ParamRule::new(
+                    ParamCondition::Equal,
+                    offset,
+                    B256::from(U256::from(offset + 1)),
+                ),
                 1 => ParamRule::new(ParamCondition::GreaterThan, offset, B256::ZERO),
-                2 => ParamRule::new(ParamCondition::LessThan, offset, B256::from(U256::from(1_000_000))),
-                3 => ParamRule::new(ParamCondition::GreaterThanOrEqual, offset, B256::from(U256::from(1))),
-                4 => ParamRule::new(ParamCondition::LessThanOrEqual, offset, B256::from(U256::from(1_000_000))),
-                5 => ParamRule::new(ParamCondition::NotEqual, offset, B256::from(U256::from(999_999))),
+                2 => ParamRule::new(
+                    ParamCondition::LessThan,
+                    offset,
+                    B256::from(U256::from(1_000_000)),
+                ),
+                3 => ParamRule::new(
+                    ParamCondition::GreaterThanOrEqual,
+                    offset,
+                    B256::from(U256::from(1)),
+                ),
+                4 => ParamRule::new(
+                    ParamCondition::LessThanOrEqual,
+                    offset,
+                    B256::from(U256::from(1_000_000)),
+                ),
+                5 => ParamRule::new(
+                    ParamCondition::NotEqual,
+                    offset,
+                    B256::from(U256::from(999_999)),
+                ),
                 _ => ParamRule::new(ParamCondition::InRange, offset, range_ref(1, 1_000_000)),
             };
             if i % 2 == 0 { r.limited(U256::MAX) } else { r }
@@ -41,13 +61,18 @@ fn bench(c: &mut Criterion) {
     let data = calldata();
     let init = config.abi_encode();
     let policy = UniActionPolicy::initialize(&init).expect("initialises");
-    assert!(policy.clone().check_action(U256::ZERO, &data).is_ok(), "the benchmark call must pass every rule");
+    assert!(
+        policy.clone().check_action(U256::ZERO, &data).is_ok(),
+        "the benchmark call must pass every rule"
+    );
     let mut g = c.benchmark_group("policy");
     g.bench_function("uniAction/check/16rules", |b| {
         let mut p = policy.clone();
         b.iter(|| p.check_action(black_box(U256::ZERO), black_box(&data)))
     });
-    g.bench_function("uniAction/initialize/16rules", |b| b.iter(|| UniActionPolicy::initialize(black_box(&init))));
+    g.bench_function("uniAction/initialize/16rules", |b| {
+        b.iter(|| UniActionPolicy::initialize(black_box(&init)))
+    });
     g.finish();
 }
 

@@ -91,13 +91,18 @@ fn nostd() -> Result {
         || run("rustup target add", Command::new("rustup").args(["target", "add", NOSTD_TARGET]))
             .is_ok();
     if available {
-        for features in ["", "serde"] {
+        for (package, features) in [
+            ("smart-sessions-codec", ""),
+            ("smart-sessions-codec", "serde"),
+            ("smart-sessions-policy", ""),
+            ("smart-sessions-policy", "serde"),
+        ] {
             run(
-                &format!("no_std build for {NOSTD_TARGET} (features: [{features}])"),
+                &format!("no_std build of {package} for {NOSTD_TARGET} (features: [{features}])"),
                 cargo().args([
                     "build",
                     "-p",
-                    "smart-sessions-codec",
+                    package,
                     "--no-default-features",
                     "--features",
                     features,

@@ -37,7 +37,7 @@ pub mod quantity {
         }
     }
 
-    struct FlexVisitor;
+    pub(crate) struct FlexVisitor;
 
     impl<'de> de::Visitor<'de> for FlexVisitor {
         type Value = Flex;
@@ -345,18 +345,75 @@ impl<'de> Deserialize<'de> for crate::LimitUsage {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ParamRuleJson {
     condition: crate::ParamCondition,
-    #[serde(deserialize_with = "de_u64", serialize_with = "ser_dec")]
+    #[serde(serialize_with = "ser_dec")]
     offset: u64,
-    #[serde(default)]
     is_limited: bool,
     #[serde(rename = "ref")]
     reference: B256,
+    usage: crate::LimitUsage,
+}
+
+/// What a rule may look like in the TypeScript SDKs' JSON: `offset` in bytes (module-sdk,
+/// abstractjs) or `offsetIndex` in words (`@biconomy/sdk`); `ref` as 32-byte hex, shorter hex
+/// (an address: left-padded), a number or a decimal string; `usage` optional.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ParamRuleIn {
+    condition: crate::ParamCondition,
+    #[serde(default, deserialize_with = "de_opt_u64")]
+    offset: Option<u64>,
+    #[serde(default, deserialize_with = "de_opt_u64")]
+    offset_index: Option<u64>,
+    #[serde(default)]
+    is_limited: bool,
+    #[serde(rename = "ref", deserialize_with = "de_ref")]
+    reference: B256,
     #[serde(default)]
     usage: crate::LimitUsage,
+}
+
+fn de_opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    de_u64(d).map(Some)
+}
+
+/// A rule's `ref`: hex up to 32 bytes (left-padded, as `pad(hex)` in viem), or an integer.
+fn de_ref<'de, D: Deserializer<'de>>(d: D) -> Result<B256, D::Error> {
+    struct V;
+    impl<'de> de::Visitor<'de> for V {
+        type Value = B256;
+        fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str("a ref: 0x hex of at most 32 bytes, a number or a decimal string")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<B256, E> {
+            Ok(B256::from(U256::from(v)))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<B256, E> {
+            // negative numbers: two's complement, as the ABI encodes an int256
+            Ok(B256::from(alloy_primitives::I256::try_from(v).map_err(E::custom)?.into_raw()))
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<B256, E> {
+            if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+                let h = if h.len() % 2 == 1 { alloc::format!("0{h}") } else { h.into() };
+                let bytes = alloy_primitives::hex::decode(&h).map_err(E::custom)?;
+                if bytes.len() > 32 {
+                    return Err(E::invalid_length(bytes.len(), &"at most 32 bytes"));
+                }
+                let mut w = [0u8; 32];
+                w[32 - bytes.len()..].copy_from_slice(&bytes);
+                Ok(B256::new(w))
+            } else {
+                quantity::FlexVisitor.visit_str(s).map(|f| B256::from(f.0))
+            }
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<B256, A::Error> {
+            quantity::FlexVisitor.visit_map(map).map(|f| B256::from(f.0))
+        }
+    }
+    d.deserialize_any(V)
 }
 
 impl Serialize for crate::ParamRule {
@@ -376,10 +433,22 @@ impl Serialize for crate::ParamRule {
 
 impl<'de> Deserialize<'de> for crate::ParamRule {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let j = ParamRuleJson::deserialize(d)?;
+        let j = ParamRuleIn::deserialize(d)?;
+        let offset = match (j.offset, j.offset_index) {
+            (Some(o), None) => o,
+            (None, Some(i)) => i
+                .checked_mul(32)
+                .ok_or_else(|| de::Error::custom("offsetIndex × 32 does not fit 64 bits"))?,
+            (Some(_), Some(_)) => {
+                return Err(de::Error::custom(
+                    "give either offset (bytes) or offsetIndex (words), not both",
+                ));
+            }
+            (None, None) => return Err(de::Error::missing_field("offset")),
+        };
         Ok(Self {
             condition: j.condition,
-            offset: j.offset,
+            offset,
             is_limited: j.is_limited,
             reference: j.reference,
             usage: j.usage,
@@ -393,6 +462,17 @@ struct ActionConfigJson {
     #[serde(deserialize_with = "de_u256", serialize_with = "ser_dec", default)]
     value_limit_per_use: U256,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    length: Option<quantity::Flex>,
+    #[serde(default)]
+    rules: Vec<crate::ParamRule>,
+    /// abstractjs nests `{length, rules}` under `paramRules`.
+    #[serde(default, skip_serializing)]
+    param_rules: Option<ParamRulesJson>,
+}
+
+#[derive(Deserialize)]
+struct ParamRulesJson {
+    #[serde(default)]
     length: Option<quantity::Flex>,
     rules: Vec<crate::ParamRule>,
 }
@@ -411,18 +491,29 @@ impl Serialize for crate::ActionConfig {
             value_limit_per_use: self.value_limit_per_use,
             length: Some(quantity::Flex(U256::from(self.len()))),
             rules: self.slots().to_vec(),
+            param_rules: None,
         }
         .serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for crate::ActionConfig {
-    /// Accepts `{valueLimitPerUse, length?, rules}`: with `length`, `rules` are the slots
+    /// Accepts `{valueLimitPerUse, length?, rules}` (module-sdk) or `{valueLimitPerUse,
+    /// paramRules: {length, rules}}` (abstractjs): with `length`, `rules` are the slots
     /// (up to 16; missing slots are zero) of which the first `length` are active; without it,
     /// every rule is active. More than 16 rules, or a `length` above the number of rules given,
     /// is an error naming the count.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let j = ActionConfigJson::deserialize(d)?;
+        let mut j = ActionConfigJson::deserialize(d)?;
+        if let Some(p) = j.param_rules.take() {
+            if !j.rules.is_empty() {
+                return Err(de::Error::custom(
+                    "give rules either at the top level or under paramRules, not both",
+                ));
+            }
+            j.rules = p.rules;
+            j.length = p.length;
+        }
         match j.length {
             None => Self::new(j.value_limit_per_use, &j.rules).map_err(de::Error::custom),
             Some(len) => {

@@ -1,25 +1,4 @@
 //! Policy builders with validation.
-//!
-//! ```
-//! use alloy_primitives::{address, U256};
-//! use smart_sessions_codec::{Generation, ParamCondition};
-//! use smart_sessions_policy::UniActionBuilder;
-//!
-//! // transfer(to, amount): only to one recipient, at most 100 per call, 1000 in total
-//! let policy = UniActionBuilder::for_function("transfer(address to,uint256 amount)")?
-//!     .rule("to", ParamCondition::Equal, address!("0x1111111111111111111111111111111111111111"))
-//!     .limited("amount", ParamCondition::LessThanOrEqual, U256::from(100), U256::from(1000))
-//!     .build(Generation::Current)?;
-//! assert_eq!(policy.initData.len(), 3136);
-//!
-//! // a rule on the word holding a dynamic parameter's offset is refused
-//! let err = UniActionBuilder::for_function("call(address to,bytes data)")?
-//!     .rule("data", ParamCondition::Equal, U256::ZERO)
-//!     .build(Generation::Current)
-//!     .unwrap_err();
-//! assert!(err.to_string().contains("dynamic"));
-//! # Ok::<(), smart_sessions_policy::PolicyError>(())
-//! ```
 
 use crate::{PolicyError, Result};
 use alloc::{format, string::String, string::ToString, vec::Vec};
@@ -292,7 +271,28 @@ pub struct Allow {
     pub raw_offsets: bool,
 }
 
-/// Builds a universal action policy (UniActionPolicy) with validation.
+/// Builds a universal action policy (`UniActionPolicy`) with validation.
+///
+/// ```
+/// use alloy_primitives::{address, U256};
+/// use smart_sessions_codec::{Generation, ParamCondition};
+/// use smart_sessions_policy::UniActionBuilder;
+///
+/// // transfer(to, amount): only to one recipient, at most 100 per call, 1000 in total
+/// let policy = UniActionBuilder::for_function("transfer(address to,uint256 amount)")?
+///     .rule("to", ParamCondition::Equal, address!("0x1111111111111111111111111111111111111111"))
+///     .limited("amount", ParamCondition::LessThanOrEqual, U256::from(100), U256::from(1000))
+///     .build(Generation::Current)?;
+/// assert_eq!(policy.initData.len(), 3136);
+///
+/// // a rule on the word holding a dynamic parameter's offset is refused
+/// let err = UniActionBuilder::for_function("call(address to,bytes data)")?
+///     .rule("data", ParamCondition::Equal, U256::ZERO)
+///     .build(Generation::Current)
+///     .unwrap_err();
+/// assert!(err.to_string().contains("dynamic"));
+/// # Ok::<(), smart_sessions_policy::PolicyError>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UniActionBuilder {
     function: Option<FunctionLayout>,

@@ -6,10 +6,6 @@
 
 extern crate alloc;
 
-// Only used through the `serde` feature's derives.
-#[cfg(feature = "serde")]
-use serde as _;
-
 mod error;
 pub use error::{PolicyError, Result};
 
@@ -21,3 +17,7 @@ pub use builder::{
 };
 
 pub mod eval;
+
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub mod json;
