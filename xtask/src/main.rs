@@ -132,9 +132,13 @@ fn fuzz(seconds: u64) -> Result {
         std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
         run(
             &format!("fuzz {target} for {seconds}s"),
-            Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            // through rustup: inside `cargo xtask`, $CARGO is the stable toolchain's cargo itself,
+            // which knows no `+nightly`
+            Command::new("rustup")
                 .current_dir(&fuzz_dir)
-                .args(["+nightly", "fuzz", "run", target])
+                .env_remove("CARGO")
+                .env_remove("RUSTUP_TOOLCHAIN")
+                .args(["run", "nightly", "cargo", "fuzz", "run", target])
                 .arg(&corpus)
                 .args(["--", &format!("-max_total_time={seconds}"), "-print_final_stats=1"]),
         )?;
