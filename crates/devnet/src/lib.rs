@@ -1,0 +1,492 @@
+#![doc = include_str!("../README.md")]
+
+use alloy_network::EthereumWallet;
+use alloy_primitives::{Address, B256, Bytes, U256, address, b256, hex};
+use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, SolValue, sol};
+use std::{
+    fmt,
+    io::Read,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+mod setup;
+pub use setup::{ensure_node_modules, node_dir};
+
+/// The canonical EntryPoint v0.7 address.
+pub const ENTRY_POINT: Address = address!("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
+/// The deterministic CREATE2 deployer present at anvil's genesis.
+pub const CREATE2_DEPLOYER: Address = address!("0x4e59b44847b379578588920ca78fbf26c0b4956c");
+/// The canonical salt that lands EntryPoint v0.7 on [`ENTRY_POINT`].
+pub const ENTRY_POINT_SALT: B256 =
+    b256!("0x90d8084deab30c2a37c45e8d47f49f2f7965183cb6990a98943ef94940681de3");
+/// Where the legacy SmartSession lives (module-sdk 0.1.x's address), placed with `anvil_setCode`.
+pub const SMART_SESSION: Address = address!("0xDDFF43A42726df11E34123f747bDce0f755F784d");
+/// The ERC-7484 registry address the legacy SmartSession calls; the devnet's own registry lives
+/// here.
+pub const REGISTRY: Address = address!("0x000000000069E2a187AEFFb852bF3cCdC95151B2");
+
+/// anvil's well-known development keys #0 (deployer), #1 (Alto executor) and #2 (Alto utility)
+/// of the mnemonic `test test … junk`: public by design, funded at genesis.
+const DEV_KEYS: [B256; 3] = [
+    b256!("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
+    b256!("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"),
+    b256!("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"),
+];
+
+/// What can go wrong while starting or using the devnet.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DevnetError {
+    /// A program the devnet needs is missing.
+    Missing {
+        /// The program.
+        program: &'static str,
+        /// What to install.
+        hint: &'static str,
+    },
+    /// A command failed.
+    Command {
+        /// What ran.
+        what: String,
+        /// Its output, trimmed.
+        output: String,
+    },
+    /// A process did not become ready in time.
+    Timeout {
+        /// What was awaited.
+        what: &'static str,
+        /// How long.
+        after: Duration,
+    },
+    /// A JSON-RPC or transaction step failed.
+    Rpc {
+        /// The step.
+        step: String,
+        /// The error.
+        error: String,
+    },
+    /// File system trouble.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for DevnetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing { program, hint } => write!(f, "`{program}` is not on the PATH: {hint}"),
+            Self::Command { what, output } => write!(f, "{what} failed: {output}"),
+            Self::Timeout { what, after } => write!(f, "{what} did not become ready within {after:?}"),
+            Self::Rpc { step, error } => write!(f, "{step}: {error}"),
+            Self::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for DevnetError {}
+
+impl From<std::io::Error> for DevnetError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+/// A `Result` with [`DevnetError`].
+pub type Result<T, E = DevnetError> = std::result::Result<T, E>;
+
+fn rpc<E: fmt::Display>(step: impl Into<String>) -> impl FnOnce(E) -> DevnetError {
+    let step = step.into();
+    move |e| DevnetError::Rpc { step, error: e.to_string() }
+}
+
+/// Every address the devnet deployed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Addresses {
+    /// EntryPoint v0.7.
+    pub entry_point: Address,
+    /// Nexus 1.0 implementation.
+    pub nexus_implementation: Address,
+    /// `NexusBootstrap`.
+    pub nexus_bootstrap: Address,
+    /// `NexusAccountFactory` (`createAccount(bytes initData, bytes32 salt)`).
+    pub nexus_factory: Address,
+    /// The legacy-generation SmartSession.
+    pub smart_session: Address,
+    /// The ERC-7484 registry.
+    pub registry: Address,
+    /// ECDSA owner validator (K1Validator-compatible).
+    pub owner_validator: Address,
+    /// Session-key validator (`ISessionValidator`).
+    pub session_key_validator: Address,
+    /// Sudo policy.
+    pub sudo_policy: Address,
+    /// Universal action policy.
+    pub uni_action_policy: Address,
+    /// An ERC-20 test token.
+    pub token: Address,
+    /// A counter to call.
+    pub counter: Address,
+    /// The attester that attested every module above.
+    pub attester: Address,
+}
+
+/// A funded development key. Its secret is not printed by `Debug`.
+#[derive(Clone)]
+pub struct DevKey {
+    signer: PrivateKeySigner,
+}
+
+impl DevKey {
+    /// The key's address.
+    pub fn address(&self) -> Address {
+        self.signer.address()
+    }
+
+    /// The signer (for alloy wallets).
+    pub fn signer(&self) -> &PrivateKeySigner {
+        &self.signer
+    }
+}
+
+impl fmt::Debug for DevKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DevKey").field("address", &self.address()).finish_non_exhaustive()
+    }
+}
+
+/// Startup options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Chain id of the anvil instance.
+    pub chain_id: u64,
+    /// Whether to start the Alto bundler.
+    pub bundler: bool,
+    /// Print progress lines to standard error.
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { chain_id: 31337, bundler: true, progress: false }
+    }
+}
+
+/// A running devnet. Dropping it stops every process it started, by PID.
+pub struct Devnet {
+    anvil: Option<Child>,
+    alto: Option<Child>,
+    /// JSON-RPC endpoint of anvil.
+    pub rpc_url: String,
+    /// JSON-RPC endpoint of Alto (when started).
+    pub bundler_url: Option<String>,
+    /// The chain id.
+    pub chain_id: u64,
+    /// Deployed contracts.
+    pub addresses: Addresses,
+    /// Funded keys free for tests (more with [`Devnet::fund_new_key`]).
+    pub funded: Vec<DevKey>,
+    /// The deployer (anvil dev account #0).
+    pub deployer: DevKey,
+    /// Startup timings, step by step.
+    pub timings: Vec<(String, Duration)>,
+}
+
+impl fmt::Debug for Devnet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Devnet")
+            .field("rpc_url", &self.rpc_url)
+            .field("bundler_url", &self.bundler_url)
+            .field("chain_id", &self.chain_id)
+            .field("anvil_pid", &self.anvil.as_ref().map(Child::id))
+            .field("alto_pid", &self.alto.as_ref().map(Child::id))
+            .field("addresses", &self.addresses)
+            .finish_non_exhaustive()
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+sol! {
+    function attest(address module);
+    function trustAttesters(uint8 threshold, address[] attesters);
+    function mint(address to, uint256 amount);
+}
+
+/// Deploys `init_code` through the CREATE2 deployer with `salt` (idempotent) and returns the
+/// address.
+pub async fn create2<P: Provider>(provider: &P, from: Address, salt: B256, init_code: &[u8]) -> Result<Address> {
+    let addr = CREATE2_DEPLOYER.create2_from_code(salt, init_code);
+    let code = provider.get_code_at(addr).await.map_err(rpc("eth_getCode"))?;
+    if !code.is_empty() {
+        return Ok(addr);
+    }
+    let mut data = salt.to_vec();
+    data.extend_from_slice(init_code);
+    let tx = TransactionRequest::default().from(from).to(CREATE2_DEPLOYER).input(Bytes::from(data).into()).gas_limit(30_000_000);
+    let receipt = provider
+        .send_transaction(tx)
+        .await
+        .map_err(rpc("CREATE2 deployment"))?
+        .get_receipt()
+        .await
+        .map_err(rpc("CREATE2 receipt"))?;
+    if !receipt.status() || provider.get_code_at(addr).await.map_err(rpc("eth_getCode"))?.is_empty() {
+        return Err(DevnetError::Rpc { step: format!("CREATE2 of {addr}"), error: "no code after deployment".into() });
+    }
+    Ok(addr)
+}
+
+async fn send<P: Provider>(provider: &P, step: &str, tx: TransactionRequest) -> Result<()> {
+    let receipt = provider
+        .send_transaction(tx)
+        .await
+        .map_err(rpc(step))?
+        .get_receipt()
+        .await
+        .map_err(rpc(step))?;
+    if receipt.status() { Ok(()) } else { Err(DevnetError::Rpc { step: step.into(), error: "reverted".into() }) }
+}
+
+async fn wait_rpc(url: &str, method: &'static str, what: &'static str, timeout: Duration, child: &mut Child) -> Result<()> {
+    let start = Instant::now();
+    let provider = ProviderBuilder::new().connect_http(url.parse().map_err(rpc("URL"))?);
+    loop {
+        let ready: Result<serde_json::Value, _> = provider.raw_request(method.into(), Vec::<()>::new()).await;
+        if ready.is_ok() {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut out = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut out);
+            }
+            return Err(DevnetError::Command { what: format!("{what} (exited with {status})"), output: out.trim().chars().take(2000).collect() });
+        }
+        if start.elapsed() > timeout {
+            return Err(DevnetError::Timeout { what, after: timeout });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+impl Devnet {
+    /// Starts a devnet with the default options (chain id 31337, with the bundler).
+    pub async fn start() -> Result<Self> {
+        Self::start_with(Options::default()).await
+    }
+
+    /// Starts a devnet: installs what is missing, starts anvil on a free port, deploys every
+    /// contract, starts Alto on a free port.
+    pub async fn start_with(options: Options) -> Result<Self> {
+        let t0 = Instant::now();
+        let mut timings = Vec::new();
+        let mut lap = |what: &str, since: &mut Instant| {
+            let d = since.elapsed();
+            if options.progress {
+                eprintln!("[{:>6.2}s] {what} ({:.2}s)", t0.elapsed().as_secs_f64(), d.as_secs_f64());
+            }
+            timings.push((what.to_string(), d));
+            *since = Instant::now();
+        };
+        let mut since = Instant::now();
+        let node = ensure_node_modules()?;
+        lap("npm packages ready", &mut since);
+        let artifacts = setup::artifacts(&node)?;
+        lap("bytecode extracted and test contracts compiled", &mut since);
+
+        let port = free_port()?;
+        let mut anvil = Command::new(node.join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"))
+            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &options.chain_id.to_string(), "--silent"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| DevnetError::Command { what: "start anvil".into(), output: e.to_string() })?;
+        let rpc_url = format!("http://127.0.0.1:{port}");
+        if let Err(e) = wait_rpc(&rpc_url, "eth_chainId", "anvil", Duration::from_secs(20), &mut anvil).await {
+            let _ = anvil.kill();
+            let _ = anvil.wait();
+            return Err(e);
+        }
+        let mut devnet = Self {
+            anvil: Some(anvil),
+            alto: None,
+            rpc_url,
+            bundler_url: None,
+            chain_id: options.chain_id,
+            addresses: Addresses {
+                entry_point: ENTRY_POINT,
+                nexus_implementation: Address::ZERO,
+                nexus_bootstrap: Address::ZERO,
+                nexus_factory: Address::ZERO,
+                smart_session: SMART_SESSION,
+                registry: REGISTRY,
+                owner_validator: Address::ZERO,
+                session_key_validator: Address::ZERO,
+                sudo_policy: Address::ZERO,
+                uni_action_policy: Address::ZERO,
+                token: Address::ZERO,
+                counter: Address::ZERO,
+                attester: Address::ZERO,
+            },
+            funded: Vec::new(),
+            deployer: key(0)?,
+            timings: Vec::new(),
+        };
+        lap("anvil up", &mut since);
+        devnet.deploy(&artifacts).await?;
+        lap("contracts deployed", &mut since);
+        if options.bundler {
+            devnet.start_alto(&node).await?;
+            lap("alto up", &mut since);
+        }
+        timings.push(("total".into(), t0.elapsed()));
+        devnet.timings = timings;
+        Ok(devnet)
+    }
+
+    /// A provider for anvil that signs with `key`.
+    pub fn provider_for(&self, key: &DevKey) -> Result<impl Provider + Clone + use<>> {
+        let url = self.rpc_url.parse().map_err(rpc("RPC URL"))?;
+        Ok(ProviderBuilder::new().wallet(EthereumWallet::from(key.signer.clone())).connect_http(url))
+    }
+
+    async fn deploy(&mut self, a: &setup::Artifacts) -> Result<()> {
+        let provider = self.provider_for(&self.deployer)?;
+        provider.client().set_poll_interval(Duration::from_millis(20));
+        let from = self.deployer.address();
+        let salt = B256::ZERO;
+        let ep = create2(&provider, from, ENTRY_POINT_SALT, &a.entry_point).await?;
+        if ep != ENTRY_POINT {
+            return Err(DevnetError::Rpc { step: "EntryPoint".into(), error: format!("landed on {ep}") });
+        }
+        let with_args = |code: &[u8], args: Vec<u8>| [code, &args].concat();
+        let imp = create2(&provider, from, salt, &with_args(&a.nexus, ENTRY_POINT.abi_encode())).await?;
+        let bootstrap = create2(&provider, from, salt, &a.nexus_bootstrap).await?;
+        let factory = create2(&provider, from, salt, &with_args(&a.nexus_factory, (imp, from).abi_encode_params())).await?;
+        let c = |name: &str| a.contract(name);
+        let owner_validator = create2(&provider, from, salt, &c("OwnerValidator")?).await?;
+        let session_key_validator = create2(&provider, from, salt, &c("SessionKeyValidator")?).await?;
+        let sudo = create2(&provider, from, salt, &c("SudoPolicy")?).await?;
+        let uni = create2(&provider, from, salt, &c("UniActionPolicy")?).await?;
+        let token = create2(&provider, from, salt, &c("TestToken")?).await?;
+        let counter = create2(&provider, from, salt, &c("Counter")?).await?;
+        provider.anvil_set_code(SMART_SESSION, a.smart_session.clone().into()).await.map_err(rpc("anvil_setCode SmartSession"))?;
+        provider.anvil_set_code(REGISTRY, a.registry_runtime.clone().into()).await.map_err(rpc("anvil_setCode registry"))?;
+        // A fresh attester attests every module a session uses.
+        let attester = self.fund_new_key().await?;
+        let att = self.provider_for(&attester)?;
+        att.client().set_poll_interval(Duration::from_millis(20));
+        for module in [session_key_validator, sudo, uni, owner_validator] {
+            let tx = TransactionRequest::default().to(REGISTRY).input(Bytes::from(attestCall { module }.abi_encode()).into());
+            send(&att, "attest", tx).await?;
+        }
+        self.addresses = Addresses {
+            entry_point: ep,
+            nexus_implementation: imp,
+            nexus_bootstrap: bootstrap,
+            nexus_factory: factory,
+            smart_session: SMART_SESSION,
+            registry: REGISTRY,
+            owner_validator,
+            session_key_validator,
+            sudo_policy: sudo,
+            uni_action_policy: uni,
+            token,
+            counter,
+            attester: attester.address(),
+        };
+        self.funded = vec![self.fund_new_key().await?, self.fund_new_key().await?];
+        Ok(())
+    }
+
+    async fn start_alto(&mut self, node: &Path) -> Result<()> {
+        let port = free_port()?;
+        let mut alto = Command::new("node")
+            .current_dir(node)
+            .args([
+                "-r",
+                "./force-localhost.cjs",
+                "node_modules/@pimlico/alto/esm/cli/alto.js",
+                "--entrypoints",
+                &ENTRY_POINT.to_string(),
+                "--rpc-url",
+                &self.rpc_url,
+                "--port",
+                &port.to_string(),
+                "--executor-private-keys",
+                &hex::encode_prefixed(DEV_KEYS[1]),
+                "--utility-private-key",
+                &hex::encode_prefixed(DEV_KEYS[2]),
+                "--safe-mode",
+                "false",
+                "--log-level",
+                "warn",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| DevnetError::Command { what: "start alto".into(), output: e.to_string() })?;
+        let url = format!("http://127.0.0.1:{port}");
+        let ready = wait_rpc(&url, "eth_supportedEntryPoints", "alto", Duration::from_secs(60), &mut alto).await;
+        self.alto = Some(alto);
+        ready?;
+        self.bundler_url = Some(url);
+        Ok(())
+    }
+
+    /// A new random key with 1,000 ETH (`anvil_setBalance`).
+    pub async fn fund_new_key(&self) -> Result<DevKey> {
+        let key = DevKey { signer: PrivateKeySigner::random() };
+        let provider = self.provider_for(&self.deployer)?;
+        provider
+            .anvil_set_balance(key.address(), U256::from(1000u64) * U256::from(10u64).pow(U256::from(18u64)))
+            .await
+            .map_err(rpc("anvil_setBalance"))?;
+        Ok(key)
+    }
+
+    /// PIDs of the processes this devnet started (anvil, then Alto).
+    pub fn pids(&self) -> Vec<u32> {
+        self.anvil.iter().chain(self.alto.iter()).map(Child::id).collect()
+    }
+
+    /// Stops every process by PID (also done on drop).
+    pub fn stop(&mut self) {
+        for child in [self.alto.take(), self.anvil.take()].into_iter().flatten() {
+            let mut child = child;
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn key(i: usize) -> Result<DevKey> {
+    let bytes = DEV_KEYS.get(i).ok_or_else(|| DevnetError::Rpc { step: "dev key".into(), error: format!("no key {i}") })?;
+    let signer = PrivateKeySigner::from_bytes(bytes).map_err(rpc("dev key"))?;
+    Ok(DevKey { signer })
+}
+
+/// Where the devnet keeps its npm packages and build products.
+pub fn cache_root() -> PathBuf {
+    std::env::var_os("SMART_SESSIONS_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("smart-sessions-rs")))
+        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/smart-sessions-rs")))
+        .unwrap_or_else(|| std::env::temp_dir().join("smart-sessions-rs"))
+}
+

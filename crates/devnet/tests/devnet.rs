@@ -1,0 +1,226 @@
+//! The devnet end to end: a Nexus account deployed on its first user operation through Alto, a
+//! rejected one (bad signature → AA24), and the registry double behaving like the real one.
+
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, sol};
+use serde_json::{Value, json};
+use smart_sessions_devnet::{Devnet, ENTRY_POINT, Options};
+use std::time::{Duration, Instant};
+
+sol! {
+    struct BootstrapConfig { address module; bytes data; }
+    function getInitNexusWithSingleValidatorCalldata(BootstrapConfig validator, address registry, address[] attesters, uint8 threshold) returns (bytes);
+    function computeAccountAddress(bytes initData, bytes32 salt) returns (address);
+    function createAccount(bytes initData, bytes32 salt) returns (address);
+    function execute(bytes32 mode, bytes executionCalldata);
+    function bump();
+    function count(address who) returns (uint256);
+    function findTrustedAttesters(address account) returns (address[]);
+    function trustAttesters(uint8 threshold, address[] attesters);
+    function checkForAccount(address account, address module);
+    function getNonce(address sender, uint192 key) returns (uint256);
+    struct PackedUserOperation {
+        address sender; uint256 nonce; bytes initCode; bytes callData; bytes32 accountGasLimits;
+        uint256 preVerificationGas; bytes32 gasFees; bytes paymasterAndData; bytes signature;
+    }
+    function getUserOpHash(PackedUserOperation userOp) returns (bytes32);
+}
+
+async fn call<P: Provider, C: SolCall>(p: &P, to: Address, c: C) -> C::Return {
+    let out = p.call(TransactionRequest::default().to(to).input(Bytes::from(c.abi_encode()).into())).await.expect("eth_call");
+    C::abi_decode_returns(&out).expect("decode")
+}
+
+struct Account {
+    address: Address,
+    init_data: Bytes,
+    owner: PrivateKeySigner,
+}
+
+async fn nexus_account<P: Provider>(p: &P, d: &Devnet, owner: PrivateKeySigner) -> Account {
+    let a = &d.addresses;
+    let init_data = call(
+        p,
+        a.nexus_bootstrap,
+        getInitNexusWithSingleValidatorCalldataCall {
+            validator: BootstrapConfig { module: a.owner_validator, data: owner.address().to_vec().into() },
+            registry: Address::ZERO,
+            attesters: vec![],
+            threshold: 0,
+        },
+    )
+    .await;
+    let address = call(p, a.nexus_factory, computeAccountAddressCall { initData: init_data.clone(), salt: B256::ZERO }).await;
+    Account { address, init_data, owner }
+}
+
+/// A signed v0.7 user operation in its RPC form, and its hash.
+async fn user_op<P: Provider>(
+    p: &P,
+    d: &Devnet,
+    acc: &Account,
+    call_data: Vec<u8>,
+    deploy: bool,
+    signer: &PrivateKeySigner,
+) -> (Value, B256) {
+    let key = {
+        let mut k = [0u8; 24];
+        k[4..].copy_from_slice(d.addresses.owner_validator.as_slice());
+        alloy_primitives::aliases::U192::from_be_bytes(k)
+    };
+    let nonce = call(p, ENTRY_POINT, getNonceCall { sender: acc.address, key }).await;
+    let factory_data = createAccountCall { initData: acc.init_data.clone(), salt: B256::ZERO }.abi_encode();
+    let (verification, call_gas, pre_verification) = (2_000_000u128, 500_000u128, 200_000u128);
+    let gas_price = p.get_gas_price().await.expect("gas price");
+    let (max_fee, priority) = (gas_price * 2 + 1_000_000_000, 1_000_000_000u128);
+    let pack = |hi: u128, lo: u128| {
+        let mut w = [0u8; 32];
+        w[..16].copy_from_slice(&hi.to_be_bytes());
+        w[16..].copy_from_slice(&lo.to_be_bytes());
+        B256::new(w)
+    };
+    let init_code: Bytes = if deploy { [d.addresses.nexus_factory.as_slice(), &factory_data].concat().into() } else { Bytes::new() };
+    let packed = PackedUserOperation {
+        sender: acc.address,
+        nonce,
+        initCode: init_code,
+        callData: call_data.clone().into(),
+        accountGasLimits: pack(verification, call_gas),
+        preVerificationGas: U256::from(pre_verification),
+        gasFees: pack(priority, max_fee),
+        paymasterAndData: Bytes::new(),
+        signature: Bytes::new(),
+    };
+    let hash = call(p, ENTRY_POINT, getUserOpHashCall { userOp: packed }).await;
+    let signature = signer.sign_message_sync(hash.as_slice()).expect("sign").as_bytes();
+    let q = |v: u128| format!("{v:#x}");
+    let mut op = json!({
+        "sender": acc.address,
+        "nonce": format!("{nonce:#x}"),
+        "callData": Bytes::from(call_data),
+        "callGasLimit": q(call_gas),
+        "verificationGasLimit": q(verification),
+        "preVerificationGas": q(pre_verification),
+        "maxFeePerGas": q(max_fee),
+        "maxPriorityFeePerGas": q(priority),
+        "signature": Bytes::from(signature.to_vec()),
+    });
+    if deploy {
+        op["factory"] = json!(d.addresses.nexus_factory);
+        op["factoryData"] = json!(Bytes::from(factory_data));
+    }
+    (op, hash)
+}
+
+fn single_call(target: Address, data: Vec<u8>) -> Vec<u8> {
+    let mut packed = target.to_vec();
+    packed.extend_from_slice(&[0u8; 32]);
+    packed.extend_from_slice(&data);
+    executeCall { mode: B256::ZERO, executionCalldata: packed.into() }.abi_encode()
+}
+
+async fn bundler(d: &Devnet) -> impl Provider {
+    let url = d.bundler_url.as_ref().expect("bundler").parse().expect("url");
+    alloy_provider::ProviderBuilder::new().connect_http(url)
+}
+
+async fn wait_receipt<P: Provider>(b: &P, hash: B256) -> Value {
+    let start = Instant::now();
+    loop {
+        let r: Value = b.raw_request("eth_getUserOperationReceipt".into(), (hash,)).await.expect("receipt request");
+        if !r.is_null() {
+            return r;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no receipt for {hash}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_operations_go_through_alto_and_bad_signatures_are_rejected() {
+    let d = Devnet::start_with(Options { progress: true, ..Options::default() }).await.expect("devnet starts");
+    for (step, t) in &d.timings {
+        println!("startup: {step}: {:.2}s", t.as_secs_f64());
+    }
+    let p = d.provider_for(&d.deployer).expect("provider");
+    // every deployed address has code
+    let a = &d.addresses;
+    for (name, addr) in [
+        ("EntryPoint", a.entry_point),
+        ("Nexus", a.nexus_implementation),
+        ("bootstrap", a.nexus_bootstrap),
+        ("factory", a.nexus_factory),
+        ("SmartSession", a.smart_session),
+        ("registry", a.registry),
+        ("owner validator", a.owner_validator),
+        ("session-key validator", a.session_key_validator),
+        ("sudo", a.sudo_policy),
+        ("uni action", a.uni_action_policy),
+        ("token", a.token),
+        ("counter", a.counter),
+    ] {
+        assert!(!p.get_code_at(addr).await.expect("code").is_empty(), "{name} at {addr} has no code");
+    }
+    let owner = PrivateKeySigner::random();
+    let acc = nexus_account(&p, &d, owner.clone()).await;
+    p.anvil_set_balance_helper(acc.address).await;
+    let b = bundler(&d).await;
+
+    // 1. deploy on first op + counter.bump(), signed by the owner
+    let bump = bumpCall {}.abi_encode();
+    let (op, _) = user_op(&p, &d, &acc, single_call(a.counter, bump.clone()), true, &acc.owner).await;
+    let t = Instant::now();
+    let hash: B256 = b.raw_request("eth_sendUserOperation".into(), (op, ENTRY_POINT)).await.expect("send");
+    let receipt = wait_receipt(&b, hash).await;
+    println!("first user op: {:.0} ms, actualGasUsed {}", t.elapsed().as_secs_f64() * 1e3, receipt["actualGasUsed"]);
+    assert_eq!(receipt["success"], json!(true), "{receipt}");
+    assert_eq!(call(&p, a.counter, countCall { who: acc.address }).await, U256::from(1));
+
+    // 2. a wrong signer: the bundler refuses with AA24
+    let stranger = PrivateKeySigner::random();
+    let (op, _) = user_op(&p, &d, &acc, single_call(a.counter, bump), false, &stranger).await;
+    let err = b
+        .raw_request::<_, B256>("eth_sendUserOperation".into(), (op, ENTRY_POINT))
+        .await
+        .expect_err("a bad signature must be refused");
+    assert!(err.to_string().contains("AA24"), "{err}");
+    assert_eq!(call(&p, a.counter, countCall { who: acc.address }).await, U256::from(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_registry_keeps_trust_and_attestations() {
+    let d = Devnet::start_with(Options { bundler: false, chain_id: 31338, ..Options::default() }).await.expect("devnet");
+    let a = &d.addresses;
+    let user = d.fund_new_key().await.expect("key");
+    let p = d.provider_for(&user).expect("provider");
+    let check = |module: Address| checkForAccountCall { account: user.address(), module };
+    let tx = |data: Vec<u8>| TransactionRequest::default().to(a.registry).input(Bytes::from(data).into());
+    // nothing trusted yet: the check reverts
+    assert!(p.call(tx(check(a.sudo_policy).abi_encode())).await.is_err());
+    assert!(call(&p, a.registry, findTrustedAttestersCall { account: user.address() }).await.is_empty());
+    // trust the devnet's attester
+    let trust = trustAttestersCall { threshold: 1, attesters: vec![a.attester] }.abi_encode();
+    let r = p.send_transaction(tx(trust)).await.expect("send").get_receipt().await.expect("receipt");
+    assert!(r.status());
+    assert_eq!(call(&p, a.registry, findTrustedAttestersCall { account: user.address() }).await, vec![a.attester]);
+    // attested modules pass, an unattested one still reverts
+    assert!(p.call(tx(check(a.sudo_policy).abi_encode())).await.is_ok());
+    assert!(p.call(tx(check(a.uni_action_policy).abi_encode())).await.is_ok());
+    assert!(p.call(tx(check(a.counter).abi_encode())).await.is_err());
+    let _ = keccak256([]);
+}
+
+trait SetBalance {
+    async fn anvil_set_balance_helper(&self, who: Address);
+}
+
+impl<P: Provider> SetBalance for P {
+    async fn anvil_set_balance_helper(&self, who: Address) {
+        use alloy_provider::ext::AnvilApi;
+        self.anvil_set_balance(who, U256::from(10u64).pow(U256::from(19u64))).await.expect("anvil_setBalance");
+    }
+}
