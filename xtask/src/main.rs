@@ -7,6 +7,8 @@
 //! cargo xtask fuzz [SECONDS]  run every fuzz target for SECONDS (default 30) each
 //! cargo xtask bench           criterion benches, then the TypeScript reference on the same
 //!                             inputs, as one table (the source of BENCHMARKS.md)
+//! cargo xtask devnet up [--json] | down | status
+//!                             a devnet left running until `down`
 //! ```
 
 use std::{
@@ -167,7 +169,13 @@ fn test() -> Result {
             .args(["doc", "--workspace", "--no-deps", "--all-features"])
             .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
+    let before = leftover_devnet_processes();
     run("cargo test", cargo().args(["test", "--workspace", "--all-features"]))?;
+    let after: Vec<String> =
+        leftover_devnet_processes().into_iter().filter(|p| !before.contains(p)).collect();
+    if !after.is_empty() {
+        return Err(format!("the tests left devnet processes behind:\n{}", after.join("\n")));
+    }
     nostd()?;
     let seconds = env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
     fuzz(seconds)?;
@@ -265,6 +273,119 @@ fn bench() -> Result {
     Ok(())
 }
 
+fn devnet_state() -> PathBuf {
+    smart_sessions_devnet::cache_root().join("devnet-up.json")
+}
+
+fn devnet(args: &[String]) -> Result {
+    let json = args.iter().any(|a| a == "--json");
+    match args.first().map(String::as_str) {
+        Some("up") => {
+            if devnet_state().exists() {
+                return Err(format!(
+                    "a devnet is already up ({}); run `cargo xtask devnet down` first",
+                    devnet_state().display()
+                ));
+            }
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let d = rt
+                .block_on(smart_sessions_devnet::Devnet::start_with(
+                    smart_sessions_devnet::Options { progress: !json, ..Default::default() },
+                ))
+                .map_err(|e| e.to_string())?;
+            let info = serde_json::json!({
+                "rpcUrl": d.rpc_url,
+                "bundlerUrl": d.bundler_url,
+                "chainId": d.chain_id,
+                "pids": d.pids(),
+                "addresses": d.addresses,
+                "fundedAccounts": d.funded.iter().map(|k| k.address()).collect::<Vec<_>>(),
+            });
+            std::fs::create_dir_all(smart_sessions_devnet::cache_root())
+                .map_err(|e| e.to_string())?;
+            std::fs::write(
+                devnet_state(),
+                serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?;
+            d.detach();
+            print_devnet(&info, json);
+            if !json {
+                println!("\nrunning until `cargo xtask devnet down`");
+            }
+            Ok(())
+        }
+        Some("down") => {
+            let info = read_state()?;
+            let pids: Vec<u32> = info["pids"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_u64())
+                .map(|p| p as u32)
+                .collect();
+            smart_sessions_devnet::stop_pids(&pids);
+            std::fs::remove_file(devnet_state()).map_err(|e| e.to_string())?;
+            println!("stopped processes {pids:?}");
+            Ok(())
+        }
+        Some("status") => {
+            let info = read_state()?;
+            let alive: Vec<bool> = info["pids"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_u64())
+                .map(|p| Path::new(&format!("/proc/{p}")).exists())
+                .collect();
+            print_devnet(&info, json);
+            if alive.iter().all(|a| *a) {
+                println!("\nall {} processes are running", alive.len());
+                Ok(())
+            } else {
+                Err(format!(
+                    "some devnet processes are gone (alive: {alive:?}); run `cargo xtask devnet down`"
+                ))
+            }
+        }
+        _ => Err("usage: cargo xtask devnet up [--json] | down | status".into()),
+    }
+}
+
+fn read_state() -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(devnet_state())
+        .map_err(|_| "no devnet is up (cargo xtask devnet up)".to_string())?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+fn print_devnet(info: &serde_json::Value, json: bool) {
+    if json {
+        println!("{info}");
+        return;
+    }
+    println!("{:<24} {}", "RPC", info["rpcUrl"].as_str().unwrap_or(""));
+    println!("{:<24} {}", "bundler", info["bundlerUrl"].as_str().unwrap_or(""));
+    println!("{:<24} {}", "chain id", info["chainId"]);
+    println!("{:<24} {}", "PIDs", info["pids"]);
+    if let Some(a) = info["addresses"].as_object() {
+        for (k, v) in a {
+            println!("{:<24} {}", k, v.as_str().unwrap_or(""));
+        }
+    }
+    println!("{:<24} {}", "funded accounts", info["fundedAccounts"]);
+}
+
+/// Devnet processes (anvil, Alto) still running; the test suite must leave none behind.
+fn leftover_devnet_processes() -> Vec<String> {
+    let out =
+        Command::new("pgrep").args(["-fa", "anvil-linux-amd64/bin/anvil|@pimlico/alto"]).output();
+    out.map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
@@ -272,8 +393,11 @@ fn main() -> ExitCode {
         Some("nostd") => nostd(),
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(30)),
         Some("bench") => bench(),
+        Some("devnet") => devnet(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test | nostd | fuzz [SECONDS] | bench>");
+            eprintln!(
+                "usage: cargo xtask <test | nostd | fuzz [SECONDS] | bench | devnet up|down|status>"
+            );
             return ExitCode::from(2);
         }
     };

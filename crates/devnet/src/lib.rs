@@ -80,7 +80,9 @@ impl fmt::Display for DevnetError {
         match self {
             Self::Missing { program, hint } => write!(f, "`{program}` is not on the PATH: {hint}"),
             Self::Command { what, output } => write!(f, "{what} failed: {output}"),
-            Self::Timeout { what, after } => write!(f, "{what} did not become ready within {after:?}"),
+            Self::Timeout { what, after } => {
+                write!(f, "{what} did not become ready within {after:?}")
+            }
             Self::Rpc { step, error } => write!(f, "{step}: {error}"),
             Self::Io(e) => write!(f, "{e}"),
         }
@@ -221,7 +223,12 @@ sol! {
 
 /// Deploys `init_code` through the CREATE2 deployer with `salt` (idempotent) and returns the
 /// address.
-pub async fn create2<P: Provider>(provider: &P, from: Address, salt: B256, init_code: &[u8]) -> Result<Address> {
+pub async fn create2<P: Provider>(
+    provider: &P,
+    from: Address,
+    salt: B256,
+    init_code: &[u8],
+) -> Result<Address> {
     let addr = CREATE2_DEPLOYER.create2_from_code(salt, init_code);
     let code = provider.get_code_at(addr).await.map_err(rpc("eth_getCode"))?;
     if !code.is_empty() {
@@ -229,7 +236,11 @@ pub async fn create2<P: Provider>(provider: &P, from: Address, salt: B256, init_
     }
     let mut data = salt.to_vec();
     data.extend_from_slice(init_code);
-    let tx = TransactionRequest::default().from(from).to(CREATE2_DEPLOYER).input(Bytes::from(data).into()).gas_limit(30_000_000);
+    let tx = TransactionRequest::default()
+        .from(from)
+        .to(CREATE2_DEPLOYER)
+        .input(Bytes::from(data).into())
+        .gas_limit(30_000_000);
     let receipt = provider
         .send_transaction(tx)
         .await
@@ -237,8 +248,12 @@ pub async fn create2<P: Provider>(provider: &P, from: Address, salt: B256, init_
         .get_receipt()
         .await
         .map_err(rpc("CREATE2 receipt"))?;
-    if !receipt.status() || provider.get_code_at(addr).await.map_err(rpc("eth_getCode"))?.is_empty() {
-        return Err(DevnetError::Rpc { step: format!("CREATE2 of {addr}"), error: "no code after deployment".into() });
+    if !receipt.status() || provider.get_code_at(addr).await.map_err(rpc("eth_getCode"))?.is_empty()
+    {
+        return Err(DevnetError::Rpc {
+            step: format!("CREATE2 of {addr}"),
+            error: "no code after deployment".into(),
+        });
     }
     Ok(addr)
 }
@@ -251,14 +266,25 @@ async fn send<P: Provider>(provider: &P, step: &str, tx: TransactionRequest) -> 
         .get_receipt()
         .await
         .map_err(rpc(step))?;
-    if receipt.status() { Ok(()) } else { Err(DevnetError::Rpc { step: step.into(), error: "reverted".into() }) }
+    if receipt.status() {
+        Ok(())
+    } else {
+        Err(DevnetError::Rpc { step: step.into(), error: "reverted".into() })
+    }
 }
 
-async fn wait_rpc(url: &str, method: &'static str, what: &'static str, timeout: Duration, child: &mut Child) -> Result<()> {
+async fn wait_rpc(
+    url: &str,
+    method: &'static str,
+    what: &'static str,
+    timeout: Duration,
+    child: &mut Child,
+) -> Result<()> {
     let start = Instant::now();
     let provider = ProviderBuilder::new().connect_http(url.parse().map_err(rpc("URL"))?);
     loop {
-        let ready: Result<serde_json::Value, _> = provider.raw_request(method.into(), Vec::<()>::new()).await;
+        let ready: Result<serde_json::Value, _> =
+            provider.raw_request(method.into(), Vec::<()>::new()).await;
         if ready.is_ok() {
             return Ok(());
         }
@@ -267,7 +293,10 @@ async fn wait_rpc(url: &str, method: &'static str, what: &'static str, timeout: 
             if let Some(mut e) = child.stderr.take() {
                 let _ = e.read_to_string(&mut out);
             }
-            return Err(DevnetError::Command { what: format!("{what} (exited with {status})"), output: out.trim().chars().take(2000).collect() });
+            return Err(DevnetError::Command {
+                what: format!("{what} (exited with {status})"),
+                output: out.trim().chars().take(2000).collect(),
+            });
         }
         if start.elapsed() > timeout {
             return Err(DevnetError::Timeout { what, after: timeout });
@@ -290,7 +319,11 @@ impl Devnet {
         let mut lap = |what: &str, since: &mut Instant| {
             let d = since.elapsed();
             if options.progress {
-                eprintln!("[{:>6.2}s] {what} ({:.2}s)", t0.elapsed().as_secs_f64(), d.as_secs_f64());
+                eprintln!(
+                    "[{:>6.2}s] {what} ({:.2}s)",
+                    t0.elapsed().as_secs_f64(),
+                    d.as_secs_f64()
+                );
             }
             timings.push((what.to_string(), d));
             *since = Instant::now();
@@ -302,15 +335,29 @@ impl Devnet {
         lap("bytecode extracted and test contracts compiled", &mut since);
 
         let port = free_port()?;
-        let mut anvil = Command::new(node.join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"))
-            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &options.chain_id.to_string(), "--silent"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| DevnetError::Command { what: "start anvil".into(), output: e.to_string() })?;
+        let mut anvil =
+            Command::new(node.join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"))
+                .args([
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    &port.to_string(),
+                    "--chain-id",
+                    &options.chain_id.to_string(),
+                    "--silent",
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|e| DevnetError::Command {
+                    what: "start anvil".into(),
+                    output: e.to_string(),
+                })?;
         let rpc_url = format!("http://127.0.0.1:{port}");
-        if let Err(e) = wait_rpc(&rpc_url, "eth_chainId", "anvil", Duration::from_secs(20), &mut anvil).await {
+        if let Err(e) =
+            wait_rpc(&rpc_url, "eth_chainId", "anvil", Duration::from_secs(20), &mut anvil).await
+        {
             let _ = anvil.kill();
             let _ = anvil.wait();
             return Err(e);
@@ -355,7 +402,9 @@ impl Devnet {
     /// A provider for anvil that signs with `key`.
     pub fn provider_for(&self, key: &DevKey) -> Result<impl Provider + Clone + use<>> {
         let url = self.rpc_url.parse().map_err(rpc("RPC URL"))?;
-        Ok(ProviderBuilder::new().wallet(EthereumWallet::from(key.signer.clone())).connect_http(url))
+        Ok(ProviderBuilder::new()
+            .wallet(EthereumWallet::from(key.signer.clone()))
+            .connect_http(url))
     }
 
     async fn deploy(&mut self, a: &setup::Artifacts) -> Result<()> {
@@ -365,27 +414,46 @@ impl Devnet {
         let salt = B256::ZERO;
         let ep = create2(&provider, from, ENTRY_POINT_SALT, &a.entry_point).await?;
         if ep != ENTRY_POINT {
-            return Err(DevnetError::Rpc { step: "EntryPoint".into(), error: format!("landed on {ep}") });
+            return Err(DevnetError::Rpc {
+                step: "EntryPoint".into(),
+                error: format!("landed on {ep}"),
+            });
         }
         let with_args = |code: &[u8], args: Vec<u8>| [code, &args].concat();
-        let imp = create2(&provider, from, salt, &with_args(&a.nexus, ENTRY_POINT.abi_encode())).await?;
+        let imp =
+            create2(&provider, from, salt, &with_args(&a.nexus, ENTRY_POINT.abi_encode())).await?;
         let bootstrap = create2(&provider, from, salt, &a.nexus_bootstrap).await?;
-        let factory = create2(&provider, from, salt, &with_args(&a.nexus_factory, (imp, from).abi_encode_params())).await?;
+        let factory = create2(
+            &provider,
+            from,
+            salt,
+            &with_args(&a.nexus_factory, (imp, from).abi_encode_params()),
+        )
+        .await?;
         let c = |name: &str| a.contract(name);
         let owner_validator = create2(&provider, from, salt, &c("OwnerValidator")?).await?;
-        let session_key_validator = create2(&provider, from, salt, &c("SessionKeyValidator")?).await?;
+        let session_key_validator =
+            create2(&provider, from, salt, &c("SessionKeyValidator")?).await?;
         let sudo = create2(&provider, from, salt, &c("SudoPolicy")?).await?;
         let uni = create2(&provider, from, salt, &c("UniActionPolicy")?).await?;
         let token = create2(&provider, from, salt, &c("TestToken")?).await?;
         let counter = create2(&provider, from, salt, &c("Counter")?).await?;
-        provider.anvil_set_code(SMART_SESSION, a.smart_session.clone().into()).await.map_err(rpc("anvil_setCode SmartSession"))?;
-        provider.anvil_set_code(REGISTRY, a.registry_runtime.clone().into()).await.map_err(rpc("anvil_setCode registry"))?;
+        provider
+            .anvil_set_code(SMART_SESSION, a.smart_session.clone().into())
+            .await
+            .map_err(rpc("anvil_setCode SmartSession"))?;
+        provider
+            .anvil_set_code(REGISTRY, a.registry_runtime.clone().into())
+            .await
+            .map_err(rpc("anvil_setCode registry"))?;
         // A fresh attester attests every module a session uses.
         let attester = self.fund_new_key().await?;
         let att = self.provider_for(&attester)?;
         att.client().set_poll_interval(Duration::from_millis(20));
         for module in [session_key_validator, sudo, uni, owner_validator] {
-            let tx = TransactionRequest::default().to(REGISTRY).input(Bytes::from(attestCall { module }.abi_encode()).into());
+            let tx = TransactionRequest::default()
+                .to(REGISTRY)
+                .input(Bytes::from(attestCall { module }.abi_encode()).into());
             send(&att, "attest", tx).await?;
         }
         self.addresses = Addresses {
@@ -434,9 +502,14 @@ impl Devnet {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| DevnetError::Command { what: "start alto".into(), output: e.to_string() })?;
+            .map_err(|e| DevnetError::Command {
+                what: "start alto".into(),
+                output: e.to_string(),
+            })?;
         let url = format!("http://127.0.0.1:{port}");
-        let ready = wait_rpc(&url, "eth_supportedEntryPoints", "alto", Duration::from_secs(60), &mut alto).await;
+        let ready =
+            wait_rpc(&url, "eth_supportedEntryPoints", "alto", Duration::from_secs(60), &mut alto)
+                .await;
         self.alto = Some(alto);
         ready?;
         self.bundler_url = Some(url);
@@ -448,7 +521,10 @@ impl Devnet {
         let key = DevKey { signer: PrivateKeySigner::random() };
         let provider = self.provider_for(&self.deployer)?;
         provider
-            .anvil_set_balance(key.address(), U256::from(1000u64) * U256::from(10u64).pow(U256::from(18u64)))
+            .anvil_set_balance(
+                key.address(),
+                U256::from(1000u64) * U256::from(10u64).pow(U256::from(18u64)),
+            )
             .await
             .map_err(rpc("anvil_setBalance"))?;
         Ok(key)
@@ -457,6 +533,16 @@ impl Devnet {
     /// PIDs of the processes this devnet started (anvil, then Alto).
     pub fn pids(&self) -> Vec<u32> {
         self.anvil.iter().chain(self.alto.iter()).map(Child::id).collect()
+    }
+
+    /// Leaves the processes running after this value is dropped (for `cargo xtask devnet up`);
+    /// returns their PIDs, which [`stop_pids`] stops later.
+    pub fn detach(mut self) -> Vec<u32> {
+        let pids = self.pids();
+        // Dropping a `Child` neither kills nor waits for the process.
+        self.anvil.take();
+        self.alto.take();
+        pids
     }
 
     /// Stops every process by PID (also done on drop).
@@ -475,8 +561,25 @@ impl Drop for Devnet {
     }
 }
 
+/// Stops detached devnet processes by PID (`kill`, then `kill -9` after a second).
+pub fn stop_pids(pids: &[u32]) {
+    let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
+    for pid in pids {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    }
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while pids.iter().any(|p| alive(*p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for pid in pids.iter().filter(|p| alive(**p)) {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+}
+
 fn key(i: usize) -> Result<DevKey> {
-    let bytes = DEV_KEYS.get(i).ok_or_else(|| DevnetError::Rpc { step: "dev key".into(), error: format!("no key {i}") })?;
+    let bytes = DEV_KEYS
+        .get(i)
+        .ok_or_else(|| DevnetError::Rpc { step: "dev key".into(), error: format!("no key {i}") })?;
     let signer = PrivateKeySigner::from_bytes(bytes).map_err(rpc("dev key"))?;
     Ok(DevKey { signer })
 }
@@ -485,8 +588,11 @@ fn key(i: usize) -> Result<DevKey> {
 pub fn cache_root() -> PathBuf {
     std::env::var_os("SMART_SESSIONS_CACHE")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("smart-sessions-rs")))
-        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/smart-sessions-rs")))
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("smart-sessions-rs"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/smart-sessions-rs"))
+        })
         .unwrap_or_else(|| std::env::temp_dir().join("smart-sessions-rs"))
 }
-

@@ -27,13 +27,18 @@ fn have(program: &str) -> bool {
 }
 
 fn run(what: &str, cmd: &mut Command) -> Result<()> {
-    let out = cmd.output().map_err(|e| DevnetError::Command { what: what.into(), output: e.to_string() })?;
+    let out = cmd
+        .output()
+        .map_err(|e| DevnetError::Command { what: what.into(), output: e.to_string() })?;
     if out.status.success() {
         Ok(())
     } else {
         let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stdout));
-        Err(DevnetError::Command { what: what.into(), output: text.trim().chars().take(4000).collect() })
+        Err(DevnetError::Command {
+            what: what.into(),
+            output: text.trim().chars().take(4000).collect(),
+        })
     }
 }
 
@@ -54,7 +59,10 @@ impl DirLock {
                     if stale {
                         let _ = fs::remove_dir(&path);
                     } else if start.elapsed() > Duration::from_secs(600) {
-                        return Err(DevnetError::Timeout { what: "the devnet install lock", after: start.elapsed() });
+                        return Err(DevnetError::Timeout {
+                            what: "the devnet install lock",
+                            after: start.elapsed(),
+                        });
                     } else {
                         std::thread::sleep(Duration::from_millis(200));
                     }
@@ -73,7 +81,9 @@ impl Drop for DirLock {
 
 /// The cache directory of this lock file's npm packages.
 pub fn node_dir() -> PathBuf {
-    let id = keccak256([PACKAGE_LOCK.as_bytes(), COMPILE.as_bytes(), FORCE_LOCALHOST.as_bytes()].concat());
+    let id = keccak256(
+        [PACKAGE_LOCK.as_bytes(), COMPILE.as_bytes(), FORCE_LOCALHOST.as_bytes()].concat(),
+    );
     cache_root().join(format!("devnet-node-{}", hex::encode(&id[..8])))
 }
 
@@ -86,7 +96,10 @@ pub fn ensure_node_modules() -> Result<PathBuf> {
         return Ok(dir);
     }
     if !have("node") || !have("npm") {
-        return Err(DevnetError::Missing { program: "node/npm", hint: "install Node.js (≥ 18) with npm" });
+        return Err(DevnetError::Missing {
+            program: "node/npm",
+            hint: "install Node.js (≥ 18) with npm",
+        });
     }
     fs::create_dir_all(cache_root())?;
     let _lock = DirLock::acquire(cache_root().join("devnet-install.lock"))?;
@@ -98,13 +111,18 @@ pub fn ensure_node_modules() -> Result<PathBuf> {
     fs::write(dir.join("package-lock.json"), PACKAGE_LOCK)?;
     fs::write(dir.join("compile.cjs"), COMPILE)?;
     fs::write(dir.join("force-localhost.cjs"), FORCE_LOCALHOST)?;
-    eprintln!("smart-sessions-devnet: installing anvil, Alto and solc into {} (first run only)", dir.display());
+    eprintln!(
+        "smart-sessions-devnet: installing anvil, Alto and solc into {} (first run only)",
+        dir.display()
+    );
     // `npm install` with the committed lock, not `npm ci`: npm 11 writes no lock entries for the
     // other platforms' optional anvil binaries, which `npm ci` then reports as out of sync. Every
     // package in the lock is installed at its locked version either way.
     run(
         "npm install (locked)",
-        Command::new("npm").args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir),
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir),
     )?;
     let pkgs = dir.join("pkgs");
     fs::create_dir_all(&pkgs)?;
@@ -138,11 +156,15 @@ pub(crate) struct Artifacts {
 impl Artifacts {
     /// Init code of one of the project's test contracts.
     pub(crate) fn contract(&self, name: &str) -> Result<Vec<u8>> {
-        let code = self.contracts[name]["bytecode"].as_str().ok_or_else(|| DevnetError::Command {
+        let code =
+            self.contracts[name]["bytecode"].as_str().ok_or_else(|| DevnetError::Command {
+                what: format!("test contract {name}"),
+                output: "not in the compiler output".into(),
+            })?;
+        hex::decode(code).map_err(|e| DevnetError::Command {
             what: format!("test contract {name}"),
-            output: "not in the compiler output".into(),
-        })?;
-        hex::decode(code).map_err(|e| DevnetError::Command { what: format!("test contract {name}"), output: e.to_string() })
+            output: e.to_string(),
+        })
     }
 }
 
@@ -156,14 +178,21 @@ fn hex_constant(src: &str, name: &str) -> Option<Vec<u8>> {
 }
 
 pub(crate) fn artifacts(node: &Path) -> Result<Artifacts> {
-    let precompiles = node.join("pkgs/rhinestone-modulekit-0.5.9/package/src/deployment/precompiles");
+    let precompiles =
+        node.join("pkgs/rhinestone-modulekit-0.5.9/package/src/deployment/precompiles");
     let nexus_src = fs::read_to_string(precompiles.join("NexusPrecompiles.sol"))?;
     let ss_src = fs::read_to_string(precompiles.join("SmartSessionsPrecompiles.sol"))?;
-    let missing = |name: &str| DevnetError::Command { what: format!("extract {name}"), output: "constant not found in modulekit 0.5.9".into() };
+    let missing = |name: &str| DevnetError::Command {
+        what: format!("extract {name}"),
+        output: "constant not found in modulekit 0.5.9".into(),
+    };
     let ep: serde_json::Value = serde_json::from_str(&fs::read_to_string(
         node.join("pkgs/account-abstraction-contracts-0.7.0/package/artifacts/EntryPoint.json"),
     )?)
-    .map_err(|e| DevnetError::Command { what: "EntryPoint artifact".into(), output: e.to_string() })?;
+    .map_err(|e| DevnetError::Command {
+        what: "EntryPoint artifact".into(),
+        output: e.to_string(),
+    })?;
     let entry_point = ep["bytecode"]
         .as_str()
         .and_then(|s| hex::decode(s).ok())
@@ -174,20 +203,32 @@ pub(crate) fn artifacts(node: &Path) -> Result<Artifacts> {
     if !out.exists() {
         let src = node.join("Devnet.sol");
         fs::write(&src, CONTRACTS)?;
-        let tmp = node.join(format!("contracts-{}.json.tmp-{}", hex::encode(&id[..8]), std::process::id()));
-        run("solc (compile.cjs)", Command::new("node").arg("compile.cjs").arg(&src).arg(&tmp).current_dir(node))?;
+        let tmp = node.join(format!(
+            "contracts-{}.json.tmp-{}",
+            hex::encode(&id[..8]),
+            std::process::id()
+        ));
+        run(
+            "solc (compile.cjs)",
+            Command::new("node").arg("compile.cjs").arg(&src).arg(&tmp).current_dir(node),
+        )?;
         fs::rename(&tmp, &out)?;
     }
-    let contracts: serde_json::Value = serde_json::from_str(&fs::read_to_string(&out)?)
-        .map_err(|e| DevnetError::Command { what: "compiler output".into(), output: e.to_string() })?;
+    let contracts: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&out)?).map_err(|e| DevnetError::Command {
+            what: "compiler output".into(),
+            output: e.to_string(),
+        })?;
     let registry_runtime = contracts["Registry"]["deployedBytecode"]
         .as_str()
         .and_then(|s| hex::decode(s).ok())
         .ok_or_else(|| missing("Registry runtime"))?;
     Ok(Artifacts {
         entry_point,
-        nexus: hex_constant(&nexus_src, "NEXUS_BYTECODE").ok_or_else(|| missing("NEXUS_BYTECODE"))?,
-        nexus_bootstrap: hex_constant(&nexus_src, "NEXUS_BOOTSTRAP_BYTECODE").ok_or_else(|| missing("NEXUS_BOOTSTRAP_BYTECODE"))?,
+        nexus: hex_constant(&nexus_src, "NEXUS_BYTECODE")
+            .ok_or_else(|| missing("NEXUS_BYTECODE"))?,
+        nexus_bootstrap: hex_constant(&nexus_src, "NEXUS_BOOTSTRAP_BYTECODE")
+            .ok_or_else(|| missing("NEXUS_BOOTSTRAP_BYTECODE"))?,
         nexus_factory: hex_constant(&nexus_src, "NEXUS_ACCOUNT_FACTORY_BYTECODE")
             .ok_or_else(|| missing("NEXUS_ACCOUNT_FACTORY_BYTECODE"))?,
         smart_session: hex_constant(&ss_src, "SMART_SESSION_DEPLOYED_BYTECODE")

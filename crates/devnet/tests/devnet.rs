@@ -31,7 +31,10 @@ sol! {
 }
 
 async fn call<P: Provider, C: SolCall>(p: &P, to: Address, c: C) -> C::Return {
-    let out = p.call(TransactionRequest::default().to(to).input(Bytes::from(c.abi_encode()).into())).await.expect("eth_call");
+    let out = p
+        .call(TransactionRequest::default().to(to).input(Bytes::from(c.abi_encode()).into()))
+        .await
+        .expect("eth_call");
     C::abi_decode_returns(&out).expect("decode")
 }
 
@@ -47,14 +50,22 @@ async fn nexus_account<P: Provider>(p: &P, d: &Devnet, owner: PrivateKeySigner) 
         p,
         a.nexus_bootstrap,
         getInitNexusWithSingleValidatorCalldataCall {
-            validator: BootstrapConfig { module: a.owner_validator, data: owner.address().to_vec().into() },
+            validator: BootstrapConfig {
+                module: a.owner_validator,
+                data: owner.address().to_vec().into(),
+            },
             registry: Address::ZERO,
             attesters: vec![],
             threshold: 0,
         },
     )
     .await;
-    let address = call(p, a.nexus_factory, computeAccountAddressCall { initData: init_data.clone(), salt: B256::ZERO }).await;
+    let address = call(
+        p,
+        a.nexus_factory,
+        computeAccountAddressCall { initData: init_data.clone(), salt: B256::ZERO },
+    )
+    .await;
     Account { address, init_data, owner }
 }
 
@@ -73,7 +84,8 @@ async fn user_op<P: Provider>(
         alloy_primitives::aliases::U192::from_be_bytes(k)
     };
     let nonce = call(p, ENTRY_POINT, getNonceCall { sender: acc.address, key }).await;
-    let factory_data = createAccountCall { initData: acc.init_data.clone(), salt: B256::ZERO }.abi_encode();
+    let factory_data =
+        createAccountCall { initData: acc.init_data.clone(), salt: B256::ZERO }.abi_encode();
     let (verification, call_gas, pre_verification) = (2_000_000u128, 500_000u128, 200_000u128);
     let gas_price = p.get_gas_price().await.expect("gas price");
     let (max_fee, priority) = (gas_price * 2 + 1_000_000_000, 1_000_000_000u128);
@@ -83,7 +95,11 @@ async fn user_op<P: Provider>(
         w[16..].copy_from_slice(&lo.to_be_bytes());
         B256::new(w)
     };
-    let init_code: Bytes = if deploy { [d.addresses.nexus_factory.as_slice(), &factory_data].concat().into() } else { Bytes::new() };
+    let init_code: Bytes = if deploy {
+        [d.addresses.nexus_factory.as_slice(), &factory_data].concat().into()
+    } else {
+        Bytes::new()
+    };
     let packed = PackedUserOperation {
         sender: acc.address,
         nonce,
@@ -131,7 +147,10 @@ async fn bundler(d: &Devnet) -> impl Provider {
 async fn wait_receipt<P: Provider>(b: &P, hash: B256) -> Value {
     let start = Instant::now();
     loop {
-        let r: Value = b.raw_request("eth_getUserOperationReceipt".into(), (hash,)).await.expect("receipt request");
+        let r: Value = b
+            .raw_request("eth_getUserOperationReceipt".into(), (hash,))
+            .await
+            .expect("receipt request");
         if !r.is_null() {
             return r;
         }
@@ -142,7 +161,9 @@ async fn wait_receipt<P: Provider>(b: &P, hash: B256) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn user_operations_go_through_alto_and_bad_signatures_are_rejected() {
-    let d = Devnet::start_with(Options { progress: true, ..Options::default() }).await.expect("devnet starts");
+    let d = Devnet::start_with(Options { progress: true, ..Options::default() })
+        .await
+        .expect("devnet starts");
     for (step, t) in &d.timings {
         println!("startup: {step}: {:.2}s", t.as_secs_f64());
     }
@@ -163,7 +184,10 @@ async fn user_operations_go_through_alto_and_bad_signatures_are_rejected() {
         ("token", a.token),
         ("counter", a.counter),
     ] {
-        assert!(!p.get_code_at(addr).await.expect("code").is_empty(), "{name} at {addr} has no code");
+        assert!(
+            !p.get_code_at(addr).await.expect("code").is_empty(),
+            "{name} at {addr} has no code"
+        );
     }
     let owner = PrivateKeySigner::random();
     let acc = nexus_account(&p, &d, owner.clone()).await;
@@ -172,11 +196,17 @@ async fn user_operations_go_through_alto_and_bad_signatures_are_rejected() {
 
     // 1. deploy on first op + counter.bump(), signed by the owner
     let bump = bumpCall {}.abi_encode();
-    let (op, _) = user_op(&p, &d, &acc, single_call(a.counter, bump.clone()), true, &acc.owner).await;
+    let (op, _) =
+        user_op(&p, &d, &acc, single_call(a.counter, bump.clone()), true, &acc.owner).await;
     let t = Instant::now();
-    let hash: B256 = b.raw_request("eth_sendUserOperation".into(), (op, ENTRY_POINT)).await.expect("send");
+    let hash: B256 =
+        b.raw_request("eth_sendUserOperation".into(), (op, ENTRY_POINT)).await.expect("send");
     let receipt = wait_receipt(&b, hash).await;
-    println!("first user op: {:.0} ms, actualGasUsed {}", t.elapsed().as_secs_f64() * 1e3, receipt["actualGasUsed"]);
+    println!(
+        "first user op: {:.0} ms, actualGasUsed {}",
+        t.elapsed().as_secs_f64() * 1e3,
+        receipt["actualGasUsed"]
+    );
     assert_eq!(receipt["success"], json!(true), "{receipt}");
     assert_eq!(call(&p, a.counter, countCall { who: acc.address }).await, U256::from(1));
 
@@ -193,20 +223,30 @@ async fn user_operations_go_through_alto_and_bad_signatures_are_rejected() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_registry_keeps_trust_and_attestations() {
-    let d = Devnet::start_with(Options { bundler: false, chain_id: 31338, ..Options::default() }).await.expect("devnet");
+    let d = Devnet::start_with(Options { bundler: false, chain_id: 31338, ..Options::default() })
+        .await
+        .expect("devnet");
     let a = &d.addresses;
     let user = d.fund_new_key().await.expect("key");
     let p = d.provider_for(&user).expect("provider");
     let check = |module: Address| checkForAccountCall { account: user.address(), module };
-    let tx = |data: Vec<u8>| TransactionRequest::default().to(a.registry).input(Bytes::from(data).into());
+    let tx = |data: Vec<u8>| {
+        TransactionRequest::default().to(a.registry).input(Bytes::from(data).into())
+    };
     // nothing trusted yet: the check reverts
     assert!(p.call(tx(check(a.sudo_policy).abi_encode())).await.is_err());
-    assert!(call(&p, a.registry, findTrustedAttestersCall { account: user.address() }).await.is_empty());
+    assert!(
+        call(&p, a.registry, findTrustedAttestersCall { account: user.address() }).await.is_empty()
+    );
     // trust the devnet's attester
     let trust = trustAttestersCall { threshold: 1, attesters: vec![a.attester] }.abi_encode();
-    let r = p.send_transaction(tx(trust)).await.expect("send").get_receipt().await.expect("receipt");
+    let r =
+        p.send_transaction(tx(trust)).await.expect("send").get_receipt().await.expect("receipt");
     assert!(r.status());
-    assert_eq!(call(&p, a.registry, findTrustedAttestersCall { account: user.address() }).await, vec![a.attester]);
+    assert_eq!(
+        call(&p, a.registry, findTrustedAttestersCall { account: user.address() }).await,
+        vec![a.attester]
+    );
     // attested modules pass, an unattested one still reverts
     assert!(p.call(tx(check(a.sudo_policy).abi_encode())).await.is_ok());
     assert!(p.call(tx(check(a.uni_action_policy).abi_encode())).await.is_ok());
@@ -221,6 +261,8 @@ trait SetBalance {
 impl<P: Provider> SetBalance for P {
     async fn anvil_set_balance_helper(&self, who: Address) {
         use alloy_provider::ext::AnvilApi;
-        self.anvil_set_balance(who, U256::from(10u64).pow(U256::from(19u64))).await.expect("anvil_setBalance");
+        self.anvil_set_balance(who, U256::from(10u64).pow(U256::from(19u64)))
+            .await
+            .expect("anvil_setBalance");
     }
 }
