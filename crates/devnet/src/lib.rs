@@ -439,11 +439,11 @@ impl Devnet {
         let token = create2(&provider, from, salt, &c("TestToken")?).await?;
         let counter = create2(&provider, from, salt, &c("Counter")?).await?;
         provider
-            .anvil_set_code(SMART_SESSION, a.smart_session.clone().into())
+            .anvil_set_code(SMART_SESSION, a.smart_session.clone())
             .await
             .map_err(rpc("anvil_setCode SmartSession"))?;
         provider
-            .anvil_set_code(REGISTRY, a.registry_runtime.clone().into())
+            .anvil_set_code(REGISTRY, a.registry_runtime.clone())
             .await
             .map_err(rpc("anvil_setCode registry"))?;
         // A fresh attester attests every module a session uses.

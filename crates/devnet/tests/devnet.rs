@@ -78,11 +78,23 @@ async fn user_op<P: Provider>(
     deploy: bool,
     signer: &PrivateKeySigner,
 ) -> (Value, B256) {
-    let key = {
-        let mut k = [0u8; 24];
-        k[4..].copy_from_slice(d.addresses.owner_validator.as_slice());
-        alloy_primitives::aliases::U192::from_be_bytes(k)
-    };
+    user_op_with(p, d, acc, call_data, deploy, d.addresses.owner_validator, &|h: B256| {
+        signer.sign_message_sync(h.as_slice()).expect("sign").as_bytes().to_vec()
+    })
+    .await
+}
+
+/// A user op validated by `validator` (the Nexus nonce key), signed by `sign(userOpHash)`.
+async fn user_op_with<P: Provider>(
+    p: &P,
+    d: &Devnet,
+    acc: &Account,
+    call_data: Vec<u8>,
+    deploy: bool,
+    validator: Address,
+    sign: &dyn Fn(B256) -> Vec<u8>,
+) -> (Value, B256) {
+    let key = smart_sessions_codec::NexusNonceKey::new(validator).key();
     let nonce = call(p, ENTRY_POINT, getNonceCall { sender: acc.address, key }).await;
     let factory_data =
         createAccountCall { initData: acc.init_data.clone(), salt: B256::ZERO }.abi_encode();
@@ -112,7 +124,7 @@ async fn user_op<P: Provider>(
         signature: Bytes::new(),
     };
     let hash = call(p, ENTRY_POINT, getUserOpHashCall { userOp: packed }).await;
-    let signature = signer.sign_message_sync(hash.as_slice()).expect("sign").as_bytes();
+    let signature = sign(hash);
     let q = |v: u128| format!("{v:#x}");
     let mut op = json!({
         "sender": acc.address,
@@ -123,7 +135,7 @@ async fn user_op<P: Provider>(
         "preVerificationGas": q(pre_verification),
         "maxFeePerGas": q(max_fee),
         "maxPriorityFeePerGas": q(priority),
-        "signature": Bytes::from(signature.to_vec()),
+        "signature": Bytes::from(signature),
     });
     if deploy {
         op["factory"] = json!(d.addresses.nexus_factory);
@@ -265,4 +277,112 @@ impl<P: Provider> SetBalance for P {
             .await
             .expect("anvil_setBalance");
     }
+}
+
+async fn send_op<P: Provider>(b: &P, op: Value) -> Value {
+    let hash: B256 =
+        b.raw_request("eth_sendUserOperation".into(), (op, ENTRY_POINT)).await.expect("send");
+    wait_receipt(b, hash).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn legacy_smart_session_consults_the_registry_and_session_keys_act_after_trust() {
+    use smart_sessions_codec::{
+        ActionData, AnySession, Generation, PolicyData, execute::install_module_calldata, install,
+        legacy,
+    };
+    let d = Devnet::start_with(Options { chain_id: 31339, ..Options::default() })
+        .await
+        .expect("devnet");
+    let a = d.addresses.clone();
+    let p = d.provider_for(&d.deployer).expect("provider");
+    let b = bundler(&d).await;
+    let acc = nexus_account(&p, &d, PrivateKeySigner::random()).await;
+    p.anvil_set_balance_helper(acc.address).await;
+    let owner_op = |call_data: Vec<u8>, deploy: bool| {
+        let (p, d, acc) = (&p, &d, &acc);
+        async move { user_op(p, d, acc, call_data, deploy, &acc.owner).await.0 }
+    };
+
+    // 1. deploy the account and install SmartSession (EntryPoint calls installModule directly)
+    let r =
+        send_op(&b, owner_op(install_module_calldata(1, a.smart_session, &[]), true).await).await;
+    assert_eq!(r["success"], json!(true), "install: {r}");
+
+    // 2. a session: a session key may call counter.bump() under the sudo policy
+    let session_key = PrivateKeySigner::random();
+    let session = legacy::Session {
+        sessionValidator: a.session_key_validator,
+        sessionValidatorInitData: session_key.address().to_vec().into(),
+        salt: B256::repeat_byte(7),
+        userOpPolicies: vec![PolicyData::new(a.sudo_policy, Bytes::new())],
+        erc7739Policies: Default::default(),
+        actions: vec![ActionData {
+            actionTargetSelector: bumpCall::SELECTOR.into(),
+            actionTarget: a.counter,
+            actionPolicies: vec![PolicyData::new(a.sudo_policy, Bytes::new())],
+        }],
+    };
+    let enable = install::enable_sessions_calldata(
+        Generation::Legacy,
+        &[AnySession::Legacy(session.clone())],
+    )
+    .expect("calldata");
+    let enable_call = single_call(a.smart_session, enable);
+
+    // 3. while the account trusts no attester, enabling fails: SmartSession asks the registry
+    let r = send_op(&b, owner_op(enable_call.clone(), false).await).await;
+    assert_eq!(
+        r["success"],
+        json!(false),
+        "enableSessions must revert without trusted attesters: {r}"
+    );
+    let permission_id = smart_sessions_codec::permission_id(
+        session.sessionValidator,
+        &session.sessionValidatorInitData,
+        session.salt,
+    );
+
+    // 4. trust the devnet's attester, then enabling succeeds
+    let trust = trustAttestersCall { threshold: 1, attesters: vec![a.attester] }.abi_encode();
+    let r = send_op(&b, owner_op(single_call(a.registry, trust), false).await).await;
+    assert_eq!(r["success"], json!(true), "trustAttesters: {r}");
+    let r = send_op(&b, owner_op(enable_call, false).await).await;
+    assert_eq!(r["success"], json!(true), "enableSessions after trust: {r}");
+
+    // 5. the session key acts: USE mode, legacy encoding (FastLZ-compressed signature)
+    let sign = |h: B256| {
+        let sig = session_key.sign_message_sync(h.as_slice()).expect("sign").as_bytes();
+        smart_sessions_codec::encode_use(Generation::Legacy, permission_id, &sig)
+    };
+    let (op, _) = user_op_with(
+        &p,
+        &d,
+        &acc,
+        single_call(a.counter, bumpCall {}.abi_encode()),
+        false,
+        a.smart_session,
+        &sign,
+    )
+    .await;
+    let r = send_op(&b, op).await;
+    assert_eq!(r["success"], json!(true), "session-key op: {r}");
+    assert_eq!(call(&p, a.counter, countCall { who: acc.address }).await, U256::from(1));
+
+    // 6. a call outside the session is refused by the bundler's simulation (NoPoliciesSet)
+    let (op, _) = user_op_with(
+        &p,
+        &d,
+        &acc,
+        single_call(a.token, vec![0x12, 0x34, 0x56, 0x78]),
+        false,
+        a.smart_session,
+        &sign,
+    )
+    .await;
+    let err = b
+        .raw_request::<_, B256>("eth_sendUserOperation".into(), (op, ENTRY_POINT))
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("0x1c792c05") || err.to_string().contains("AA23"), "{err}");
 }
