@@ -386,3 +386,141 @@ async fn legacy_smart_session_consults_the_registry_and_session_keys_act_after_t
         .expect_err("refused");
     assert!(err.to_string().contains("0x1c792c05") || err.to_string().contains("AA23"), "{err}");
 }
+
+mod smart_session {
+    alloy_sol_types::sol! {
+        function getNonce(bytes32 permissionId, address account) returns (uint256);
+        function isPermissionEnabled(bytes32 permissionId, address account) returns (bool);
+    }
+}
+use smart_session::{getNonceCall as sessionNonceCall, isPermissionEnabledCall};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enable_mode_consults_the_registry_and_unsafe_enable_does_not() {
+    use smart_sessions_codec::{
+        AccountType, ActionData, AnyEnableSession, ChainDigest, EnableMode, Generation, PolicyData,
+        SmartSessionSignature, eip712, execute::install_module_calldata, legacy,
+    };
+    let d = Devnet::start_with(Options { chain_id: 31340, ..Options::default() })
+        .await
+        .expect("devnet");
+    let a = d.addresses.clone();
+    let p = d.provider_for(&d.deployer).expect("provider");
+    let b = bundler(&d).await;
+    let acc = nexus_account(&p, &d, PrivateKeySigner::random()).await;
+    p.anvil_set_balance_helper(acc.address).await;
+    let (op, _) =
+        user_op(&p, &d, &acc, install_module_calldata(1, a.smart_session, &[]), true, &acc.owner)
+            .await;
+    assert_eq!(send_op(&b, op).await["success"], json!(true));
+
+    let session_key = PrivateKeySigner::random();
+    let session = |salt: u8| legacy::Session {
+        sessionValidator: a.session_key_validator,
+        sessionValidatorInitData: session_key.address().to_vec().into(),
+        salt: B256::repeat_byte(salt),
+        userOpPolicies: vec![PolicyData::new(a.sudo_policy, Bytes::new())],
+        erc7739Policies: Default::default(),
+        actions: vec![ActionData {
+            actionTargetSelector: bumpCall::SELECTOR.into(),
+            actionTarget: a.counter,
+            actionPolicies: vec![PolicyData::new(a.sudo_policy, Bytes::new())],
+        }],
+    };
+    // The owner signs the multichain digest off-chain; the session key enables and uses it in
+    // one user operation.
+    let enable_op = |s: legacy::Session, mode: EnableMode| {
+        let (p, d, acc, session_key) = (&p, &d, &acc, &session_key);
+        async move {
+            let id = smart_sessions_codec::permission_id(
+                s.sessionValidator,
+                &s.sessionValidatorInitData,
+                s.salt,
+            );
+            let nonce = call(
+                p,
+                a.smart_session,
+                sessionNonceCall { permissionId: id, account: acc.address },
+            )
+            .await;
+            let digest =
+                eip712::legacy_session_digest(&s, acc.address, a.smart_session, mode, nonce);
+            let chain = ChainDigest { chainId: d.chain_id, sessionDigest: digest };
+            let to_sign = eip712::multichain_digest(Generation::Legacy, &[chain]);
+            let owner_sig =
+                acc.owner.sign_message_sync(to_sign.as_slice()).expect("sign").as_bytes();
+            let enable = AnyEnableSession::Legacy(legacy::EnableSession {
+                chainDigestIndex: 0,
+                hashesAndChainIds: vec![chain],
+                sessionToEnable: s,
+                permissionEnableSig: AccountType::Nexus
+                    .format_permission_enable_sig(a.owner_validator, &owner_sig),
+            });
+            let sign = move |h: B256| {
+                let sig = session_key.sign_message_sync(h.as_slice()).expect("sign").as_bytes();
+                SmartSessionSignature::Enable {
+                    mode,
+                    enable: enable.clone(),
+                    signature: sig.to_vec().into(),
+                }
+                .encode(Generation::Legacy)
+                .expect("encode")
+            };
+            let (op, _) = user_op_with(
+                p,
+                d,
+                acc,
+                single_call(a.counter, bumpCall {}.abi_encode()),
+                false,
+                a.smart_session,
+                &sign,
+            )
+            .await;
+            (op, id)
+        }
+    };
+    // ENABLE: SmartSession asks the registry, which refuses (no trusted attester): validation fails
+    let (op, id) = enable_op(session(1), EnableMode::Enable).await;
+    let err = b
+        .raw_request::<_, B256>("eth_sendUserOperation".into(), (op, ENTRY_POINT))
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("AA23"), "{err}");
+    assert!(
+        !call(
+            &p,
+            a.smart_session,
+            isPermissionEnabledCall { permissionId: id, account: acc.address }
+        )
+        .await
+    );
+    // UNSAFE_ENABLE skips the registry: enable and use in one op
+    let (op, id) = enable_op(session(2), EnableMode::UnsafeEnable).await;
+    let r = send_op(&b, op).await;
+    assert_eq!(r["success"], json!(true), "{r}");
+    assert!(
+        call(
+            &p,
+            a.smart_session,
+            isPermissionEnabledCall { permissionId: id, account: acc.address }
+        )
+        .await
+    );
+    assert_eq!(call(&p, a.counter, countCall { who: acc.address }).await, U256::from(1));
+    // after trusting the attester, ENABLE works too
+    let trust = trustAttestersCall { threshold: 1, attesters: vec![a.attester] }.abi_encode();
+    let (op, _) = user_op(&p, &d, &acc, single_call(a.registry, trust), false, &acc.owner).await;
+    assert_eq!(send_op(&b, op).await["success"], json!(true));
+    let (op, id) = enable_op(session(3), EnableMode::Enable).await;
+    let r = send_op(&b, op).await;
+    assert_eq!(r["success"], json!(true), "{r}");
+    assert!(
+        call(
+            &p,
+            a.smart_session,
+            isPermissionEnabledCall { permissionId: id, account: acc.address }
+        )
+        .await
+    );
+    assert_eq!(call(&p, a.counter, countCall { who: acc.address }).await, U256::from(2));
+}
