@@ -524,3 +524,59 @@ async fn enable_mode_consults_the_registry_and_unsafe_enable_does_not() {
     );
     assert_eq!(call(&p, a.counter, countCall { who: acc.address }).await, U256::from(2));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn installing_with_sessions_consults_the_registry() {
+    use smart_sessions_codec::{
+        ActionData, AnySession, Generation, PolicyData, execute::install_module_calldata, install,
+        legacy,
+    };
+    let d = Devnet::start_with(Options { chain_id: 31341, ..Options::default() })
+        .await
+        .expect("devnet");
+    let a = d.addresses.clone();
+    let p = d.provider_for(&d.deployer).expect("provider");
+    let b = bundler(&d).await;
+    let acc = nexus_account(&p, &d, PrivateKeySigner::random()).await;
+    p.anvil_set_balance_helper(acc.address).await;
+    let session = legacy::Session {
+        sessionValidator: a.session_key_validator,
+        sessionValidatorInitData: PrivateKeySigner::random().address().to_vec().into(),
+        salt: B256::repeat_byte(9),
+        userOpPolicies: vec![],
+        erc7739Policies: Default::default(),
+        actions: vec![ActionData {
+            actionTargetSelector: bumpCall::SELECTOR.into(),
+            actionTarget: a.counter,
+            actionPolicies: vec![PolicyData::new(a.uni_action_policy, {
+                let rule = smart_sessions_codec::ParamRule::new(
+                    smart_sessions_codec::ParamCondition::Equal,
+                    0,
+                    B256::ZERO,
+                );
+                smart_sessions_codec::ActionConfig::new(U256::ZERO, &[rule])
+                    .expect("config")
+                    .abi_encode()
+            })],
+        }],
+    };
+    let data = install::install_data(Generation::Legacy, &[AnySession::Legacy(session)], true)
+        .expect("install data");
+    let install_call = install_module_calldata(1, a.smart_session, &data);
+    // deploy the account with an empty call first, so the install is its own operation
+    let (op, _) =
+        user_op(&p, &d, &acc, single_call(a.counter, bumpCall {}.abi_encode()), true, &acc.owner)
+            .await;
+    assert_eq!(send_op(&b, op).await["success"], json!(true));
+    // without trusted attesters, installing SmartSession with an initial session reverts
+    let (op, _) = user_op(&p, &d, &acc, install_call.clone(), false, &acc.owner).await;
+    let r = send_op(&b, op).await;
+    assert_eq!(r["success"], json!(false), "install with sessions must revert untrusted: {r}");
+    // after trustAttesters it goes through
+    let trust = trustAttestersCall { threshold: 1, attesters: vec![a.attester] }.abi_encode();
+    let (op, _) = user_op(&p, &d, &acc, single_call(a.registry, trust), false, &acc.owner).await;
+    assert_eq!(send_op(&b, op).await["success"], json!(true));
+    let (op, _) = user_op(&p, &d, &acc, install_call, false, &acc.owner).await;
+    let r = send_op(&b, op).await;
+    assert_eq!(r["success"], json!(true), "install with sessions after trust: {r}");
+}
