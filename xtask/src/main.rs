@@ -7,9 +7,13 @@
 //! cargo xtask fuzz [SECONDS]  run every fuzz target for SECONDS (default 30) each
 //! cargo xtask bench           criterion benches, then the TypeScript reference on the same
 //!                             inputs, as one table (the source of BENCHMARKS.md)
+//! cargo xtask bindings [--check]
+//!                             regenerate (or check) crates/bindings from the pinned ABIs
 //! cargo xtask devnet up [--json] | down | status
 //!                             a devnet left running until `down`
 //! ```
+
+mod bindings;
 
 use std::{
     collections::BTreeMap,
@@ -98,6 +102,7 @@ fn nostd() -> Result {
             ("smart-sessions-codec", "serde"),
             ("smart-sessions-policy", ""),
             ("smart-sessions-policy", "serde"),
+            ("smart-sessions-bindings", ""),
         ] {
             run(
                 &format!("no_std build of {package} for {NOSTD_TARGET} (features: [{features}])"),
@@ -151,6 +156,7 @@ fn fuzz(seconds: u64) -> Result {
 fn test() -> Result {
     npm_reference()?;
     run("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))?;
+    bindings::bindings(true)?;
     run(
         "cargo clippy",
         cargo().args([
@@ -394,6 +400,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(30)),
         Some("bench") => bench(),
         Some("devnet") => devnet(&args[1..]),
+        Some("bindings") => bindings::bindings(args.iter().any(|a| a == "--check")),
         _ => {
             eprintln!(
                 "usage: cargo xtask <test | nostd | fuzz [SECONDS] | bench | devnet up|down|status>"

@@ -16,7 +16,7 @@ use std::{
 };
 
 mod setup;
-pub use setup::{ensure_node_modules, node_dir};
+pub use setup::{compiled_contracts, ensure_node_modules, node_dir};
 
 /// The canonical EntryPoint v0.7 address.
 pub const ENTRY_POINT: Address = address!("0x0000000071727De22E5E9d8BAf0edAc6f37da032");

@@ -177,6 +177,29 @@ fn hex_constant(src: &str, name: &str) -> Option<Vec<u8>> {
     hex::decode(&rest[open..close]).ok()
 }
 
+/// The compiler output of the project's test contracts (`{Name: {abi, bytecode,
+/// deployedBytecode}}`), compiled once per source version.
+pub fn compiled_contracts(node: &Path) -> Result<serde_json::Value> {
+    let id = keccak256(CONTRACTS.as_bytes());
+    let out = node.join(format!("contracts-{}.json", hex::encode(&id[..8])));
+    if !out.exists() {
+        let src = node.join("Devnet.sol");
+        fs::write(&src, CONTRACTS)?;
+        let tmp = node.join(format!(
+            "contracts-{}.json.tmp-{}",
+            hex::encode(&id[..8]),
+            std::process::id()
+        ));
+        run(
+            "solc (compile.cjs)",
+            Command::new("node").arg("compile.cjs").arg(&src).arg(&tmp).current_dir(node),
+        )?;
+        fs::rename(&tmp, &out)?;
+    }
+    serde_json::from_str(&fs::read_to_string(&out)?)
+        .map_err(|e| DevnetError::Command { what: "compiler output".into(), output: e.to_string() })
+}
+
 pub(crate) fn artifacts(node: &Path) -> Result<Artifacts> {
     let precompiles =
         node.join("pkgs/rhinestone-modulekit-0.5.9/package/src/deployment/precompiles");
