@@ -1,0 +1,232 @@
+//! The ERC-4337 bundler JSON-RPC methods as an extension trait on any alloy `Provider`, with
+//! typed errors that decode `AAxx` codes and SmartSession / EntryPoint revert data.
+
+use crate::UserOperation;
+use alloy_primitives::{Address, B256, Bytes, U256, hex};
+use alloy_provider::Provider;
+use alloy_sol_types::SolInterface;
+use serde::{Deserialize, Serialize};
+use smart_sessions_bindings::{common::entry_point::EntryPointErrors, current, legacy};
+use std::{
+    fmt,
+    time::{Duration, Instant},
+};
+
+/// Gas limits from `eth_estimateUserOperationGas`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GasEstimate {
+    /// Pre-verification gas.
+    pub pre_verification_gas: U256,
+    /// Verification gas limit.
+    pub verification_gas_limit: U256,
+    /// Call gas limit.
+    pub call_gas_limit: U256,
+    /// Paymaster verification gas limit.
+    #[serde(default)]
+    pub paymaster_verification_gas_limit: Option<U256>,
+    /// Paymaster post-op gas limit.
+    #[serde(default)]
+    pub paymaster_post_op_gas_limit: Option<U256>,
+}
+
+/// A receipt from `eth_getUserOperationReceipt`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserOperationReceipt {
+    /// The user-operation hash.
+    pub user_op_hash: B256,
+    /// The account.
+    pub sender: Address,
+    /// The nonce used.
+    pub nonce: U256,
+    /// Whether the account call succeeded.
+    pub success: bool,
+    /// Gas used.
+    pub actual_gas_used: U256,
+    /// Gas cost in wei.
+    pub actual_gas_cost: U256,
+    /// Revert reason of the account call, if it failed.
+    #[serde(default)]
+    pub reason: Option<Bytes>,
+    /// The transaction receipt (as the bundler returned it).
+    pub receipt: serde_json::Value,
+}
+
+/// What a bundler's refusal means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// An EntryPoint `AAxx` code (e.g. 24: signature error), with its text.
+    EntryPoint {
+        /// The number after `AA`.
+        code: u8,
+        /// The bundler's message.
+        message: String,
+    },
+    /// A SmartSession error found in the revert data (name and arguments, debug-printed).
+    SmartSession(String),
+    /// An EntryPoint error (`FailedOp`, `FailedOpWithRevert`).
+    EntryPointRevert(String),
+    /// Anything else.
+    Other(String),
+}
+
+/// A bundler JSON-RPC failure.
+#[derive(Debug)]
+pub struct BundlerError {
+    /// The method.
+    pub method: &'static str,
+    /// The JSON-RPC error code, if the bundler answered with one.
+    pub code: Option<i64>,
+    /// What it means.
+    pub refusal: Refusal,
+}
+
+impl fmt::Display for BundlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} refused: ", self.method)?;
+        match &self.refusal {
+            Refusal::EntryPoint { code, message } => write!(f, "AA{code}: {message}"),
+            Refusal::SmartSession(e) => write!(f, "SmartSession {e}"),
+            Refusal::EntryPointRevert(e) => write!(f, "EntryPoint {e}"),
+            Refusal::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for BundlerError {}
+
+/// Decodes revert data of the SmartSession generations or the EntryPoint, if it is one of theirs.
+pub fn decode_revert(data: &[u8]) -> Option<Refusal> {
+    if let Ok(e) = current::smart_session::SmartSessionErrors::abi_decode(data) {
+        return Some(Refusal::SmartSession(format!("{e:?}")));
+    }
+    if let Ok(e) = legacy::smart_session::SmartSessionErrors::abi_decode(data) {
+        return Some(Refusal::SmartSession(format!("{e:?}")));
+    }
+    if let Ok(e) = EntryPointErrors::abi_decode(data) {
+        return Some(Refusal::EntryPointRevert(format!("{e:?}")));
+    }
+    None
+}
+
+/// Interprets a bundler's error message: `AAxx` codes first, then any revert data in it.
+pub fn classify(message: &str) -> Refusal {
+    if let Some(at) = message.find("AA") {
+        let digits: String = message[at + 2..].chars().take_while(char::is_ascii_digit).collect();
+        if let (2, Ok(code)) = (digits.len(), digits.parse::<u8>()) {
+            // revert data inside the message beats the bare code
+            if let Some(r) = hex_in(message).and_then(|d| decode_revert(&d)) {
+                return r;
+            }
+            return Refusal::EntryPoint { code, message: message.to_string() };
+        }
+    }
+    hex_in(message)
+        .and_then(|d| decode_revert(&d))
+        .unwrap_or_else(|| Refusal::Other(message.to_string()))
+}
+
+fn hex_in(message: &str) -> Option<Vec<u8>> {
+    let at = message.find("0x")?;
+    let h: String = message[at + 2..].chars().take_while(char::is_ascii_hexdigit).collect();
+    if h.len() >= 8 && h.len().is_multiple_of(2) { hex::decode(h).ok() } else { None }
+}
+
+fn refused(method: &'static str, e: impl fmt::Display + ErrorCode) -> BundlerError {
+    BundlerError { method, code: e.code(), refusal: classify(&e.to_string()) }
+}
+
+/// Access to a JSON-RPC error code.
+pub trait ErrorCode {
+    /// The code, when the error is a JSON-RPC error response.
+    fn code(&self) -> Option<i64>;
+}
+
+impl ErrorCode for alloy_provider::transport::TransportError {
+    fn code(&self) -> Option<i64> {
+        self.as_error_resp().map(|e| e.code)
+    }
+}
+
+/// The bundler methods, for any provider pointed at a bundler.
+#[allow(async_fn_in_trait)]
+pub trait BundlerApi: Provider + Sized {
+    /// `eth_sendUserOperation`: the user-operation hash.
+    async fn send_user_operation(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+    ) -> Result<B256, BundlerError> {
+        self.raw_request("eth_sendUserOperation".into(), (op, entry_point))
+            .await
+            .map_err(|e| refused("eth_sendUserOperation", e))
+    }
+
+    /// `eth_estimateUserOperationGas` (the signature must be a stub of the real shape).
+    async fn estimate_user_operation_gas(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+    ) -> Result<GasEstimate, BundlerError> {
+        self.raw_request("eth_estimateUserOperationGas".into(), (op, entry_point))
+            .await
+            .map_err(|e| refused("eth_estimateUserOperationGas", e))
+    }
+
+    /// `eth_getUserOperationReceipt`.
+    async fn user_operation_receipt(
+        &self,
+        hash: B256,
+    ) -> Result<Option<UserOperationReceipt>, BundlerError> {
+        self.raw_request("eth_getUserOperationReceipt".into(), (hash,))
+            .await
+            .map_err(|e| refused("eth_getUserOperationReceipt", e))
+    }
+
+    /// Polls for the receipt with backoff (50 ms doubling to 1 s) until `timeout`.
+    async fn wait_for_user_operation_receipt(
+        &self,
+        hash: B256,
+        timeout: Duration,
+    ) -> Result<UserOperationReceipt, BundlerError> {
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(50);
+        loop {
+            if let Some(r) = self.user_operation_receipt(hash).await? {
+                return Ok(r);
+            }
+            if start.elapsed() >= timeout {
+                return Err(BundlerError {
+                    method: "eth_getUserOperationReceipt",
+                    code: None,
+                    refusal: Refusal::Other(format!("no receipt for {hash} within {timeout:?}")),
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// `pimlico_getUserOperationGasPrice`: the `fast` tier as `(maxFeePerGas, maxPriorityFeePerGas)`.
+    async fn pimlico_gas_price(&self) -> Result<(U256, U256), BundlerError> {
+        #[derive(Debug, Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Tier {
+            max_fee_per_gas: U256,
+            max_priority_fee_per_gas: U256,
+        }
+        #[derive(Debug, Deserialize)]
+        struct Prices {
+            fast: Tier,
+        }
+        let p: Prices = self
+            .raw_request("pimlico_getUserOperationGasPrice".into(), Vec::<()>::new())
+            .await
+            .map_err(|e| refused("pimlico_getUserOperationGasPrice", e))?;
+        Ok((p.fast.max_fee_per_gas, p.fast.max_priority_fee_per_gas))
+    }
+}
+
+impl<P: Provider> BundlerApi for P {}

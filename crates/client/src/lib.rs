@@ -1,0 +1,10 @@
+#![doc = include_str!("../README.md")]
+
+mod user_op;
+pub use user_op::UserOperation;
+
+pub mod bundler;
+pub use bundler::{BundlerApi, BundlerError, GasEstimate, Refusal, UserOperationReceipt};
+
+mod nexus;
+pub use nexus::{ClientError, NexusAccount, NexusDeployment};

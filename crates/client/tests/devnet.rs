@@ -1,0 +1,137 @@
+//! The client's user-operation plumbing against the devnet: local hash = EntryPoint's, gas from
+//! the bundler's estimate with a stub signature, deploy-on-first-op, typed AA24 refusal.
+
+use alloy_primitives::{B256, Bytes, U256};
+use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, sol};
+use smart_sessions_bindings::common::entry_point;
+use smart_sessions_client::{BundlerApi, NexusAccount, NexusDeployment, Refusal, UserOperation};
+use smart_sessions_codec::Execution;
+use smart_sessions_devnet::{Devnet, Options};
+use std::time::Duration;
+
+sol! {
+    function bump();
+    function count(address who) returns (uint256);
+}
+
+/// A 65-byte ECDSA-shaped stub (low s, v = 27): the validator runs its real recovery on it.
+fn stub() -> Bytes {
+    let mut s = vec![0x11u8; 32];
+    s.extend_from_slice(&[0x22; 32]);
+    s.push(27);
+    s.into()
+}
+
+async fn fill_and_sign<P: Provider, B: Provider>(
+    p: &P,
+    b: &B,
+    mut op: UserOperation,
+    chain_id: u64,
+    signer: &PrivateKeySigner,
+) -> UserOperation {
+    let ep = smart_sessions_devnet::ENTRY_POINT;
+    op.signature = stub();
+    let (max_fee, tip) = b.pimlico_gas_price().await.expect("gas price");
+    op.max_fee_per_gas = max_fee;
+    op.max_priority_fee_per_gas = tip;
+    let gas = b.estimate_user_operation_gas(&op, ep).await.expect("estimate");
+    op.call_gas_limit = gas.call_gas_limit;
+    op.verification_gas_limit = gas.verification_gas_limit;
+    op.pre_verification_gas = gas.pre_verification_gas;
+    let hash = op.hash(ep, chain_id);
+    // the local hash is the EntryPoint's
+    let onchain = p
+        .call(TransactionRequest::default().to(ep).input(
+            Bytes::from(entry_point::getUserOpHashCall { userOp: op.pack() }.abi_encode()).into(),
+        ))
+        .await
+        .expect("getUserOpHash");
+    assert_eq!(B256::from_slice(&onchain), hash);
+    op.signature =
+        signer.sign_message_sync(hash.as_slice()).expect("sign").as_bytes().to_vec().into();
+    op
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nexus_user_operations_through_the_bundler() {
+    let d = Devnet::start_with(Options { chain_id: 31350, ..Options::default() })
+        .await
+        .expect("devnet");
+    let a = d.addresses.clone();
+    let p = ProviderBuilder::new().connect_http(d.rpc_url.parse().unwrap());
+    let b = ProviderBuilder::new().connect_http(d.bundler_url.clone().unwrap().parse().unwrap());
+    let owner = PrivateKeySigner::random();
+    let deployment = NexusDeployment {
+        entry_point: a.entry_point,
+        factory: a.nexus_factory,
+        bootstrap: a.nexus_bootstrap,
+    };
+    let account = NexusAccount::counterfactual(
+        &p,
+        deployment,
+        a.owner_validator,
+        owner.address().to_vec().into(),
+        B256::ZERO,
+    )
+    .await
+    .expect("address");
+    p.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64))).await.unwrap();
+    assert!(!account.is_deployed(&p).await.unwrap());
+
+    let bump = Execution::new(a.counter, U256::ZERO, bumpCall {}.abi_encode());
+    let op =
+        account.user_operation(&p, a.owner_validator, std::slice::from_ref(&bump)).await.unwrap();
+    assert!(op.factory.is_some(), "first operation deploys");
+    let op = fill_and_sign(&p, &b, op, d.chain_id, &owner).await;
+    let hash = b.send_user_operation(&op, a.entry_point).await.expect("send");
+    let receipt =
+        b.wait_for_user_operation_receipt(hash, Duration::from_secs(30)).await.expect("receipt");
+    assert!(receipt.success);
+    assert_eq!(receipt.user_op_hash, hash);
+    assert!(account.is_deployed(&p).await.unwrap());
+
+    // a batch of two, now without factory fields
+    let op =
+        account.user_operation(&p, a.owner_validator, &[bump.clone(), bump.clone()]).await.unwrap();
+    assert!(op.factory.is_none());
+    let op = fill_and_sign(&p, &b, op, d.chain_id, &owner).await;
+    let hash = b.send_user_operation(&op, a.entry_point).await.expect("send");
+    assert!(
+        b.wait_for_user_operation_receipt(hash, Duration::from_secs(30)).await.unwrap().success
+    );
+    let count = p
+        .call(
+            TransactionRequest::default()
+                .to(a.counter)
+                .input(Bytes::from(countCall { who: account.address }.abi_encode()).into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(U256::from_be_slice(&count), U256::from(3));
+
+    // a stranger's signature: a typed AA24 refusal
+    let op = account.user_operation(&p, a.owner_validator, &[bump]).await.unwrap();
+    let op = fill_and_sign(&p, &b, op, d.chain_id, &PrivateKeySigner::random()).await;
+    let err = b.send_user_operation(&op, a.entry_point).await.expect_err("refused");
+    assert!(matches!(err.refusal, Refusal::EntryPoint { code: 24, .. }), "{err}");
+}
+
+#[test]
+fn refusals_are_classified() {
+    use smart_sessions_client::bundler::classify;
+    assert!(matches!(
+        classify("UserOperation reverted during simulation with reason: AA24 signature error"),
+        Refusal::EntryPoint { code: 24, .. }
+    ));
+    // revert data in a message decodes through the bindings
+    let r = classify(
+        "AA23 reverted 0x1c792c05aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    );
+    let Refusal::SmartSession(e) = r else { panic!("{r:?}") };
+    assert!(e.contains("NoPoliciesSet"), "{e}");
+    assert!(matches!(classify("something else"), Refusal::Other(_)));
+}
