@@ -8,3 +8,6 @@ pub use bundler::{BundlerApi, BundlerError, GasEstimate, Refusal, UserOperationR
 
 mod nexus;
 pub use nexus::{ClientError, NexusAccount, NexusDeployment};
+
+pub mod sessions;
+pub use sessions::{SmartSessions, trust_attesters, trusted_attesters};
