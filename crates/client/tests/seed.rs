@@ -1,5 +1,5 @@
 //! The seed docs' scenario (`@biconomy/sdk` 0.0.21, legacy generation) on the devnet: grant a
-//! session key a token `transfer` whose amount is capped by a LESS_THAN rule with a cumulative
+//! session key a token `transfer` whose amount is capped by a `LESS_THAN` rule with a cumulative
 //! limit, use it until the limit is spent, see the next call refused off-chain with the rule named,
 //! and on chain with the decoded `PolicyViolation` when the off-chain check is skipped.
 
