@@ -10,4 +10,7 @@ mod nexus;
 pub use nexus::{ClientError, NexusAccount, NexusDeployment};
 
 pub mod sessions;
-pub use sessions::{SmartSessions, trust_attesters, trusted_attesters};
+pub use sessions::{
+    OwnerSignatureStyle, SessionDetails, SmartSessions, check_enabled_permissions, trust_attesters,
+    trusted_attesters,
+};

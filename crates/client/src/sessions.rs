@@ -147,3 +147,177 @@ pub async fn trusted_attesters<P: Provider>(
 ) -> Result<Vec<Address>, ClientError> {
     view(provider, registry, findTrustedAttestersCall { account }, "findTrustedAttesters").await
 }
+
+/// How the owner signs the multichain enable digest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OwnerSignatureStyle {
+    /// `eth_signTypedData_v4` of `MultiChainSession`: the ECDSA is over the digest itself
+    /// (abstractjs `grantPermissionTypedDataSign`).
+    TypedData,
+    /// `personal_sign` of the 32-byte digest: the ECDSA is over its EIP-191 hash
+    /// (abstractjs `grantPermissionPersonalSign`).
+    PersonalSign,
+}
+
+/// What the owner hands to the session-key holder after an off-chain grant: everything needed
+/// to enable and use the permission in the session key's first user operation. Serialisable
+/// (JSON in the TypeScript SDKs' field names), so another process can use it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionDetails {
+    /// The generation (`legacy`, `v1`, `current`).
+    #[serde(with = "generation_serde")]
+    pub generation: Generation,
+    /// The module's address.
+    pub smart_session: Address,
+    /// The account the permission is for.
+    pub account: Address,
+    /// The permission.
+    pub permission_id: B256,
+    /// ENABLE or UNSAFE_ENABLE.
+    pub unsafe_enable: bool,
+    /// The enable payload with the owner's prefixed signature (legacy layout).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub legacy_enable_session: Option<smart_sessions_codec::legacy::EnableSession>,
+    /// The enable payload with the owner's prefixed signature (7-field layout).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub enable_session: Option<smart_sessions_codec::EnableSession>,
+}
+
+mod generation_serde {
+    use smart_sessions_codec::Generation;
+
+    pub(super) fn serialize<S: serde::Serializer>(g: &Generation, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(g.name())
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Generation, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl SessionDetails {
+    /// The enable payload.
+    pub fn enable(&self) -> Option<smart_sessions_codec::AnyEnableSession> {
+        match (&self.enable_session, &self.legacy_enable_session) {
+            (Some(e), _) => Some(e.clone().into()),
+            (None, Some(e)) => Some(e.clone().into()),
+            (None, None) => None,
+        }
+    }
+
+    fn mode(&self) -> smart_sessions_codec::EnableMode {
+        if self.unsafe_enable {
+            smart_sessions_codec::EnableMode::UnsafeEnable
+        } else {
+            smart_sessions_codec::EnableMode::Enable
+        }
+    }
+
+    /// The ENABLE-mode `userOp.signature` around the session key's signature.
+    pub fn enable_signature(&self, session_key_signature: &[u8]) -> Result<Bytes, ClientError> {
+        let enable = self.enable().ok_or_else(|| ClientError {
+            step: "enable signature",
+            reason: "no enable payload".into(),
+        })?;
+        smart_sessions_codec::encode_enable(
+            self.generation,
+            self.mode(),
+            &enable,
+            session_key_signature,
+        )
+        .map(Into::into)
+        .map_err(encoding("enable signature"))
+    }
+
+    /// An ENABLE-mode stub of the real size and shape, for gas estimation.
+    pub fn stub_enable_signature(&self) -> Result<Bytes, ClientError> {
+        let mut sig = [0x11u8; 65];
+        sig[32..64].fill(0x22);
+        sig[64] = 27;
+        self.enable_signature(&sig)
+    }
+}
+
+impl SmartSessions {
+    /// The off-chain grant: reads `getNonce` once (the only network call), computes the session
+    /// digest and the multichain digest for `chain_id`, has `owner` sign it in `style`, and
+    /// prefixes the signature so the account routes it to `owner_validator`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn grant_off_chain<P: Provider, S: alloy_signer::Signer + Sync>(
+        &self,
+        provider: &P,
+        account: Address,
+        chain_id: u64,
+        session: &AnySession,
+        unsafe_enable: bool,
+        owner: &S,
+        owner_validator: Address,
+        style: OwnerSignatureStyle,
+    ) -> Result<SessionDetails, ClientError> {
+        use smart_sessions_codec::{AccountType, ChainDigest, EnableMode, eip712};
+        let permission_id = session.permission_id();
+        let nonce = self.enable_nonce(provider, permission_id, account).await?;
+        let mode = if unsafe_enable { EnableMode::UnsafeEnable } else { EnableMode::Enable };
+        let digest = eip712::any_session_digest(session, account, self.address, mode, nonce);
+        let chain = ChainDigest { chainId: chain_id, sessionDigest: digest };
+        let to_sign = eip712::multichain_digest(self.generation, &[chain]);
+        let sig = match style {
+            OwnerSignatureStyle::TypedData => owner.sign_hash(&to_sign).await,
+            OwnerSignatureStyle::PersonalSign => owner.sign_message(to_sign.as_slice()).await,
+        }
+        .map_err(|e| ClientError { step: "owner signature", reason: e.to_string() })?
+        .as_bytes();
+        let prefixed = AccountType::Nexus.format_permission_enable_sig(owner_validator, &sig);
+        let (enable_session, legacy_enable_session) = match session {
+            AnySession::Current(s) => (
+                Some(smart_sessions_codec::EnableSession {
+                    chainDigestIndex: 0,
+                    hashesAndChainIds: vec![chain],
+                    sessionToEnable: s.clone(),
+                    permissionEnableSig: prefixed,
+                }),
+                None,
+            ),
+            AnySession::Legacy(s) => (
+                None,
+                Some(smart_sessions_codec::legacy::EnableSession {
+                    chainDigestIndex: 0,
+                    hashesAndChainIds: vec![chain],
+                    sessionToEnable: s.clone(),
+                    permissionEnableSig: prefixed,
+                }),
+            ),
+        };
+        Ok(SessionDetails {
+            generation: self.generation,
+            smart_session: self.address,
+            account,
+            permission_id,
+            unsafe_enable,
+            legacy_enable_session,
+            enable_session,
+        })
+    }
+}
+
+/// `isPermissionEnabled` of every permission on every chain: permission id → chain id → enabled.
+pub async fn check_enabled_permissions<P: Provider>(
+    chains: &[(u64, &P, SmartSessions)],
+    account: Address,
+    permission_ids: &[B256],
+) -> Result<std::collections::BTreeMap<B256, std::collections::BTreeMap<u64, bool>>, ClientError> {
+    let mut out: std::collections::BTreeMap<B256, std::collections::BTreeMap<u64, bool>> =
+        Default::default();
+    for (chain_id, provider, ss) in chains {
+        for id in permission_ids {
+            let enabled = ss.is_permission_enabled(*provider, *id, account).await?;
+            out.entry(*id).or_default().insert(*chain_id, enabled);
+        }
+    }
+    Ok(out)
+}
