@@ -137,7 +137,9 @@ const ABIS: &[Abi] = &[
     Abi {
         dir: "common",
         name: "Registry",
-        from: module(AJS, "dist/_esm/constants/abi/ERC7484RegistryAbi.js", "ERC7484RegistryAbi"),
+        // the full ERC-7484 registry (trustAttesters, findTrustedAttesters, check,
+        // checkForAccount, …); abstractjs's ERC7484RegistryAbi has only findTrustedAttesters
+        from: module(MS_CURRENT, "_esm/module/registry/abi.js", "abi"),
     },
     Abi {
         dir: "common",

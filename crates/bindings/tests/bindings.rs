@@ -194,3 +194,20 @@ fn entry_point_errors_and_events_are_there() {
         "UserOperationRevertReason(bytes32,address,uint256,bytes)"
     );
 }
+
+#[test]
+fn the_registry_bindings_have_the_erc7484_calls_the_flows_use() {
+    use common::registry::RegistryCalls as R;
+    // biconomy-flows.md §A.2: findTrustedAttesters 0xdd0fd278, trustAttesters 0xf05c04e1
+    assert_eq!(R::signature_by_selector(hex!("dd0fd278")), Some("findTrustedAttesters(address)"));
+    assert_eq!(R::signature_by_selector(hex!("f05c04e1")), Some("trustAttesters(uint8,address[])"));
+    // the legacy SmartSession calls checkForAccount(address,address[,uint256]) (in its bytecode)
+    assert_eq!(
+        R::signature_by_selector(hex!("4c13560c")),
+        Some("checkForAccount(address,address)")
+    );
+    assert_eq!(
+        R::signature_by_selector(hex!("529562a1")),
+        Some("checkForAccount(address,address,uint256)")
+    );
+}
