@@ -14,3 +14,6 @@ pub use sessions::{
     OwnerSignatureStyle, SessionDetails, SmartSessions, check_enabled_permissions, trust_attesters,
     trusted_attesters,
 };
+
+mod deployments;
+pub use deployments::{Deployments, ENTRY_POINT_V07, MOCK_ATTESTER, REGISTRY, RHINESTONE_ATTESTER};

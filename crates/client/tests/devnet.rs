@@ -135,3 +135,22 @@ fn refusals_are_classified() {
     assert!(e.contains("NoPoliciesSet"), "{e}");
     assert!(matches!(classify("something else"), Refusal::Other(_)));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_devnet_addresses_load_into_a_deployment_table_unchanged() {
+    let d = Devnet::start_with(Options { chain_id: 31354, bundler: false, ..Options::default() })
+        .await
+        .expect("devnet");
+    let json = serde_json::to_string(&d.addresses).unwrap();
+    let t = smart_sessions_client::Deployments::from_json(
+        smart_sessions_codec::Generation::Legacy,
+        &json,
+    )
+    .unwrap();
+    assert_eq!(t.smart_session, d.addresses.smart_session);
+    assert_eq!(t.entry_point, d.addresses.entry_point);
+    assert_eq!(t.owner_validator, d.addresses.owner_validator);
+    assert_eq!(t.nexus_factory, Some(d.addresses.nexus_factory));
+    assert_eq!(t.uni_action_policy, d.addresses.uni_action_policy);
+    assert_eq!(t.smart_sessions().address, d.addresses.smart_session);
+}
