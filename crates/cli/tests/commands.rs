@@ -1,0 +1,137 @@
+//! The offline subcommands: results, `--json`, exit codes, one-line errors naming the bad field.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_smart-sessions"))
+        .args(args)
+        .output()
+        .expect("run smart-sessions")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).trim().to_string()
+}
+
+#[test]
+fn ids_match_the_vectors() {
+    let o = run(&[
+        "permission-id",
+        "--validator",
+        "0x000000000013fdB5234E4E3162a810F54d9f7E98",
+        "--salt",
+        "0x0000000000000000000000000000000000000000000000000000000000000005",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "0x290853ef2cdef0d1c48132c9c53c9eca2ddf5be43e098bc9370a8d79194f5f3a");
+    let o = run(&[
+        "--json",
+        "action-id",
+        "--target",
+        "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48",
+        "--selector",
+        "0xa9059cbb",
+    ]);
+    assert_eq!(
+        stdout(&o),
+        r#"{"output":"0x38a2cbb2f4560842ac355576e0058206cadd34fbb1bf93f3e2c7524d522d28a6"}"#
+    );
+    let o = run(&[
+        "digest-multichain",
+        "1:0x30e122fce492fcd2b6b47c6c5d2b8b2169c5f71c54f5c4a9177bcd8c10b27a7d",
+    ]);
+    assert_eq!(stdout(&o), "0x56b395cdff6467f1481439484d8a5ad5bd5acca5b3ac481e37a1d603cf0208ab");
+    let o = run(&["nonce-key", "--validator", "0x00000000008bDABA73cD9815d79069c247Eb4bDA"]);
+    assert!(
+        stdout(&o).contains("keyDecimal: 726165600907488882780686905806375898"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn signatures_flz_and_execute_round_trip() {
+    let id = "0x74d35e39156f2c95b4e5f03095b32a9aa38cf9a82e96e81819b64fc4ec807524";
+    let o = run(&[
+        "--generation",
+        "legacy",
+        "signature-use",
+        "--permission-id",
+        id,
+        "--signature",
+        "0x",
+    ]);
+    let sig = stdout(&o);
+    assert_eq!(
+        sig,
+        "0x0074d35e39156f2c95b4e5f03095b32a9aa38cf9a82e96e81819b64fc4ec807524010000e014010020e0121d040000000000"
+    );
+    let o = run(&["--generation", "legacy", "--json", "signature-decode", &sig]);
+    assert!(stdout(&o).contains(id), "{}", stdout(&o));
+    let o = run(&["flz", "decompress", "0x02616263"]);
+    assert_eq!(stdout(&o), "0x616263");
+    let o = run(&[
+        "execute-calldata",
+        "--call",
+        "0x1111111111111111111111111111111111111111:5:0x12345678",
+    ]);
+    assert!(stdout(&o).starts_with("0xe9ae5c53"), "{}", stdout(&o));
+}
+
+#[test]
+fn policies_encode_and_check() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smart-sessions"))
+        .args(["policy-encode", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"valueLimitPerUse":"0","rules":[{"condition":"LESS_THAN","offsetIndex":1,"isLimited":true,"ref":100,"usage":{"limit":150}}]}"#)
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    let init = stdout(&o).lines().find_map(|l| l.strip_prefix("initData: ")).unwrap().to_string();
+    assert_eq!(init.len(), 2 + 2 * 3136);
+    let call =
+        |amount: u8| format!("0:0xa9059cbb{}{}{:02x}", "00".repeat(32), "00".repeat(31), amount);
+    let o = run(&[
+        "--json",
+        "policy-check",
+        "--init-data",
+        &init,
+        "--call",
+        &call(99),
+        "--call",
+        &call(60),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["output"][0]["result"], "0");
+    assert_eq!(v["output"][1]["result"], "1", "99 + 60 > 150");
+}
+
+#[test]
+fn bad_input_is_one_line_naming_the_field_never_a_panic() {
+    let o = run(&["action-id", "--target", "0x12", "--selector", "0xa9059cbb"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("target"), "{e}");
+    let o = run(&["flz", "decompress", "0x0261"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("offset 0"), "{}", stderr(&o));
+    let o = run(&["digest-multichain", "nonsense"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pair"), "{}", stderr(&o));
+    let o = run(&["permission-id", "--validator", "0x0"]);
+    assert_eq!(o.status.code(), Some(2), "missing --salt is a usage error");
+    assert!(!stderr(&o).contains("panicked"));
+}
