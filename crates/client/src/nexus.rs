@@ -33,7 +33,8 @@ fn fail<E: fmt::Display>(step: &'static str) -> impl FnOnce(E) -> ClientError {
     move |e| ClientError { step, reason: e.to_string() }
 }
 
-async fn call<P: Provider, C: SolCall>(
+/// `eth_call` of a typed call, its return decoded; errors name the step.
+pub(crate) async fn call<P: Provider, C: SolCall>(
     p: &P,
     to: Address,
     c: C,

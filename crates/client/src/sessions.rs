@@ -4,7 +4,6 @@
 use crate::ClientError;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, sol};
 use smart_sessions_codec::{
     AnySession, Execution, Generation, execute::install_module_calldata, install,
@@ -15,19 +14,6 @@ sol! {
     function findTrustedAttesters(address account) returns (address[]);
     function isPermissionEnabled(bytes32 permissionId, address account) returns (bool);
     function getNonce(bytes32 permissionId, address account) returns (uint256);
-}
-
-async fn view<P: Provider, C: SolCall>(
-    p: &P,
-    to: Address,
-    c: C,
-    step: &'static str,
-) -> Result<C::Return, ClientError> {
-    let out = p
-        .call(TransactionRequest::default().to(to).input(Bytes::from(c.abi_encode()).into()))
-        .await
-        .map_err(|e| ClientError { step, reason: e.to_string() })?;
-    C::abi_decode_returns(&out).map_err(|e| ClientError { step, reason: e.to_string() })
 }
 
 fn encoding(step: &'static str) -> impl FnOnce(smart_sessions_codec::Error) -> ClientError {
@@ -89,7 +75,7 @@ impl SmartSessions {
         permission_id: B256,
         account: Address,
     ) -> Result<bool, ClientError> {
-        view(
+        crate::nexus::call(
             provider,
             self.address,
             isPermissionEnabledCall { permissionId: permission_id, account },
@@ -105,7 +91,7 @@ impl SmartSessions {
         permission_id: B256,
         account: Address,
     ) -> Result<U256, ClientError> {
-        view(
+        crate::nexus::call(
             provider,
             self.address,
             getNonceCall { permissionId: permission_id, account },
@@ -145,7 +131,13 @@ pub async fn trusted_attesters<P: Provider>(
     registry: Address,
     account: Address,
 ) -> Result<Vec<Address>, ClientError> {
-    view(provider, registry, findTrustedAttestersCall { account }, "findTrustedAttesters").await
+    crate::nexus::call(
+        provider,
+        registry,
+        findTrustedAttestersCall { account },
+        "findTrustedAttesters",
+    )
+    .await
 }
 
 /// How the owner signs the multichain enable digest.

@@ -18,30 +18,18 @@ sol! {
     function count(address who) returns (uint256);
 }
 
-/// A 65-byte ECDSA-shaped stub (low s, v = 27): the validator runs its real recovery on it.
-fn stub() -> Bytes {
-    let mut s = vec![0x11u8; 32];
-    s.extend_from_slice(&[0x22; 32]);
-    s.push(27);
-    s.into()
-}
+mod common;
+use common::{ecdsa_stub as stub, fill};
 
 async fn fill_and_sign<P: Provider, B: Provider>(
     p: &P,
     b: &B,
-    mut op: UserOperation,
+    op: UserOperation,
     chain_id: u64,
     signer: &PrivateKeySigner,
 ) -> UserOperation {
     let ep = smart_sessions_devnet::ENTRY_POINT;
-    op.signature = stub();
-    let (max_fee, tip) = b.pimlico_gas_price().await.expect("gas price");
-    op.max_fee_per_gas = max_fee;
-    op.max_priority_fee_per_gas = tip;
-    let gas = b.estimate_user_operation_gas(&op, ep).await.expect("estimate");
-    op.call_gas_limit = gas.call_gas_limit;
-    op.verification_gas_limit = gas.verification_gas_limit;
-    op.pre_verification_gas = gas.pre_verification_gas;
+    let mut op = fill(b, op, stub()).await.expect("estimate");
     let hash = op.hash(ep, chain_id);
     // the local hash is the EntryPoint's
     let onchain = p

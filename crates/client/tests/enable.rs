@@ -23,12 +23,8 @@ sol! {
     function bump();
 }
 
-fn stub() -> Bytes {
-    let mut s = [0x11u8; 65];
-    s[32..64].fill(0x22);
-    s[64] = 27;
-    s.to_vec().into()
-}
+mod common;
+use common::{ecdsa_stub as stub, fill};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn off_chain_grants_replay_removal_and_two_chains() {
@@ -65,15 +61,8 @@ async fn off_chain_grants_replay_removal_and_two_chains() {
     let send = |validator: Address, calls: Vec<Execution>, stub_sig: Bytes, sign: Sign| {
         let (p, b, account) = (&p, &b, &account);
         async move {
-            let mut op = account.user_operation(p, validator, &calls).await.unwrap();
-            op.signature = stub_sig;
-            let (max_fee, tip) = b.pimlico_gas_price().await?;
-            op.max_fee_per_gas = max_fee;
-            op.max_priority_fee_per_gas = tip;
-            let gas = b.estimate_user_operation_gas(&op, ENTRY_POINT).await?;
-            op.call_gas_limit = gas.call_gas_limit;
-            op.verification_gas_limit = gas.verification_gas_limit;
-            op.pre_verification_gas = gas.pre_verification_gas;
+            let op = account.user_operation(p, validator, &calls).await.unwrap();
+            let mut op = fill(b, op, stub_sig).await?;
             op.signature = sign(op.hash(ENTRY_POINT, CHAIN));
             let hash = b.send_user_operation(&op, ENTRY_POINT).await?;
             b.wait_for_user_operation_receipt(hash, Duration::from_secs(30)).await

@@ -10,8 +10,8 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, sol};
 use smart_sessions_client::{
-    BundlerApi, NexusAccount, NexusDeployment, Refusal, SmartSessions, UserOperation,
-    trust_attesters, trusted_attesters,
+    BundlerApi, NexusAccount, NexusDeployment, Refusal, SmartSessions, trust_attesters,
+    trusted_attesters,
 };
 use smart_sessions_codec::{
     ActionConfig, ActionData, AnySession, Execution, Generation, ParamCondition, legacy,
@@ -30,28 +30,8 @@ sol! {
     function actionConfigs(bytes32 id, address multiplexer, address account) returns (bytes);
 }
 
-async fn fill<P: Provider>(
-    b: &P,
-    mut op: UserOperation,
-    stub: Bytes,
-) -> Result<UserOperation, smart_sessions_client::BundlerError> {
-    op.signature = stub;
-    let (max_fee, tip) = b.pimlico_gas_price().await?;
-    op.max_fee_per_gas = max_fee;
-    op.max_priority_fee_per_gas = tip;
-    let gas = b.estimate_user_operation_gas(&op, ENTRY_POINT).await?;
-    op.call_gas_limit = gas.call_gas_limit;
-    op.verification_gas_limit = gas.verification_gas_limit;
-    op.pre_verification_gas = gas.pre_verification_gas;
-    Ok(op)
-}
-
-fn ecdsa_stub() -> Bytes {
-    let mut s = [0x11u8; 65];
-    s[32..64].fill(0x22);
-    s[64] = 27;
-    s.to_vec().into()
-}
+mod common;
+use common::{ecdsa_stub, fill};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn seed_000_transfer_limit_until_spent() {

@@ -220,28 +220,7 @@ pub(crate) fn artifacts(node: &Path) -> Result<Artifacts> {
         .as_str()
         .and_then(|s| hex::decode(s).ok())
         .ok_or_else(|| missing("EntryPoint bytecode"))?;
-    // The project's contracts, compiled once per source version.
-    let id = keccak256(CONTRACTS.as_bytes());
-    let out = node.join(format!("contracts-{}.json", hex::encode(&id[..8])));
-    if !out.exists() {
-        let src = node.join("Devnet.sol");
-        fs::write(&src, CONTRACTS)?;
-        let tmp = node.join(format!(
-            "contracts-{}.json.tmp-{}",
-            hex::encode(&id[..8]),
-            std::process::id()
-        ));
-        run(
-            "solc (compile.cjs)",
-            Command::new("node").arg("compile.cjs").arg(&src).arg(&tmp).current_dir(node),
-        )?;
-        fs::rename(&tmp, &out)?;
-    }
-    let contracts: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(&out)?).map_err(|e| DevnetError::Command {
-            what: "compiler output".into(),
-            output: e.to_string(),
-        })?;
+    let contracts = compiled_contracts(node)?;
     let registry_runtime = contracts["Registry"]["deployedBytecode"]
         .as_str()
         .and_then(|s| hex::decode(s).ok())
