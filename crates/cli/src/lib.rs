@@ -4,3 +4,5 @@
 //! implementations check their encodings against this one.
 
 pub mod eval;
+
+pub mod demo;

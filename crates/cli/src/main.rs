@@ -48,6 +48,17 @@ impl Gen {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The whole Smart Sessions story, live, on an embedded devnet: account, install, trust,
+    /// grant, use, remaining budget, an off-chain and an on-chain refusal, ENABLE_AND_USE,
+    /// enabled permissions, revoke.
+    #[command(
+        after_help = "Examples:\n  smart-sessions demo\n  smart-sessions demo --keep\n  smart-sessions --json demo"
+    )]
+    Demo {
+        /// Leave the devnet running and print how to reach it.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Answer JSON requests line by line, as the shared test vectors pose them.
     ///
     /// Each input line is `{"function": NAME, "generation": "current"|"v1"|"legacy", "inputs": {...}}`;
@@ -243,7 +254,9 @@ fn request(function: &str, generation: Generation, inputs: Value) -> Result<Valu
 fn command(cli: &Cli) -> Result<Value, Failure> {
     let g = cli.generation.generation();
     match &cli.command {
-        Command::Eval { .. } => Err(Failure::Usage("eval runs on its own".into())),
+        Command::Eval { .. } | Command::Demo { .. } => {
+            Err(Failure::Usage("runs on its own".into()))
+        }
         Command::PermissionId { validator, init_data, salt } => request(
             "getPermissionId",
             g,
@@ -369,6 +382,33 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let Command::Demo { keep } = &cli.command {
+        let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        return match rt.block_on(smart_sessions_cli::demo::run(*keep, cli.json)) {
+            Ok(demo) => {
+                if cli.json {
+                    println!("{}", json!({ "output": demo }));
+                } else {
+                    println!("{}", smart_sessions_cli::demo::table(&demo));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                if cli.json {
+                    println!("{}", json!({ "error": e }));
+                } else {
+                    eprintln!("error: {e}");
+                }
+                ExitCode::from(1)
+            }
+        };
+    }
     if let Command::Eval { file } = &cli.command {
         return match run_eval(file.clone()) {
             Ok(()) => ExitCode::SUCCESS,
