@@ -304,8 +304,10 @@ impl UniActionPolicy {
         for (i, rule) in self.config.rules().iter().enumerate() {
             let start = 4u128 + u128::from(rule.offset);
             let end = start + 32;
-            let word =
-                usize::try_from(start).ok().and_then(|s| data.get(s..s + 32)).ok_or_else(|| {
+            let word = usize::try_from(start)
+                .ok()
+                .and_then(|s| data.get(s..s.checked_add(32)?))
+                .ok_or_else(|| {
                     Rejection::revert(
                         P,
                         Revert::CalldataTooShort { rule: i, needed: end, actual: data.len() },

@@ -234,6 +234,23 @@ fn a_passing_limited_rule_keeps_its_consumption_when_a_later_rule_fails() {
 }
 
 #[test]
+fn offsets_near_the_top_of_u64_revert_instead_of_overflowing() {
+    for offset in [u64::MAX, u64::MAX - 4, u64::MAX - 35, u64::MAX - 36] {
+        let config = ActionConfig::new(
+            U256::ZERO,
+            &[ParamRule::new(ParamCondition::Equal, offset, B256::ZERO)],
+        )
+        .unwrap();
+        let mut p = UniActionPolicy::from_config(config);
+        let r = p.check_action(U256::ZERO, &[0u8; 100]).unwrap_err();
+        assert!(
+            matches!(r.outcome, Outcome::Revert(Revert::CalldataTooShort { rule: 0, .. })),
+            "{offset}: {r}"
+        );
+    }
+}
+
+#[test]
 fn simple_policies_count_like_the_contracts() {
     let mut u = UsageLimitPolicy::initialize(&2u128.to_be_bytes()).unwrap();
     assert!(u.check().is_ok() && u.check().is_ok() && u.check().is_err());
