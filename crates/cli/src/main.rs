@@ -145,6 +145,47 @@ enum Command {
         #[arg(long)]
         signature: String,
     },
+    /// Encode a signature of any mode: USE needs `--permission-id`; ENABLE (0x01) and
+    /// UNSAFE_ENABLE (0x02) need `--enable FILE`, the JSON `{enableSession, validator,
+    /// accountType}` of module-sdk's `enableSessionData` (`-` reads standard input).
+    #[command(
+        after_help = "Examples:\n  smart-sessions signature-encode --mode 0x00 --permission-id 0xc46a… --signature 0xabab…\n  smart-sessions --generation legacy signature-encode --mode 0x01 --enable enable.json --signature 0xabab…"
+    )]
+    SignatureEncode {
+        /// Mode byte: 0x00 USE, 0x01 ENABLE, 0x02 UNSAFE_ENABLE.
+        #[arg(long)]
+        mode: String,
+        /// The permission (USE).
+        #[arg(long)]
+        permission_id: Option<String>,
+        /// The enable data JSON file (ENABLE modes).
+        #[arg(long)]
+        enable: Option<PathBuf>,
+        /// The session validator's signature (hex).
+        #[arg(long)]
+        signature: String,
+    },
+    /// The session digest (`getSessionDigest`) of a session JSON for an account, mode and nonce.
+    #[command(
+        after_help = "Example:\n  smart-sessions --generation legacy digest-session --session session.json --account 0xacc0… --mode 0x01 --nonce 0"
+    )]
+    DigestSession {
+        /// The session JSON file (module-sdk shape of the generation; `-` reads standard input).
+        #[arg(long)]
+        session: PathBuf,
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// 0x01 ENABLE or 0x02 UNSAFE_ENABLE.
+        #[arg(long)]
+        mode: String,
+        /// `getNonce(permissionId, account)` at enable time.
+        #[arg(long, default_value = "0")]
+        nonce: String,
+        /// SmartSession's address (default: the generation's canonical one).
+        #[arg(long)]
+        smart_session: Option<String>,
+    },
     /// Decode a SmartSession signature of any mode.
     #[command(
         after_help = "Example:\n  smart-sessions --generation legacy signature-decode 0x0074d35e…"
@@ -244,6 +285,18 @@ fn split<'a>(s: &'a str, n: usize, what: &str) -> Result<Vec<&'a str>, Failure> 
     }
 }
 
+/// A JSON file, or standard input for `-`.
+fn read_json(file: &PathBuf) -> Result<Value, Failure> {
+    let mut text = String::new();
+    if file.as_os_str() == "-" {
+        io::stdin().read_to_string(&mut text).map_err(|e| Failure::Operation(e.to_string()))?;
+    } else {
+        text = std::fs::read_to_string(file)
+            .map_err(|e| Failure::Operation(format!("cannot read {}: {e}", file.display())))?;
+    }
+    serde_json::from_str(&text).map_err(|e| Failure::Operation(format!("{}: {e}", file.display())))
+}
+
 fn request(function: &str, generation: Generation, inputs: Value) -> Result<Value, Failure> {
     let Value::Object(map) = inputs else {
         return Err(Failure::Usage("inputs must be an object".into()));
@@ -301,6 +354,23 @@ fn command(cli: &Cli) -> Result<Value, Failure> {
             g,
             json!({ "mode": "0x00", "permissionId": permission_id, "signature": signature }),
         ),
+        Command::SignatureEncode { mode, permission_id, enable, signature } => {
+            let mut inputs = json!({ "mode": mode, "signature": signature });
+            if let Some(id) = permission_id {
+                inputs["permissionId"] = json!(id);
+            }
+            if let Some(file) = enable {
+                inputs["enableSessionData"] = read_json(file)?;
+            }
+            request("encodeSmartSessionSignature", g, inputs)
+        }
+        Command::DigestSession { session, account, mode, nonce, smart_session } => {
+            let mut inputs = json!({ "session": read_json(session)?, "account": account, "mode": mode, "nonce": nonce });
+            if let Some(ss) = smart_session {
+                inputs["smartSession"] = json!(ss);
+            }
+            request("getSessionDigest", g, inputs)
+        }
         Command::SignatureDecode { signature } => {
             request("decodeSmartSessionSignature", g, json!({ "signature": signature }))
         }
