@@ -165,6 +165,7 @@ pub trait BundlerApi: Provider + Sized {
     }
 
     /// `eth_estimateUserOperationGas` (the signature must be a stub of the real shape).
+    #[tracing::instrument(level = "debug", name = "eth_estimateUserOperationGas", skip_all, fields(sender = %op.sender))]
     async fn estimate_user_operation_gas(
         &self,
         op: &UserOperation,
@@ -186,6 +187,7 @@ pub trait BundlerApi: Provider + Sized {
     }
 
     /// Polls for the receipt with backoff (50 ms doubling to 1 s) until `timeout`.
+    #[tracing::instrument(level = "debug", name = "wait_for_user_operation_receipt", skip(self), fields(user_op_hash = %hash))]
     async fn wait_for_user_operation_receipt(
         &self,
         hash: B256,

@@ -34,6 +34,7 @@ fn fail<E: fmt::Display>(step: &'static str) -> impl FnOnce(E) -> ClientError {
 }
 
 /// `eth_call` of a typed call, its return decoded; errors name the step.
+#[tracing::instrument(level = "debug", name = "eth_call", skip(p, c), fields(to = %to))]
 pub(crate) async fn call<P: Provider, C: SolCall>(
     p: &P,
     to: Address,
