@@ -151,7 +151,7 @@ fn single_call(target: Address, data: Vec<u8>) -> Vec<u8> {
     executeCall { mode: B256::ZERO, executionCalldata: packed.into() }.abi_encode()
 }
 
-async fn bundler(d: &Devnet) -> impl Provider {
+async fn bundler(d: &Devnet) -> impl Provider + use<> {
     let url = d.bundler_url.as_ref().expect("bundler").parse().expect("url");
     alloy_provider::ProviderBuilder::new().connect_http(url)
 }
@@ -279,6 +279,17 @@ impl<P: Provider> SetBalance for P {
     }
 }
 
+/// A devnet with a bundler on `chain_id`, a provider signing as the deployer, a bundler
+/// provider, and a funded counterfactual Nexus account of a random owner.
+async fn funded_account(chain_id: u64) -> (Devnet, impl Provider + Clone, impl Provider, Account) {
+    let d = Devnet::start_with(Options { chain_id, ..Options::default() }).await.expect("devnet");
+    let p = d.provider_for(&d.deployer).expect("provider");
+    let b = bundler(&d).await;
+    let acc = nexus_account(&p, &d, PrivateKeySigner::random()).await;
+    p.anvil_set_balance_helper(acc.address).await;
+    (d, p, b, acc)
+}
+
 async fn send_op<P: Provider>(b: &P, op: Value) -> Value {
     let hash: B256 =
         b.raw_request("eth_sendUserOperation".into(), (op, ENTRY_POINT)).await.expect("send");
@@ -291,14 +302,8 @@ async fn legacy_smart_session_consults_the_registry_and_session_keys_act_after_t
         ActionData, AnySession, Generation, PolicyData, execute::install_module_calldata, install,
         legacy,
     };
-    let d = Devnet::start_with(Options { chain_id: 31339, ..Options::default() })
-        .await
-        .expect("devnet");
+    let (d, p, b, acc) = funded_account(31339).await;
     let a = d.addresses.clone();
-    let p = d.provider_for(&d.deployer).expect("provider");
-    let b = bundler(&d).await;
-    let acc = nexus_account(&p, &d, PrivateKeySigner::random()).await;
-    p.anvil_set_balance_helper(acc.address).await;
     let owner_op = |call_data: Vec<u8>, deploy: bool| {
         let (p, d, acc) = (&p, &d, &acc);
         async move { user_op(p, d, acc, call_data, deploy, &acc.owner).await.0 }
@@ -401,14 +406,8 @@ async fn enable_mode_consults_the_registry_and_unsafe_enable_does_not() {
         AccountType, ActionData, AnyEnableSession, ChainDigest, EnableMode, Generation, PolicyData,
         SmartSessionSignature, eip712, execute::install_module_calldata, legacy,
     };
-    let d = Devnet::start_with(Options { chain_id: 31340, ..Options::default() })
-        .await
-        .expect("devnet");
+    let (d, p, b, acc) = funded_account(31340).await;
     let a = d.addresses.clone();
-    let p = d.provider_for(&d.deployer).expect("provider");
-    let b = bundler(&d).await;
-    let acc = nexus_account(&p, &d, PrivateKeySigner::random()).await;
-    p.anvil_set_balance_helper(acc.address).await;
     let (op, _) =
         user_op(&p, &d, &acc, install_module_calldata(1, a.smart_session, &[]), true, &acc.owner)
             .await;
@@ -531,14 +530,8 @@ async fn installing_with_sessions_consults_the_registry() {
         ActionData, AnySession, Generation, PolicyData, execute::install_module_calldata, install,
         legacy,
     };
-    let d = Devnet::start_with(Options { chain_id: 31341, ..Options::default() })
-        .await
-        .expect("devnet");
+    let (d, p, b, acc) = funded_account(31341).await;
     let a = d.addresses.clone();
-    let p = d.provider_for(&d.deployer).expect("provider");
-    let b = bundler(&d).await;
-    let acc = nexus_account(&p, &d, PrivateKeySigner::random()).await;
-    p.anvil_set_balance_helper(acc.address).await;
     let session = legacy::Session {
         sessionValidator: a.session_key_validator,
         sessionValidatorInitData: PrivateKeySigner::random().address().to_vec().into(),
@@ -595,14 +588,8 @@ async fn real_revert_data_decodes_through_the_bindings() {
         ActionConfig, ActionData, AnySession, Generation, ParamCondition, ParamRule, PolicyData,
         encode_use, execute::install_module_calldata, install, legacy,
     };
-    let d = Devnet::start_with(Options { chain_id: 31342, ..Options::default() })
-        .await
-        .expect("devnet");
+    let (d, p, b, acc) = funded_account(31342).await;
     let a = d.addresses.clone();
-    let p = d.provider_for(&d.deployer).expect("provider");
-    let b = bundler(&d).await;
-    let acc = nexus_account(&p, &d, PrivateKeySigner::random()).await;
-    p.anvil_set_balance_helper(acc.address).await;
     let owner = |call_data: Vec<u8>, deploy: bool| {
         let (p, d, acc) = (&p, &d, &acc);
         async move { user_op(p, d, acc, call_data, deploy, &acc.owner).await.0 }
