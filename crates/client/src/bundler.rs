@@ -154,6 +154,7 @@ impl ErrorCode for alloy_provider::transport::TransportError {
 #[allow(async_fn_in_trait)]
 pub trait BundlerApi: Provider + Sized {
     /// `eth_sendUserOperation`: the user-operation hash.
+    #[tracing::instrument(level = "debug", name = "eth_sendUserOperation", skip_all, fields(sender = %op.sender, nonce = %op.nonce))]
     async fn send_user_operation(
         &self,
         op: &UserOperation,
@@ -228,6 +229,49 @@ pub trait BundlerApi: Provider + Sized {
             .await
             .map_err(|e| refused("pimlico_getUserOperationGasPrice", e))?;
         Ok((p.fast.max_fee_per_gas, p.fast.max_priority_fee_per_gas))
+    }
+
+    /// `biconomy_getGasFeeValues`: the `fast` tier as `(maxFeePerGas, maxPriorityFeePerGas)`.
+    /// Quantities may be `0x` hex or decimal strings (or JSON numbers).
+    async fn biconomy_gas_fee_values(&self) -> Result<(U256, U256), BundlerError> {
+        #[derive(Debug, Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Tier {
+            max_fee_per_gas: Quantity,
+            max_priority_fee_per_gas: Quantity,
+        }
+        #[derive(Debug, Deserialize)]
+        struct Prices {
+            fast: Tier,
+        }
+        let p: Prices = self
+            .raw_request("biconomy_getGasFeeValues".into(), Vec::<()>::new())
+            .await
+            .map_err(|e| refused("biconomy_getGasFeeValues", e))?;
+        Ok((p.fast.max_fee_per_gas.0, p.fast.max_priority_fee_per_gas.0))
+    }
+}
+
+/// A quantity as `0x` hex, a decimal string or a JSON number.
+#[derive(Debug)]
+struct Quantity(U256);
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => {
+                let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+                    Some(h) => U256::from_str_radix(h, 16),
+                    None => U256::from_str_radix(&s, 10),
+                };
+                parsed.map(Self).map_err(|e| serde::de::Error::custom(format!("{s:?}: {e}")))
+            }
+            serde_json::Value::Number(n) => n
+                .as_u64()
+                .map(|v| Self(U256::from(v)))
+                .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number"))),
+            other => Err(serde::de::Error::custom(format!("{other} is not a quantity"))),
+        }
     }
 }
 

@@ -18,8 +18,8 @@ pub struct Deployments {
     pub smart_session: Address,
     /// The ERC-7484 registry.
     pub registry: Address,
-    /// Attesters trusted by default.
-    #[serde(default)]
+    /// Attesters trusted by default (JSON: `attesters`, or one `attester`).
+    #[serde(default, alias = "attester", deserialize_with = "one_or_many")]
     pub attesters: Vec<Address>,
     /// The owner validator (K1Validator or a compatible one).
     #[serde(alias = "k1Validator")]
@@ -52,6 +52,19 @@ pub struct Deployments {
     /// ERC-20 spending limit policy.
     #[serde(default)]
     pub spending_limits_policy: Option<Address>,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Address>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(Address),
+        Many(Vec<Address>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(a) => vec![a],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 const fn default_generation() -> Generation {

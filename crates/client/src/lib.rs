@@ -7,13 +7,23 @@ pub mod bundler;
 pub use bundler::{BundlerApi, BundlerError, GasEstimate, Refusal, UserOperationReceipt};
 
 mod nexus;
-pub use nexus::{ClientError, NexusAccount, NexusDeployment};
+pub use nexus::{ClientError, NexusAccount, NexusDeployment, sender_address};
 
 pub mod sessions;
 pub use sessions::{
     OwnerSignatureStyle, SessionDetails, SmartSessions, check_enabled_permissions, trust_attesters,
     trusted_attesters,
 };
+
+pub mod checks;
+pub use checks::{Budget, BudgetItem, Refused};
+
+mod flow;
+pub use flow::{
+    ClientOptions, FlowError, GasPriceSource, Grant, NexusClient, Precheck, Sent, SessionRequest,
+};
+
+pub mod transport;
 
 mod deployments;
 pub use deployments::{Deployments, ENTRY_POINT_V07, MOCK_ATTESTER, REGISTRY, RHINESTONE_ATTESTER};

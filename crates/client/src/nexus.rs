@@ -5,7 +5,7 @@ use crate::UserOperation;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolInterface, sol};
 use smart_sessions_bindings::common::{
     entry_point, nexus_account_factory as factory, nexus_bootstrap as bootstrap,
 };
@@ -53,10 +53,54 @@ pub(crate) async fn call<P: Provider, C: SolCall>(
 pub struct NexusDeployment {
     /// EntryPoint v0.7.
     pub entry_point: Address,
-    /// `NexusAccountFactory`.
+    /// The factory named in `initCode` (`NexusAccountFactory` or `K1ValidatorFactory`).
     pub factory: Address,
-    /// `NexusBootstrap`.
+    /// `NexusBootstrap` (unused by the K1ValidatorFactory path).
     pub bootstrap: Address,
+}
+
+sol! {
+    /// Biconomy's `K1ValidatorFactory` (what `@biconomy/sdk` 0.0.21 deploys accounts with).
+    interface K1ValidatorFactory {
+        function createAccount(address eoaOwner, uint256 index, address[] attesters, uint8 threshold) external payable returns (address);
+        function computeAccountAddress(address eoaOwner, uint256 index, address[] attesters, uint8 threshold) external view returns (address);
+    }
+    /// ERC-7579 module queries of the account.
+    interface Erc7579Account {
+        function isModuleInstalled(uint256 moduleTypeId, address module, bytes additionalContext) external view returns (bool);
+    }
+}
+
+/// `EntryPoint.getSenderAddress(initCode)`: the address the factory call in `init_code`
+/// (`factory ‖ factoryData`) deploys, for any factory. The EntryPoint answers by reverting with
+/// `SenderAddressResult(address)`; any other outcome is an error naming what came back.
+#[tracing::instrument(level = "debug", name = "getSenderAddress", skip_all, fields(entry_point = %entry_point))]
+pub async fn sender_address<P: Provider>(
+    provider: &P,
+    entry_point: Address,
+    init_code: Bytes,
+) -> Result<Address, ClientError> {
+    const STEP: &str = "EntryPoint.getSenderAddress";
+    let c = entry_point::getSenderAddressCall { initCode: init_code };
+    let tx =
+        TransactionRequest::default().to(entry_point).input(Bytes::from(c.abi_encode()).into());
+    let data = match provider.call(tx).await {
+        Ok(out) => {
+            return Err(ClientError {
+                step: STEP,
+                reason: format!("returned {out} instead of reverting with SenderAddressResult"),
+            });
+        }
+        Err(e) => e
+            .as_error_resp()
+            .and_then(|r| r.as_revert_data())
+            .ok_or_else(|| ClientError { step: STEP, reason: e.to_string() })?,
+    };
+    match entry_point::EntryPointErrors::abi_decode(&data) {
+        Ok(entry_point::EntryPointErrors::SenderAddressResult(r)) => Ok(r.sender),
+        Ok(other) => Err(ClientError { step: STEP, reason: format!("reverted with {other:?}") }),
+        Err(_) => Err(ClientError { step: STEP, reason: format!("reverted with {data}") }),
+    }
 }
 
 /// A Nexus account owned through one validator (e.g. `K1Validator` with the owner's address).
@@ -104,6 +148,95 @@ impl NexusAccount {
         Ok(Self { address, deployment, factory_data })
     }
 
+    /// The account `@biconomy/sdk` 0.0.21 creates: `K1ValidatorFactory.createAccount(owner,
+    /// index, attesters, threshold)` (selector `0x0d51f0b7`). The address comes from
+    /// `EntryPoint.getSenderAddress` (works for any factory), falling back to the factory's
+    /// `computeAccountAddress` view if the EntryPoint does not answer. One call.
+    ///
+    /// With the same owner, index, attesters and threshold on a chain with Biconomy's deployment
+    /// this is the TypeScript SDK's account (its defaults: index 0, attesters
+    /// `[RHINESTONE_ATTESTER]` plus `MOCK_ATTESTER` on testnets, threshold 1).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn k1_validator_factory<P: Provider>(
+        provider: &P,
+        entry_point: Address,
+        factory: Address,
+        owner: Address,
+        index: U256,
+        attesters: &[Address],
+        threshold: u8,
+    ) -> Result<Self, ClientError> {
+        let create = K1ValidatorFactory::createAccountCall {
+            eoaOwner: owner,
+            index,
+            attesters: attesters.to_vec(),
+            threshold,
+        };
+        let factory_data: Bytes = create.abi_encode().into();
+        let init_code: Bytes = [factory.as_slice(), &factory_data].concat().into();
+        let address = match sender_address(provider, entry_point, init_code).await {
+            Ok(a) => a,
+            Err(first) => call(
+                provider,
+                factory,
+                K1ValidatorFactory::computeAccountAddressCall {
+                    eoaOwner: owner,
+                    index,
+                    attesters: attesters.to_vec(),
+                    threshold,
+                },
+                "K1ValidatorFactory.computeAccountAddress",
+            )
+            .await
+            .map_err(|e| ClientError {
+                step: "account address",
+                reason: format!("{first}; fallback {e}"),
+            })?,
+        };
+        let deployment = NexusDeployment { entry_point, factory, bootstrap: Address::ZERO };
+        Ok(Self { address, deployment, factory_data })
+    }
+
+    /// An account whose address is already known (deployed, or computed elsewhere): no call,
+    /// no factory data, so a user operation for it never deploys.
+    pub fn existing(address: Address, entry_point: Address) -> Self {
+        Self {
+            address,
+            deployment: NexusDeployment {
+                entry_point,
+                factory: Address::ZERO,
+                bootstrap: Address::ZERO,
+            },
+            factory_data: Bytes::new(),
+        }
+    }
+
+    /// `isModuleInstalled(moduleTypeId, module, additionalContext)` (1: validator, 2: executor,
+    /// 3: fallback, 4: hook). An account without code has nothing installed: `false`, one
+    /// `eth_call` either way.
+    pub async fn is_module_installed<P: Provider>(
+        &self,
+        provider: &P,
+        module_type: u64,
+        module: Address,
+        additional_context: Bytes,
+    ) -> Result<bool, ClientError> {
+        let c = Erc7579Account::isModuleInstalledCall {
+            moduleTypeId: U256::from(module_type),
+            module,
+            additionalContext: additional_context,
+        };
+        let tx = TransactionRequest::default()
+            .to(self.address)
+            .input(Bytes::from(c.abi_encode()).into());
+        let out = provider.call(tx).await.map_err(fail("isModuleInstalled"))?;
+        if out.is_empty() {
+            return Ok(false);
+        }
+        Erc7579Account::isModuleInstalledCall::abi_decode_returns(&out)
+            .map_err(fail("isModuleInstalled"))
+    }
+
     /// Whether the account has code.
     pub async fn is_deployed<P: Provider>(&self, provider: &P) -> Result<bool, ClientError> {
         Ok(!provider.get_code_at(self.address).await.map_err(fail("eth_getCode"))?.is_empty())
@@ -139,8 +272,10 @@ impl NexusAccount {
         Ok(UserOperation {
             sender: self.address,
             nonce: self.nonce(provider, validator).await?,
-            factory: (!deployed).then_some(self.deployment.factory),
-            factory_data: (!deployed).then(|| self.factory_data.clone()),
+            factory: (!deployed && !self.factory_data.is_empty())
+                .then_some(self.deployment.factory),
+            factory_data: (!deployed && !self.factory_data.is_empty())
+                .then(|| self.factory_data.clone()),
             call_data: call_data.into(),
             ..Default::default()
         })

@@ -14,6 +14,9 @@ sol! {
     function findTrustedAttesters(address account) returns (address[]);
     function isPermissionEnabled(bytes32 permissionId, address account) returns (bool);
     function getNonce(bytes32 permissionId, address account) returns (uint256);
+    function disableActionPolicies(bytes32 permissionId, bytes32 actionId, address[] policies);
+    function disableActionId(bytes32 permissionId, bytes32 actionId);
+    function disableUserOpPolicies(bytes32 permissionId, address[] policies);
 }
 
 fn encoding(step: &'static str) -> impl FnOnce(smart_sessions_codec::Error) -> ClientError {
@@ -66,6 +69,35 @@ impl SmartSessions {
             U256::ZERO,
             install::revoke_enable_signature_calldata(permission_id),
         )
+    }
+
+    /// `SmartSession.disableActionPolicies(permissionId, actionId, policies)` (same selector in
+    /// every generation).
+    pub fn disable_action_policies(
+        &self,
+        permission_id: B256,
+        action_id: B256,
+        policies: &[Address],
+    ) -> Execution {
+        let c = disableActionPoliciesCall {
+            permissionId: permission_id,
+            actionId: action_id,
+            policies: policies.to_vec(),
+        };
+        Execution::new(self.address, U256::ZERO, c.abi_encode())
+    }
+
+    /// `SmartSession.disableActionId(permissionId, actionId)`.
+    pub fn disable_action_id(&self, permission_id: B256, action_id: B256) -> Execution {
+        let c = disableActionIdCall { permissionId: permission_id, actionId: action_id };
+        Execution::new(self.address, U256::ZERO, c.abi_encode())
+    }
+
+    /// `SmartSession.disableUserOpPolicies(permissionId, policies)`.
+    pub fn disable_user_op_policies(&self, permission_id: B256, policies: &[Address]) -> Execution {
+        let c =
+            disableUserOpPoliciesCall { permissionId: permission_id, policies: policies.to_vec() };
+        Execution::new(self.address, U256::ZERO, c.abi_encode())
     }
 
     /// `isPermissionEnabled(permissionId, account)`.
@@ -152,9 +184,10 @@ pub enum OwnerSignatureStyle {
     PersonalSign,
 }
 
-/// What the owner hands to the session-key holder after an off-chain grant: everything needed
-/// to enable and use the permission in the session key's first user operation. Serialisable
-/// (JSON in the TypeScript SDKs' field names), so another process can use it.
+/// What the session-key holder needs to use a permission: the session (its policies drive the
+/// off-chain check) and, after an off-chain grant, the owner's enable payload for the first user
+/// operation (ENABLE_AND_USE). Serialisable (JSON in the TypeScript SDKs' field names), so
+/// another process can use it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionDetails {
@@ -175,6 +208,12 @@ pub struct SessionDetails {
     /// The enable payload with the owner's prefixed signature (7-field layout).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub enable_session: Option<smart_sessions_codec::EnableSession>,
+    /// The session of a permission enabled on chain (legacy layout; no enable payload).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub legacy_session: Option<smart_sessions_codec::legacy::Session>,
+    /// The session of a permission enabled on chain (7-field layout; no enable payload).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub session: Option<smart_sessions_codec::Session>,
 }
 
 mod generation_serde {
@@ -193,6 +232,38 @@ mod generation_serde {
 }
 
 impl SessionDetails {
+    /// Details of a permission enabled on chain (USE mode only).
+    pub fn enabled(smart_sessions: SmartSessions, account: Address, session: AnySession) -> Self {
+        let permission_id = session.permission_id();
+        let (session, legacy_session) = match session {
+            AnySession::Current(s) => (Some(s), None),
+            AnySession::Legacy(s) => (None, Some(s)),
+        };
+        Self {
+            generation: smart_sessions.generation,
+            smart_session: smart_sessions.address,
+            account,
+            permission_id,
+            unsafe_enable: false,
+            legacy_enable_session: None,
+            enable_session: None,
+            legacy_session,
+            session,
+        }
+    }
+
+    /// The session, from whichever field carries it.
+    pub fn session(&self) -> Option<AnySession> {
+        if let Some(e) = self.enable() {
+            return Some(e.session());
+        }
+        match (&self.session, &self.legacy_session) {
+            (Some(s), _) => Some(s.clone().into()),
+            (None, Some(s)) => Some(s.clone().into()),
+            (None, None) => None,
+        }
+    }
+
     /// The enable payload.
     pub fn enable(&self) -> Option<smart_sessions_codec::AnyEnableSession> {
         match (&self.enable_session, &self.legacy_enable_session) {
@@ -293,6 +364,8 @@ impl SmartSessions {
             unsafe_enable,
             legacy_enable_session,
             enable_session,
+            legacy_session: None,
+            session: None,
         })
     }
 }

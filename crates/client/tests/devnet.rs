@@ -140,5 +140,7 @@ async fn the_devnet_addresses_load_into_a_deployment_table_unchanged() {
     assert_eq!(t.owner_validator, d.addresses.owner_validator);
     assert_eq!(t.nexus_factory, Some(d.addresses.nexus_factory));
     assert_eq!(t.uni_action_policy, d.addresses.uni_action_policy);
+    assert_eq!(t.k1_validator_factory, Some(d.addresses.k1_validator_factory));
+    assert_eq!(t.attesters, vec![d.addresses.attester]);
     assert_eq!(t.smart_sessions().address, d.addresses.smart_session);
 }

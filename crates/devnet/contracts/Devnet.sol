@@ -333,3 +333,74 @@ contract Counter {
         emit Bumped(msg.sender, ++count[msg.sender]);
     }
 }
+
+struct BootstrapConfig {
+    address module;
+    bytes data;
+}
+
+interface INexusAccountFactory {
+    function createAccount(bytes calldata initData, bytes32 salt) external payable returns (address payable);
+    function computeAccountAddress(bytes calldata initData, bytes32 salt) external view returns (address payable);
+}
+
+interface INexusBootstrap {
+    function getInitNexusWithSingleValidatorCalldata(
+        BootstrapConfig calldata validator,
+        address registry,
+        address[] calldata attesters,
+        uint8 threshold
+    ) external view returns (bytes memory);
+}
+
+/// The ABI of Biconomy's K1ValidatorFactory (`createAccount(owner, index, attesters, threshold)`,
+/// what the Biconomy SDK 0.0.21 deploys accounts with), for the devnet: no registry package ships its
+/// bytecode. Like the original it installs the K1-style validator for the owner and configures the
+/// ERC-7484 registry with the attesters; it deploys through the NexusAccountFactory with salt
+/// `keccak256(abi.encodePacked(owner, index, attesters, threshold))`, so addresses differ from
+/// Biconomy's deployment but depend on the same inputs.
+contract K1ValidatorFactory {
+    INexusAccountFactory public immutable ACCOUNT_FACTORY;
+    INexusBootstrap public immutable BOOTSTRAPPER;
+    address public immutable K1_VALIDATOR;
+    address public immutable REGISTRY;
+
+    event AccountCreated(address indexed account, address indexed owner, uint256 indexed index);
+
+    constructor(address factory, address bootstrapper, address k1Validator, address registry) {
+        ACCOUNT_FACTORY = INexusAccountFactory(factory);
+        BOOTSTRAPPER = INexusBootstrap(bootstrapper);
+        K1_VALIDATOR = k1Validator;
+        REGISTRY = registry;
+    }
+
+    function _init(address eoaOwner, uint256 index, address[] calldata attesters, uint8 threshold)
+        internal
+        view
+        returns (bytes memory initData, bytes32 salt)
+    {
+        salt = keccak256(abi.encodePacked(eoaOwner, index, attesters, threshold));
+        initData = BOOTSTRAPPER.getInitNexusWithSingleValidatorCalldata(
+            BootstrapConfig(K1_VALIDATOR, abi.encodePacked(eoaOwner)), REGISTRY, attesters, threshold
+        );
+    }
+
+    function createAccount(address eoaOwner, uint256 index, address[] calldata attesters, uint8 threshold)
+        external
+        payable
+        returns (address payable account)
+    {
+        (bytes memory initData, bytes32 salt) = _init(eoaOwner, index, attesters, threshold);
+        account = ACCOUNT_FACTORY.createAccount{value: msg.value}(initData, salt);
+        emit AccountCreated(account, eoaOwner, index);
+    }
+
+    function computeAccountAddress(address eoaOwner, uint256 index, address[] calldata attesters, uint8 threshold)
+        external
+        view
+        returns (address payable)
+    {
+        (bytes memory initData, bytes32 salt) = _init(eoaOwner, index, attesters, threshold);
+        return ACCOUNT_FACTORY.computeAccountAddress(initData, salt);
+    }
+}

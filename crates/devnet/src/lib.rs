@@ -117,6 +117,9 @@ pub struct Addresses {
     pub nexus_bootstrap: Address,
     /// `NexusAccountFactory` (`createAccount(bytes initData, bytes32 salt)`).
     pub nexus_factory: Address,
+    /// `K1ValidatorFactory`-compatible factory (`createAccount(owner, index, attesters,
+    /// threshold)`), deploying through the `NexusAccountFactory`.
+    pub k1_validator_factory: Address,
     /// The legacy-generation SmartSession.
     pub smart_session: Address,
     /// The ERC-7484 registry.
@@ -373,6 +376,7 @@ impl Devnet {
                 nexus_implementation: Address::ZERO,
                 nexus_bootstrap: Address::ZERO,
                 nexus_factory: Address::ZERO,
+                k1_validator_factory: Address::ZERO,
                 smart_session: SMART_SESSION,
                 registry: REGISTRY,
                 owner_validator: Address::ZERO,
@@ -438,6 +442,16 @@ impl Devnet {
         let uni = create2(&provider, from, salt, &c("UniActionPolicy")?).await?;
         let token = create2(&provider, from, salt, &c("TestToken")?).await?;
         let counter = create2(&provider, from, salt, &c("Counter")?).await?;
+        let k1_factory = create2(
+            &provider,
+            from,
+            salt,
+            &with_args(
+                &c("K1ValidatorFactory")?,
+                (factory, bootstrap, owner_validator, REGISTRY).abi_encode_params(),
+            ),
+        )
+        .await?;
         provider
             .anvil_set_code(SMART_SESSION, a.smart_session.clone())
             .await
@@ -450,7 +464,7 @@ impl Devnet {
         let attester = self.fund_new_key().await?;
         let att = self.provider_for(&attester)?;
         att.client().set_poll_interval(Duration::from_millis(20));
-        for module in [session_key_validator, sudo, uni, owner_validator] {
+        for module in [session_key_validator, sudo, uni, owner_validator, SMART_SESSION] {
             let tx = TransactionRequest::default()
                 .to(REGISTRY)
                 .input(Bytes::from(attestCall { module }.abi_encode()).into());
@@ -461,6 +475,7 @@ impl Devnet {
             nexus_implementation: imp,
             nexus_bootstrap: bootstrap,
             nexus_factory: factory,
+            k1_validator_factory: k1_factory,
             smart_session: SMART_SESSION,
             registry: REGISTRY,
             owner_validator,

@@ -183,17 +183,22 @@ pub fn compiled_contracts(node: &Path) -> Result<serde_json::Value> {
     let id = keccak256(CONTRACTS.as_bytes());
     let out = node.join(format!("contracts-{}.json", hex::encode(&id[..8])));
     if !out.exists() {
-        let src = node.join("Devnet.sol");
+        // unique names per compile: tests start several devnets at once, in one process or many
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tag = format!("{}-{}-{n}", hex::encode(&id[..8]), std::process::id());
+        // the file keeps its name (it is part of the bytecode's metadata, so of the addresses)
+        let dir = node.join(format!("compile-{tag}"));
+        fs::create_dir_all(&dir)?;
+        let src = dir.join("Devnet.sol");
         fs::write(&src, CONTRACTS)?;
-        let tmp = node.join(format!(
-            "contracts-{}.json.tmp-{}",
-            hex::encode(&id[..8]),
-            std::process::id()
-        ));
-        run(
+        let tmp = node.join(format!("contracts-{tag}.json.tmp"));
+        let compiled = run(
             "solc (compile.cjs)",
             Command::new("node").arg("compile.cjs").arg(&src).arg(&tmp).current_dir(node),
-        )?;
+        );
+        let _ = fs::remove_dir_all(&dir);
+        compiled?;
         fs::rename(&tmp, &out)?;
     }
     serde_json::from_str(&fs::read_to_string(&out)?)

@@ -1,0 +1,533 @@
+//! The off-chain policy check before a session user operation, and remaining budgets: the
+//! policies' state read from chain (one batched request), run through the policy crate's
+//! evaluator exactly as SmartSession runs them.
+
+use crate::{ClientError, Deployments};
+use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256};
+use alloy_provider::Provider;
+use alloy_rpc_client::BatchRequest;
+use alloy_rpc_types_eth::{BlockId, TransactionRequest};
+use alloy_sol_types::{SolCall, SolType, sol, sol_data};
+use serde::Serialize;
+use smart_sessions_codec::{
+    ActionConfig, ActionData, AnySession, Execution, FALLBACK_TARGET_FLAG,
+    FALLBACK_TARGET_SELECTOR_FLAG, PolicyData, PolicyKind, action_config_id, action_id,
+    call_selector, user_op_config_id,
+};
+use smart_sessions_policy::eval::{
+    Erc20SpendingLimitPolicy, Rejection, TimeFramePolicy, TokenSpend, UniActionPolicy,
+    UsageLimitPolicy, ValueLimitPolicy,
+};
+use std::collections::BTreeMap;
+
+sol! {
+    function actionConfigs(bytes32 id, address msgSender, address userOpSender);
+    function usageLimitConfigs(bytes32 id, address msgSender, address userOpSender);
+    function valueLimitConfigs(bytes32 id, address msgSender, address userOpSender);
+    function getPolicyData(bytes32 id, address multiplexer, address token, address userOpSender);
+}
+
+/// A policy's state for one config id, as the evaluator holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyState {
+    /// Sudo: nothing to check.
+    Sudo,
+    /// Universal action rules with their counters.
+    UniAction(UniActionPolicy),
+    /// Usage counter.
+    UsageLimit(UsageLimitPolicy),
+    /// Value counter.
+    ValueLimit(ValueLimitPolicy),
+    /// Validity window.
+    TimeFrame(TimeFramePolicy),
+    /// ERC-20 amounts.
+    SpendingLimits(Erc20SpendingLimitPolicy),
+    /// A policy this client does not know: not checked off-chain (the bundler's simulation
+    /// still runs it).
+    Unknown,
+}
+
+/// Where one policy of a session sits.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Slot {
+    pub(crate) policy: Address,
+    pub(crate) config_id: B256,
+}
+
+/// One remaining budget of a session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Budget {
+    /// The action (`target`, `selector`), or `None` for a user-operation policy.
+    pub action: Option<(Address, FixedBytes<4>)>,
+    /// The policy contract.
+    pub policy: Address,
+    /// What is limited.
+    pub item: BudgetItem,
+}
+
+/// What a [`Budget`] limits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum BudgetItem {
+    /// A limited universal-action rule: the sum of the parameter over all uses.
+    Rule {
+        /// The rule's index.
+        rule: usize,
+        /// The cumulative limit.
+        limit: U256,
+        /// Used so far.
+        used: U256,
+    },
+    /// A number of uses.
+    Uses {
+        /// The limit.
+        limit: u128,
+        /// Used so far.
+        used: u128,
+    },
+    /// Cumulative ETH value.
+    Value {
+        /// The limit in wei.
+        limit: U256,
+        /// Spent so far.
+        used: U256,
+    },
+    /// An ERC-20 spending limit.
+    Token {
+        /// The token.
+        token: Address,
+        /// The limit.
+        limit: U256,
+        /// Transferred plus approved so far.
+        used: U256,
+    },
+}
+
+impl BudgetItem {
+    /// What is left.
+    pub fn remaining(&self) -> U256 {
+        match *self {
+            Self::Rule { limit, used, .. }
+            | Self::Value { limit, used }
+            | Self::Token { limit, used, .. } => limit.saturating_sub(used),
+            Self::Uses { limit, used } => U256::from(limit.saturating_sub(used)),
+        }
+    }
+}
+
+impl std::fmt::Display for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.action {
+            Some((t, s)) => write!(f, "{t}.{s}: ")?,
+            None => f.write_str("user op: ")?,
+        }
+        match &self.item {
+            BudgetItem::Rule { rule, limit, used } => {
+                write!(f, "rule {rule}: {} of {limit} left", limit.saturating_sub(*used))
+            }
+            BudgetItem::Uses { limit, used } => {
+                write!(f, "{} of {limit} uses left", limit.saturating_sub(*used))
+            }
+            BudgetItem::Value { limit, used } => {
+                write!(f, "{} of {limit} wei left", limit.saturating_sub(*used))
+            }
+            BudgetItem::Token { token, limit, used } => {
+                write!(f, "token {token}: {} of {limit} left", limit.saturating_sub(*used))
+            }
+        }
+    }
+}
+
+/// An off-chain refusal: which call, which action, which policy, and the evaluator's rejection
+/// (which names the rule).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// Index of the call in the user operation (`None`: a user-operation policy).
+    pub call: Option<usize>,
+    /// The call's target.
+    pub target: Address,
+    /// The call's selector.
+    pub selector: FixedBytes<4>,
+    /// The policy contract that would fail.
+    pub policy: Address,
+    /// Why, rule included.
+    pub rejection: Rejection,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.call {
+            Some(i) => write!(f, "call {i} ({}.{}) ", self.target, self.selector)?,
+            None => f.write_str("user operation ")?,
+        }
+        write!(f, "refused by policy {}: {}", self.policy, self.rejection)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Why a session cannot run some calls at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoAction {
+    /// Index of the call.
+    pub call: usize,
+    /// Its target.
+    pub target: Address,
+    /// Its selector.
+    pub selector: FixedBytes<4>,
+}
+
+/// The session's action for `(target, selector)`, or its fallback action.
+pub(crate) fn find_action(
+    session: &AnySession,
+    target: Address,
+    selector: FixedBytes<4>,
+) -> Option<&ActionData> {
+    let actions = session.actions();
+    actions.iter().find(|a| a.actionTarget == target && a.actionTargetSelector == selector).or_else(
+        || {
+            actions.iter().find(|a| {
+                a.actionTarget == FALLBACK_TARGET_FLAG
+                    && a.actionTargetSelector == FALLBACK_TARGET_SELECTOR_FLAG
+            })
+        },
+    )
+}
+
+/// Every policy slot of a session, in SmartSession's order: user-operation policies, then each
+/// action's.
+pub(crate) fn slots(
+    session: &AnySession,
+    account: Address,
+) -> Vec<(Option<&ActionData>, &PolicyData, Slot)> {
+    let pid = session.permission_id();
+    let mut out = Vec::new();
+    let uo = user_op_config_id(account, pid);
+    for p in session.user_op_policies() {
+        out.push((None, p, Slot { policy: p.policy, config_id: uo }));
+    }
+    for a in session.actions() {
+        let cid = action_config_id(account, pid, action_id(a.actionTarget, a.actionTargetSelector));
+        for p in &a.actionPolicies {
+            out.push((Some(a), p, Slot { policy: p.policy, config_id: cid }));
+        }
+    }
+    out
+}
+
+impl Deployments {
+    /// Which kind of policy `policy` is in this deployment (`None`: not one of ours).
+    pub fn policy_kind(&self, policy: Address) -> Option<PolicyKind> {
+        let is = |a: Option<Address>| a == Some(policy);
+        if policy == self.sudo_policy {
+            Some(PolicyKind::Sudo)
+        } else if policy == self.uni_action_policy {
+            Some(PolicyKind::UniversalAction)
+        } else if is(self.usage_limit_policy) {
+            Some(PolicyKind::UsageLimit)
+        } else if is(self.value_limit_policy) {
+            Some(PolicyKind::ValueLimit)
+        } else if is(self.time_frame_policy)
+            || policy == smart_sessions_policy::json::BICONOMY_TIME_FRAME_POLICY
+        {
+            Some(PolicyKind::TimeFrame)
+        } else if is(self.spending_limits_policy) {
+            Some(PolicyKind::SpendingLimits)
+        } else {
+            None
+        }
+    }
+
+    /// Replaces a generation's canonical policy addresses in `actions`/`policies` by this
+    /// deployment's (for custom deployments such as the devnet).
+    pub fn remap_policy(&self, policy: &mut PolicyData) {
+        let g = self.generation;
+        let map = [
+            (g.policy(PolicyKind::Sudo), Some(self.sudo_policy)),
+            (g.policy(PolicyKind::UniversalAction), Some(self.uni_action_policy)),
+            (g.policy(PolicyKind::UsageLimit), self.usage_limit_policy),
+            (g.policy(PolicyKind::ValueLimit), self.value_limit_policy),
+            (g.policy(PolicyKind::TimeFrame), self.time_frame_policy),
+            (g.policy(PolicyKind::SpendingLimits), self.spending_limits_policy),
+        ];
+        if let Some((_, Some(to))) = map.iter().find(|(from, _)| *from == policy.policy) {
+            policy.policy = *to;
+        }
+    }
+}
+
+/// The state a policy starts with after `initializeWithMultiplexer(init_data)`.
+pub(crate) fn initial_state(
+    d: &Deployments,
+    policy: &PolicyData,
+) -> Result<PolicyState, ClientError> {
+    let bad = |e: smart_sessions_policy::PolicyError| ClientError {
+        step: "policy init data",
+        reason: format!("policy {}: {e}", policy.policy),
+    };
+    let data = &policy.initData;
+    Ok(match d.policy_kind(policy.policy) {
+        Some(PolicyKind::Sudo) => PolicyState::Sudo,
+        Some(PolicyKind::UniversalAction) => {
+            PolicyState::UniAction(UniActionPolicy::initialize(data).map_err(bad)?)
+        }
+        Some(PolicyKind::UsageLimit) => {
+            PolicyState::UsageLimit(UsageLimitPolicy::initialize(data).map_err(bad)?)
+        }
+        Some(PolicyKind::ValueLimit) => {
+            PolicyState::ValueLimit(ValueLimitPolicy::initialize(data).map_err(bad)?)
+        }
+        Some(PolicyKind::TimeFrame) => PolicyState::TimeFrame(time_frame(d, policy)?),
+        Some(PolicyKind::SpendingLimits) => {
+            PolicyState::SpendingLimits(Erc20SpendingLimitPolicy::initialize(data).map_err(bad)?)
+        }
+        _ => PolicyState::Unknown,
+    })
+}
+
+fn time_frame(d: &Deployments, policy: &PolicyData) -> Result<TimeFramePolicy, ClientError> {
+    let data = &policy.initData;
+    let u128_layout = policy.policy == smart_sessions_policy::json::BICONOMY_TIME_FRAME_POLICY
+        || d.generation.time_frame_uses_u128();
+    if u128_layout {
+        let word = data.get(..32).ok_or_else(|| ClientError {
+            step: "policy init data",
+            reason: format!(
+                "time frame policy {}: needs 32 bytes (uint128, uint128)",
+                policy.policy
+            ),
+        })?;
+        let until = u128::from_be_bytes(word[..16].try_into().unwrap_or_default());
+        let after = u128::from_be_bytes(word[16..].try_into().unwrap_or_default());
+        Ok(TimeFramePolicy {
+            valid_until: u64::try_from(until).unwrap_or(u64::MAX),
+            valid_after: u64::try_from(after).unwrap_or(u64::MAX),
+        })
+    } else {
+        TimeFramePolicy::initialize(data).map_err(|e| ClientError {
+            step: "policy init data",
+            reason: format!("time frame policy {}: {e}", policy.policy),
+        })
+    }
+}
+
+/// Reads the on-chain state of every stateful policy of `session` in one batched request.
+/// Stateless policies (sudo, time frame) come from their init data.
+pub(crate) async fn read_states<P: Provider>(
+    provider: &P,
+    d: &Deployments,
+    session: &AnySession,
+    account: Address,
+) -> Result<BTreeMap<Slot, PolicyState>, ClientError> {
+    let fail = |step: &'static str| {
+        move |e: alloy_transport::TransportError| ClientError { step, reason: e.to_string() }
+    };
+    let ss = d.smart_session;
+    let mut batch = BatchRequest::new(provider.client());
+    let mut pending = Vec::new();
+    let mut out = BTreeMap::new();
+    let add = |batch: &mut BatchRequest<'_>, to: Address, data: Vec<u8>| {
+        let tx = TransactionRequest::default().to(to).input(Bytes::from(data).into());
+        batch.add_call::<_, Bytes>("eth_call", &(tx, BlockId::latest()))
+    };
+    for (_, policy, slot) in slots(session, account) {
+        if out.contains_key(&slot) {
+            continue;
+        }
+        let state = initial_state(d, policy)?;
+        let (s, p, cid) = (ss, policy.policy, slot.config_id);
+        match &state {
+            PolicyState::UniAction(_) => {
+                let c = actionConfigsCall { id: cid, msgSender: s, userOpSender: account };
+                let w = add(&mut batch, p, c.abi_encode()).map_err(fail("batch"))?;
+                pending.push((slot.clone(), vec![w], state.clone()));
+            }
+            PolicyState::UsageLimit(_) => {
+                let c = usageLimitConfigsCall { id: cid, msgSender: s, userOpSender: account };
+                let w = add(&mut batch, p, c.abi_encode()).map_err(fail("batch"))?;
+                pending.push((slot.clone(), vec![w], state.clone()));
+            }
+            PolicyState::ValueLimit(_) => {
+                let c = valueLimitConfigsCall { id: cid, msgSender: s, userOpSender: account };
+                let w = add(&mut batch, p, c.abi_encode()).map_err(fail("batch"))?;
+                pending.push((slot.clone(), vec![w], state.clone()));
+            }
+            PolicyState::SpendingLimits(init) => {
+                let mut ws = Vec::new();
+                for token in init.tokens.keys() {
+                    let c = getPolicyDataCall {
+                        id: cid,
+                        multiplexer: s,
+                        token: *token,
+                        userOpSender: account,
+                    };
+                    ws.push(add(&mut batch, p, c.abi_encode()).map_err(fail("batch"))?);
+                }
+                pending.push((slot.clone(), ws, state.clone()));
+            }
+            _ => {}
+        }
+        out.insert(slot, state);
+    }
+    if pending.is_empty() {
+        return Ok(out);
+    }
+    let span = tracing::debug_span!("policy_state", calls = pending.len());
+    let _enter = span.enter();
+    batch.send().await.map_err(fail("policy state batch"))?;
+    for (slot, waiters, init) in pending {
+        let step = "policy state";
+        let mut results = Vec::new();
+        for w in waiters {
+            results.push(w.await.map_err(fail(step))?);
+        }
+        let decode = |e: alloy_sol_types::Error| ClientError {
+            step,
+            reason: format!("policy {} config {}: {e}", slot.policy, slot.config_id),
+        };
+        let state = match init {
+            PolicyState::UniAction(_) => PolicyState::UniAction(UniActionPolicy::from_config(
+                ActionConfig::abi_decode(&results[0]).map_err(|e| ClientError {
+                    step,
+                    reason: format!("policy {} config {}: {e}", slot.policy, slot.config_id),
+                })?,
+            )),
+            PolicyState::UsageLimit(_) => {
+                let (limit, used) =
+                    <(sol_data::Uint<128>, sol_data::Uint<128>)>::abi_decode_params(&results[0])
+                        .map_err(decode)?;
+                PolicyState::UsageLimit(UsageLimitPolicy { limit, used })
+            }
+            PolicyState::ValueLimit(_) => {
+                let (limit, used) =
+                    <(sol_data::Uint<256>, sol_data::Uint<256>)>::abi_decode_params(&results[0])
+                        .map_err(decode)?;
+                PolicyState::ValueLimit(ValueLimitPolicy { limit, used })
+            }
+            PolicyState::SpendingLimits(mut s) => {
+                for ((_, t), r) in s.tokens.iter_mut().zip(&results) {
+                    type Three = (sol_data::Uint<256>, sol_data::Uint<256>, sol_data::Uint<256>);
+                    let (limit, spent, approved) = <Three>::abi_decode_params(r).map_err(decode)?;
+                    *t = TokenSpend { limit, spent, approved };
+                }
+                PolicyState::SpendingLimits(s)
+            }
+            other => other,
+        };
+        out.insert(slot, state);
+    }
+    Ok(out)
+}
+
+/// Runs `calls` through the session's policies from `states`, as SmartSession would: user-op
+/// policies once, then every call's action policies in order (state carries from call to call).
+/// On success `states` holds the state after the operation; on refusal it is unchanged.
+pub(crate) fn evaluate(
+    session: &AnySession,
+    account: Address,
+    calls: &[Execution],
+    states: &mut BTreeMap<Slot, PolicyState>,
+    now: u64,
+) -> Result<Vec<Address>, Result<Refused, NoAction>> {
+    let mut work = states.clone();
+    let mut unchecked = Vec::new();
+    let pid = session.permission_id();
+    let uo = user_op_config_id(account, pid);
+    let refuse = |call, target, selector, policy, rejection| {
+        Err(Ok(Refused { call, target, selector, policy, rejection }))
+    };
+    for p in session.user_op_policies() {
+        let slot = Slot { policy: p.policy, config_id: uo };
+        match work.get_mut(&slot) {
+            Some(PolicyState::UsageLimit(u)) => {
+                if let Err(r) = u.check() {
+                    return refuse(None, Address::ZERO, FixedBytes::ZERO, p.policy, r);
+                }
+            }
+            Some(PolicyState::TimeFrame(t)) => {
+                if let Err(r) = t.check_at(now) {
+                    return refuse(None, Address::ZERO, FixedBytes::ZERO, p.policy, r);
+                }
+            }
+            Some(PolicyState::Sudo) => {}
+            _ => unchecked.push(p.policy),
+        }
+    }
+    for (i, call) in calls.iter().enumerate() {
+        let selector = call_selector(&call.callData);
+        let Some(action) = find_action(session, call.target, selector) else {
+            return Err(Err(NoAction { call: i, target: call.target, selector }));
+        };
+        let cid = action_config_id(
+            account,
+            pid,
+            action_id(action.actionTarget, action.actionTargetSelector),
+        );
+        for p in &action.actionPolicies {
+            let slot = Slot { policy: p.policy, config_id: cid };
+            let r = match work.get_mut(&slot) {
+                Some(PolicyState::UniAction(u)) => u.check_action(call.value, &call.callData),
+                Some(PolicyState::UsageLimit(u)) => u.check(),
+                Some(PolicyState::ValueLimit(v)) => v.check_action(call.value),
+                Some(PolicyState::TimeFrame(t)) => t.check_at(now),
+                Some(PolicyState::SpendingLimits(s)) => {
+                    s.check_action(account, call.target, call.value, &call.callData)
+                }
+                Some(PolicyState::Sudo) => Ok(()),
+                Some(PolicyState::Unknown) | None => {
+                    unchecked.push(p.policy);
+                    Ok(())
+                }
+            };
+            if let Err(r) = r {
+                return refuse(Some(i), call.target, selector, p.policy, r);
+            }
+        }
+    }
+    *states = work;
+    Ok(unchecked)
+}
+
+/// The budgets in `states` for `session`.
+pub(crate) fn budgets(
+    session: &AnySession,
+    account: Address,
+    states: &BTreeMap<Slot, PolicyState>,
+) -> Vec<Budget> {
+    let mut out = Vec::new();
+    for (action, _, slot) in slots(session, account) {
+        let action = action.map(|a| (a.actionTarget, a.actionTargetSelector));
+        let mut push = |item| out.push(Budget { action, policy: slot.policy, item });
+        match states.get(&slot) {
+            Some(PolicyState::UniAction(u)) => {
+                for (i, r) in u.config().rules().iter().enumerate() {
+                    if r.is_limited {
+                        push(BudgetItem::Rule {
+                            rule: i,
+                            limit: r.usage.limit,
+                            used: r.usage.used,
+                        });
+                    }
+                }
+            }
+            Some(PolicyState::UsageLimit(u)) => {
+                push(BudgetItem::Uses { limit: u.limit, used: u.used });
+            }
+            Some(PolicyState::ValueLimit(v)) => {
+                push(BudgetItem::Value { limit: v.limit, used: v.used });
+            }
+            Some(PolicyState::SpendingLimits(s)) => {
+                for (token, t) in &s.tokens {
+                    push(BudgetItem::Token {
+                        token: *token,
+                        limit: t.limit,
+                        used: t.spent.saturating_add(t.approved),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,334 @@
+//! The one-call flows of `NexusClient` on the devnet (legacy generation): the K1ValidatorFactory
+//! account of `@biconomy/sdk` 0.0.21, prepare, the seed-000 `grantPermission` request, use with
+//! the built-in off-chain check until the limit is spent, remaining budgets from chain, the
+//! on-chain refusal when the check is skipped, ENABLE_AND_USE with both owner signature styles,
+//! remove; and the JSON-RPC round trips of the whole flow.
+
+use alloy_primitives::{Address, Bytes, U256};
+use alloy_provider::{Provider, ext::AnvilApi};
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, sol};
+use serde_json::json;
+use smart_sessions_client::{
+    BudgetItem, FlowError, NexusAccount, NexusClient, Precheck, Refusal, SessionDetails,
+    SessionRequest, trusted_attesters,
+};
+use smart_sessions_codec::{Execution, execute::decode_execute};
+use smart_sessions_devnet::{Devnet, Options};
+use smart_sessions_policy::eval::{Outcome, Violation};
+
+sol! {
+    function transfer(address to, uint256 amount) returns (bool);
+    function approve(address spender, uint256 amount) returns (bool);
+    function mint(address to, uint256 amount);
+    function balanceOf(address who) returns (uint256);
+    function computeAccountAddress(address eoaOwner, uint256 index, address[] attesters, uint8 threshold) returns (address);
+}
+
+mod common;
+
+const RECIPIENT: Address = Address::repeat_byte(0x42);
+
+fn transfer(token: Address, amount: u64) -> Execution {
+    Execution::new(
+        token,
+        U256::ZERO,
+        transferCall { to: RECIPIENT, amount: U256::from(amount) }.abi_encode(),
+    )
+}
+
+/// The seed docs' request: `transfer` on `token`, amount `LESS_THAN` 1000 per call (argument 1),
+/// limited to 1500 in total.
+fn seed_request(session_key: Address, token: Address) -> SessionRequest {
+    serde_json::from_value(json!({
+        "sessionPublicKey": session_key,
+        "actionPoliciesInfo": [{
+            "contractAddress": token,
+            "functionSelector": "0xa9059cbb",
+            "rules": [{
+                "condition": 2,
+                "offsetIndex": 1,
+                "isLimited": true,
+                "ref": 1000,
+                "usage": { "limit": "1500", "used": 0 }
+            }]
+        }]
+    }))
+    .expect("the seed's sessionRequestedInfo shape")
+}
+
+async fn mint(d: &Devnet, to: Address, amount: u64) {
+    let deployer = d.provider_for(&d.deployer).unwrap();
+    let data = mintCall { to, amount: U256::from(amount) }.abi_encode();
+    deployer
+        .send_transaction(
+            TransactionRequest::default().to(d.addresses.token).input(Bytes::from(data).into()),
+        )
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+}
+
+async fn balance<P: Provider>(p: &P, token: Address, who: Address) -> U256 {
+    let out = p
+        .call(
+            TransactionRequest::default()
+                .to(token)
+                .input(Bytes::from(balanceOfCall { who }.abi_encode()).into()),
+        )
+        .await
+        .unwrap();
+    U256::from_be_slice(&out)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn k1_factory_account_seed_grant_use_until_spent_budgets_and_remove() {
+    let d = Devnet::start_with(Options { chain_id: 31361, ..Options::default() })
+        .await
+        .expect("devnet");
+    let a = d.addresses.clone();
+    let (node, bundler, _, _) = common::counted(&d);
+    let owner = PrivateKeySigner::random();
+
+    // the account @biconomy/sdk 0.0.21 creates: K1ValidatorFactory, index 0, one attester
+    let account = NexusAccount::k1_validator_factory(
+        &node,
+        a.entry_point,
+        a.k1_validator_factory,
+        owner.address(),
+        U256::ZERO,
+        &[a.attester],
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(&account.factory_data[..4], &[0x0d, 0x51, 0xf0, 0xb7]);
+    let view = computeAccountAddressCall {
+        eoaOwner: owner.address(),
+        index: U256::ZERO,
+        attesters: vec![a.attester],
+        threshold: 1,
+    };
+    let from_view = node
+        .call(
+            TransactionRequest::default()
+                .to(a.k1_validator_factory)
+                .input(Bytes::from(view.abi_encode()).into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(account.address, Address::from_slice(&from_view[12..]));
+    // another index is another account
+    let other = NexusAccount::k1_validator_factory(
+        &node,
+        a.entry_point,
+        a.k1_validator_factory,
+        owner.address(),
+        U256::from(1),
+        &[a.attester],
+        1,
+    )
+    .await
+    .unwrap();
+    assert_ne!(other.address, account.address);
+
+    node.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64)))
+        .await
+        .unwrap();
+    let client = NexusClient::new(node.clone(), bundler.clone(), common::deployments(&d), account)
+        .await
+        .unwrap();
+    assert!(!client.is_deployed().await.unwrap());
+    assert!(!client.is_smart_sessions_installed().await.unwrap());
+
+    // prepare: deploy on first operation and install SmartSession; then nothing to do
+    let prepared = client.prepare(&owner).await.unwrap().expect("one operation");
+    assert!(prepared.user_op.factory.is_some());
+    assert!(client.prepare(&owner).await.unwrap().is_none());
+    let acct = client.account();
+    assert!(acct.is_module_installed(&node, 1, a.smart_session, Bytes::new()).await.unwrap());
+    assert!(acct.is_module_installed(&node, 1, a.owner_validator, Bytes::new()).await.unwrap());
+    assert!(!acct.is_module_installed(&node, 1, a.uni_action_policy, Bytes::new()).await.unwrap());
+    // the factory configured the registry with the attester
+    assert_eq!(
+        trusted_attesters(&node, a.registry, client.address()).await.unwrap(),
+        vec![a.attester]
+    );
+
+    // grant the seed's request: attesters are trusted already, so a single call
+    let session_key = PrivateKeySigner::random();
+    let grant = client
+        .grant_permission(&owner, &[seed_request(session_key.address(), a.token)])
+        .await
+        .unwrap();
+    let (_, calls) = decode_execute(&grant.sent.user_op.call_data).unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].target, a.smart_session);
+    assert_eq!(grant.permission_ids.len(), 1);
+    assert!(client.is_permission_enabled(grant.permission_ids[0]).await.unwrap());
+    mint(&d, client.address(), 10_000).await;
+
+    // the session key's side: another client, the details through JSON as between processes
+    let details: SessionDetails =
+        serde_json::from_str(&serde_json::to_string(&grant.sessions[0]).unwrap()).unwrap();
+    let (node2, bundler2, _, _) = common::counted(&d);
+    let session = NexusClient::new(
+        node2.clone(),
+        bundler2,
+        common::deployments(&d),
+        NexusAccount::existing(client.address(), a.entry_point),
+    )
+    .await
+    .unwrap();
+    let on = Precheck::On;
+    session.use_permission(&session_key, &details, &[transfer(a.token, 600)], on).await.unwrap();
+    session.use_permission(&session_key, &details, &[transfer(a.token, 600)], on).await.unwrap();
+    assert_eq!(balance(&node2, a.token, RECIPIENT).await, U256::from(1200));
+
+    // budgets: from this client's own operations, and read from chain by a fresh client
+    let expect = BudgetItem::Rule { rule: 0, limit: U256::from(1500), used: U256::from(1200) };
+    let s = details.session().unwrap();
+    let budgets = session.remaining_budgets(&s).await.unwrap();
+    assert_eq!(budgets.len(), 1);
+    assert_eq!(budgets[0].item, expect);
+    assert_eq!(budgets[0].action, Some((a.token, transferCall::SELECTOR.into())));
+    assert_eq!(budgets[0].item.remaining(), U256::from(300));
+    let fresh = client.remaining_budgets(&s).await.unwrap();
+    assert_eq!(fresh[0].item, expect);
+
+    // 600 more: refused off-chain, rule 0 named, nothing sent
+    let err = session
+        .use_permission(&session_key, &details, &[transfer(a.token, 600)], on)
+        .await
+        .unwrap_err();
+    let FlowError::Refused(r) = &err else { panic!("{err}") };
+    assert_eq!(r.call, Some(0));
+    assert_eq!(r.policy, a.uni_action_policy);
+    assert_eq!(
+        r.rejection.outcome,
+        Outcome::Violation(Violation::RuleLimit {
+            rule: 0,
+            used: U256::from(1200),
+            param: U256::from(600),
+            limit: U256::from(1500)
+        })
+    );
+    assert!(err.to_string().contains("rule 0"), "{err}");
+    // a call the session does not allow at all
+    let approve = Execution::new(
+        a.token,
+        U256::ZERO,
+        approveCall { spender: RECIPIENT, amount: U256::ONE }.abi_encode(),
+    );
+    let err = session.use_permission(&session_key, &details, &[approve], on).await.unwrap_err();
+    assert!(matches!(err, FlowError::NoAction(ref n) if n.call == 0), "{err}");
+
+    // the check skipped: the bundler's simulation meets SmartSession's PolicyViolation
+    let err = session
+        .use_permission(&session_key, &details, &[transfer(a.token, 600)], Precheck::Skip)
+        .await
+        .unwrap_err();
+    let FlowError::Bundler(b) = &err else { panic!("{err}") };
+    let Refusal::SmartSession(e) = &b.refusal else { panic!("{err}") };
+    assert!(e.contains("PolicyViolation"), "{e}");
+    // what is left still works, and the balance shows exactly the passed transfers
+    session.use_permission(&session_key, &details, &[transfer(a.token, 300)], on).await.unwrap();
+    assert_eq!(balance(&node2, a.token, RECIPIENT).await, U256::from(1500));
+
+    // remove: the session client learns it from the chain's refusal
+    client.remove_session(&owner, grant.permission_ids[0]).await.unwrap();
+    assert!(!client.is_permission_enabled(grant.permission_ids[0]).await.unwrap());
+    let err = session
+        .use_permission(&session_key, &details, &[transfer(a.token, 1)], Precheck::Skip)
+        .await
+        .unwrap_err();
+    let FlowError::Bundler(b) = &err else { panic!("{err}") };
+    assert!(
+        matches!(&b.refusal, Refusal::SmartSession(e) if e.contains("InvalidPermissionId")),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enable_and_use_with_both_owner_signature_styles() {
+    let d = Devnet::start_with(Options { chain_id: 31363, ..Options::default() })
+        .await
+        .expect("devnet");
+    let a = d.addresses.clone();
+    let (node, bundler, _, _) = common::counted(&d);
+    let owner = PrivateKeySigner::random();
+    let account = NexusAccount::k1_validator_factory(
+        &node,
+        a.entry_point,
+        a.k1_validator_factory,
+        owner.address(),
+        U256::ZERO,
+        &[a.attester],
+        1,
+    )
+    .await
+    .unwrap();
+    node.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64)))
+        .await
+        .unwrap();
+    let client = NexusClient::new(node.clone(), bundler.clone(), common::deployments(&d), account)
+        .await
+        .unwrap();
+    client.prepare(&owner).await.unwrap();
+    mint(&d, client.address(), 10_000).await;
+
+    for (i, typed) in [true, false].into_iter().enumerate() {
+        let key = PrivateKeySigner::random();
+        let request = seed_request(key.address(), a.token);
+        // nothing is sent by the owner: one getNonce call, a signature
+        let details = if typed {
+            client.grant_permission_typed_data_sign(&owner, &request).await.unwrap()
+        } else {
+            client.grant_permission_personal_sign(&owner, &request).await.unwrap()
+        };
+        assert!(details.enable().is_some());
+        assert!(!client.is_permission_enabled(details.permission_id).await.unwrap());
+        let details: SessionDetails =
+            serde_json::from_value(serde_json::to_value(&details).unwrap()).unwrap();
+        // the first use enables (ENABLE_AND_USE), the next is plain USE
+        let first = client
+            .use_permission(&key, &details, &[transfer(a.token, 100)], Precheck::On)
+            .await
+            .unwrap();
+        let second = client
+            .use_permission(&key, &details, &[transfer(a.token, 100)], Precheck::On)
+            .await
+            .unwrap();
+        assert!(first.user_op.signature.len() > second.user_op.signature.len());
+        assert_eq!(first.user_op.signature[0], 0x01, "ENABLE mode byte");
+        assert_eq!(second.user_op.signature[0], 0x00, "USE mode byte");
+        assert!(client.is_permission_enabled(details.permission_id).await.unwrap());
+        assert_eq!(
+            balance(&node, a.token, RECIPIENT).await,
+            U256::from(200 * (i as u64 + 1)),
+            "typed data: {typed}"
+        );
+        // the policies were enabled from the payload: the limit counts both uses
+        let budgets = client.remaining_budgets(&details.session().unwrap()).await.unwrap();
+        assert_eq!(
+            budgets[0].item,
+            BudgetItem::Rule { rule: 0, limit: U256::from(1500), used: U256::from(200) }
+        );
+    }
+    // an unknown session key cannot use someone else's details (AA24 from the validator)
+    let key = PrivateKeySigner::random();
+    let details = client
+        .grant_permission_personal_sign(&owner, &seed_request(key.address(), a.token))
+        .await
+        .unwrap();
+    let wrong = PrivateKeySigner::random();
+    let err = client
+        .use_permission(&wrong, &details, &[transfer(a.token, 1)], Precheck::On)
+        .await
+        .unwrap_err();
+    let FlowError::Bundler(b) = &err else { panic!("{err}") };
+    assert!(matches!(b.refusal, Refusal::EntryPoint { code: 24, .. }), "{err}");
+}
