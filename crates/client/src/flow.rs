@@ -303,7 +303,7 @@ struct State {
     installed: Option<bool>,
     nonces: BTreeMap<Address, U256>,
     gas: Option<GasPriceSource>,
-    inclusion: Option<Duration>,
+    inclusion: Vec<Duration>,
     enabled: BTreeMap<B256, bool>,
     policies: BTreeMap<B256, BTreeMap<Slot, PolicyState>>,
 }
@@ -425,10 +425,11 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         *self.state() = State::default();
     }
 
-    /// Whether the account has code (cached once true).
+    /// Whether the account has code (cached; an operation refused because someone else deployed
+    /// the account meanwhile, `AA10`, refreshes it).
     pub async fn is_deployed(&self) -> Result<bool, FlowError> {
-        if let Some(true) = self.state().deployed {
-            return Ok(true);
+        if let Some(d) = self.state().deployed {
+            return Ok(d);
         }
         let d = self.account.is_deployed(&self.node).await?;
         self.state().deployed = Some(d);
@@ -501,7 +502,8 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     /// Builds, estimates (with `stub` as the signature, so validation runs its real path), signs
     /// (`sign` gets the user-op hash and returns the final signature) and sends an operation of
     /// the `validator` lane, then waits for the receipt. An included operation whose call
-    /// reverted is [`FlowError::Reverted`]; a stale nonce (`AA25`) is re-read and retried once.
+    /// reverted is [`FlowError::Reverted`]; a stale nonce (`AA25`) or deployment (`AA10`) is
+    /// re-read and the operation retried once.
     pub async fn send_operation<F, Fut>(
         &self,
         validator: Address,
@@ -524,11 +526,18 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         async {
             match self.try_send(validator, calls, &stub, &sign).await {
                 Err(FlowError::Bundler(BundlerError {
-                    refusal: Refusal::EntryPoint { code: 25, .. },
+                    refusal: Refusal::EntryPoint { code: code @ (10 | 25), .. },
                     ..
                 })) => {
-                    tracing::debug!("stale nonce (AA25): re-reading");
-                    self.state().nonces.remove(&validator);
+                    tracing::debug!(
+                        code,
+                        "stale account state (AA10: deployed, AA25: nonce): re-reading"
+                    );
+                    let mut st = self.state();
+                    st.nonces.remove(&validator);
+                    st.deployed = None;
+                    st.installed = None;
+                    drop(st);
                     self.try_send(validator, calls, &stub, &sign).await
                 }
                 other => other,
@@ -601,20 +610,26 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         Ok(Sent { user_op_hash: sent_hash, receipt, user_op: op, latency: start.elapsed() })
     }
 
-    /// Polls for the receipt: first after the inclusion time seen last, then with backoff.
+    /// Polls for the receipt: first after the slowest of the last four inclusion times this
+    /// client saw (a miss costs a round trip, a late poll only milliseconds), then every quarter
+    /// of that (at least 25 ms, doubling up to 1 s).
     async fn wait_receipt(&self, hash: B256) -> Result<UserOperationReceipt, BundlerError> {
         let start = Instant::now();
-        let first = self.state().inclusion.unwrap_or(Duration::from_millis(50));
+        let expected = self.state().inclusion.iter().max().copied();
+        let first = expected.unwrap_or(Duration::from_millis(50));
         tokio::time::sleep(first).await;
-        let mut delay = Duration::from_millis(25);
+        let mut delay = (first / 4).max(Duration::from_millis(25));
         loop {
             if let Some(r) = self.bundler.user_operation_receipt(hash).await? {
-                // next time, poll first a little before this operation's inclusion time
-                self.state().inclusion = Some(start.elapsed().mul_f32(0.9));
+                let mut st = self.state();
+                if st.inclusion.len() == 4 {
+                    st.inclusion.remove(0);
+                }
+                st.inclusion.push(start.elapsed());
                 return Ok(r);
             }
             if start.elapsed() >= self.options.receipt_timeout {
-                self.state().inclusion = None;
+                self.state().inclusion.clear();
                 return Err(BundlerError {
                     method: "eth_getUserOperationReceipt",
                     code: None,
@@ -1000,5 +1015,107 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         let sent = self.owner_execute(owner, &[call]).await?;
         self.state().policies.remove(&permission_id);
         Ok(sent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The gas-price fallbacks' response handling, on alloy's mock transport (queued JSON-RPC
+    //! answers): which methods are asked in which order, and that the source is remembered.
+    use super::*;
+    use alloy_json_rpc::ErrorPayload;
+    use alloy_provider::ProviderBuilder;
+    use alloy_transport::mock::Asserter;
+    use serde_json::json;
+
+    fn client(node: &Asserter, bundler: &Asserter) -> NexusClient<impl Provider, impl Provider> {
+        NexusClient::with_chain_id(
+            ProviderBuilder::new().connect_mocked_client(node.clone()),
+            ProviderBuilder::new().connect_mocked_client(bundler.clone()),
+            1,
+            Deployments::legacy_nexus_k1(),
+            NexusAccount::existing(Address::repeat_byte(1), crate::ENTRY_POINT_V07),
+        )
+    }
+
+    fn not_found() -> ErrorPayload {
+        ErrorPayload { code: -32601, message: "Method not found".into(), data: None }
+    }
+
+    #[tokio::test]
+    async fn auto_falls_back_to_biconomy_then_remembers_it() {
+        let (node, bundler) = (Asserter::new(), Asserter::new());
+        let c = client(&node, &bundler);
+        bundler.push_failure(not_found());
+        // biconomy_getGasFeeValues: decimal strings and hex both accepted
+        let tier = json!({ "maxFeePerGas": "1000", "maxPriorityFeePerGas": "0x10" });
+        bundler.push_success(&json!({ "slow": tier, "standard": tier, "fast": tier }));
+        assert_eq!(c.gas_price().await.unwrap(), (U256::from(1000), U256::from(16)));
+        // remembered: exactly one call the second time (a pimlico call would take this answer
+        // and leave the next one unanswered)
+        let fast = json!({ "maxFeePerGas": 7, "maxPriorityFeePerGas": 2 });
+        bundler.push_success(&json!({ "slow": fast, "standard": fast, "fast": fast }));
+        assert_eq!(c.gas_price().await.unwrap(), (U256::from(7), U256::from(2)));
+        assert!(bundler.read_q().is_empty());
+        assert!(node.read_q().is_empty());
+    }
+
+    #[tokio::test]
+    async fn auto_falls_back_to_the_node_in_one_batch() {
+        let (node, bundler) = (Asserter::new(), Asserter::new());
+        let c = client(&node, &bundler);
+        bundler.push_failure(not_found());
+        bundler.push_failure(not_found());
+        node.push_success(&"0x64"); // eth_gasPrice 100
+        node.push_success(&"0x5"); // eth_maxPriorityFeePerGas 5
+        assert_eq!(c.gas_price().await.unwrap(), (U256::from(200), U256::from(5)));
+        node.push_success(&"0x10");
+        node.push_success(&"0x1");
+        assert_eq!(c.gas_price().await.unwrap(), (U256::from(32), U256::from(1)));
+        assert!(bundler.read_q().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_malformed_biconomy_answer_is_an_error_naming_the_value() {
+        let (node, bundler) = (Asserter::new(), Asserter::new());
+        let c = client(&node, &bundler).with_options(ClientOptions {
+            gas_price: GasPriceSource::Biconomy,
+            ..ClientOptions::default()
+        });
+        let tier = json!({ "maxFeePerGas": "12abc", "maxPriorityFeePerGas": "1" });
+        bundler.push_success(&json!({ "slow": tier, "standard": tier, "fast": tier }));
+        let e = c.gas_price().await.unwrap_err().to_string();
+        assert!(e.contains("biconomy_getGasFeeValues") && e.contains("12abc"), "{e}");
+    }
+
+    #[test]
+    fn session_requests_are_validated_and_remapped() {
+        let mut d = Deployments::legacy_nexus_k1();
+        d.uni_action_policy = Address::repeat_byte(0x77);
+        let r: SessionRequest = serde_json::from_value(json!({
+            "sessionPublicKey": Address::repeat_byte(5),
+            "actionPoliciesInfo": [{
+                "contractAddress": Address::repeat_byte(9),
+                "functionSelector": "0xa9059cbb",
+                "rules": [{ "condition": "LESS_THAN", "offsetIndex": 1, "isLimited": false, "ref": 5 }]
+            }],
+            "salt": B256::repeat_byte(3)
+        }))
+        .unwrap();
+        let s = r.to_session(&d).unwrap();
+        assert_eq!(s.actions()[0].actionPolicies[0].policy, d.uni_action_policy);
+        assert_eq!(s.session_validator(), d.session_key_validator.unwrap());
+        assert_eq!(&s.session_validator_init_data()[..], Address::repeat_byte(5).as_slice());
+        assert_eq!(s.salt(), B256::repeat_byte(3));
+        assert!(s.user_op_policies().is_empty());
+        // 17 rules: the policy crate's error names the problem
+        let mut many = r.clone();
+        let rule = many.action_policies_info[0].rules[0];
+        many.action_policies_info[0].rules = vec![rule; 17];
+        assert!(matches!(many.to_session(&d), Err(FlowError::Policy(_))));
+        let mut none = r;
+        none.action_policies_info.clear();
+        let e = none.to_session(&d).unwrap_err();
+        assert!(e.to_string().starts_with("actionPoliciesInfo"), "{e}");
     }
 }
