@@ -533,11 +533,12 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
                         code,
                         "stale account state (AA10: deployed, AA25: nonce): re-reading"
                     );
-                    let mut st = self.state();
-                    st.nonces.remove(&validator);
-                    st.deployed = None;
-                    st.installed = None;
-                    drop(st);
+                    {
+                        let mut st = self.state();
+                        st.nonces.remove(&validator);
+                        st.deployed = None;
+                        st.installed = None;
+                    }
                     self.try_send(validator, calls, &stub, &sign).await
                 }
                 other => other,

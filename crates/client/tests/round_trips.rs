@@ -124,13 +124,17 @@ async fn whole_legacy_flow_round_trips() {
         transferCall { to: Address::repeat_byte(0x42), amount: U256::from(100) }.abi_encode(),
     );
     for step in ["use #1 (USE, off-chain check)", "use #2 (steady state)"] {
-        let sent =
-            client.use_permission(&key, &details, &[call.clone()], Precheck::On).await.unwrap();
+        let sent = client
+            .use_permission(&key, &details, std::slice::from_ref(&call), Precheck::On)
+            .await
+            .unwrap();
         rows.push(take(step, Some(sent), &nt, &bt));
     }
     for _ in 0..3 {
-        let sent =
-            client.use_permission(&key, &details, &[call.clone()], Precheck::On).await.unwrap();
+        let sent = client
+            .use_permission(&key, &details, std::slice::from_ref(&call), Precheck::On)
+            .await
+            .unwrap();
         rows.push(take("use #3.. (steady state)", Some(sent), &nt, &bt));
     }
 
@@ -140,14 +144,16 @@ async fn whole_legacy_flow_round_trips() {
     println!("|---|---:|---:|---:|---:|---:|---:|");
     let mut total = 0;
     for r in &rows {
-        let (gas, sig, cd) =
-            r.sent.as_ref().map_or(("–".into(), "–".into(), "–".into()), |s| {
+        let (gas, sig, cd) = r.sent.as_ref().map_or_else(
+            || ("–".into(), "–".into(), "–".into()),
+            |s| {
                 (
                     s.gas_used().to_string(),
                     s.user_op.signature.len().to_string(),
                     s.user_op.call_data.len().to_string(),
                 )
-            });
+            },
+        );
         println!(
             "| {} | {} | {} ({}) | {} | {gas} | {sig} | {cd} |",
             r.step,
