@@ -321,14 +321,6 @@ pub struct NexusClient<N, B> {
     state: Mutex<State>,
 }
 
-/// A 65-byte ECDSA-shaped stub (low `s`, v = 27): validators run their real recovery on it.
-fn ecdsa_stub() -> [u8; 65] {
-    let mut s = [0x11u8; 65];
-    s[32..64].fill(0x22);
-    s[64] = 27;
-    s
-}
-
 async fn personal_sign<S: Signer + Sync>(signer: &S, hash: B256) -> Result<[u8; 65], FlowError> {
     signer
         .sign_message(hash.as_slice())
@@ -655,7 +647,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         self.send_operation(
             self.deployments.owner_validator,
             calls,
-            ecdsa_stub().to_vec().into(),
+            crate::sessions::stub_ecdsa_signature().to_vec().into(),
             |hash| async move { Ok(personal_sign(owner, hash).await?.to_vec().into()) },
         )
         .await

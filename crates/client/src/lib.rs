@@ -11,8 +11,8 @@ pub use nexus::{ClientError, NexusAccount, NexusDeployment, sender_address};
 
 pub mod sessions;
 pub use sessions::{
-    OwnerSignatureStyle, SessionDetails, SmartSessions, check_enabled_permissions, trust_attesters,
-    trusted_attesters,
+    OwnerSignatureStyle, SessionDetails, SmartSessions, check_enabled_permissions,
+    stub_ecdsa_signature, trust_attesters, trusted_attesters,
 };
 
 pub mod checks;

@@ -138,14 +138,25 @@ impl SmartSessions {
             .into()
     }
 
-    /// A USE-mode stub of the real size and shape (65-byte ECDSA form, low `s`), so that gas
+    /// A USE-mode stub of the real size and shape ([`stub_ecdsa_signature`]), so that gas
     /// estimation runs the session validator's real check.
     pub fn stub_use_signature(&self, permission_id: B256) -> Bytes {
-        let mut sig = [0x11u8; 65];
-        sig[32..64].fill(0x22);
-        sig[64] = 27;
-        self.use_signature(permission_id, &sig)
+        self.use_signature(permission_id, &stub_ecdsa_signature())
     }
+}
+
+/// A 65-byte stand-in for an ECDSA signature during gas estimation: `r ‖ s ‖ v` with `s` in the
+/// lower half and `v = 27`, so validators run their real recovery on it (and fail only at the
+/// comparison), and bytes without repetitions, so it compresses no better than a real signature
+/// (the legacy USE and every ENABLE encoding are FastLZ-compressed: a repetitive stub would make
+/// the estimated operation smaller than the real one).
+pub fn stub_ecdsa_signature() -> [u8; 65] {
+    let mut sig = [0u8; 65];
+    sig[..32].copy_from_slice(alloy_primitives::keccak256(b"smart-sessions stub r").as_slice());
+    sig[32..64].copy_from_slice(alloy_primitives::keccak256(b"smart-sessions stub s").as_slice());
+    sig[32] &= 0x3f;
+    sig[64] = 27;
+    sig
 }
 
 /// `registry.trustAttesters(threshold, attesters)`, executed by the account.
@@ -299,10 +310,7 @@ impl SessionDetails {
 
     /// An ENABLE-mode stub of the real size and shape, for gas estimation.
     pub fn stub_enable_signature(&self) -> Result<Bytes, ClientError> {
-        let mut sig = [0x11u8; 65];
-        sig[32..64].fill(0x22);
-        sig[64] = 27;
-        self.enable_signature(&sig)
+        self.enable_signature(&stub_ecdsa_signature())
     }
 }
 
@@ -385,4 +393,30 @@ pub async fn check_enabled_permissions<P: Provider>(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::keccak256;
+
+    /// The legacy USE signature is compressed: the stub must not come out shorter than real
+    /// signatures do (random-looking r and s, low s).
+    #[test]
+    fn the_stub_compresses_no_better_than_real_signatures() {
+        for g in [Generation::Legacy, Generation::V1, Generation::Current] {
+            let ss = SmartSessions::canonical(g);
+            let pid = B256::repeat_byte(7);
+            let stub = ss.stub_use_signature(pid).len();
+            for i in 0u32..500 {
+                let mut sig = [0u8; 65];
+                sig[..32].copy_from_slice(keccak256(i.to_be_bytes()).as_slice());
+                sig[32..64].copy_from_slice(keccak256((i + 1_000_000).to_be_bytes()).as_slice());
+                sig[32] &= 0x7f;
+                sig[64] = 27 + (i % 2) as u8;
+                let real = ss.use_signature(pid, &sig).len();
+                assert!(stub >= real, "{g:?}: stub {stub} < real {real} (signature {i})");
+            }
+        }
+    }
 }

@@ -10,12 +10,9 @@ use smart_sessions_client::{
 use smart_sessions_codec::Generation;
 use smart_sessions_devnet::{Devnet, ENTRY_POINT};
 
-/// A 65-byte ECDSA-shaped stub (low `s`, v = 27): validators run their real recovery on it.
+/// The client's 65-byte ECDSA-shaped stub: validators run their real recovery on it.
 pub(crate) fn ecdsa_stub() -> Bytes {
-    let mut s = [0x11u8; 65];
-    s[32..64].fill(0x22);
-    s[64] = 27;
-    s.to_vec().into()
+    smart_sessions_client::stub_ecdsa_signature().to_vec().into()
 }
 
 /// Fills fees from `pimlico_getUserOperationGasPrice` and gas limits from the bundler's estimate
