@@ -6,3 +6,5 @@
 pub mod eval;
 
 pub mod demo;
+
+pub mod net;

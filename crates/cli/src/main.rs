@@ -228,6 +228,8 @@ enum Command {
         after_help = "Example:\n  smart-sessions nonce-key --validator 0x00000000008bDABA73cD9815d79069c247Eb4bDA --sequence 3"
     )]
     NonceKey(NonceKeyArgs),
+    #[command(flatten)]
+    Net(smart_sessions_cli::net::NetCommand),
 }
 
 #[derive(Args, Debug)]
@@ -307,7 +309,7 @@ fn request(function: &str, generation: Generation, inputs: Value) -> Result<Valu
 fn command(cli: &Cli) -> Result<Value, Failure> {
     let g = cli.generation.generation();
     match &cli.command {
-        Command::Eval { .. } | Command::Demo { .. } => {
+        Command::Eval { .. } | Command::Demo { .. } | Command::Net(_) => {
             Err(Failure::Usage("runs on its own".into()))
         }
         Command::PermissionId { validator, init_data, salt } => request(
@@ -474,6 +476,33 @@ fn main() -> ExitCode {
                     println!("{}", json!({ "error": e }));
                 } else {
                     eprintln!("error: {e}");
+                }
+                ExitCode::from(1)
+            }
+        };
+    }
+    if let Command::Net(net) = &cli.command {
+        let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        return match rt.block_on(smart_sessions_cli::net::run(net, cli.generation.generation())) {
+            Ok(v) => {
+                print(&v, cli.json);
+                ExitCode::SUCCESS
+            }
+            Err(smart_sessions_cli::net::NetError::Usage(m)) => {
+                eprintln!("error: {m}");
+                ExitCode::from(2)
+            }
+            Err(smart_sessions_cli::net::NetError::Operation(m)) => {
+                if cli.json {
+                    println!("{}", json!({ "error": m }));
+                } else {
+                    eprintln!("error: {m}");
                 }
                 ExitCode::from(1)
             }
