@@ -2,27 +2,30 @@
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
+use alloy_rpc_client::ClientBuilder;
 use alloy_rpc_types_eth::TransactionRequest;
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, sol};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use smart_sessions_client::{
-    BundlerApi, NexusAccount, NexusDeployment, OwnerSignatureStyle, SessionDetails, SmartSessions,
-    UserOperation, check_enabled_permissions, trust_attesters, trusted_attesters,
+    BudgetItem, Deployments, FlowError, NexusAccount, NexusClient, NexusDeployment, Precheck, Sent,
+    SessionDetails, SessionRequest, check_enabled_permissions, transport::RoundTrips,
 };
-use smart_sessions_codec::{
-    ActionConfig, ActionData, AnySession, Execution, Generation, ParamCondition, legacy,
+use smart_sessions_codec::{Execution, Generation};
+use smart_sessions_devnet::{Devnet, Options};
+use std::{
+    io::IsTerminal,
+    time::{Duration, Instant},
 };
-use smart_sessions_devnet::{Devnet, ENTRY_POINT, Options};
-use smart_sessions_policy::{Deployment, UniActionBuilder, eval::UniActionPolicy};
-use std::time::{Duration, Instant};
+
+/// Steps of the story after the devnet's start.
+const STORY_STEPS: u64 = 11;
 
 sol! {
     function transfer(address to, uint256 amount) returns (bool);
     function mint(address to, uint256 amount);
     function balanceOf(address who) returns (uint256);
-    function actionConfigs(bytes32 id, address multiplexer, address account) returns (bytes);
 }
 
 /// One line of the demo's summary.
@@ -37,6 +40,8 @@ pub struct Step {
     pub gas_used: Option<U256>,
     /// Wall time of the step in milliseconds.
     pub latency_ms: u128,
+    /// JSON-RPC round trips of the step (node and bundler).
+    pub round_trips: u64,
     /// The outcome, in words.
     pub result: String,
 }
@@ -54,15 +59,6 @@ pub struct Demo {
     /// The account.
     pub account: Address,
 }
-
-fn stub() -> Bytes {
-    let mut s = [0x11u8; 65];
-    s[32..64].fill(0x22);
-    s[64] = 27;
-    s.to_vec().into()
-}
-
-type Sign = Box<dyn Fn(B256) -> Result<Bytes, String> + Send + Sync>;
 
 /// Runs the demo; `keep` leaves the devnet running. Progress lines go to standard error unless
 /// `quiet`.
@@ -83,13 +79,35 @@ pub async fn run(keep: bool, quiet: bool) -> Result<Demo, String> {
         user_op_hash: None,
         gas_used: None,
         latency_ms: t0.elapsed().as_millis(),
+        round_trips: 0,
         result: format!(
             "anvil {} · Alto {}",
             devnet.rpc_url,
             devnet.bundler_url.clone().unwrap_or_default()
         ),
     }];
-    let result = story(&devnet, &mut steps, &say).await;
+    // the story's steps under a progress bar on a terminal, as plain lines otherwise
+    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(STORY_STEPS);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner:.green} [{pos}/{len}] {elapsed:>3} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(80));
+        bar.set_message("creating the owner's account…");
+        bar
+    });
+    let progress = |line: &str| match &bar {
+        Some(b) => {
+            b.println(line);
+            b.inc(1);
+        }
+        None => say(line),
+    };
+    let result = story(&devnet, &mut steps, &progress).await;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     let demo = Demo {
         rpc_url: devnet.rpc_url.clone(),
         bundler_url: devnet.bundler_url.clone(),
@@ -111,148 +129,126 @@ pub async fn run(keep: bool, quiet: bool) -> Result<Demo, String> {
 async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<Address, String> {
     let a = d.addresses.clone();
     let chain = d.chain_id;
-    let p = ProviderBuilder::new().connect_http(d.rpc_url.parse().map_err(|e| format!("{e}"))?);
-    let bundler_url = d.bundler_url.clone().ok_or("no bundler")?;
-    let b = ProviderBuilder::new().connect_http(bundler_url.parse().map_err(|e| format!("{e}"))?);
-    let ss = SmartSessions { generation: Generation::Legacy, address: a.smart_session };
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    // both parties' providers count their JSON-RPC round trips, shown per step
+    let trips = RoundTrips::default();
+    let connect = |url: &str| -> Result<_, String> {
+        let url = url.parse().map_err(|x| format!("{url}: {x}"))?;
+        Ok(ProviderBuilder::new()
+            .connect_client(ClientBuilder::default().layer(trips.layer()).http(url)))
+    };
+    let node = connect(&d.rpc_url)?;
+    let bundler = connect(d.bundler_url.as_deref().ok_or("no bundler")?)?;
+    let deployments =
+        Deployments::from_json(Generation::Legacy, &serde_json::to_string(&a).map_err(|x| e(&x))?)
+            .map_err(|x| e(&x))?;
     let owner = PrivateKeySigner::random();
     let session_key = PrivateKeySigner::random();
     let recipient = Address::repeat_byte(0x42);
 
-    let mut record =
-        |step: &str, t: Instant, hash: Option<B256>, gas: Option<U256>, result: String| {
-            say(&format!("✓ {step}: {result}"));
-            steps.push(Step {
-                step: step.into(),
-                user_op_hash: hash,
-                gas_used: gas,
-                latency_ms: t.elapsed().as_millis(),
-                result,
-            });
-        };
-
-    // an account for the owner
-    let t = Instant::now();
-    let deployment = NexusDeployment {
-        entry_point: a.entry_point,
-        factory: a.nexus_factory,
-        bootstrap: a.nexus_bootstrap,
+    let mut record = |step: &str, t: Instant, sent: Option<&Sent>, result: String| {
+        say(&format!("✓ {step}: {result}"));
+        steps.push(Step {
+            step: step.into(),
+            user_op_hash: sent.map(|s| s.user_op_hash),
+            gas_used: sent.map(|s| s.receipt.actual_gas_used),
+            latency_ms: t.elapsed().as_millis(),
+            round_trips: trips.total(),
+            result,
+        });
+        trips.reset();
     };
+
+    // an account for the owner (NexusAccountFactory + NexusBootstrap, K1-style owner validator)
+    trips.reset();
+    let t = Instant::now();
     let account = NexusAccount::counterfactual(
-        &p,
-        deployment,
+        &node,
+        NexusDeployment {
+            entry_point: a.entry_point,
+            factory: a.nexus_factory,
+            bootstrap: a.nexus_bootstrap,
+        },
         a.owner_validator,
         owner.address().to_vec().into(),
         B256::ZERO,
     )
     .await
-    .map_err(|e| e.to_string())?;
-    p.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64)))
+    .map_err(|x| e(&x))?;
+    let owner_client =
+        NexusClient::new(node.clone(), bundler.clone(), deployments.clone(), account)
+            .await
+            .map_err(|x| e(&x))?;
+    let address = owner_client.address();
+    node.anvil_set_balance(address, U256::from(10u64).pow(U256::from(18u64)))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|x| e(&x))?;
     record(
         "create a Nexus account for the owner",
         t,
         None,
-        None,
-        format!("{} (counterfactual, funded)", account.address),
+        format!("{address} (counterfactual, funded)"),
     );
-
-    let send = |validator: Address, calls: Vec<Execution>, stub_sig: Bytes, sign: Sign| {
-        let (p, b, account) = (&p, &b, &account);
-        async move {
-            let op: UserOperation =
-                account.user_operation(p, validator, &calls).await.map_err(|e| e.to_string())?;
-            let mut op = fill(b, op, stub_sig).await?;
-            op.signature = sign(op.hash(ENTRY_POINT, chain))?;
-            let hash = b.send_user_operation(&op, ENTRY_POINT).await.map_err(|e| e.to_string())?;
-            let r = b
-                .wait_for_user_operation_receipt(hash, Duration::from_secs(30))
-                .await
-                .map_err(|e| e.to_string())?;
-            if !r.success {
-                return Err(format!("user operation {hash} reverted"));
-            }
-            Ok::<_, String>((hash, r.actual_gas_used))
-        }
-    };
-    let owner_sign = || -> Sign {
-        let owner = owner.clone();
-        Box::new(move |h: B256| {
-            Ok(owner
-                .sign_message_sync(h.as_slice())
-                .map_err(|e| e.to_string())?
-                .as_bytes()
-                .to_vec()
-                .into())
-        })
-    };
 
     // install Smart Sessions (deploying the account on the way)
     let t = Instant::now();
-    let (h, g) = send(
-        a.owner_validator,
-        vec![ss.install(account.address, &[]).map_err(|e| e.to_string())?],
-        stub(),
-        owner_sign(),
-    )
-    .await?;
+    let sent = owner_client.prepare(&owner).await.map_err(|x| e(&x))?.ok_or("already prepared")?;
     record(
         "install Smart Sessions",
         t,
-        Some(h),
-        Some(g),
-        "SmartSession is a validator of the account".into(),
+        Some(&sent),
+        "account deployed, SmartSession is a validator".into(),
     );
 
-    // grant: token transfers to one recipient, ≤ 500 per call, 1,000 in total
+    // grant, in the seed docs' shape: transfers to one recipient, ≤ 500 per call, 1,000 in total
     let t = Instant::now();
-    let policy = UniActionBuilder::for_function("transfer(address to,uint256 amount)")
-        .map_err(|e| e.to_string())?
-        .rule("to", ParamCondition::Equal, recipient)
-        .limited("amount", ParamCondition::LessThanOrEqual, U256::from(500), U256::from(1000))
-        .build(Deployment::Address(a.uni_action_policy))
-        .map_err(|e| e.to_string())?;
-    let session = legacy::Session {
-        sessionValidator: a.session_key_validator,
-        sessionValidatorInitData: session_key.address().to_vec().into(),
-        salt: B256::repeat_byte(1),
-        userOpPolicies: vec![],
-        erc7739Policies: Default::default(),
-        actions: vec![ActionData {
-            actionTargetSelector: transferCall::SELECTOR.into(),
-            actionTarget: a.token,
-            actionPolicies: vec![policy],
-        }],
-    };
-    let id = AnySession::Legacy(session.clone()).permission_id();
-    let mut calls = Vec::new();
-    let trusted =
-        trusted_attesters(&p, a.registry, account.address).await.map_err(|e| e.to_string())?;
-    if trusted.is_empty() {
-        calls.push(trust_attesters(a.registry, 1, &[a.attester]));
-    }
-    calls.push(ss.enable_sessions(&[AnySession::Legacy(session)]).map_err(|e| e.to_string())?);
-    let (h, g) = send(a.owner_validator, calls, stub(), owner_sign()).await?;
+    let request: SessionRequest = serde_json::from_value(serde_json::json!({
+        "sessionPublicKey": session_key.address(),
+        "actionPoliciesInfo": [{
+            "contractAddress": a.token,
+            "functionSelector": "0xa9059cbb",
+            "rules": [
+                { "condition": "EQUAL", "offsetIndex": 0, "isLimited": false, "ref": recipient },
+                { "condition": "LESS_THAN_OR_EQUAL", "offsetIndex": 1, "isLimited": true,
+                  "ref": 500, "usage": { "limit": 1000, "used": 0 } }
+            ]
+        }]
+    }))
+    .map_err(|x| e(&x))?;
+    let grant = owner_client.grant_permission(&owner, &[request]).await.map_err(|x| e(&x))?;
+    let id = grant.permission_ids[0];
     record(
         "trust attesters and grant the session key a permission",
         t,
-        Some(h),
-        Some(g),
-        format!("permission {id}: transfer to {recipient}, amount ≤ 500 per call, ≤ 1000 in total"),
+        Some(&grant.sent),
+        format!(
+            "permission {id}: transfer to {recipient}, amount ≤ 500 per call, ≤ 1000 in total (one user operation)"
+        ),
     );
 
-    // tokens to spend
-    let deployer = d.provider_for(&d.deployer).map_err(|e| e.to_string())?;
-    let mint = mintCall { to: account.address, amount: U256::from(10_000) }.abi_encode();
+    // tokens to spend (the devnet's deployer mints)
+    let deployer = d.provider_for(&d.deployer).map_err(|x| e(&x))?;
+    let mint = mintCall { to: address, amount: U256::from(10_000) }.abi_encode();
     deployer
         .send_transaction(TransactionRequest::default().to(a.token).input(Bytes::from(mint).into()))
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|x| e(&x))?
         .get_receipt()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|x| e(&x))?;
+    trips.reset();
 
+    // the session key's side: its own client, the session details as another process gets them
+    let details: SessionDetails =
+        serde_json::from_str(&serde_json::to_string(&grant.sessions[0]).map_err(|x| e(&x))?)
+            .map_err(|x| e(&x))?;
+    let session_client = NexusClient::with_chain_id(
+        node.clone(),
+        bundler.clone(),
+        chain,
+        deployments,
+        NexusAccount::existing(address, a.entry_point),
+    );
     let transfer = |to: Address, amount: u64| {
         Execution::new(
             a.token,
@@ -260,207 +256,131 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
             transferCall { to, amount: U256::from(amount) }.abi_encode(),
         )
     };
-    let key_use = |id: B256| -> Sign {
-        let key = session_key.clone();
-        Box::new(move |h: B256| {
-            Ok(ss.use_signature(
-                id,
-                &key.sign_message_sync(h.as_slice()).map_err(|e| e.to_string())?.as_bytes(),
-            ))
-        })
-    };
 
-    // use it
     let t = Instant::now();
-    let (h, g) = send(
-        a.smart_session,
-        vec![transfer(recipient, 400)],
-        ss.stub_use_signature(id),
-        key_use(id),
-    )
-    .await?;
-    record("the session key transfers 400", t, Some(h), Some(g), "accepted".into());
-
-    // remaining budget, from the policy's on-chain state
-    let t = Instant::now();
-    let config_id = smart_sessions_codec::action_config_id(
-        account.address,
-        id,
-        smart_sessions_codec::action_id(a.token, transferCall::SELECTOR.into()),
-    );
-    let state = p
-        .call(
-            TransactionRequest::default().to(a.uni_action_policy).input(
-                Bytes::from(
-                    actionConfigsCall {
-                        id: config_id,
-                        multiplexer: a.smart_session,
-                        account: account.address,
-                    }
-                    .abi_encode(),
-                )
-                .into(),
-            ),
-        )
+    let sent = session_client
+        .use_permission(&session_key, &details, &[transfer(recipient, 400)], Precheck::On)
         .await
-        .map_err(|e| e.to_string())?;
-    let config = ActionConfig::abi_decode(&state).map_err(|e| e.to_string())?;
-    let rule = config.rules().get(1).ok_or("the amount rule is missing")?;
-    record(
-        "remaining budget",
-        t,
-        None,
-        None,
-        format!("{} of {} left", rule.usage.limit - rule.usage.used, rule.usage.limit),
-    );
+        .map_err(|x| e(&x))?;
+    record("the session key transfers 400", t, Some(&sent), "accepted".into());
 
-    // a call that breaks a rule: refused off-chain, naming it
+    let t = Instant::now();
+    let session = details.session().ok_or("no session in the details")?;
+    let budgets = owner_client.remaining_budgets(&session).await.map_err(|x| e(&x))?;
+    let b = budgets.first().ok_or("no budget")?;
+    let BudgetItem::Rule { limit, .. } = b.item else { return Err(format!("unexpected {b}")) };
+    record("remaining budget", t, None, format!("{} of {limit} left", b.item.remaining()));
+
+    // a call that breaks a rule: refused off-chain, naming it, nothing sent
     let t = Instant::now();
     let bad = transfer(recipient, 700);
-    let mut evaluator = UniActionPolicy::from_config(config);
-    let refusal = evaluator
-        .check_action(U256::ZERO, &bad.callData)
+    let refusal = session_client
+        .use_permission(&session_key, &details, std::slice::from_ref(&bad), Precheck::On)
+        .await
         .err()
         .ok_or("the off-chain check should refuse 700")?;
-    record("try to transfer 700: refused off-chain", t, None, None, refusal.to_string());
+    let refusal = match refusal {
+        FlowError::Refused(r) => r.to_string(),
+        other => return Err(format!("expected an off-chain refusal, got: {other}")),
+    };
+    record("try to transfer 700: refused off-chain", t, None, refusal);
 
-    // sent anyway: the chain refuses with a decoded error
+    // sent anyway: the bundler's simulation meets the chain's decoded refusal
     let t = Instant::now();
-    let err = send(a.smart_session, vec![bad], ss.stub_use_signature(id), key_use(id))
+    let err = session_client
+        .use_permission(&session_key, &details, &[bad], Precheck::Skip)
         .await
         .err()
         .ok_or("the chain should refuse 700")?;
-    record("send it anyway: refused on chain", t, None, None, err);
+    record("send it anyway: refused on chain", t, None, err.to_string());
 
-    // ENABLE_AND_USE: a second session signed off-chain by the owner (typed data)
+    // ENABLE_AND_USE: a second session signed off-chain by the owner (EIP-712 typed data)
     let t = Instant::now();
-    let second = AnySession::Legacy(legacy::Session {
-        sessionValidator: a.session_key_validator,
-        sessionValidatorInitData: session_key.address().to_vec().into(),
-        salt: B256::repeat_byte(2),
-        userOpPolicies: vec![],
-        erc7739Policies: Default::default(),
-        actions: vec![ActionData {
-            actionTargetSelector: transferCall::SELECTOR.into(),
-            actionTarget: a.token,
-            actionPolicies: vec![
-                UniActionBuilder::for_function("transfer(address to,uint256 amount)")
-                    .map_err(|e| e.to_string())?
-                    .rule("amount", ParamCondition::LessThanOrEqual, U256::from(50))
-                    .build(Deployment::Address(a.uni_action_policy))
-                    .map_err(|e| e.to_string())?,
-            ],
-        }],
-    });
-    let details: SessionDetails = ss
-        .grant_off_chain(
-            &p,
-            account.address,
-            chain,
-            &second,
-            false,
-            &owner,
-            a.owner_validator,
-            OwnerSignatureStyle::TypedData,
+    let mut second: SessionRequest = serde_json::from_value(serde_json::json!({
+        "sessionPublicKey": session_key.address(),
+        "actionPoliciesInfo": [{
+            "contractAddress": a.token,
+            "functionSelector": "0xa9059cbb",
+            "rules": [{ "condition": "LESS_THAN_OR_EQUAL", "offsetIndex": 1, "isLimited": false, "ref": 50 }]
+        }]
+    }))
+    .map_err(|x| e(&x))?;
+    second.salt = Some(B256::repeat_byte(2));
+    let details2 =
+        owner_client.grant_permission_typed_data_sign(&owner, &second).await.map_err(|x| e(&x))?;
+    let sent = session_client
+        .use_permission(
+            &session_key,
+            &details2,
+            &[transfer(Address::repeat_byte(0x77), 50)],
+            Precheck::On,
         )
         .await
-        .map_err(|e| e.to_string())?;
-    let stub_sig = details.stub_enable_signature().map_err(|e| e.to_string())?;
-    let d2 = details.clone();
-    let key = session_key.clone();
-    let sign: Sign = Box::new(move |h: B256| {
-        let sig = key.sign_message_sync(h.as_slice()).map_err(|e| e.to_string())?.as_bytes();
-        d2.enable_signature(&sig).map_err(|e| e.to_string())
-    });
-    let (h, g) =
-        send(a.smart_session, vec![transfer(Address::repeat_byte(0x77), 50)], stub_sig, sign)
-            .await?;
+        .map_err(|x| e(&x))?;
     record(
         "ENABLE_AND_USE a second session signed off-chain by the owner",
         t,
-        Some(h),
-        Some(g),
-        format!("permission {} enabled and used", details.permission_id),
+        Some(&sent),
+        format!("permission {} enabled and used", details2.permission_id),
     );
 
-    // check enabled permissions
     let t = Instant::now();
-    let map = check_enabled_permissions(
-        &[(chain, &p, ss)],
-        account.address,
-        &[id, details.permission_id],
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let ss = owner_client.smart_sessions();
+    let map =
+        check_enabled_permissions(&[(chain, &node, ss)], address, &[id, details2.permission_id])
+            .await
+            .map_err(|x| e(&x))?;
     let enabled = map.values().filter(|m| m.values().all(|v| *v)).count();
     record(
         "check enabled permissions",
         t,
         None,
-        None,
         format!("{enabled} of 2 enabled on chain {chain}"),
     );
 
-    // revoke the first, then its use fails
+    // revoke the first; the session key's client learns it from the chain's refusal
     let t = Instant::now();
-    let (h, g) = send(a.owner_validator, vec![ss.remove_session(id)], stub(), owner_sign()).await?;
-    record("revoke the first permission", t, Some(h), Some(g), format!("{id} removed"));
+    let sent = owner_client.remove_session(&owner, id).await.map_err(|x| e(&x))?;
+    record("revoke the first permission", t, Some(&sent), format!("{id} removed"));
     let t = Instant::now();
-    let err = send(
-        a.smart_session,
-        vec![transfer(recipient, 10)],
-        ss.stub_use_signature(id),
-        key_use(id),
-    )
-    .await
-    .err()
-    .ok_or("a revoked permission should be refused")?;
-    record("use the revoked permission", t, None, None, err);
+    let err = session_client
+        .use_permission(&session_key, &details, &[transfer(recipient, 10)], Precheck::On)
+        .await
+        .err()
+        .ok_or("a revoked permission should be refused")?;
+    record("use the revoked permission", t, None, err.to_string());
 
-    let balance = p
+    let balance = node
         .call(
             TransactionRequest::default()
                 .to(a.token)
                 .input(Bytes::from(balanceOfCall { who: recipient }.abi_encode()).into()),
         )
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|x| e(&x))?;
     if U256::from_be_slice(&balance) != U256::from(400) {
         return Err(format!(
             "the recipient holds {} instead of 400",
             U256::from_be_slice(&balance)
         ));
     }
-    Ok(account.address)
-}
-
-async fn fill<B: Provider>(
-    b: &B,
-    mut op: UserOperation,
-    stub: Bytes,
-) -> Result<UserOperation, String> {
-    op.signature = stub;
-    let (max_fee, tip) = b.pimlico_gas_price().await.map_err(|e| e.to_string())?;
-    op.max_fee_per_gas = max_fee;
-    op.max_priority_fee_per_gas = tip;
-    let gas = b.estimate_user_operation_gas(&op, ENTRY_POINT).await.map_err(|e| e.to_string())?;
-    op.call_gas_limit = gas.call_gas_limit;
-    op.verification_gas_limit = gas.verification_gas_limit;
-    op.pre_verification_gas = gas.pre_verification_gas;
-    Ok(op)
+    Ok(address)
 }
 
 /// The summary table.
 pub fn table(demo: &Demo) -> String {
     let mut out = String::from(
-        "\nstep                                                           | user op            |   gas used | ms\n",
+        "\nstep                                                           | user op            |   gas used | RTT |    ms\n",
     );
-    out.push_str(&"-".repeat(110));
+    out.push_str(&"-".repeat(116));
     out.push('\n');
     for s in &demo.steps {
         let hash = s.user_op_hash.map(|h| format!("{:.18}", h.to_string())).unwrap_or_default();
         let gas = s.gas_used.map(|g| g.to_string()).unwrap_or_default();
-        out.push_str(&format!("{:<62} | {:<18} | {:>10} | {}\n", s.step, hash, gas, s.latency_ms));
+        out.push_str(&format!(
+            "{:<62} | {:<18} | {:>10} | {:>3} | {:>5}\n",
+            s.step, hash, gas, s.round_trips, s.latency_ms
+        ));
     }
     out
 }
