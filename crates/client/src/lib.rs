@@ -27,3 +27,9 @@ pub mod transport;
 
 mod deployments;
 pub use deployments::{Deployments, ENTRY_POINT_V07, MOCK_ATTESTER, REGISTRY, RHINESTONE_ATTESTER};
+
+// The workspace README's Rust examples (codec and client) are compiled as doctests here, the
+// crate that depends on everything they use.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct WorkspaceReadme;
