@@ -18,6 +18,24 @@ use smart_sessions_client::{
 use smart_sessions_codec::{Execution, Generation};
 use std::path::{Path, PathBuf};
 
+/// A secret given on the command line: kept out of `Debug` output.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
 /// A failure of a network command: a usage error (exit 2) or the operation's (exit 1).
 #[derive(Debug)]
 pub enum NetError {
@@ -82,7 +100,7 @@ pub struct OwnerKey {
     pub owner_keystore: Option<PathBuf>,
     /// The owner's private key itself (refused without `--unsafe-key-on-command-line`).
     #[arg(long, value_name = "HEX")]
-    pub owner_key: Option<String>,
+    pub owner_key: Option<Secret>,
 }
 
 /// The session key.
@@ -96,7 +114,7 @@ pub struct SessionKey {
     pub session_keystore: Option<PathBuf>,
     /// The session key itself (refused without `--unsafe-key-on-command-line`).
     #[arg(long, value_name = "HEX")]
-    pub session_key: Option<String>,
+    pub session_key: Option<Secret>,
 }
 
 /// Which account.
@@ -303,7 +321,7 @@ fn parse_key(hex: &str, source: &str) -> Res<PrivateKeySigner> {
 fn load_key(
     role: &str,
     flag: &str,
-    inline: Option<&String>,
+    inline: Option<&Secret>,
     keystore: Option<&PathBuf>,
     env: &str,
     keys: &KeyOptions,
@@ -315,7 +333,7 @@ fn load_key(
                  use --{flag}store FILE, or pass --unsafe-key-on-command-line"
             )));
         }
-        return parse_key(k, &format!("--{flag}"));
+        return parse_key(&k.0, &format!("--{flag}"));
     }
     if let Some(path) = keystore {
         return PrivateKeySigner::decrypt_keystore(path, password(keys)?)
@@ -732,5 +750,26 @@ pub async fn run(command: &NetCommand, g: Generation) -> Res<Value> {
                 json!(if *enable_signature { "revokeEnableSignature" } else { "removeSession" });
             Ok(v)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_inline_key_never_reaches_debug_output() {
+        let key = OwnerKey {
+            owner_key_env: "X".into(),
+            owner_keystore: None,
+            owner_key: Some(
+                "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+                    .parse()
+                    .unwrap(),
+            ),
+        };
+        let debug = format!("{key:?}");
+        assert!(!debug.contains("59c6995e"), "{debug}");
+        assert!(debug.contains("redacted"));
     }
 }
