@@ -21,6 +21,8 @@ use smart_sessions_policy::eval::{
 use std::collections::BTreeMap;
 
 sol! {
+    function isUserOpPolicyEnabled(address account, bytes32 permissionId, address policy) returns (bool);
+    function isActionPolicyEnabled(address account, bytes32 permissionId, bytes32 actionId, address policy) returns (bool);
     function actionConfigs(bytes32 id, address msgSender, address userOpSender);
     function usageLimitConfigs(bytes32 id, address msgSender, address userOpSender);
     function valueLimitConfigs(bytes32 id, address msgSender, address userOpSender);
@@ -176,6 +178,28 @@ pub struct NoAction {
     pub target: Address,
     /// Its selector.
     pub selector: FixedBytes<4>,
+    /// Why: not an action of the session, or no policy of the action enabled on chain.
+    pub reason: &'static str,
+}
+
+/// Which of the session's policies SmartSession has enabled on chain for a permission
+/// (`isUserOpPolicyEnabled`, `isActionPolicyEnabled`; the list getters of the deployed legacy
+/// module return empty lists, these answer correctly in every generation). Policies disabled
+/// after the grant are absent; an action whose list is empty is refused on chain
+/// (`NoPoliciesSet`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EnabledPolicies {
+    /// User-operation policies.
+    pub user_op: Vec<Address>,
+    /// Action id → policies.
+    pub actions: BTreeMap<B256, Vec<Address>>,
+}
+
+/// The policies' state for one permission, and (for an enabled permission) which are enabled.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PolicyView {
+    pub(crate) states: BTreeMap<Slot, PolicyState>,
+    pub(crate) enabled: Option<EnabledPolicies>,
 }
 
 /// The session's action for `(target, selector)`, or its fallback action.
@@ -312,14 +336,15 @@ fn time_frame(d: &Deployments, policy: &PolicyData) -> Result<TimeFramePolicy, C
     }
 }
 
-/// Reads the on-chain state of every stateful policy of `session` in one batched request.
-/// Stateless policies (sudo, time frame) come from their init data.
-pub(crate) async fn read_states<P: Provider>(
+/// Reads, in one batched request, which policies SmartSession has enabled for the permission and
+/// the on-chain state of every stateful policy of `session`. Stateless policies (sudo, time
+/// frame) come from their init data.
+pub(crate) async fn read_view<P: Provider>(
     provider: &P,
     d: &Deployments,
     session: &AnySession,
     account: Address,
-) -> Result<BTreeMap<Slot, PolicyState>, ClientError> {
+) -> Result<PolicyView, ClientError> {
     let fail = |step: &'static str| {
         move |e: alloy_transport::TransportError| ClientError { step, reason: e.to_string() }
     };
@@ -327,10 +352,28 @@ pub(crate) async fn read_states<P: Provider>(
     let mut batch = BatchRequest::new(provider.client());
     let mut pending = Vec::new();
     let mut out = BTreeMap::new();
+    let pid = session.permission_id();
     let add = |batch: &mut BatchRequest<'_>, to: Address, data: Vec<u8>| {
         let tx = TransactionRequest::default().to(to).input(Bytes::from(data).into());
         batch.add_call::<_, Bytes>("eth_call", &(tx, BlockId::latest()))
     };
+    // is each declared policy enabled on chain?
+    let mut flags = Vec::new();
+    for (action, policy, _) in slots(session, account) {
+        let data = match action {
+            None => isUserOpPolicyEnabledCall { account, permissionId: pid, policy: policy.policy }
+                .abi_encode(),
+            Some(a) => isActionPolicyEnabledCall {
+                account,
+                permissionId: pid,
+                actionId: action_id(a.actionTarget, a.actionTargetSelector),
+                policy: policy.policy,
+            }
+            .abi_encode(),
+        };
+        let key = action.map(|a| action_id(a.actionTarget, a.actionTargetSelector));
+        flags.push((key, policy.policy, add(&mut batch, ss, data).map_err(fail("batch"))?));
+    }
     for (_, policy, slot) in slots(session, account) {
         if out.contains_key(&slot) {
             continue;
@@ -370,12 +413,27 @@ pub(crate) async fn read_states<P: Provider>(
         }
         out.insert(slot, state);
     }
-    if pending.is_empty() {
-        return Ok(out);
-    }
-    let span = tracing::debug_span!("policy_state", calls = pending.len());
+    let span = tracing::debug_span!("policy_state", calls = pending.len() + flags.len());
     let _enter = span.enter();
     batch.send().await.map_err(fail("policy state batch"))?;
+    let mut enabled = EnabledPolicies::default();
+    for a in session.actions() {
+        enabled.actions.insert(action_id(a.actionTarget, a.actionTargetSelector), Vec::new());
+    }
+    for (key, policy, w) in flags {
+        let raw = w.await.map_err(fail("policy enabled"))?;
+        let on = isUserOpPolicyEnabledCall::abi_decode_returns(&raw).map_err(|e| ClientError {
+            step: "enabled policies",
+            reason: format!("policy {policy} of permission {pid}: {e}"),
+        })?;
+        let list = match key {
+            None => &mut enabled.user_op,
+            Some(id) => enabled.actions.entry(id).or_default(),
+        };
+        if on && !list.contains(&policy) {
+            list.push(policy);
+        }
+    }
     for (slot, waiters, init) in pending {
         let step = "policy state";
         let mut results = Vec::new();
@@ -417,55 +475,65 @@ pub(crate) async fn read_states<P: Provider>(
         };
         out.insert(slot, state);
     }
-    Ok(out)
+    Ok(PolicyView { states: out, enabled: Some(enabled) })
 }
 
-/// Runs `calls` through the session's policies from `states`, as SmartSession would: user-op
+/// Runs `calls` through the session's policies from `view`, as SmartSession would: user-op
 /// policies once, then every call's action policies in order (state carries from call to call).
-/// On success `states` holds the state after the operation; on refusal it is unchanged.
+/// With an on-chain view, only the policies enabled on chain run, and an action without any is
+/// refused as SmartSession refuses it. On success `view` holds the state after the operation; on
+/// refusal it is unchanged. `Ok` lists the policies that could not be evaluated.
 pub(crate) fn evaluate(
     session: &AnySession,
     account: Address,
     calls: &[Execution],
-    states: &mut BTreeMap<Slot, PolicyState>,
+    view: &mut PolicyView,
     now: u64,
 ) -> Result<Vec<Address>, Result<Refused, NoAction>> {
-    let mut work = states.clone();
+    let mut work = view.states.clone();
     let mut unchecked = Vec::new();
     let pid = session.permission_id();
     let uo = user_op_config_id(account, pid);
     let refuse = |call, target, selector, policy, rejection| {
         Err(Ok(Refused { call, target, selector, policy, rejection }))
     };
-    for p in session.user_op_policies() {
-        let slot = Slot { policy: p.policy, config_id: uo };
-        match work.get_mut(&slot) {
-            Some(PolicyState::UsageLimit(u)) => {
-                if let Err(r) = u.check() {
-                    return refuse(None, Address::ZERO, FixedBytes::ZERO, p.policy, r);
-                }
+    let declared_user_op: Vec<Address> =
+        session.user_op_policies().iter().map(|p| p.policy).collect();
+    let user_op = view.enabled.as_ref().map_or(&declared_user_op, |e| &e.user_op);
+    for policy in user_op {
+        let slot = Slot { policy: *policy, config_id: uo };
+        let r = match work.get_mut(&slot) {
+            Some(PolicyState::UsageLimit(u)) => u.check(),
+            Some(PolicyState::TimeFrame(t)) => t.check_at(now),
+            Some(PolicyState::Sudo) => Ok(()),
+            _ => {
+                unchecked.push(*policy);
+                Ok(())
             }
-            Some(PolicyState::TimeFrame(t)) => {
-                if let Err(r) = t.check_at(now) {
-                    return refuse(None, Address::ZERO, FixedBytes::ZERO, p.policy, r);
-                }
-            }
-            Some(PolicyState::Sudo) => {}
-            _ => unchecked.push(p.policy),
+        };
+        if let Err(r) = r {
+            return refuse(None, Address::ZERO, FixedBytes::ZERO, *policy, r);
         }
     }
     for (i, call) in calls.iter().enumerate() {
         let selector = call_selector(&call.callData);
+        let no_action =
+            |reason| Err(Err(NoAction { call: i, target: call.target, selector, reason }));
         let Some(action) = find_action(session, call.target, selector) else {
-            return Err(Err(NoAction { call: i, target: call.target, selector }));
+            return no_action("not an action of the session");
         };
-        let cid = action_config_id(
-            account,
-            pid,
-            action_id(action.actionTarget, action.actionTargetSelector),
-        );
-        for p in &action.actionPolicies {
-            let slot = Slot { policy: p.policy, config_id: cid };
+        let aid = action_id(action.actionTarget, action.actionTargetSelector);
+        let cid = action_config_id(account, pid, aid);
+        let declared: Vec<Address> = action.actionPolicies.iter().map(|p| p.policy).collect();
+        let policies =
+            view.enabled.as_ref().map_or(&declared, |e| e.actions.get(&aid).unwrap_or(&declared));
+        if policies.is_empty() {
+            return no_action(
+                "no policy of this action is enabled on chain (SmartSession reverts NoPoliciesSet)",
+            );
+        }
+        for policy in policies {
+            let slot = Slot { policy: *policy, config_id: cid };
             let r = match work.get_mut(&slot) {
                 Some(PolicyState::UniAction(u)) => u.check_action(call.value, &call.callData),
                 Some(PolicyState::UsageLimit(u)) => u.check(),
@@ -476,27 +544,36 @@ pub(crate) fn evaluate(
                 }
                 Some(PolicyState::Sudo) => Ok(()),
                 Some(PolicyState::Unknown) | None => {
-                    unchecked.push(p.policy);
+                    unchecked.push(*policy);
                     Ok(())
                 }
             };
             if let Err(r) = r {
-                return refuse(Some(i), call.target, selector, p.policy, r);
+                return refuse(Some(i), call.target, selector, *policy, r);
             }
         }
     }
-    *states = work;
+    view.states = work;
     Ok(unchecked)
 }
 
-/// The budgets in `states` for `session`.
-pub(crate) fn budgets(
-    session: &AnySession,
-    account: Address,
-    states: &BTreeMap<Slot, PolicyState>,
-) -> Vec<Budget> {
+/// The budgets in `view` for `session` (of the policies enabled on chain, when known).
+pub(crate) fn budgets(session: &AnySession, account: Address, view: &PolicyView) -> Vec<Budget> {
     let mut out = Vec::new();
+    let states = &view.states;
     for (action, _, slot) in slots(session, account) {
+        if let Some(e) = &view.enabled {
+            let on = match action {
+                None => e.user_op.contains(&slot.policy),
+                Some(a) => e
+                    .actions
+                    .get(&action_id(a.actionTarget, a.actionTargetSelector))
+                    .is_some_and(|l| l.contains(&slot.policy)),
+            };
+            if !on {
+                continue;
+            }
+        }
         let action = action.map(|a| (a.actionTarget, a.actionTargetSelector));
         let mut push = |item| out.push(Budget { action, policy: slot.policy, item });
         match states.get(&slot) {

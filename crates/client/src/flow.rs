@@ -11,7 +11,7 @@
 use crate::{
     BundlerApi, BundlerError, ClientError, Deployments, NexusAccount, OwnerSignatureStyle, Refusal,
     SessionDetails, SmartSessions, UserOperation, UserOperationReceipt,
-    checks::{self, Budget, NoAction, PolicyState, Refused, Slot},
+    checks::{self, Budget, NoAction, PolicyView, Refused},
     sessions::{trust_attesters, trusted_attesters},
 };
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256};
@@ -79,11 +79,9 @@ impl fmt::Display for FlowError {
                 }
             }
             Self::Refused(r) => write!(f, "refused off-chain: {r}"),
-            Self::NoAction(n) => write!(
-                f,
-                "call {} ({}.{}) is not an action of the session",
-                n.call, n.target, n.selector
-            ),
+            Self::NoAction(n) => {
+                write!(f, "call {} ({}.{}): {}", n.call, n.target, n.selector, n.reason)
+            }
             Self::Invalid { field, reason } => write!(f, "{field}: {reason}"),
         }
     }
@@ -305,7 +303,7 @@ struct State {
     gas: Option<GasPriceSource>,
     inclusion: Vec<Duration>,
     enabled: BTreeMap<B256, bool>,
-    policies: BTreeMap<B256, BTreeMap<Slot, PolicyState>>,
+    policies: BTreeMap<B256, PolicyView>,
 }
 
 /// A Nexus account on one chain: its node provider `N`, its bundler provider `B`, and where the
@@ -802,23 +800,22 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         Ok(e)
     }
 
-    async fn policy_states(
+    async fn policy_view(
         &self,
         session: &AnySession,
         enabled: bool,
-    ) -> Result<BTreeMap<Slot, PolicyState>, FlowError> {
+    ) -> Result<PolicyView, FlowError> {
         let pid = session.permission_id();
         if let Some(s) = self.state().policies.get(&pid) {
             return Ok(s.clone());
         }
         let states = if enabled {
-            checks::read_states(&self.node, &self.deployments, session, self.account.address)
-                .await?
+            checks::read_view(&self.node, &self.deployments, session, self.account.address).await?
         } else {
             // not enabled yet: the policies start from their init data
-            let mut m = BTreeMap::new();
+            let mut m = PolicyView::default();
             for (_, p, slot) in checks::slots(session, self.account.address) {
-                m.insert(slot, checks::initial_state(&self.deployments, p)?);
+                m.states.insert(slot, checks::initial_state(&self.deployments, p)?);
             }
             m
         };
@@ -831,7 +828,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     /// are the last that used the session).
     pub async fn remaining_budgets(&self, session: &AnySession) -> Result<Vec<Budget>, FlowError> {
         let enabled = self.is_permission_enabled(session.permission_id()).await?;
-        let states = self.policy_states(session, enabled).await?;
+        let states = self.policy_view(session, enabled).await?;
         Ok(checks::budgets(session, self.account.address, &states))
     }
 
@@ -847,7 +844,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             reason: "no session in the details".into(),
         })?;
         let enabled = self.is_permission_enabled(details.permission_id).await?;
-        let mut states = self.policy_states(&session, enabled).await?;
+        let mut states = self.policy_view(&session, enabled).await?;
         checks::evaluate(&session, self.account.address, calls, &mut states, now()).map_err(|e| {
             match e {
                 Ok(r) => FlowError::Refused(r),
@@ -894,7 +891,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         }
         let mut after = None;
         if precheck == Precheck::On {
-            let mut states = self.policy_states(&session, enabled).await?;
+            let mut states = self.policy_view(&session, enabled).await?;
             let unchecked =
                 checks::evaluate(&session, self.account.address, calls, &mut states, now())
                     .map_err(|e| match e {

@@ -224,7 +224,10 @@ async fn k1_factory_account_seed_grant_use_until_spent_budgets_and_remove() {
         approveCall { spender: RECIPIENT, amount: U256::ONE }.abi_encode(),
     );
     let err = session.use_permission(&session_key, &details, &[approve], on).await.unwrap_err();
-    assert!(matches!(err, FlowError::NoAction(ref n) if n.call == 0), "{err}");
+    assert!(
+        matches!(err, FlowError::NoAction(ref n) if n.call == 0 && n.reason.contains("not an action")),
+        "{err}"
+    );
 
     // the check skipped: the bundler's simulation meets SmartSession's PolicyViolation
     let err = session
@@ -331,4 +334,98 @@ async fn enable_and_use_with_both_owner_signature_styles() {
         .unwrap_err();
     let FlowError::Bundler(b) = &err else { panic!("{err}") };
     assert!(matches!(b.refusal, Refusal::EntryPoint { code: 24, .. }), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disabled_actions_and_policies_are_refused_off_chain_and_on_chain() {
+    let d = Devnet::start_with(Options { chain_id: 31364, ..Options::default() })
+        .await
+        .expect("devnet");
+    let a = d.addresses.clone();
+    let (node, bundler, _, _) = common::counted(&d);
+    let owner = PrivateKeySigner::random();
+    let account = NexusAccount::k1_validator_factory(
+        &node,
+        a.entry_point,
+        a.k1_validator_factory,
+        owner.address(),
+        U256::ZERO,
+        &[a.attester],
+        1,
+    )
+    .await
+    .unwrap();
+    node.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64)))
+        .await
+        .unwrap();
+    let client = NexusClient::new(node.clone(), bundler.clone(), common::deployments(&d), account)
+        .await
+        .unwrap();
+    mint(&d, client.address(), 10_000).await;
+    // two actions: transfer under a rule, approve under the sudo policy
+    let key = PrivateKeySigner::random();
+    let request: SessionRequest = serde_json::from_value(json!({
+        "sessionPublicKey": key.address(),
+        "actionPoliciesInfo": [
+            { "contractAddress": a.token, "functionSelector": "0xa9059cbb",
+              "rules": [{ "condition": "LESS_THAN", "offsetIndex": 1, "isLimited": false, "ref": 1000 }] },
+            { "contractAddress": a.token, "functionSelector": "0x095ea7b3", "sudo": true }
+        ]
+    }))
+    .unwrap();
+    let grant = client.grant_permission(&owner, &[request]).await.unwrap();
+    let (pid, details) = (grant.permission_ids[0], grant.sessions[0].clone());
+    let approve = |n: u64| {
+        Execution::new(
+            a.token,
+            U256::ZERO,
+            approveCall { spender: RECIPIENT, amount: U256::from(n) }.abi_encode(),
+        )
+    };
+    client.use_permission(&key, &details, &[approve(1)], Precheck::On).await.unwrap();
+    client.use_permission(&key, &details, &[transfer(a.token, 5)], Precheck::On).await.unwrap();
+
+    // the owner disables the approve action: a fresh session client reads it from chain
+    client.disable_action(&owner, pid, (a.token, approveCall::SELECTOR.into())).await.unwrap();
+    let (node2, bundler2, _, _) = common::counted(&d);
+    let fresh = |n, b| {
+        NexusClient::with_chain_id(
+            n,
+            b,
+            31364,
+            common::deployments(&d),
+            NexusAccount::existing(client.address(), a.entry_point),
+        )
+    };
+    let session = fresh(node2.clone(), bundler2.clone());
+    let err =
+        session.use_permission(&key, &details, &[approve(2)], Precheck::On).await.unwrap_err();
+    let FlowError::NoAction(n) = &err else { panic!("{err}") };
+    assert!(n.reason.contains("NoPoliciesSet"), "{err}");
+    // and the chain agrees
+    let err =
+        session.use_permission(&key, &details, &[approve(2)], Precheck::Skip).await.unwrap_err();
+    let FlowError::Bundler(b) = &err else { panic!("{err}") };
+    assert!(matches!(&b.refusal, Refusal::SmartSession(e) if e.contains("NoPoliciesSet")), "{err}");
+    // transfer still works, and its budget-less rule shows no budget
+    session.use_permission(&key, &details, &[transfer(a.token, 5)], Precheck::On).await.unwrap();
+    assert!(session.remaining_budgets(&details.session().unwrap()).await.unwrap().is_empty());
+
+    // disabling the transfer action's only policy leaves it without policies too
+    client
+        .disable_action_policies(
+            &owner,
+            pid,
+            (a.token, transferCall::SELECTOR.into()),
+            &[a.uni_action_policy],
+        )
+        .await
+        .unwrap();
+    let session = fresh(node2, bundler2);
+    let err = session
+        .use_permission(&key, &details, &[transfer(a.token, 5)], Precheck::On)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FlowError::NoAction(_)), "{err}");
+    assert_eq!(balance(&node, a.token, RECIPIENT).await, U256::from(10));
 }
