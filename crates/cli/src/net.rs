@@ -487,6 +487,7 @@ async fn account<P: Provider>(
             .map_err(NetError::op)?)
         }
         FactoryKind::Nexus => {
+            require(d.owner_validator, "ownerValidator")?;
             let (Some(factory), Some(bootstrap)) = (d.nexus_factory, d.nexus_bootstrap) else {
                 return Err(NetError::Usage(
                     "the table has no nexusFactory/nexusBootstrap (use --set or --factory k1)"
@@ -504,6 +505,17 @@ async fn account<P: Provider>(
             .map_err(NetError::op)?)
         }
     }
+}
+
+/// Refuses a zero address where the table must name a contract (the current generation's table
+/// has no account side: `--set ownerValidator=…` etc.).
+fn require(address: Address, field: &str) -> Res<()> {
+    if address.is_zero() {
+        return Err(NetError::Usage(format!(
+            "the deployment table has no {field}: pass --deployments FILE or --set {field}=ADDRESS"
+        )));
+    }
+    Ok(())
 }
 
 fn parse_call(s: &str) -> Res<Execution> {
@@ -624,6 +636,7 @@ pub async fn run(command: &NetCommand, g: Generation) -> Res<Value> {
                 return Err(NetError::Usage("--request: no session requested".into()));
             }
             let d = endpoint.deployments(g)?;
+            require(d.owner_validator, "ownerValidator")?;
             let owner = key.load(keys)?;
             let node = endpoint.node()?;
             let acct = account(&node, &d, a, Some(owner.address())).await?;
@@ -735,6 +748,7 @@ pub async fn run(command: &NetCommand, g: Generation) -> Res<Value> {
         }
         NetCommand::Revoke { endpoint, account: a, key, keys, permission_id, enable_signature } => {
             let d = endpoint.deployments(g)?;
+            require(d.owner_validator, "ownerValidator")?;
             let owner = key.load(keys)?;
             let node = endpoint.node()?;
             let acct = account(&node, &d, a, Some(owner.address())).await?;

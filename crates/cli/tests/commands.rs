@@ -189,3 +189,62 @@ fn enable_signatures_and_session_digests_match_the_vectors() {
     assert!(stderr(&o).contains("enableSessionData"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn network_commands_refuse_bad_tables_and_keys_before_any_network_call() {
+    let owner = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    // an unknown field of the deployment table, named with the known ones
+    let o = run(&[
+        "account",
+        "--owner",
+        owner,
+        "--set",
+        "nope=0x0000000000000000000000000000000000000001",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--set nope: no such field") && stderr(&o).contains("smartSession")
+    );
+    let o = run(&["account", "--owner", owner, "--set", "smartSession=0x12"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--set smartSession"), "{}", stderr(&o));
+    // the current generation's table has no account side
+    let dir = std::env::temp_dir().join(format!("ss-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let req = dir.join("request.json");
+    std::fs::write(&req, r#"{"sessionPublicKey":"0x0000000000000000000000000000000000000005","actionPoliciesInfo":[]}"#).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_smart-sessions"))
+        .env(
+            "SMART_SESSIONS_OWNER_KEY",
+            "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+        )
+        .args(["--generation", "current", "grant", "--request", req.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("ownerValidator"), "{}", stderr(&o));
+    // a key that is not one: named by its source, value never echoed
+    let o = Command::new(env!("CARGO_BIN_EXE_smart-sessions"))
+        .env("SMART_SESSIONS_OWNER_KEY", "0xdeadbeefcafe")
+        .args(["--generation", "legacy", "grant", "--request", req.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("$SMART_SESSIONS_OWNER_KEY is not a 32-byte hex private key"));
+    assert!(!stderr(&o).contains("deadbeef"));
+    // no key at all
+    let o = Command::new(env!("CARGO_BIN_EXE_smart-sessions"))
+        .env_remove("SMART_SESSIONS_OWNER_KEY")
+        .args([
+            "--generation",
+            "legacy",
+            "revoke",
+            "--permission-id",
+            &format!("0x{}", "00".repeat(32)),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no owner key"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
