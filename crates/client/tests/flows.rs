@@ -429,3 +429,47 @@ async fn disabled_actions_and_policies_are_refused_off_chain_and_on_chain() {
     assert!(matches!(err, FlowError::NoAction(_)), "{err}");
     assert_eq!(balance(&node, a.token, RECIPIENT).await, U256::from(10));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grant_on_a_fresh_account_deploys_trusts_and_installs_with_the_session_in_one_operation() {
+    let d = Devnet::start_with(Options { chain_id: 31365, ..Options::default() })
+        .await
+        .expect("devnet");
+    let a = d.addresses.clone();
+    let (node, bundler, _, _) = common::counted(&d);
+    let owner = PrivateKeySigner::random();
+    let account = NexusAccount::counterfactual(
+        &node,
+        smart_sessions_client::NexusDeployment {
+            entry_point: a.entry_point,
+            factory: a.nexus_factory,
+            bootstrap: a.nexus_bootstrap,
+        },
+        a.owner_validator,
+        owner.address().to_vec().into(),
+        alloy_primitives::B256::ZERO,
+    )
+    .await
+    .unwrap();
+    node.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64)))
+        .await
+        .unwrap();
+    let client =
+        NexusClient::new(node.clone(), bundler, common::deployments(&d), account).await.unwrap();
+    let key = PrivateKeySigner::random();
+    let grant =
+        client.grant_permission(&owner, &[seed_request(key.address(), a.token)]).await.unwrap();
+    // one operation: initCode, then trustAttesters and installModule(SmartSession, sessions)
+    assert!(grant.sent.user_op.factory.is_some());
+    let (_, calls) = decode_execute(&grant.sent.user_op.call_data).unwrap();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].target, a.registry);
+    assert_eq!(calls[1].target, client.address(), "installModule on the account itself");
+    assert!(client.is_permission_enabled(grant.permission_ids[0]).await.unwrap());
+    mint(&d, client.address(), 1_000).await;
+    client
+        .use_permission(&key, &grant.sessions[0], &[transfer(a.token, 999)], Precheck::On)
+        .await
+        .unwrap();
+    assert_eq!(balance(&node, a.token, RECIPIENT).await, U256::from(999));
+}
