@@ -445,6 +445,11 @@ fn print_object(m: &Map<String, Value>, indent: &str) {
     }
 }
 
+/// Errors are one line: a bundler's or node's multi-line message is folded.
+fn one_line(m: &str) -> String {
+    m.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -495,10 +500,11 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(smart_sessions_cli::net::NetError::Usage(m)) => {
-                eprintln!("error: {m}");
+                eprintln!("error: {}", one_line(&m));
                 ExitCode::from(2)
             }
             Err(smart_sessions_cli::net::NetError::Operation(m)) => {
+                let m = one_line(&m);
                 if cli.json {
                     println!("{}", json!({ "error": m }));
                 } else {
