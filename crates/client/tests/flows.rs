@@ -84,6 +84,31 @@ async fn balance<P: Provider>(p: &P, token: Address, who: Address) -> U256 {
     U256::from_be_slice(&out)
 }
 
+/// A funded K1ValidatorFactory account (index 0, the devnet's attester) and its client.
+async fn k1_client(
+    d: &Devnet,
+) -> (PrivateKeySigner, NexusClient<impl Provider + Clone, impl Provider + Clone>) {
+    let a = &d.addresses;
+    let (node, bundler, _, _) = common::counted(d);
+    let owner = PrivateKeySigner::random();
+    let account = NexusAccount::k1_validator_factory(
+        &node,
+        a.entry_point,
+        a.k1_validator_factory,
+        owner.address(),
+        U256::ZERO,
+        &[a.attester],
+        1,
+    )
+    .await
+    .unwrap();
+    node.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64)))
+        .await
+        .unwrap();
+    let client = NexusClient::new(node, bundler, common::deployments(d), account).await.unwrap();
+    (owner, client)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn k1_factory_account_seed_grant_use_until_spent_budgets_and_remove() {
     let d = Devnet::start_with(Options { chain_id: 31361, ..Options::default() })
@@ -261,25 +286,8 @@ async fn enable_and_use_with_both_owner_signature_styles() {
         .await
         .expect("devnet");
     let a = d.addresses.clone();
-    let (node, bundler, _, _) = common::counted(&d);
-    let owner = PrivateKeySigner::random();
-    let account = NexusAccount::k1_validator_factory(
-        &node,
-        a.entry_point,
-        a.k1_validator_factory,
-        owner.address(),
-        U256::ZERO,
-        &[a.attester],
-        1,
-    )
-    .await
-    .unwrap();
-    node.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64)))
-        .await
-        .unwrap();
-    let client = NexusClient::new(node.clone(), bundler.clone(), common::deployments(&d), account)
-        .await
-        .unwrap();
+    let (owner, client) = k1_client(&d).await;
+    let node = client.node().clone();
     client.prepare(&owner).await.unwrap();
     mint(&d, client.address(), 10_000).await;
 
@@ -342,25 +350,8 @@ async fn disabled_actions_and_policies_are_refused_off_chain_and_on_chain() {
         .await
         .expect("devnet");
     let a = d.addresses.clone();
-    let (node, bundler, _, _) = common::counted(&d);
-    let owner = PrivateKeySigner::random();
-    let account = NexusAccount::k1_validator_factory(
-        &node,
-        a.entry_point,
-        a.k1_validator_factory,
-        owner.address(),
-        U256::ZERO,
-        &[a.attester],
-        1,
-    )
-    .await
-    .unwrap();
-    node.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64)))
-        .await
-        .unwrap();
-    let client = NexusClient::new(node.clone(), bundler.clone(), common::deployments(&d), account)
-        .await
-        .unwrap();
+    let (owner, client) = k1_client(&d).await;
+    let node = client.node().clone();
     mint(&d, client.address(), 10_000).await;
     // two actions: transfer under a rule, approve under the sudo policy
     let key = PrivateKeySigner::random();
