@@ -2,13 +2,13 @@
 //! the bundler's estimate with a stub signature, deploy-on-first-op, typed AA24 refusal.
 
 use alloy_primitives::{B256, Bytes, U256};
-use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
+use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, sol};
 use smart_sessions_bindings::common::entry_point;
-use smart_sessions_client::{BundlerApi, NexusAccount, NexusDeployment, Refusal, UserOperation};
+use smart_sessions_client::{BundlerApi, Refusal, UserOperation};
 use smart_sessions_codec::Execution;
 use smart_sessions_devnet::{Devnet, Options};
 use std::time::Duration;
@@ -53,21 +53,7 @@ async fn nexus_user_operations_through_the_bundler() {
     let p = ProviderBuilder::new().connect_http(d.rpc_url.parse().unwrap());
     let b = ProviderBuilder::new().connect_http(d.bundler_url.clone().unwrap().parse().unwrap());
     let owner = PrivateKeySigner::random();
-    let deployment = NexusDeployment {
-        entry_point: a.entry_point,
-        factory: a.nexus_factory,
-        bootstrap: a.nexus_bootstrap,
-    };
-    let account = NexusAccount::counterfactual(
-        &p,
-        deployment,
-        a.owner_validator,
-        owner.address().to_vec().into(),
-        B256::ZERO,
-    )
-    .await
-    .expect("address");
-    p.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64))).await.unwrap();
+    let account = common::funded_nexus_account(&p, &d, owner.address()).await;
     assert!(!account.is_deployed(&p).await.unwrap());
 
     let bump = Execution::new(a.counter, U256::ZERO, bumpCall {}.abi_encode());

@@ -2,7 +2,7 @@
 //! replay, removal, a wrong session key, and `check_enabled_permissions` across two chains.
 
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_provider::{ProviderBuilder, ext::AnvilApi};
+use alloy_provider::ProviderBuilder;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, sol};
@@ -12,8 +12,8 @@ type Wrap = Box<dyn Fn(&[u8]) -> Bytes + Send + Sync>;
 type Sign = Box<dyn Fn(B256) -> Bytes + Send + Sync>;
 
 use smart_sessions_client::{
-    BundlerApi, NexusAccount, NexusDeployment, OwnerSignatureStyle, Refusal, SessionDetails,
-    SmartSessions, check_enabled_permissions, trust_attesters,
+    BundlerApi, OwnerSignatureStyle, Refusal, SessionDetails, SmartSessions,
+    check_enabled_permissions, trust_attesters,
 };
 use smart_sessions_codec::{ActionData, AnySession, Execution, Generation, PolicyData, legacy};
 use smart_sessions_devnet::{Devnet, ENTRY_POINT, Options};
@@ -41,21 +41,7 @@ async fn off_chain_grants_replay_removal_and_two_chains() {
     let p2 = ProviderBuilder::new().connect_http(other.rpc_url.parse().unwrap());
     let b = ProviderBuilder::new().connect_http(d.bundler_url.clone().unwrap().parse().unwrap());
     let owner = PrivateKeySigner::random();
-    let deployment = NexusDeployment {
-        entry_point: a.entry_point,
-        factory: a.nexus_factory,
-        bootstrap: a.nexus_bootstrap,
-    };
-    let account = NexusAccount::counterfactual(
-        &p,
-        deployment,
-        a.owner_validator,
-        owner.address().to_vec().into(),
-        B256::ZERO,
-    )
-    .await
-    .unwrap();
-    p.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64))).await.unwrap();
+    let account = common::funded_nexus_account(&p, &d, owner.address()).await;
     let ss = SmartSessions { generation: Generation::Legacy, address: a.smart_session };
 
     let send = |validator: Address, calls: Vec<Execution>, stub_sig: Bytes, sign: Sign| {

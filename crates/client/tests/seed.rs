@@ -4,14 +4,13 @@
 //! and on chain with the decoded `PolicyViolation` when the off-chain check is skipped.
 
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
+use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, sol};
 use smart_sessions_client::{
-    BundlerApi, NexusAccount, NexusDeployment, Refusal, SmartSessions, trust_attesters,
-    trusted_attesters,
+    BundlerApi, Refusal, SmartSessions, trust_attesters, trusted_attesters,
 };
 use smart_sessions_codec::{
     ActionConfig, ActionData, AnySession, Execution, Generation, ParamCondition, legacy,
@@ -42,21 +41,7 @@ async fn seed_000_transfer_limit_until_spent() {
     let p = ProviderBuilder::new().connect_http(d.rpc_url.parse().unwrap());
     let b = ProviderBuilder::new().connect_http(d.bundler_url.clone().unwrap().parse().unwrap());
     let owner = PrivateKeySigner::random();
-    let deployment = NexusDeployment {
-        entry_point: a.entry_point,
-        factory: a.nexus_factory,
-        bootstrap: a.nexus_bootstrap,
-    };
-    let account = NexusAccount::counterfactual(
-        &p,
-        deployment,
-        a.owner_validator,
-        owner.address().to_vec().into(),
-        B256::ZERO,
-    )
-    .await
-    .unwrap();
-    p.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64))).await.unwrap();
+    let account = common::funded_nexus_account(&p, &d, owner.address()).await;
     let ss = SmartSessions { generation: Generation::Legacy, address: a.smart_session };
 
     let owner_op = |calls: Vec<Execution>| {

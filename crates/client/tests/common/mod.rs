@@ -1,11 +1,12 @@
 //! Helpers shared by the client's devnet tests.
 #![allow(dead_code)]
 
-use alloy_primitives::Bytes;
-use alloy_provider::{Provider, ProviderBuilder};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
 use alloy_rpc_client::ClientBuilder;
 use smart_sessions_client::{
-    BundlerApi, BundlerError, Deployments, UserOperation, transport::RoundTrips,
+    BundlerApi, BundlerError, Deployments, NexusAccount, NexusDeployment, UserOperation,
+    transport::RoundTrips,
 };
 use smart_sessions_codec::Generation;
 use smart_sessions_devnet::{Devnet, ENTRY_POINT};
@@ -53,4 +54,30 @@ pub(crate) fn counted(
             .http(d.bundler_url.clone().unwrap().parse().unwrap()),
     );
     (node, bundler, node_trips, bundler_trips)
+}
+
+/// The owner's account through the devnet's NexusAccountFactory + NexusBootstrap (salt 0, the
+/// owner validator with the owner's address), funded with 1 ETH.
+pub(crate) async fn funded_nexus_account<P: Provider>(
+    p: &P,
+    d: &Devnet,
+    owner: Address,
+) -> NexusAccount {
+    let a = &d.addresses;
+    let deployment = NexusDeployment {
+        entry_point: a.entry_point,
+        factory: a.nexus_factory,
+        bootstrap: a.nexus_bootstrap,
+    };
+    let account = NexusAccount::counterfactual(
+        p,
+        deployment,
+        a.owner_validator,
+        owner.to_vec().into(),
+        B256::ZERO,
+    )
+    .await
+    .expect("counterfactual address");
+    p.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64))).await.unwrap();
+    account
 }
