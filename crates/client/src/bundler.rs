@@ -64,12 +64,52 @@ pub enum Refusal {
         /// The bundler's message.
         message: String,
     },
-    /// A SmartSession error found in the revert data (name and arguments, debug-printed).
-    SmartSession(String),
+    /// A SmartSession error found in the revert data.
+    SmartSession(SmartSessionError),
     /// An EntryPoint error (`FailedOp`, `FailedOpWithRevert`).
     EntryPointRevert(String),
     /// Anything else.
     Other(String),
+}
+
+/// A SmartSession error decoded from revert data, with the permission and policy it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmartSessionError {
+    /// The error's name (`PolicyViolation`, `InvalidPermissionId`, `NoPoliciesSet`,
+    /// `HashMismatch`, …).
+    pub name: String,
+    /// The permission it names, if any.
+    pub permission_id: Option<B256>,
+    /// The policy it names, if any.
+    pub policy: Option<Address>,
+    /// The error with all its arguments.
+    pub detail: String,
+}
+
+impl fmt::Display for SmartSessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+macro_rules! smart_session_error {
+    ($e:expr, $errors:path) => {{
+        use $errors as E;
+        let e = $e;
+        let (permission_id, policy) = match &e {
+            E::PolicyViolation(x) => (Some(B256::from(x.permissionId)), Some(x.policy)),
+            E::InvalidPermissionId(x) => (Some(B256::from(x.permissionId)), None),
+            E::NoPoliciesSet(x) => (Some(B256::from(x.permissionId)), None),
+            E::InvalidSession(x) => (Some(B256::from(x.permissionId)), None),
+            E::InvalidSessionKeySignature(x) => (Some(B256::from(x.permissionId)), None),
+            E::SignerNotFound(x) => (Some(B256::from(x.permissionId)), None),
+            E::UnsupportedPolicy(x) => (None, Some(x.policy)),
+            _ => (None, None),
+        };
+        let detail = format!("{e:?}");
+        let name = detail.split(['(', ' ', '{']).next().unwrap_or_default().to_string();
+        SmartSessionError { name, permission_id, policy, detail }
+    }};
 }
 
 /// A bundler JSON-RPC failure.
@@ -88,7 +128,7 @@ impl fmt::Display for BundlerError {
         write!(f, "{} refused: ", self.method)?;
         match &self.refusal {
             Refusal::EntryPoint { code, message } => write!(f, "AA{code}: {message}"),
-            Refusal::SmartSession(e) => write!(f, "SmartSession {e}"),
+            Refusal::SmartSession(e) => write!(f, "SmartSession {}", e.detail),
             Refusal::EntryPointRevert(e) => write!(f, "EntryPoint {e}"),
             Refusal::Other(m) => f.write_str(m),
         }
@@ -100,10 +140,16 @@ impl std::error::Error for BundlerError {}
 /// Decodes revert data of the SmartSession generations or the EntryPoint, if it is one of theirs.
 pub fn decode_revert(data: &[u8]) -> Option<Refusal> {
     if let Ok(e) = current::smart_session::SmartSessionErrors::abi_decode(data) {
-        return Some(Refusal::SmartSession(format!("{e:?}")));
+        return Some(Refusal::SmartSession(smart_session_error!(
+            e,
+            current::smart_session::SmartSessionErrors
+        )));
     }
     if let Ok(e) = legacy::smart_session::SmartSessionErrors::abi_decode(data) {
-        return Some(Refusal::SmartSession(format!("{e:?}")));
+        return Some(Refusal::SmartSession(smart_session_error!(
+            e,
+            legacy::smart_session::SmartSessionErrors
+        )));
     }
     if let Ok(e) = EntryPointErrors::abi_decode(data) {
         return Some(Refusal::EntryPointRevert(format!("{e:?}")));

@@ -4,7 +4,9 @@ mod user_op;
 pub use user_op::UserOperation;
 
 pub mod bundler;
-pub use bundler::{BundlerApi, BundlerError, GasEstimate, Refusal, UserOperationReceipt};
+pub use bundler::{
+    BundlerApi, BundlerError, GasEstimate, Refusal, SmartSessionError, UserOperationReceipt,
+};
 
 mod nexus;
 pub use nexus::{ClientError, NexusAccount, NexusDeployment, sender_address};

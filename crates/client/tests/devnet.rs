@@ -106,7 +106,9 @@ fn refusals_are_classified() {
         "AA23 reverted 0x1c792c05aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     );
     let Refusal::SmartSession(e) = r else { panic!("{r:?}") };
-    assert!(e.contains("NoPoliciesSet"), "{e}");
+    assert_eq!(e.name, "NoPoliciesSet", "{e}");
+    assert_eq!(e.permission_id, Some(B256::repeat_byte(0xaa)));
+    assert_eq!(e.policy, None);
     assert!(matches!(classify("something else"), Refusal::Other(_)));
 }
 

@@ -127,7 +127,7 @@ async fn off_chain_grants_replay_removal_and_two_chains() {
     // 2. the same enable signature again: the nonce moved on, HashMismatch
     let err = enable_and_use(details.clone()).await.expect_err("replay");
     let Refusal::SmartSession(e) = &err.refusal else { panic!("{err}") };
-    assert!(e.contains("HashMismatch"), "{e}");
+    assert_eq!(e.name, "HashMismatch", "{e}");
 
     // 3. UNSAFE_ENABLE, the owner signing with personal_sign
     let s2 = session(2);
@@ -171,7 +171,8 @@ async fn off_chain_grants_replay_removal_and_two_chains() {
     );
     let err = use_with(session_key.clone(), id1).await.expect_err("removed");
     let Refusal::SmartSession(e) = &err.refusal else { panic!("{err}") };
-    assert!(e.contains("InvalidPermissionId"), "{e}");
+    assert_eq!(e.name, "InvalidPermissionId", "{e}");
+    assert_eq!(e.permission_id, Some(id1));
 
     // 7. enabled permissions on both chains
     let ss2 =

@@ -261,7 +261,11 @@ async fn k1_factory_account_seed_grant_use_until_spent_budgets_and_remove() {
         .unwrap_err();
     let FlowError::Bundler(b) = &err else { panic!("{err}") };
     let Refusal::SmartSession(e) = &b.refusal else { panic!("{err}") };
-    assert!(e.contains("PolicyViolation"), "{e}");
+    assert_eq!(e.name, "PolicyViolation", "{e}");
+    assert_eq!(
+        (e.permission_id, e.policy),
+        (Some(details.permission_id), Some(a.uni_action_policy))
+    );
     // what is left still works, and the balance shows exactly the passed transfers
     session.use_permission(&session_key, &details, &[transfer(a.token, 300)], on).await.unwrap();
     assert_eq!(balance(&node2, a.token, RECIPIENT).await, U256::from(1500));
@@ -275,7 +279,7 @@ async fn k1_factory_account_seed_grant_use_until_spent_budgets_and_remove() {
         .unwrap_err();
     let FlowError::Bundler(b) = &err else { panic!("{err}") };
     assert!(
-        matches!(&b.refusal, Refusal::SmartSession(e) if e.contains("InvalidPermissionId")),
+        matches!(&b.refusal, Refusal::SmartSession(e) if e.name == "InvalidPermissionId"),
         "{err}"
     );
 }
@@ -397,7 +401,10 @@ async fn disabled_actions_and_policies_are_refused_off_chain_and_on_chain() {
     let err =
         session.use_permission(&key, &details, &[approve(2)], Precheck::Skip).await.unwrap_err();
     let FlowError::Bundler(b) = &err else { panic!("{err}") };
-    assert!(matches!(&b.refusal, Refusal::SmartSession(e) if e.contains("NoPoliciesSet")), "{err}");
+    assert!(
+        matches!(&b.refusal, Refusal::SmartSession(e) if e.name == "NoPoliciesSet" && e.permission_id == Some(pid)),
+        "{err}"
+    );
     // transfer still works, and its budget-less rule shows no budget
     session.use_permission(&key, &details, &[transfer(a.token, 5)], Precheck::On).await.unwrap();
     assert!(session.remaining_budgets(&details.session().unwrap()).await.unwrap().is_empty());

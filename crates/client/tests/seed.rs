@@ -176,7 +176,9 @@ async fn seed_000_transfer_limit_until_spent() {
     // sent anyway: the bundler's simulation reverts with SmartSession's PolicyViolation
     let err = session_op(transfer(600)).await.expect_err("refused on chain");
     let Refusal::SmartSession(e) = &err.refusal else { panic!("{err}") };
-    assert!(e.contains("PolicyViolation"), "{e}");
+    assert_eq!(e.name, "PolicyViolation", "{e}");
+    assert_eq!(e.permission_id, Some(permission_id));
+    assert_eq!(e.policy, Some(a.uni_action_policy));
     println!("on-chain refusal: {err}");
     // 300 still fits
     assert!(session_op(transfer(300)).await.unwrap().success);
