@@ -308,6 +308,11 @@ struct State {
 
 /// A Nexus account on one chain: its node provider `N`, its bundler provider `B`, and where the
 /// contracts live. Keys are never held: each flow takes the signer it needs.
+///
+/// The client tracks nonces per validator lane, so operations of one lane (the owner's, or the
+/// session keys') should be sent one at a time through one client; operations of different lanes
+/// may run concurrently. A lane used by someone else meanwhile costs one retry (`AA25`).
+/// [`forget`](Self::forget) drops everything learnt.
 #[derive(Debug)]
 pub struct NexusClient<N, B> {
     node: N,
