@@ -182,6 +182,13 @@ async fn k1_factory_account_seed_grant_use_until_spent_budgets_and_remove() {
         trusted_attesters(&node, a.registry, client.address()).await.unwrap(),
         vec![a.attester]
     );
+    // trustAttesters on its own: the owner replaces the list (same attester, threshold 1)
+    let t = client.trust_attesters(&owner, &[a.attester], 1).await.unwrap();
+    assert!(t.receipt.success && t.user_op.factory.is_none());
+    assert_eq!(
+        trusted_attesters(&node, a.registry, client.address()).await.unwrap(),
+        vec![a.attester]
+    );
 
     // grant the seed's request: attesters are trusted already, so a single call
     let session_key = PrivateKeySigner::random();
