@@ -440,26 +440,28 @@ pub(crate) async fn read_view<P: Provider>(
         for w in waiters {
             results.push(w.await.map_err(fail(step))?);
         }
+        // one answer per waiter: single-call policies have exactly one
+        let first = results.first().cloned().unwrap_or_default();
         let decode = |e: alloy_sol_types::Error| ClientError {
             step,
             reason: format!("policy {} config {}: {e}", slot.policy, slot.config_id),
         };
         let state = match init {
             PolicyState::UniAction(_) => PolicyState::UniAction(UniActionPolicy::from_config(
-                ActionConfig::abi_decode(&results[0]).map_err(|e| ClientError {
+                ActionConfig::abi_decode(&first).map_err(|e| ClientError {
                     step,
                     reason: format!("policy {} config {}: {e}", slot.policy, slot.config_id),
                 })?,
             )),
             PolicyState::UsageLimit(_) => {
                 let (limit, used) =
-                    <(sol_data::Uint<128>, sol_data::Uint<128>)>::abi_decode_params(&results[0])
+                    <(sol_data::Uint<128>, sol_data::Uint<128>)>::abi_decode_params(&first)
                         .map_err(decode)?;
                 PolicyState::UsageLimit(UsageLimitPolicy { limit, used })
             }
             PolicyState::ValueLimit(_) => {
                 let (limit, used) =
-                    <(sol_data::Uint<256>, sol_data::Uint<256>)>::abi_decode_params(&results[0])
+                    <(sol_data::Uint<256>, sol_data::Uint<256>)>::abi_decode_params(&first)
                         .map_err(decode)?;
                 PolicyState::ValueLimit(ValueLimitPolicy { limit, used })
             }
