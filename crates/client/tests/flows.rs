@@ -471,10 +471,20 @@ async fn grant_on_a_fresh_account_deploys_trusts_and_installs_with_the_session_i
     assert_eq!(calls[0].target, a.registry);
     assert_eq!(calls[1].target, client.address(), "installModule on the account itself");
     assert!(client.is_permission_enabled(grant.permission_ids[0]).await.unwrap());
-    mint(&d, client.address(), 1_000).await;
-    client
-        .use_permission(&key, &grant.sessions[0], &[transfer(a.token, 999)], Precheck::On)
-        .await
-        .unwrap();
+    mint(&d, client.address(), 2_000).await;
+    let details = &grant.sessions[0];
+    client.use_permission(&key, details, &[transfer(a.token, 999)], Precheck::On).await.unwrap();
     assert_eq!(balance(&node, a.token, RECIPIENT).await, U256::from(999));
+    // a batch: the cumulative limit (1500) carries from call to call; call 1 is the one refused
+    let batch = [transfer(a.token, 300), transfer(a.token, 300)];
+    let err = client.use_permission(&key, details, &batch, Precheck::On).await.unwrap_err();
+    let FlowError::Refused(r) = &err else { panic!("{err}") };
+    assert_eq!(r.call, Some(1), "{err}");
+    let batch = [transfer(a.token, 200), transfer(a.token, 300)];
+    let sent = client.use_permission(&key, details, &batch, Precheck::On).await.unwrap();
+    let (mode, calls) = decode_execute(&sent.user_op.call_data).unwrap();
+    assert_eq!((mode[0], calls.len()), (1, 2), "batch mode");
+    assert_eq!(balance(&node, a.token, RECIPIENT).await, U256::from(1499));
+    let budgets = client.remaining_budgets(&details.session().unwrap()).await.unwrap();
+    assert_eq!(budgets[0].item.remaining(), U256::from(1));
 }
