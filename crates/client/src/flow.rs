@@ -658,7 +658,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
 
     /// Deploys the account if needed and installs SmartSession if needed, in one owner
     /// operation; `None` when there was nothing to do.
-    #[tracing::instrument(level = "info", skip_all, fields(account = %self.account.address))]
+    #[tracing::instrument(level = "info", skip_all, fields(chain_id = self.chain_id, account = %self.account.address))]
     pub async fn prepare<S: Signer + Sync>(&self, owner: &S) -> Result<Option<Sent>, FlowError> {
         if self.is_smart_sessions_installed().await? {
             return Ok(None);
@@ -702,7 +702,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     }
 
     /// [`grant_permission`](Self::grant_permission) for sessions already built.
-    #[tracing::instrument(level = "info", skip_all, fields(account = %self.account.address, sessions = sessions.len()))]
+    #[tracing::instrument(level = "info", skip_all, fields(chain_id = self.chain_id, account = %self.account.address, sessions = sessions.len()))]
     pub async fn grant_sessions<S: Signer + Sync>(
         &self,
         owner: &S,
@@ -770,6 +770,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         self.grant_deferred(owner, request, OwnerSignatureStyle::PersonalSign).await
     }
 
+    #[tracing::instrument(level = "info", skip_all, fields(chain_id = self.chain_id, account = %self.account.address, style = ?style))]
     async fn grant_deferred<S: Signer + Sync>(
         &self,
         owner: &S,
@@ -862,7 +863,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     /// ENABLE_AND_USE when `details` carry the owner's enable signature and it is not enabled
     /// yet. With [`Precheck::On`] the calls are first checked against the session's policies
     /// and refused with the failing rule instead of spending gas.
-    #[tracing::instrument(level = "info", skip_all, fields(account = %self.account.address, permission_id = %details.permission_id, calls = calls.len()))]
+    #[tracing::instrument(level = "info", skip_all, fields(chain_id = self.chain_id, account = %self.account.address, permission_id = %details.permission_id, calls = calls.len()))]
     pub async fn use_permission<S: Signer + Sync>(
         &self,
         session_key: &S,
@@ -942,6 +943,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     }
 
     /// `removeSession(permissionId)` from the account.
+    #[tracing::instrument(level = "info", skip_all, fields(chain_id = self.chain_id, account = %self.account.address, permission_id = %permission_id))]
     pub async fn remove_session<S: Signer + Sync>(
         &self,
         owner: &S,
