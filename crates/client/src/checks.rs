@@ -345,139 +345,180 @@ pub(crate) async fn read_view<P: Provider>(
     session: &AnySession,
     account: Address,
 ) -> Result<PolicyView, ClientError> {
-    let fail = |step: &'static str| {
-        move |e: alloy_transport::TransportError| ClientError { step, reason: e.to_string() }
-    };
-    let ss = d.smart_session;
     let mut batch = BatchRequest::new(provider.client());
-    let mut pending = Vec::new();
-    let mut out = BTreeMap::new();
-    let pid = session.permission_id();
-    let add = |batch: &mut BatchRequest<'_>, to: Address, data: Vec<u8>| {
-        let tx = TransactionRequest::default().to(to).input(Bytes::from(data).into());
-        batch.add_call::<_, Bytes>("eth_call", &(tx, BlockId::latest()))
-    };
-    // is each declared policy enabled on chain?
-    let mut flags = Vec::new();
-    for (action, policy, _) in slots(session, account) {
-        let data = match action {
-            None => isUserOpPolicyEnabledCall { account, permissionId: pid, policy: policy.policy }
-                .abi_encode(),
-            Some(a) => isActionPolicyEnabledCall {
-                account,
-                permissionId: pid,
-                actionId: action_id(a.actionTarget, a.actionTargetSelector),
-                policy: policy.policy,
-            }
-            .abi_encode(),
-        };
-        let key = action.map(|a| action_id(a.actionTarget, a.actionTargetSelector));
-        flags.push((key, policy.policy, add(&mut batch, ss, data).map_err(fail("batch"))?));
-    }
-    for (_, policy, slot) in slots(session, account) {
-        if out.contains_key(&slot) {
-            continue;
-        }
-        let state = initial_state(d, policy)?;
-        let (s, p, cid) = (ss, policy.policy, slot.config_id);
-        match &state {
-            PolicyState::UniAction(_) => {
-                let c = actionConfigsCall { id: cid, msgSender: s, userOpSender: account };
-                let w = add(&mut batch, p, c.abi_encode()).map_err(fail("batch"))?;
-                pending.push((slot.clone(), vec![w], state.clone()));
-            }
-            PolicyState::UsageLimit(_) => {
-                let c = usageLimitConfigsCall { id: cid, msgSender: s, userOpSender: account };
-                let w = add(&mut batch, p, c.abi_encode()).map_err(fail("batch"))?;
-                pending.push((slot.clone(), vec![w], state.clone()));
-            }
-            PolicyState::ValueLimit(_) => {
-                let c = valueLimitConfigsCall { id: cid, msgSender: s, userOpSender: account };
-                let w = add(&mut batch, p, c.abi_encode()).map_err(fail("batch"))?;
-                pending.push((slot.clone(), vec![w], state.clone()));
-            }
-            PolicyState::SpendingLimits(init) => {
-                let mut ws = Vec::new();
-                for token in init.tokens.keys() {
-                    let c = getPolicyDataCall {
-                        id: cid,
-                        multiplexer: s,
-                        token: *token,
-                        userOpSender: account,
-                    };
-                    ws.push(add(&mut batch, p, c.abi_encode()).map_err(fail("batch"))?);
-                }
-                pending.push((slot.clone(), ws, state.clone()));
-            }
-            _ => {}
-        }
-        out.insert(slot, state);
-    }
-    let span = tracing::debug_span!("policy_state", calls = pending.len() + flags.len());
-    let _enter = span.enter();
+    let request = ViewRequest::add(&mut batch, d, session, account)?;
     batch.send().await.map_err(fail("policy state batch"))?;
-    let mut enabled = EnabledPolicies::default();
-    for a in session.actions() {
-        enabled.actions.insert(action_id(a.actionTarget, a.actionTargetSelector), Vec::new());
-    }
-    for (key, policy, w) in flags {
-        let raw = w.await.map_err(fail("policy enabled"))?;
-        let on = isUserOpPolicyEnabledCall::abi_decode_returns(&raw).map_err(|e| ClientError {
-            step: "enabled policies",
-            reason: format!("policy {policy} of permission {pid}: {e}"),
-        })?;
-        let list = match key {
-            None => &mut enabled.user_op,
-            Some(id) => enabled.actions.entry(id).or_default(),
+    request.collect().await
+}
+
+type Waiter = alloy_rpc_client::Waiter<Bytes>;
+
+fn fail(step: &'static str) -> impl Fn(alloy_transport::TransportError) -> ClientError {
+    move |e| ClientError { step, reason: e.to_string() }
+}
+
+/// The calls of [`read_view`] added to a batch, to collect once it is sent.
+pub(crate) struct ViewRequest {
+    pid: B256,
+    actions: Vec<B256>,
+    flags: Vec<(Option<B256>, Address, Waiter)>,
+    pending: Vec<(Slot, Vec<Waiter>, PolicyState)>,
+    out: BTreeMap<Slot, PolicyState>,
+}
+
+impl ViewRequest {
+    /// Adds the calls to `batch`.
+    pub(crate) fn add(
+        batch: &mut BatchRequest<'_>,
+        d: &Deployments,
+        session: &AnySession,
+        account: Address,
+    ) -> Result<Self, ClientError> {
+        let ss = d.smart_session;
+        let mut pending = Vec::new();
+        let mut out = BTreeMap::new();
+        let pid = session.permission_id();
+        let add = |batch: &mut BatchRequest<'_>, to: Address, data: Vec<u8>| {
+            let tx = TransactionRequest::default().to(to).input(Bytes::from(data).into());
+            batch.add_call::<_, Bytes>("eth_call", &(tx, BlockId::latest()))
         };
-        if on && !list.contains(&policy) {
-            list.push(policy);
-        }
-    }
-    for (slot, waiters, init) in pending {
-        let step = "policy state";
-        let mut results = Vec::new();
-        for w in waiters {
-            results.push(w.await.map_err(fail(step))?);
-        }
-        // one answer per waiter: single-call policies have exactly one
-        let first = results.first().cloned().unwrap_or_default();
-        let decode = |e: alloy_sol_types::Error| ClientError {
-            step,
-            reason: format!("policy {} config {}: {e}", slot.policy, slot.config_id),
-        };
-        let state = match init {
-            PolicyState::UniAction(_) => PolicyState::UniAction(UniActionPolicy::from_config(
-                ActionConfig::abi_decode(&first).map_err(|e| ClientError {
-                    step,
-                    reason: format!("policy {} config {}: {e}", slot.policy, slot.config_id),
-                })?,
-            )),
-            PolicyState::UsageLimit(_) => {
-                let (limit, used) =
-                    <(sol_data::Uint<128>, sol_data::Uint<128>)>::abi_decode_params(&first)
-                        .map_err(decode)?;
-                PolicyState::UsageLimit(UsageLimitPolicy { limit, used })
-            }
-            PolicyState::ValueLimit(_) => {
-                let (limit, used) =
-                    <(sol_data::Uint<256>, sol_data::Uint<256>)>::abi_decode_params(&first)
-                        .map_err(decode)?;
-                PolicyState::ValueLimit(ValueLimitPolicy { limit, used })
-            }
-            PolicyState::SpendingLimits(mut s) => {
-                for ((_, t), r) in s.tokens.iter_mut().zip(&results) {
-                    type Three = (sol_data::Uint<256>, sol_data::Uint<256>, sol_data::Uint<256>);
-                    let (limit, spent, approved) = <Three>::abi_decode_params(r).map_err(decode)?;
-                    *t = TokenSpend { limit, spent, approved };
+        // is each declared policy enabled on chain?
+        let mut flags = Vec::new();
+        for (action, policy, _) in slots(session, account) {
+            let data = match action {
+                None => {
+                    isUserOpPolicyEnabledCall { account, permissionId: pid, policy: policy.policy }
+                        .abi_encode()
                 }
-                PolicyState::SpendingLimits(s)
+                Some(a) => isActionPolicyEnabledCall {
+                    account,
+                    permissionId: pid,
+                    actionId: action_id(a.actionTarget, a.actionTargetSelector),
+                    policy: policy.policy,
+                }
+                .abi_encode(),
+            };
+            let key = action.map(|a| action_id(a.actionTarget, a.actionTargetSelector));
+            flags.push((key, policy.policy, add(batch, ss, data).map_err(fail("batch"))?));
+        }
+        for (_, policy, slot) in slots(session, account) {
+            if out.contains_key(&slot) {
+                continue;
             }
-            other => other,
-        };
-        out.insert(slot, state);
+            let state = initial_state(d, policy)?;
+            let (s, p, cid) = (ss, policy.policy, slot.config_id);
+            match &state {
+                PolicyState::UniAction(_) => {
+                    let c = actionConfigsCall { id: cid, msgSender: s, userOpSender: account };
+                    let w = add(batch, p, c.abi_encode()).map_err(fail("batch"))?;
+                    pending.push((slot.clone(), vec![w], state.clone()));
+                }
+                PolicyState::UsageLimit(_) => {
+                    let c = usageLimitConfigsCall { id: cid, msgSender: s, userOpSender: account };
+                    let w = add(batch, p, c.abi_encode()).map_err(fail("batch"))?;
+                    pending.push((slot.clone(), vec![w], state.clone()));
+                }
+                PolicyState::ValueLimit(_) => {
+                    let c = valueLimitConfigsCall { id: cid, msgSender: s, userOpSender: account };
+                    let w = add(batch, p, c.abi_encode()).map_err(fail("batch"))?;
+                    pending.push((slot.clone(), vec![w], state.clone()));
+                }
+                PolicyState::SpendingLimits(init) => {
+                    let mut ws = Vec::new();
+                    for token in init.tokens.keys() {
+                        let c = getPolicyDataCall {
+                            id: cid,
+                            multiplexer: s,
+                            token: *token,
+                            userOpSender: account,
+                        };
+                        ws.push(add(batch, p, c.abi_encode()).map_err(fail("batch"))?);
+                    }
+                    pending.push((slot.clone(), ws, state.clone()));
+                }
+                _ => {}
+            }
+            out.insert(slot, state);
+        }
+        let actions = session
+            .actions()
+            .iter()
+            .map(|a| action_id(a.actionTarget, a.actionTargetSelector))
+            .collect();
+        Ok(Self { pid, actions, flags, pending, out })
     }
-    Ok(PolicyView { states: out, enabled: Some(enabled) })
+
+    /// The view, once the batch is sent.
+    pub(crate) async fn collect(self) -> Result<PolicyView, ClientError> {
+        let Self { pid, actions, flags, pending, mut out } = self;
+        let span = tracing::debug_span!("policy_state", calls = pending.len() + flags.len());
+        let _enter = span.enter();
+        let mut enabled = EnabledPolicies::default();
+        for id in actions {
+            enabled.actions.insert(id, Vec::new());
+        }
+        for (key, policy, w) in flags {
+            let raw = w.await.map_err(fail("policy enabled"))?;
+            let on =
+                isUserOpPolicyEnabledCall::abi_decode_returns(&raw).map_err(|e| ClientError {
+                    step: "enabled policies",
+                    reason: format!("policy {policy} of permission {pid}: {e}"),
+                })?;
+            let list = match key {
+                None => &mut enabled.user_op,
+                Some(id) => enabled.actions.entry(id).or_default(),
+            };
+            if on && !list.contains(&policy) {
+                list.push(policy);
+            }
+        }
+        for (slot, waiters, init) in pending {
+            let step = "policy state";
+            let mut results = Vec::new();
+            for w in waiters {
+                results.push(w.await.map_err(fail(step))?);
+            }
+            // one answer per waiter: single-call policies have exactly one
+            let first = results.first().cloned().unwrap_or_default();
+            let decode = |e: alloy_sol_types::Error| ClientError {
+                step,
+                reason: format!("policy {} config {}: {e}", slot.policy, slot.config_id),
+            };
+            let state = match init {
+                PolicyState::UniAction(_) => PolicyState::UniAction(UniActionPolicy::from_config(
+                    ActionConfig::abi_decode(&first).map_err(|e| ClientError {
+                        step,
+                        reason: format!("policy {} config {}: {e}", slot.policy, slot.config_id),
+                    })?,
+                )),
+                PolicyState::UsageLimit(_) => {
+                    let (limit, used) =
+                        <(sol_data::Uint<128>, sol_data::Uint<128>)>::abi_decode_params(&first)
+                            .map_err(decode)?;
+                    PolicyState::UsageLimit(UsageLimitPolicy { limit, used })
+                }
+                PolicyState::ValueLimit(_) => {
+                    let (limit, used) =
+                        <(sol_data::Uint<256>, sol_data::Uint<256>)>::abi_decode_params(&first)
+                            .map_err(decode)?;
+                    PolicyState::ValueLimit(ValueLimitPolicy { limit, used })
+                }
+                PolicyState::SpendingLimits(mut s) => {
+                    for ((_, t), r) in s.tokens.iter_mut().zip(&results) {
+                        type Three =
+                            (sol_data::Uint<256>, sol_data::Uint<256>, sol_data::Uint<256>);
+                        let (limit, spent, approved) =
+                            <Three>::abi_decode_params(r).map_err(decode)?;
+                        *t = TokenSpend { limit, spent, approved };
+                    }
+                    PolicyState::SpendingLimits(s)
+                }
+                other => other,
+            };
+            out.insert(slot, state);
+        }
+        Ok(PolicyView { states: out, enabled: Some(enabled) })
+    }
 }
 
 /// Runs `calls` through the session's policies from `view`, as SmartSession would: user-op

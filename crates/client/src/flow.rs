@@ -806,6 +806,95 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         Ok(e)
     }
 
+    /// One node batch for what a session operation needs and this client does not know yet (the
+    /// account's code, the SmartSession lane's nonce, whether the permission is enabled, the
+    /// policies' view): a session key's first operation costs one node round trip, not four.
+    async fn prefetch_for_use(
+        &self,
+        session: &AnySession,
+        precheck: Precheck,
+    ) -> Result<Option<bool>, FlowError> {
+        use alloy_rpc_types_eth::{BlockId, TransactionRequest};
+        use alloy_sol_types::SolCall;
+        let pid = session.permission_id();
+        let lane = self.deployments.smart_session;
+        let account = self.account.address;
+        let (code, nonce, enabled, view) = {
+            let st = self.state();
+            (
+                st.deployed.is_none(),
+                !st.nonces.contains_key(&lane),
+                st.enabled.get(&pid) != Some(&true),
+                precheck == Precheck::On && !st.policies.contains_key(&pid),
+            )
+        };
+        if [code, nonce, enabled, view].iter().filter(|x| **x).count() < 2 {
+            return Ok(None); // one read is one round trip either way
+        }
+        let fail = |step: &'static str| {
+            move |e: alloy_transport::TransportError| ClientError { step, reason: e.to_string() }
+        };
+        let mut batch = alloy_rpc_client::BatchRequest::new(self.node.client());
+        let mut call = |to: Address, data: Vec<u8>| {
+            let tx = TransactionRequest::default().to(to).input(Bytes::from(data).into());
+            batch.add_call::<_, Bytes>("eth_call", &(tx, BlockId::latest()))
+        };
+        let nonce = nonce
+            .then(|| {
+                let key = smart_sessions_codec::NexusNonceKey::new(lane).key();
+                let c = smart_sessions_bindings::common::entry_point::getNonceCall {
+                    sender: account,
+                    key,
+                };
+                call(self.deployments.entry_point, c.abi_encode())
+            })
+            .transpose()
+            .map_err(fail("batch"))?;
+        let enabled = enabled
+            .then(|| {
+                let c = crate::sessions::isPermissionEnabledCall { permissionId: pid, account };
+                call(lane, c.abi_encode())
+            })
+            .transpose()
+            .map_err(fail("batch"))?;
+        let code = code
+            .then(|| batch.add_call::<_, Bytes>("eth_getCode", &(account, BlockId::latest())))
+            .transpose()
+            .map_err(fail("batch"))?;
+        let view = view
+            .then(|| checks::ViewRequest::add(&mut batch, &self.deployments, session, account))
+            .transpose()?;
+        batch.send().await.map_err(fail("session prefetch batch"))?;
+        if let Some(w) = code {
+            let c = w.await.map_err(fail("eth_getCode"))?;
+            self.state().deployed = Some(!c.is_empty());
+        }
+        if let Some(w) = nonce {
+            let raw = w.await.map_err(fail("EntryPoint.getNonce"))?;
+            let n = smart_sessions_bindings::common::entry_point::getNonceCall::abi_decode_returns(
+                &raw,
+            )
+            .map_err(|e| ClientError { step: "EntryPoint.getNonce", reason: e.to_string() })?;
+            self.state().nonces.insert(lane, n);
+        }
+        let mut fetched = None;
+        if let Some(w) = enabled {
+            let raw = w.await.map_err(fail("isPermissionEnabled"))?;
+            let e = crate::sessions::isPermissionEnabledCall::abi_decode_returns(&raw)
+                .map_err(|e| ClientError { step: "isPermissionEnabled", reason: e.to_string() })?;
+            self.state().enabled.insert(pid, e);
+            fetched = Some(e);
+        }
+        if let Some(v) = view {
+            let v = v.collect().await?;
+            // a permission not enabled yet starts from its init data (policy_view builds it)
+            if self.state().enabled.get(&pid) == Some(&true) {
+                self.state().policies.insert(pid, v);
+            }
+        }
+        Ok(fetched)
+    }
+
     async fn policy_view(
         &self,
         session: &AnySession,
@@ -885,7 +974,10 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             reason: "no session in the details".into(),
         })?;
         let pid = details.permission_id;
-        let enabled = self.is_permission_enabled(pid).await?;
+        let enabled = match self.prefetch_for_use(&session, precheck).await? {
+            Some(e) => e,
+            None => self.is_permission_enabled(pid).await?,
+        };
         if !enabled && details.enable().is_none() {
             return Err(FlowError::Invalid {
                 field: "sessionDetails",
