@@ -16,7 +16,7 @@ use std::{
     name = "smart-sessions",
     version,
     about = "ERC-7579 Smart Sessions: encode, check and use session keys",
-    after_help = "Exit codes: 0 success, 1 the operation failed, 2 usage error."
+    after_help = "The grouped tools also take their spaced spellings: `policy encode`, `signature decode`, `digest session`, ….\nExit codes: 0 success, 1 the operation failed, 2 usage error."
 )]
 struct Cli {
     /// Print results as JSON.
@@ -450,8 +450,32 @@ fn one_line(m: &str) -> String {
     m.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Accepts the spaced spellings of the grouped tools (`policy encode`, `policy check`,
+/// `signature use|encode|decode`, `digest session|multichain`) as their hyphenated subcommands.
+fn normalize(args: Vec<String>) -> Vec<String> {
+    const GROUPS: [(&str, &[&str]); 3] = [
+        ("policy", &["encode", "check"]),
+        ("signature", &["use", "encode", "decode"]),
+        ("digest", &["session", "multichain"]),
+    ];
+    let mut i = 1;
+    // skip the global options before the subcommand
+    while i < args.len() && args[i].starts_with('-') {
+        i += if args[i] == "--generation" { 2 } else { 1 };
+    }
+    if let (Some(group), Some(sub)) = (args.get(i), args.get(i + 1))
+        && GROUPS.iter().any(|(g, subs)| g == group && subs.contains(&sub.as_str()))
+    {
+        let mut out = args[..i].to_vec();
+        out.push(format!("{group}-{sub}"));
+        out.extend_from_slice(&args[i + 2..]);
+        return out;
+    }
+    args
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(normalize(std::env::args().collect())) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };

@@ -248,3 +248,60 @@ fn network_commands_refuse_bad_tables_and_keys_before_any_network_call() {
     assert!(stderr(&o).contains("no owner key"), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_grouped_tools_take_their_spaced_spellings() {
+    let pairs: [(&[&str], &[&str]); 3] = [
+        (
+            &[
+                "--json",
+                "signature",
+                "decode",
+                "0x00c46ab2a6e637800682a754bf37dc57dd85018c9faf44aa306eba407e706e0208abab",
+            ],
+            &[
+                "--json",
+                "signature-decode",
+                "0x00c46ab2a6e637800682a754bf37dc57dd85018c9faf44aa306eba407e706e0208abab",
+            ],
+        ),
+        (
+            &[
+                "--generation",
+                "legacy",
+                "digest",
+                "multichain",
+                "1:0x30e122fce492fcd2b6b47c6c5d2b8b2169c5f71c54f5c4a9177bcd8c10b27a7d",
+            ],
+            &[
+                "--generation",
+                "legacy",
+                "digest-multichain",
+                "1:0x30e122fce492fcd2b6b47c6c5d2b8b2169c5f71c54f5c4a9177bcd8c10b27a7d",
+            ],
+        ),
+        (
+            &[
+                "signature",
+                "use",
+                "--permission-id",
+                "0xc46ab2a6e637800682a754bf37dc57dd85018c9faf44aa306eba407e706e0208",
+                "--signature",
+                "0x01",
+            ],
+            &[
+                "signature-use",
+                "--permission-id",
+                "0xc46ab2a6e637800682a754bf37dc57dd85018c9faf44aa306eba407e706e0208",
+                "--signature",
+                "0x01",
+            ],
+        ),
+    ];
+    for (spaced, hyphenated) in pairs {
+        let (a, b) = (run(spaced), run(hyphenated));
+        assert!(a.status.success(), "{spaced:?}: {}", stderr(&a));
+        assert_eq!(stdout(&a), stdout(&b), "{spaced:?}");
+    }
+    assert_eq!(run(&["policy", "nope"]).status.code(), Some(2));
+}
