@@ -129,6 +129,9 @@ pub struct AccountArgs {
     /// The account index (the factory salt).
     #[arg(long, default_value_t = 0)]
     pub index: u64,
+    /// Add the mock attester, as `@biconomy/sdk` does on testnets (part of a K1 account's address).
+    #[arg(long)]
+    pub testnet: bool,
     /// How the account is created: `k1` (K1ValidatorFactory, `@biconomy/sdk` 0.0.21) or `nexus`
     /// (NexusAccountFactory + NexusBootstrap). Default: `k1` when the table has that factory.
     #[arg(long, value_enum)]
@@ -460,6 +463,13 @@ async fn account<P: Provider>(
     if let Some(addr) = a.account {
         return Ok(NexusAccount::existing(addr, d.entry_point));
     }
+    let testnet;
+    let d = if a.testnet {
+        testnet = d.clone().testnet();
+        &testnet
+    } else {
+        d
+    };
     let owner = a.owner.or(owner).ok_or_else(|| {
         NetError::Usage("the account: pass --account, --owner, or an owner key".into())
     })?;

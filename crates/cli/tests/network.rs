@@ -91,6 +91,10 @@ async fn account_grant_use_status_revoke_through_the_binary() {
     // the same account from the owner's address alone
     let r = run(dir, &base, &with(&net, &["account", "--owner", &owner.to_string()]));
     assert_eq!(r.json()["address"], json!(account));
+    // the attesters are part of a K1 account's address: --testnet adds the mock attester
+    let r = run(dir, &base, &with(&net, &["account", "--owner", &owner.to_string(), "--testnet"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_ne!(r.json()["address"], json!(account));
     let node = d.provider_for(&d.deployer).unwrap();
     node.anvil_set_balance(account, U256::from(10u64).pow(U256::from(18u64))).await.unwrap();
 

@@ -135,6 +135,16 @@ impl Deployments {
         }
     }
 
+    /// The attesters `@biconomy/sdk` 0.0.21 uses on chains marked as testnets: the defaults plus
+    /// [`MOCK_ATTESTER`]. The attesters are part of a K1ValidatorFactory account's address, so
+    /// this is what reproduces the TypeScript SDK's testnet accounts.
+    pub fn testnet(mut self) -> Self {
+        if !self.attesters.contains(&MOCK_ATTESTER) {
+            self.attesters.push(MOCK_ATTESTER);
+        }
+        self
+    }
+
     /// Replaces the policy addresses with a generation's canonical ones.
     pub fn with_policies_of(self, generation: Generation) -> Self {
         let p = Self::policies(generation, self.owner_validator);
@@ -180,5 +190,8 @@ mod tests {
         // field-by-field override
         let custom = Deployments { registry: Address::repeat_byte(1), ..c.clone() };
         assert_eq!(custom.smart_session, c.smart_session);
+        // testnets: the mock attester after Rhinestone's, once
+        let t = Deployments::legacy_nexus_k1().testnet().testnet();
+        assert_eq!(t.attesters, vec![RHINESTONE_ATTESTER, MOCK_ATTESTER]);
     }
 }
