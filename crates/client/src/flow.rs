@@ -969,10 +969,34 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
                 ),
             });
         }
+        if details.smart_session != self.deployments.smart_session
+            || details.generation != self.deployments.generation
+        {
+            return Err(FlowError::Invalid {
+                field: "sessionDetails.smartSession",
+                reason: format!(
+                    "the details are for SmartSession {} ({}), this client's is {} ({})",
+                    details.smart_session,
+                    details.generation.name(),
+                    self.deployments.smart_session,
+                    self.deployments.generation.name()
+                ),
+            });
+        }
         let session = details.session().ok_or(FlowError::Invalid {
             field: "sessionDetails",
             reason: "no session in the details".into(),
         })?;
+        if session.permission_id() != details.permission_id {
+            return Err(FlowError::Invalid {
+                field: "sessionDetails.permissionId",
+                reason: format!(
+                    "{} is not the session's permission id {}",
+                    details.permission_id,
+                    session.permission_id()
+                ),
+            });
+        }
         let pid = details.permission_id;
         let enabled = match self.prefetch_for_use(&session, precheck).await? {
             Some(e) => e,
@@ -1175,6 +1199,32 @@ mod tests {
         bundler.push_success(&json!({ "slow": tier, "standard": tier, "fast": tier }));
         let e = c.gas_price().await.unwrap_err().to_string();
         assert!(e.contains("biconomy_getGasFeeValues") && e.contains("12abc"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn details_for_another_module_or_a_tampered_id_are_refused_before_any_call() {
+        let (node, bundler) = (Asserter::new(), Asserter::new());
+        let c = client(&node, &bundler);
+        let d = Deployments::legacy_nexus_k1();
+        let r: SessionRequest = serde_json::from_value(json!({
+            "sessionPublicKey": Address::repeat_byte(5),
+            "actionPoliciesInfo": [{ "contractAddress": Address::repeat_byte(9),
+                "functionSelector": "0xa9059cbb", "sudo": true }]
+        }))
+        .unwrap();
+        let session = r.to_session(&d).unwrap();
+        let good = SessionDetails::enabled(d.smart_sessions(), c.address(), session);
+        let key = alloy_signer_local::PrivateKeySigner::random();
+        let mut other = good.clone();
+        other.smart_session = Address::repeat_byte(0xee);
+        let e = c.use_permission(&key, &other, &[], Precheck::On).await.unwrap_err();
+        assert!(e.to_string().starts_with("sessionDetails.smartSession"), "{e}");
+        let mut tampered = good;
+        tampered.permission_id = B256::repeat_byte(1);
+        let e = c.use_permission(&key, &tampered, &[], Precheck::On).await.unwrap_err();
+        assert!(e.to_string().starts_with("sessionDetails.permissionId"), "{e}");
+        // nothing was asked of the node or the bundler (an unanswered call would have failed)
+        assert!(node.read_q().is_empty() && bundler.read_q().is_empty());
     }
 
     #[test]
