@@ -379,17 +379,39 @@ impl SmartSessions {
 }
 
 /// `isPermissionEnabled` of every permission on every chain: permission id → chain id → enabled.
+/// One JSON-RPC batch per chain.
 pub async fn check_enabled_permissions<P: Provider>(
     chains: &[(u64, &P, SmartSessions)],
     account: Address,
     permission_ids: &[B256],
 ) -> Result<std::collections::BTreeMap<B256, std::collections::BTreeMap<u64, bool>>, ClientError> {
+    use alloy_rpc_types_eth::{BlockId, TransactionRequest};
+    let fail = |e: alloy_provider::transport::TransportError| ClientError {
+        step: "isPermissionEnabled",
+        reason: e.to_string(),
+    };
     let mut out: std::collections::BTreeMap<B256, std::collections::BTreeMap<u64, bool>> =
         Default::default();
     for (chain_id, provider, ss) in chains {
+        let mut batch = alloy_rpc_client::BatchRequest::new(provider.client());
+        let mut waiters = Vec::new();
         for id in permission_ids {
-            let enabled = ss.is_permission_enabled(*provider, *id, account).await?;
-            out.entry(*id).or_default().insert(*chain_id, enabled);
+            let data = isPermissionEnabledCall { permissionId: *id, account }.abi_encode();
+            let tx = TransactionRequest::default().to(ss.address).input(Bytes::from(data).into());
+            waiters.push((
+                *id,
+                batch.add_call::<_, Bytes>("eth_call", &(tx, BlockId::latest())).map_err(fail)?,
+            ));
+        }
+        batch.send().await.map_err(fail)?;
+        for (id, w) in waiters {
+            let raw = w.await.map_err(fail)?;
+            let enabled =
+                isPermissionEnabledCall::abi_decode_returns(&raw).map_err(|e| ClientError {
+                    step: "isPermissionEnabled",
+                    reason: format!("chain {chain_id}, permission {id}: {e}"),
+                })?;
+            out.entry(id).or_default().insert(*chain_id, enabled);
         }
     }
     Ok(out)
