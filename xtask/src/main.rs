@@ -137,6 +137,7 @@ fn fuzz(seconds: u64) -> Result {
     for target in FUZZ_TARGETS {
         let corpus = env::temp_dir().join(format!("smart-sessions-fuzz-corpus-{target}"));
         std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+        let seeds = fuzz_dir.join("seeds").join(target);
         run(
             &format!("fuzz {target} for {seconds}s"),
             // through rustup: inside `cargo xtask`, $CARGO is the stable toolchain's cargo itself,
@@ -147,6 +148,9 @@ fn fuzz(seconds: u64) -> Result {
                 .env_remove("RUSTUP_TOOLCHAIN")
                 .args(["run", "nightly", "cargo", "fuzz", "run", target])
                 .arg(&corpus)
+                // committed seeds (valid encodings from the vectors): without them a decoder
+                // of 3,136-byte inputs never gets past its length check in a short run
+                .args(seeds.exists().then_some(&seeds))
                 .args(["--", &format!("-max_total_time={seconds}"), "-print_final_stats=1"]),
         )?;
     }
