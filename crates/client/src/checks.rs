@@ -521,6 +521,22 @@ impl ViewRequest {
     }
 }
 
+/// Why [`evaluate`] stopped.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    Refused(Refused),
+    NoAction(NoAction),
+}
+
+impl From<Stop> for crate::FlowError {
+    fn from(s: Stop) -> Self {
+        match s {
+            Stop::Refused(r) => Self::Refused(r),
+            Stop::NoAction(n) => Self::NoAction(n),
+        }
+    }
+}
+
 /// Runs `calls` through the session's policies from `view`, as SmartSession would: user-op
 /// policies once, then every call's action policies in order (state carries from call to call).
 /// With an on-chain view, only the policies enabled on chain run, and an action without any is
@@ -532,13 +548,13 @@ pub(crate) fn evaluate(
     calls: &[Execution],
     view: &mut PolicyView,
     now: u64,
-) -> Result<Vec<Address>, Result<Refused, NoAction>> {
+) -> Result<Vec<Address>, Stop> {
     let mut work = view.states.clone();
     let mut unchecked = Vec::new();
     let pid = session.permission_id();
     let uo = user_op_config_id(account, pid);
     let refuse = |call, target, selector, policy, rejection| {
-        Err(Ok(Refused { call, target, selector, policy, rejection }))
+        Err(Stop::Refused(Refused { call, target, selector, policy, rejection }))
     };
     let declared_user_op: Vec<Address> =
         session.user_op_policies().iter().map(|p| p.policy).collect();
@@ -560,8 +576,9 @@ pub(crate) fn evaluate(
     }
     for (i, call) in calls.iter().enumerate() {
         let selector = call_selector(&call.callData);
-        let no_action =
-            |reason| Err(Err(NoAction { call: i, target: call.target, selector, reason }));
+        let no_action = |reason| {
+            Err(Stop::NoAction(NoAction { call: i, target: call.target, selector, reason }))
+        };
         let Some(action) = find_action(session, call.target, selector) else {
             return no_action("not an action of the session");
         };

@@ -940,12 +940,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         })?;
         let enabled = self.is_permission_enabled(details.permission_id).await?;
         let mut states = self.policy_view(&session, enabled).await?;
-        checks::evaluate(&session, self.account.address, calls, &mut states, now()).map_err(|e| {
-            match e {
-                Ok(r) => FlowError::Refused(r),
-                Err(n) => FlowError::NoAction(n),
-            }
-        })
+        Ok(checks::evaluate(&session, self.account.address, calls, &mut states, now())?)
     }
 
     /// `usePermission`: runs `calls` as the session key. USE mode when the permission is enabled,
@@ -1015,11 +1010,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         if precheck == Precheck::On {
             let mut states = self.policy_view(&session, enabled).await?;
             let unchecked =
-                checks::evaluate(&session, self.account.address, calls, &mut states, now())
-                    .map_err(|e| match e {
-                        Ok(r) => FlowError::Refused(r),
-                        Err(n) => FlowError::NoAction(n),
-                    })?;
+                checks::evaluate(&session, self.account.address, calls, &mut states, now())?;
             if !unchecked.is_empty() {
                 tracing::debug!(?unchecked, "policies not evaluated off-chain");
             }
