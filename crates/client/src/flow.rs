@@ -1122,6 +1122,52 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     }
 }
 
+/// The off-chain grant for several chains at once (one owner signature; `getNonce` once per
+/// chain; nothing sent): for each client, in order, the [`SessionDetails`] its session key uses
+/// there, ENABLE_AND_USE on its first operation. The clients must be for the same account
+/// address and SmartSession generation; the session is built once from `request` with the first
+/// client's deployment (policy addresses must be the same on every chain).
+pub async fn grant_permission_multichain<N, B, S>(
+    clients: &[&NexusClient<N, B>],
+    owner: &S,
+    request: &SessionRequest,
+    style: OwnerSignatureStyle,
+) -> Result<Vec<SessionDetails>, FlowError>
+where
+    N: Provider,
+    B: Provider,
+    S: Signer + Sync,
+{
+    let first = clients
+        .first()
+        .ok_or(FlowError::Invalid { field: "clients", reason: "no chain given".into() })?;
+    if let Some(c) = clients.iter().find(|c| c.address() != first.address()) {
+        return Err(FlowError::Invalid {
+            field: "clients",
+            reason: format!(
+                "the account is {} on chain {} but {} on chain {}",
+                first.address(),
+                first.chain_id(),
+                c.address(),
+                c.chain_id()
+            ),
+        });
+    }
+    let session = request.to_session(first.deployments())?;
+    let chains: Vec<(u64, &N, SmartSessions)> =
+        clients.iter().map(|c| (c.chain_id(), c.node(), c.smart_sessions())).collect();
+    Ok(crate::sessions::grant_off_chain_multichain(
+        &chains,
+        first.address(),
+        &session,
+        !first.consults_registry(),
+        owner,
+        first.deployments().owner_validator,
+        style,
+    )
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     //! The gas-price fallbacks' response handling, on alloy's mock transport (queued JSON-RPC

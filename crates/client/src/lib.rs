@@ -23,6 +23,7 @@ pub use checks::{Budget, BudgetItem, Refused};
 mod flow;
 pub use flow::{
     ClientOptions, FlowError, GasPriceSource, Grant, NexusClient, Precheck, Sent, SessionRequest,
+    grant_permission_multichain,
 };
 
 pub mod transport;

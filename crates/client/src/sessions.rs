@@ -330,43 +330,100 @@ impl SmartSessions {
         owner_validator: Address,
         style: OwnerSignatureStyle,
     ) -> Result<SessionDetails, ClientError> {
-        use smart_sessions_codec::{AccountType, ChainDigest, EnableMode, eip712};
-        let permission_id = session.permission_id();
-        let nonce = self.enable_nonce(provider, permission_id, account).await?;
-        let mode = if unsafe_enable { EnableMode::UnsafeEnable } else { EnableMode::Enable };
-        let digest = eip712::any_session_digest(session, account, self.address, mode, nonce);
-        let chain = ChainDigest { chainId: chain_id, sessionDigest: digest };
-        let to_sign = eip712::multichain_digest(self.generation, &[chain]);
-        let sig = match style {
-            OwnerSignatureStyle::TypedData => owner.sign_hash(&to_sign).await,
-            OwnerSignatureStyle::PersonalSign => owner.sign_message(to_sign.as_slice()).await,
-        }
-        .map_err(|e| ClientError { step: "owner signature", reason: e.to_string() })?
-        .as_bytes();
-        let prefixed = AccountType::Nexus.format_permission_enable_sig(owner_validator, &sig);
+        let mut details = grant_off_chain_multichain(
+            &[(chain_id, provider, *self)],
+            account,
+            session,
+            unsafe_enable,
+            owner,
+            owner_validator,
+            style,
+        )
+        .await?;
+        details
+            .pop()
+            .ok_or_else(|| ClientError { step: "off-chain grant", reason: "no chain".into() })
+    }
+}
+
+/// The off-chain grant for several chains at once: one `getNonce` per chain, one owner
+/// signature over the multichain digest of every chain's session digest, and for each chain the
+/// [`SessionDetails`] its session key uses there (its `chainDigestIndex` pointing at its own
+/// entry). The account must have the same address on every chain; every chain's module must be
+/// of the same generation (the multichain digest's EIP-712 family).
+pub async fn grant_off_chain_multichain<P: Provider, S: alloy_signer::Signer + Sync>(
+    chains: &[(u64, &P, SmartSessions)],
+    account: Address,
+    session: &AnySession,
+    unsafe_enable: bool,
+    owner: &S,
+    owner_validator: Address,
+    style: OwnerSignatureStyle,
+) -> Result<Vec<SessionDetails>, ClientError> {
+    use smart_sessions_codec::{AccountType, ChainDigest, EnableMode, eip712};
+    let invalid = |reason: String| ClientError { step: "off-chain grant", reason };
+    let Some((_, _, first)) = chains.first() else {
+        return Err(invalid("no chain given".into()));
+    };
+    let generation = first.generation;
+    if let Some((id, _, ss)) = chains.iter().find(|(_, _, ss)| ss.generation != generation) {
+        return Err(invalid(format!(
+            "chain {id}'s SmartSession is {}, the first chain's {}: one multichain digest cannot \
+             serve both",
+            ss.generation.name(),
+            generation.name()
+        )));
+    }
+    let is_legacy = matches!(session, AnySession::Legacy(_));
+    if is_legacy != generation.is_legacy() {
+        return Err(invalid(format!(
+            "the session's layout does not match the {} generation",
+            generation.name()
+        )));
+    }
+    let permission_id = session.permission_id();
+    let mode = if unsafe_enable { EnableMode::UnsafeEnable } else { EnableMode::Enable };
+    let mut digests = Vec::with_capacity(chains.len());
+    for (chain_id, provider, ss) in chains {
+        let nonce = ss.enable_nonce(*provider, permission_id, account).await?;
+        let digest = eip712::any_session_digest(session, account, ss.address, mode, nonce);
+        digests.push(ChainDigest { chainId: *chain_id, sessionDigest: digest });
+    }
+    let to_sign = eip712::multichain_digest(generation, &digests);
+    let sig = match style {
+        OwnerSignatureStyle::TypedData => owner.sign_hash(&to_sign).await,
+        OwnerSignatureStyle::PersonalSign => owner.sign_message(to_sign.as_slice()).await,
+    }
+    .map_err(|e| ClientError { step: "owner signature", reason: e.to_string() })?
+    .as_bytes();
+    let prefixed = AccountType::Nexus.format_permission_enable_sig(owner_validator, &sig);
+    let mut out = Vec::with_capacity(chains.len());
+    for (index, (_, _, ss)) in chains.iter().enumerate() {
+        let index = u8::try_from(index)
+            .map_err(|_| invalid(format!("{} chains: at most 256 fit", chains.len())))?;
         let (enable_session, legacy_enable_session) = match session {
             AnySession::Current(s) => (
                 Some(smart_sessions_codec::EnableSession {
-                    chainDigestIndex: 0,
-                    hashesAndChainIds: vec![chain],
+                    chainDigestIndex: index,
+                    hashesAndChainIds: digests.clone(),
                     sessionToEnable: s.clone(),
-                    permissionEnableSig: prefixed,
+                    permissionEnableSig: prefixed.clone(),
                 }),
                 None,
             ),
             AnySession::Legacy(s) => (
                 None,
                 Some(smart_sessions_codec::legacy::EnableSession {
-                    chainDigestIndex: 0,
-                    hashesAndChainIds: vec![chain],
+                    chainDigestIndex: index,
+                    hashesAndChainIds: digests.clone(),
                     sessionToEnable: s.clone(),
-                    permissionEnableSig: prefixed,
+                    permissionEnableSig: prefixed.clone(),
                 }),
             ),
         };
-        Ok(SessionDetails {
-            generation: self.generation,
-            smart_session: self.address,
+        out.push(SessionDetails {
+            generation,
+            smart_session: ss.address,
             account,
             permission_id,
             unsafe_enable,
@@ -374,8 +431,9 @@ impl SmartSessions {
             enable_session,
             legacy_session: None,
             session: None,
-        })
+        });
     }
+    Ok(out)
 }
 
 /// `isPermissionEnabled` of every permission on every chain: permission id → chain id → enabled.

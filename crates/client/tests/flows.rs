@@ -11,8 +11,8 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, sol};
 use serde_json::json;
 use smart_sessions_client::{
-    BudgetItem, FlowError, NexusAccount, NexusClient, Precheck, Refusal, SessionDetails,
-    SessionRequest, trusted_attesters,
+    BudgetItem, FlowError, NexusAccount, NexusClient, OwnerSignatureStyle, Precheck, Refusal,
+    SessionDetails, SessionRequest, grant_permission_multichain, trusted_attesters,
 };
 use smart_sessions_codec::{Execution, execute::decode_execute};
 use smart_sessions_devnet::{Devnet, Options};
@@ -487,4 +487,62 @@ async fn grant_on_a_fresh_account_deploys_trusts_and_installs_with_the_session_i
     assert_eq!(balance(&node, a.token, RECIPIENT).await, U256::from(1499));
     let budgets = client.remaining_budgets(&details.session().unwrap()).await.unwrap();
     assert_eq!(budgets[0].item.remaining(), U256::from(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_owner_signature_grants_on_two_chains() {
+    let (d1, d2) = tokio::join!(
+        Devnet::start_with(Options { chain_id: 31367, ..Options::default() }),
+        Devnet::start_with(Options { chain_id: 31368, ..Options::default() }),
+    );
+    let (d1, d2) = (d1.expect("devnet 1"), d2.expect("devnet 2"));
+    let owner = PrivateKeySigner::random();
+    let mut clients = Vec::new();
+    for d in [&d1, &d2] {
+        let (node, bundler, _, _) = common::counted(d);
+        let account = common::funded_nexus_account(&node, d, owner.address()).await;
+        let c = NexusClient::new(node, bundler, common::deployments(d), account).await.unwrap();
+        c.prepare(&owner).await.unwrap();
+        mint(d, c.address(), 1_000).await;
+        clients.push(c);
+    }
+    // the same CREATE2 deployments: the same account on both chains
+    assert_eq!(clients[0].address(), clients[1].address());
+    let key = PrivateKeySigner::random();
+    let refs: Vec<_> = clients.iter().collect();
+    let details = grant_permission_multichain(
+        &refs,
+        &owner,
+        &seed_request(key.address(), d1.addresses.token),
+        OwnerSignatureStyle::TypedData,
+    )
+    .await
+    .unwrap();
+    assert_eq!(details.len(), 2);
+    let e0 = details[0].legacy_enable_session.as_ref().unwrap();
+    let e1 = details[1].legacy_enable_session.as_ref().unwrap();
+    assert_eq!((e0.chainDigestIndex, e1.chainDigestIndex), (0, 1));
+    assert_eq!(e0.permissionEnableSig, e1.permissionEnableSig, "one owner signature");
+    assert_eq!(e0.hashesAndChainIds.len(), 2);
+    // each chain's session key enables and uses it there (ENABLE mode: the registry is asked,
+    // so each account first trusts its chain's attester)
+    for ((c, det), d) in clients.iter().zip(&details).zip([&d1, &d2]) {
+        c.trust_attesters(&owner, &[d.addresses.attester], 1).await.unwrap();
+        let sent = c
+            .use_permission(&key, det, &[transfer(d.addresses.token, 10)], Precheck::On)
+            .await
+            .unwrap();
+        assert_eq!(sent.user_op.signature[0], 0x01, "ENABLE_AND_USE");
+        assert_eq!(balance(c.node(), d.addresses.token, RECIPIENT).await, U256::from(10));
+    }
+    let chains: Vec<_> =
+        clients.iter().map(|c| (c.chain_id(), c.node(), c.smart_sessions())).collect();
+    let map = smart_sessions_client::check_enabled_permissions(
+        &chains,
+        clients[0].address(),
+        &[details[0].permission_id],
+    )
+    .await
+    .unwrap();
+    assert_eq!(map[&details[0].permission_id].values().filter(|e| **e).count(), 2);
 }
