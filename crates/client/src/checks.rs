@@ -183,8 +183,9 @@ pub struct NoAction {
 }
 
 /// Which of the session's policies SmartSession has enabled on chain for a permission
-/// (`isUserOpPolicyEnabled`, `isActionPolicyEnabled`; the list getters of the deployed legacy
-/// module return empty lists, these answer correctly in every generation). Policies disabled
+/// (`isUserOpPolicyEnabled`, `isActionPolicyEnabled`, which answer correctly in every
+/// generation; the deployed legacy module's `getActionPolicies` returns an empty list for an
+/// enabled action, seen on the devnet). Policies disabled
 /// after the grant are absent; an action whose list is empty is refused on chain
 /// (`NoPoliciesSet`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
