@@ -84,6 +84,27 @@ async fn balance<P: Provider>(p: &P, token: Address, who: Address) -> U256 {
     U256::from_be_slice(&out)
 }
 
+/// The K1ValidatorFactory account of `owner` at `index` with the devnet's attester, threshold 1
+/// (the factory call `@biconomy/sdk` 0.0.21 makes).
+async fn k1_account<P: Provider>(
+    node: &P,
+    a: &smart_sessions_devnet::Addresses,
+    owner: Address,
+    index: u64,
+) -> NexusAccount {
+    NexusAccount::k1_validator_factory(
+        node,
+        a.entry_point,
+        a.k1_validator_factory,
+        owner,
+        U256::from(index),
+        &[a.attester],
+        1,
+    )
+    .await
+    .unwrap()
+}
+
 /// A funded K1ValidatorFactory account (index 0, the devnet's attester) and its client.
 async fn k1_client(
     d: &Devnet,
@@ -91,17 +112,7 @@ async fn k1_client(
     let a = &d.addresses;
     let (node, bundler, _, _) = common::counted(d);
     let owner = PrivateKeySigner::random();
-    let account = NexusAccount::k1_validator_factory(
-        &node,
-        a.entry_point,
-        a.k1_validator_factory,
-        owner.address(),
-        U256::ZERO,
-        &[a.attester],
-        1,
-    )
-    .await
-    .unwrap();
+    let account = k1_account(&node, a, owner.address(), 0).await;
     node.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64)))
         .await
         .unwrap();
@@ -119,17 +130,7 @@ async fn k1_factory_account_seed_grant_use_until_spent_budgets_and_remove() {
     let owner = PrivateKeySigner::random();
 
     // the account @biconomy/sdk 0.0.21 creates: K1ValidatorFactory, index 0, one attester
-    let account = NexusAccount::k1_validator_factory(
-        &node,
-        a.entry_point,
-        a.k1_validator_factory,
-        owner.address(),
-        U256::ZERO,
-        &[a.attester],
-        1,
-    )
-    .await
-    .unwrap();
+    let account = k1_account(&node, &a, owner.address(), 0).await;
     assert_eq!(&account.factory_data[..4], &[0x0d, 0x51, 0xf0, 0xb7]);
     let view = computeAccountAddressCall {
         eoaOwner: owner.address(),
@@ -147,17 +148,7 @@ async fn k1_factory_account_seed_grant_use_until_spent_budgets_and_remove() {
         .unwrap();
     assert_eq!(account.address, Address::from_slice(&from_view[12..]));
     // another index is another account
-    let other = NexusAccount::k1_validator_factory(
-        &node,
-        a.entry_point,
-        a.k1_validator_factory,
-        owner.address(),
-        U256::from(1),
-        &[a.attester],
-        1,
-    )
-    .await
-    .unwrap();
+    let other = k1_account(&node, &a, owner.address(), 1).await;
     assert_ne!(other.address, account.address);
 
     node.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64)))
