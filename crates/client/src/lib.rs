@@ -28,6 +28,9 @@ pub use flow::{
 
 pub mod transport;
 
+pub mod paymaster;
+pub use paymaster::{PaymasterError, PaymasterFields, PaymasterSource};
+
 mod deployments;
 pub use deployments::{Deployments, ENTRY_POINT_V07, MOCK_ATTESTER, REGISTRY, RHINESTONE_ATTESTER};
 
