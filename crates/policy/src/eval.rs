@@ -15,11 +15,59 @@
 //!   with `PolicyCheckReverted`) and the state is unchanged.
 
 use crate::{PolicyError, Result};
-use alloc::{collections::BTreeMap, vec::Vec};
+use alloc::vec::Vec;
 use alloy_primitives::{Address, B256, FixedBytes, U256};
-use alloy_sol_types::{SolType, abi::AbiDecoderConfig, sol_data};
 use core::fmt;
 use smart_sessions_codec::{ActionConfig, ParamCondition, PolicyKind, split_range};
+
+mod erc20;
+pub use erc20::{
+    APPROVE, Erc20SpendingLimitPolicy, INCREASE_ALLOWANCE, SpendingModel, TRANSFER, TRANSFER_FROM,
+    TokenSpend,
+};
+pub mod v1_storage;
+
+/// Why a policy's state is not known off-chain, so its check was skipped (the chain still
+/// enforces it; an otherwise valid operation is not refused for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UncheckedReason {
+    /// The state could not be read (a failed or missing read).
+    StateUnavailable,
+    /// What was read does not decode as the policy's state.
+    MalformedState,
+    /// The policy is not one the evaluator models.
+    UnknownPolicy,
+    /// The policy's init data does not initialise (the check reverts on chain; reported, not
+    /// evaluated).
+    BadInitData,
+}
+
+/// A policy whose check was skipped, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unchecked {
+    /// Which policy (its kind; the caller knows its address).
+    pub policy: PolicyKind,
+    /// Why.
+    pub reason: UncheckedReason,
+}
+
+impl fmt::Display for UncheckedReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::StateUnavailable => "its state could not be read",
+            Self::MalformedState => "its state as read does not decode",
+            Self::UnknownPolicy => "the policy is not one the evaluator knows",
+            Self::BadInitData => "its init data does not initialise",
+        })
+    }
+}
+
+impl fmt::Display for Unchecked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: not checked off-chain: {}", self.policy.contract_name(), self.reason)
+    }
+}
 
 /// Why a check returned `VALIDATION_FAILED`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,11 +118,12 @@ pub enum Violation {
         /// The value.
         value: U256,
     },
-    /// The ERC-20 spending limit policy allows only transfer, transferFrom, approve and
-    /// increaseAllowance.
+    /// The ERC-20 spending limit policy allows only some selectors (see [`SpendingModel`]).
     UnsupportedSelector {
         /// The call's selector.
         selector: FixedBytes<4>,
+        /// The rules the policy follows.
+        model: SpendingModel,
     },
     /// The token's spending limit would be exceeded (or the token has none).
     SpendingLimit {
@@ -196,10 +245,18 @@ impl fmt::Display for Rejection {
             Outcome::Violation(Violation::NonZeroValue { value }) => {
                 write!(f, "{p}: ERC-20 calls may not carry ETH (value {value})")
             }
-            Outcome::Violation(Violation::UnsupportedSelector { selector }) => write!(
-                f,
-                "{p}: selector {selector} is not transfer, transferFrom, approve or increaseAllowance"
-            ),
+            Outcome::Violation(Violation::UnsupportedSelector { selector, model }) => {
+                write!(f, "{p}: selector {selector} is not {}", model.selectors())
+            }
+            Outcome::Violation(Violation::SpendingLimit {
+                token,
+                spent,
+                approved,
+                amount,
+                limit,
+            }) if approved.is_zero() => {
+                write!(f, "{p}: token {token}: {spent} spent + {amount} > limit {limit}")
+            }
             Outcome::Violation(Violation::SpendingLimit {
                 token,
                 spent,
@@ -494,140 +551,6 @@ impl TimeFramePolicy {
                 },
             ));
         }
-        Ok(())
-    }
-}
-
-/// Spending state of one token in the ERC-20 spending limit policy.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TokenSpend {
-    /// The limit.
-    pub limit: U256,
-    /// Transferred so far.
-    pub spent: U256,
-    /// Approved so far.
-    pub approved: U256,
-}
-
-/// The ERC-20 spending limit policy's state.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Erc20SpendingLimitPolicy {
-    /// Per-token limits and amounts.
-    pub tokens: BTreeMap<Address, TokenSpend>,
-}
-
-/// `transfer(address,uint256)`.
-pub const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
-/// `transferFrom(address,address,uint256)`.
-pub const TRANSFER_FROM: [u8; 4] = [0x23, 0xb8, 0x72, 0xdd];
-/// `approve(address,uint256)`.
-pub const APPROVE: [u8; 4] = [0x09, 0x5e, 0xa7, 0xb3];
-/// `increaseAllowance(address,uint256)`.
-pub const INCREASE_ALLOWANCE: [u8; 4] = [0x39, 0x50, 0x93, 0x51];
-
-impl Erc20SpendingLimitPolicy {
-    /// `initializeWithMultiplexer`: `abi.decode(initData, (address[], uint256[]))`; lengths must
-    /// match, no token may be zero, no limit may be zero.
-    pub fn initialize(init_data: &[u8]) -> Result<Self> {
-        const P: PolicyKind = PolicyKind::SpendingLimits;
-        type Init = (sol_data::Array<sol_data::Address>, sol_data::Array<sol_data::Uint<256>>);
-        let (tokens, limits) = <Init as SolType>::abi_decode_params_with_config(
-            init_data,
-            AbiDecoderConfig::new().validate(true),
-        )
-        .map_err(|_| PolicyError::InitData {
-            policy: P,
-            reason: "not abi.encode(address[], uint256[])",
-        })?;
-        if tokens.len() != limits.len() {
-            return Err(PolicyError::InitData {
-                policy: P,
-                reason: "token and limit lists differ in length",
-            });
-        }
-        let mut out = BTreeMap::new();
-        for (t, l) in tokens.into_iter().zip(limits) {
-            if t.is_zero() {
-                return Err(PolicyError::InitData {
-                    policy: P,
-                    reason: "a token is the zero address",
-                });
-            }
-            if l.is_zero() {
-                return Err(PolicyError::InitData { policy: P, reason: "a limit is zero" });
-            }
-            out.insert(t, TokenSpend { limit: l, ..Default::default() });
-        }
-        Ok(Self { tokens: out })
-    }
-
-    /// `checkAction(id, account, target = token, value, data)`.
-    pub fn check_action(
-        &mut self,
-        account: Address,
-        token: Address,
-        value: U256,
-        data: &[u8],
-    ) -> CheckResult {
-        const P: PolicyKind = PolicyKind::SpendingLimits;
-        if !value.is_zero() {
-            return Err(Rejection::violation(P, Violation::NonZeroValue { value }));
-        }
-        let Some((selector, args)) = data.split_first_chunk::<4>() else {
-            return Err(Rejection::revert(P, Revert::MalformedArguments));
-        };
-        let validate = AbiDecoderConfig::new().validate(true);
-        type Two = (sol_data::Address, sol_data::Uint<256>);
-        type Three = (sol_data::Address, sol_data::Address, sol_data::Uint<256>);
-        let bad = |_| Rejection::revert(P, Revert::MalformedArguments);
-        let (amount, is_transfer) = match *selector {
-            TRANSFER => (
-                <Two as SolType>::abi_decode_params_with_config(args, validate).map_err(bad)?.1,
-                true,
-            ),
-            TRANSFER_FROM => {
-                let (_, to, amount) =
-                    <Three as SolType>::abi_decode_params_with_config(args, validate)
-                        .map_err(bad)?;
-                (if to == account { U256::ZERO } else { amount }, true)
-            }
-            APPROVE | INCREASE_ALLOWANCE => (
-                <Two as SolType>::abi_decode_params_with_config(args, validate).map_err(bad)?.1,
-                false,
-            ),
-            _ => {
-                return Err(Rejection::violation(
-                    P,
-                    Violation::UnsupportedSelector { selector: FixedBytes(*selector) },
-                ));
-            }
-        };
-        let state = self.tokens.get(&token).copied().unwrap_or_default();
-        let (spent, approved) = if is_transfer {
-            (state.spent.checked_add(amount), Some(state.approved))
-        } else {
-            (Some(state.spent), state.approved.checked_add(amount))
-        };
-        let total = match (spent, approved) {
-            (Some(s), Some(a)) => s.checked_add(a).map(|t| (s, a, t)),
-            _ => None,
-        };
-        let Some((spent, approved, total)) = total else {
-            return Err(Rejection::revert(P, Revert::Overflow { rule: 0 }));
-        };
-        if total > state.limit {
-            return Err(Rejection::violation(
-                P,
-                Violation::SpendingLimit {
-                    token,
-                    spent: state.spent,
-                    approved: state.approved,
-                    amount,
-                    limit: state.limit,
-                },
-            ));
-        }
-        self.tokens.insert(token, TokenSpend { limit: state.limit, spent, approved });
         Ok(())
     }
 }
