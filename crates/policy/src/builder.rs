@@ -524,17 +524,45 @@ pub fn sudo(deployment: impl Into<Deployment>) -> PolicyData {
     PolicyData::new(deployment.into().address(PolicyKind::Sudo), alloy_primitives::Bytes::new())
 }
 
-/// A time frame policy, refusing `valid_after > valid_until` (with `valid_until != 0`).
+/// Checks a time frame as every generation's TimeFramePolicy would take it: refuses `(0, 0)`
+/// ([`PolicyError::EmptyTimeFrame`]: the policy reverts every use) and `valid_after >
+/// valid_until` with `valid_until != 0` ([`PolicyError::InvalidTimeFrame`]: it refuses to
+/// initialise). `fields` names the two inputs in errors (`("validUntil", "validAfter")`).
+pub fn validate_time_frame(
+    valid_until: u64,
+    valid_after: u64,
+    fields: (&'static str, &'static str),
+) -> Result<()> {
+    if valid_until == 0 && valid_after == 0 {
+        return Err(PolicyError::EmptyTimeFrame { until_field: fields.0, after_field: fields.1 });
+    }
+    if valid_until != 0 && valid_after > valid_until {
+        return Err(PolicyError::InvalidTimeFrame { valid_after, valid_until });
+    }
+    Ok(())
+}
+
+/// A time frame policy, refusing `(0, 0)` and `valid_after > valid_until` (with `valid_until !=
+/// 0`): see [`validate_time_frame`]. `valid_until == 0` alone means no end.
 ///
 /// With a custom address, the init data uses the current generation's 12-byte layout.
+///
+/// ```
+/// use smart_sessions_codec::Generation;
+/// use smart_sessions_policy::{time_frame, PolicyError};
+///
+/// assert!(time_frame(Generation::Current, 0, 1_700_000_000).is_ok()); // no end
+/// assert!(matches!(
+///     time_frame(Generation::Current, 0, 0),
+///     Err(PolicyError::EmptyTimeFrame { until_field: "validUntil", .. })
+/// ));
+/// ```
 pub fn time_frame(
     deployment: impl Into<Deployment>,
     valid_until: u64,
     valid_after: u64,
 ) -> Result<PolicyData> {
-    if valid_until != 0 && valid_after > valid_until {
-        return Err(PolicyError::InvalidTimeFrame { valid_after, valid_until });
-    }
+    validate_time_frame(valid_until, valid_after, ("validUntil", "validAfter"))?;
     let d = deployment.into();
     let generation = match d {
         Deployment::Generation(g) => g,

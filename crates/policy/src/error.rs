@@ -138,6 +138,15 @@ pub enum PolicyError {
         /// End.
         valid_until: u64,
     },
+    /// A time frame of `(0, 0)`: the TimeFramePolicy of every generation treats it as not
+    /// initialised and reverts every use (`PolicyNotInitialized`), so the session could never
+    /// be used. For no time limit, give no time frame at all.
+    EmptyTimeFrame {
+        /// The field that holds the end of the window (`validUntil`, `sessionValidUntil`).
+        until_field: &'static str,
+        /// The field that holds the start (`validAfter`, `sessionValidAfter`).
+        after_field: &'static str,
+    },
     /// The same `(target, selector)` twice in one session: the second silently replaces the
     /// first's policies.
     DuplicateAction {
@@ -235,6 +244,10 @@ impl fmt::Display for PolicyError {
             Self::InvalidTimeFrame { valid_after, valid_until } => write!(
                 f,
                 "time frame: validAfter {valid_after} is later than validUntil {valid_until}"
+            ),
+            Self::EmptyTimeFrame { until_field, after_field } => write!(
+                f,
+                "{until_field} and {after_field} are both 0: TimeFramePolicy treats (0, 0) as not initialised and reverts every use (PolicyNotInitialized); leave both out for no time limit"
             ),
             Self::DuplicateAction { index, target, selector } => write!(
                 f,

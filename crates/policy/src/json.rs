@@ -78,20 +78,13 @@ impl ActionPolicyInfo {
             builder::validate_action_config(&config)?;
             policies.push(PolicyData::universal_action(generation, &config));
         }
-        if self.valid_until.is_some() || self.valid_after.is_some() {
-            let (until, after) = (self.valid_until.unwrap_or(0), self.valid_after.unwrap_or(0));
-            if generation.is_legacy() {
-                if until != 0 && after > until {
-                    return Err(PolicyError::InvalidTimeFrame {
-                        valid_after: after,
-                        valid_until: until,
-                    });
-                }
-                let init = smart_sessions_codec::time_frame_init_data(generation, until, after)?;
-                policies.push(PolicyData::new(BICONOMY_TIME_FRAME_POLICY, init));
-            } else {
-                policies.push(builder::time_frame(generation, until, after)?);
-            }
+        if let Some(p) = time_frame_policy(
+            generation,
+            self.valid_until,
+            self.valid_after,
+            ("validUntil", "validAfter"),
+        )? {
+            policies.push(p);
         }
         if self.sudo {
             policies.push(builder::sudo(generation));
@@ -126,4 +119,47 @@ pub fn action_data_list(
     let actions = infos.iter().map(|i| i.to_action_data(generation)).collect::<Result<Vec<_>>>()?;
     builder::check_duplicate_actions(&actions)?;
     Ok(actions)
+}
+
+/// The time frame policy of a request's window, the same for every path that takes one (an
+/// action's `validUntil`/`validAfter`, a session's `sessionValidUntil`/`sessionValidAfter`):
+///
+/// - neither given: `None` (no time frame policy);
+/// - `(0, 0)` given: refused with [`PolicyError::EmptyTimeFrame`] naming `fields`, in every
+///   generation: the current TimeFramePolicy reverts every use with `PolicyNotInitialized`
+///   (protocol.md §e, verified on its bytecode), and so do the uint128-layout policies of the
+///   legacy and v1.0 generations (read from their source, not run here). A session it would
+///   make unusable is never built; leave the fields out for no time limit;
+/// - `validAfter > validUntil != 0`: refused ([`PolicyError::InvalidTimeFrame`]);
+/// - otherwise the policy: for the legacy generation `@biconomy/sdk`'s own
+///   [`BICONOMY_TIME_FRAME_POLICY`] (`uint128 ‖ uint128`), else the generation's canonical
+///   TimeFramePolicy in its layout.
+///
+/// ```
+/// use smart_sessions_codec::Generation;
+/// use smart_sessions_policy::{json::time_frame_policy, PolicyError};
+///
+/// let f = ("sessionValidUntil", "sessionValidAfter");
+/// assert_eq!(time_frame_policy(Generation::Current, None, None, f)?, None);
+/// let err = time_frame_policy(Generation::Current, Some(0), Some(0), f).unwrap_err();
+/// assert!(err.to_string().starts_with("sessionValidUntil and sessionValidAfter are both 0"));
+/// # Ok::<(), PolicyError>(())
+/// ```
+pub fn time_frame_policy(
+    generation: Generation,
+    valid_until: Option<u64>,
+    valid_after: Option<u64>,
+    fields: (&'static str, &'static str),
+) -> Result<Option<PolicyData>> {
+    if valid_until.is_none() && valid_after.is_none() {
+        return Ok(None);
+    }
+    let (until, after) = (valid_until.unwrap_or(0), valid_after.unwrap_or(0));
+    builder::validate_time_frame(until, after, fields)?;
+    Ok(Some(if generation.is_legacy() {
+        let init = smart_sessions_codec::time_frame_init_data(generation, until, after)?;
+        PolicyData::new(BICONOMY_TIME_FRAME_POLICY, init)
+    } else {
+        builder::time_frame(generation, until, after)?
+    }))
 }

@@ -13,7 +13,7 @@ mod builder;
 pub use builder::{
     Allow, At, Deployment, FunctionLayout, ParamLayout, UniActionBuilder, Value,
     check_duplicate_actions, check_selector, spending_limits, sudo, time_frame, usage_limit,
-    validate_action_config, value_limit,
+    validate_action_config, validate_time_frame, value_limit,
 };
 
 pub mod eval;
