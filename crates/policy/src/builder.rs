@@ -485,6 +485,17 @@ impl UniActionBuilder {
         Ok(ActionConfig::new(self.value_limit_per_use, &rules)?)
     }
 
+    /// The off-chain evaluator of the policy this builder makes, with the function's parameter
+    /// types attached (refusals print values by type, see
+    /// [`UniActionPolicy::with_layout`](crate::eval::UniActionPolicy::with_layout)).
+    pub fn evaluator(&self) -> Result<crate::eval::UniActionPolicy> {
+        let p = crate::eval::UniActionPolicy::from_config(self.build_config()?);
+        Ok(match &self.function {
+            Some(f) => p.with_layout(f),
+            None => p,
+        })
+    }
+
     /// Validates and builds the policy at `deployment` (a generation or a custom address).
     pub fn build(&self, deployment: impl Into<Deployment>) -> Result<PolicyData> {
         let config = self.build_config()?;

@@ -14,7 +14,7 @@
 //! - `Err(Rejection { outcome: Outcome::Revert(..), .. })`: the call reverts (SmartSession reverts
 //!   with `PolicyCheckReverted`) and the state is unchanged.
 
-use crate::{PolicyError, Result};
+use crate::{FunctionLayout, ParamType, PolicyError, Result};
 use alloc::vec::Vec;
 use alloy_primitives::{Address, B256, FixedBytes, U256};
 use core::fmt;
@@ -85,6 +85,9 @@ pub enum Violation {
         param: U256,
         /// The rule's reference value.
         reference: B256,
+        /// The parameter's type, when known (the function's signature was given, or the
+        /// selector is a well-known one): values print in its natural form.
+        ty: Option<ParamType>,
     },
     /// A limited universal action rule would exceed its cumulative limit.
     RuleLimit {
@@ -220,16 +223,32 @@ impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = self.policy.contract_name();
         match &self.outcome {
-            Outcome::Violation(Violation::Rule { rule, condition, offset, param, reference }) => {
+            Outcome::Violation(Violation::Rule {
+                rule,
+                condition,
+                offset,
+                param,
+                reference,
+                ty,
+            }) => {
+                let show = |w: B256| match ty {
+                    Some(t) => t.format_word(w),
+                    None => alloc::format!("{}", U256::from_be_bytes(w.0)),
+                };
                 let r = if *condition == ParamCondition::InRange {
                     let (min, max) = split_range(*reference);
                     alloc::format!("[{min}, {max}]")
                 } else {
-                    alloc::format!("{}", U256::from_be_bytes(reference.0))
+                    show(*reference)
+                };
+                let at = match ty {
+                    Some(t) => alloc::format!("on the {t} at offset {offset}"),
+                    None => alloc::format!("at offset {offset}"),
                 };
                 write!(
                     f,
-                    "{p}: rule {rule} ({condition} at offset {offset}) fails: parameter {param} vs reference {r}"
+                    "{p}: rule {rule} ({condition} {at}) fails: parameter {} vs reference {r}",
+                    show(B256::from(*param))
                 )
             }
             Outcome::Violation(Violation::RuleLimit { rule, used, param, limit }) => write!(
@@ -307,6 +326,8 @@ pub type CheckResult<T = ()> = core::result::Result<T, Rejection>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UniActionPolicy {
     config: ActionConfig,
+    /// The type of each rule's word, when known (only for printing refusals).
+    types: [Option<ParamType>; smart_sessions_codec::MAX_RULES],
 }
 
 impl UniActionPolicy {
@@ -315,12 +336,46 @@ impl UniActionPolicy {
     pub fn initialize(init_data: &[u8]) -> Result<Self> {
         let config = ActionConfig::abi_decode(init_data)
             .map_err(|e| PolicyError::Init { policy: PolicyKind::UniversalAction, reason: e })?;
-        Ok(Self { config })
+        Ok(Self::from_config(config))
     }
 
     /// From a config already decoded.
     pub const fn from_config(config: ActionConfig) -> Self {
-        Self { config }
+        Self { config, types: [None; smart_sessions_codec::MAX_RULES] }
+    }
+
+    /// Attaches the parameter types of `function` (the action's function): refusals then print
+    /// each rule's parameter and reference in the type's natural form (an address checksummed).
+    /// Rules whose word is not exactly one parameter stay untyped.
+    ///
+    /// ```
+    /// use alloy_primitives::{address, hex, U256};
+    /// use smart_sessions_codec::ParamCondition;
+    /// use smart_sessions_policy::{eval::UniActionPolicy, FunctionLayout, UniActionBuilder};
+    ///
+    /// let to = address!("0xd8da6bf26964af9d7eed9e03e53415d37aa96045");
+    /// let config = UniActionBuilder::new().rule(smart_sessions_policy::At::Word(0), ParamCondition::Equal, to).build_config()?;
+    /// let transfer = FunctionLayout::known(hex!("a9059cbb")).unwrap();
+    /// let mut p = UniActionPolicy::from_config(config).with_layout(&transfer);
+    /// let mut data = hex!("a9059cbb").to_vec();
+    /// data.extend(address!("0x000000000000000000000000000000000000dEaD").into_word());
+    /// data.extend([0u8; 32]);
+    /// let r = p.check_action(U256::ZERO, &data).unwrap_err();
+    /// assert!(r.to_string().ends_with(
+    ///     "parameter 0x000000000000000000000000000000000000dEaD vs reference 0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045"
+    /// ));
+    /// # Ok::<(), smart_sessions_policy::PolicyError>(())
+    /// ```
+    pub fn with_layout(mut self, function: &FunctionLayout) -> Self {
+        for (t, r) in self.types.iter_mut().zip(self.config.rules()) {
+            *t = function.word_type(r.offset);
+        }
+        self
+    }
+
+    /// The parameter type known for each active rule (see [`with_layout`](Self::with_layout)).
+    pub fn param_types(&self) -> &[Option<ParamType>] {
+        &self.types[..self.config.rules().len()]
     }
 
     /// The stored configuration, with the current `used` counters.
@@ -380,6 +435,7 @@ impl UniActionPolicy {
                         offset: rule.offset,
                         param,
                         reference: rule.reference,
+                        ty: self.types.get(i).copied().flatten(),
                     },
                 ));
                 break;

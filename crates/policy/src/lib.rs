@@ -16,6 +16,9 @@ pub use builder::{
     validate_action_config, validate_time_frame, value_limit,
 };
 
+mod param;
+pub use param::ParamType;
+
 pub mod eval;
 
 #[cfg(feature = "serde")]

@@ -197,6 +197,7 @@ fn the_seed_example_is_refused_with_the_rule_named() {
             offset: 32,
             param: U256::from(100),
             reference: B256::from(U256::from(100)),
+            ty: None,
         })
     );
     assert!(r.to_string().contains("rule 0 (LESS_THAN at offset 32)"), "{r}");
