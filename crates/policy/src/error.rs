@@ -147,6 +147,16 @@ pub enum PolicyError {
         /// The field that holds the start (`validAfter`, `sessionValidAfter`).
         after_field: &'static str,
     },
+    /// More items than a reader or evaluator accepts (hostile input must not allocate without
+    /// bound).
+    TooMany {
+        /// What is counted (the input field: `calls`, `rules`, …).
+        field: &'static str,
+        /// How many were asked for.
+        count: u64,
+        /// The most accepted.
+        max: usize,
+    },
     /// The same `(target, selector)` twice in one session: the second silently replaces the
     /// first's policies.
     DuplicateAction {
@@ -249,6 +259,9 @@ impl fmt::Display for PolicyError {
                 f,
                 "{until_field} and {after_field} are both 0: TimeFramePolicy treats (0, 0) as not initialised and reverts every use (PolicyNotInitialized); leave both out for no time limit"
             ),
+            Self::TooMany { field, count, max } => {
+                write!(f, "{field}: {count} is more than the {max} accepted")
+            }
             Self::DuplicateAction { index, target, selector } => write!(
                 f,
                 "action {index}: ({target}, {selector}) appears twice in the session; the later policies replace the earlier ones"

@@ -186,6 +186,19 @@ pub enum Revert {
     MalformedArguments,
 }
 
+/// The most calls one evaluation request may run (see [`bounded`]).
+pub const MAX_CALLS: usize = 4096;
+
+/// `count` as a `usize` if it is at most [`MAX_CALLS`], else [`PolicyError::TooMany`] naming
+/// `field`: for every loop whose length comes from input.
+pub fn bounded(field: &'static str, count: u64) -> Result<usize> {
+    usize::try_from(count).ok().filter(|n| *n <= MAX_CALLS).ok_or(PolicyError::TooMany {
+        field,
+        count,
+        max: MAX_CALLS,
+    })
+}
+
 /// What happened to a rejected check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -492,6 +505,23 @@ impl UsageLimitPolicy {
             });
         }
         Ok(Self { limit, used: 0 })
+    }
+
+    /// `calls` checks in a row, one result each; refuses more than [`MAX_CALLS`] (typed
+    /// [`PolicyError::TooMany`] naming `calls`) instead of allocating for them.
+    ///
+    /// ```
+    /// use smart_sessions_policy::{eval::UsageLimitPolicy, PolicyError};
+    ///
+    /// let mut p = UsageLimitPolicy { limit: 2, used: 0 };
+    /// let results = p.check_many(3)?;
+    /// assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2);
+    /// assert!(matches!(p.check_many(u64::MAX), Err(PolicyError::TooMany { field: "calls", .. })));
+    /// # Ok::<(), PolicyError>(())
+    /// ```
+    pub fn check_many(&mut self, calls: u64) -> Result<Vec<CheckResult>> {
+        let n = bounded("calls", calls)?;
+        Ok((0..n).map(|_| self.check()).collect())
     }
 
     /// `checkAction` (and `checkUserOpPolicy`: the same counter).

@@ -9,13 +9,35 @@
 //!   `{valueLimitPerUse, paramRules: {length, rules}}`, rules with `offset` (bytes) or
 //!   `offsetIndex` (words).
 //!
-//! Integers are accepted as JSON numbers, decimal strings, `0x` hex or tagged bigints;
-//! conditions by number or name (`"LESS_THAN"`, `"lessThan"`).
+//! - [`SessionRequestInfo`]: one `sessionRequestedInfo` entry (`sessionPublicKey`,
+//!   `sessionValidUntil`, `actionPoliciesInfo`, …), and [`ActionConfigJson`] the universal
+//!   action policy's config in module-sdk's / abstractjs's shapes.
+//!
+//! Integers are accepted as JSON numbers, decimal strings (ASCII digits), `0x` hex or tagged
+//! bigints; conditions by number or name (`"LESS_THAN"`, `"lessThan"`).
+//!
+//! Every error names the path of the bad value (`` `rules[0].ref`: "1157…" does not fit 256
+//! bits ``), and every list has a maximum length ([`MAX_RULES`](smart_sessions_codec::MAX_RULES),
+//! [`MAX_TOKEN_LIMITS`], [`MAX_ACTIONS`]) checked before it is stored, so hostile input cannot
+//! make a reader allocate without bound.
+//!
+//! ```
+//! use smart_sessions_policy::json::ActionPolicyInfo;
+//!
+//! let e = serde_json::from_str::<ActionPolicyInfo>(
+//!     r#"{"contractAddress":"0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48","functionSelector":"0xa9059cbb","rules":"nope"}"#,
+//! )
+//! .unwrap_err();
+//! assert!(e.to_string().starts_with("`rules`: invalid type: string \"nope\""), "{e}");
+//! ```
+
+mod de;
+mod read;
+pub use read::QUOTE_MAX;
 
 use crate::{PolicyError, Result, builder};
 use alloc::vec::Vec;
 use alloy_primitives::{Address, FixedBytes, U256, address};
-use serde::Deserialize;
 use smart_sessions_codec::{ActionConfig, ActionData, Generation, ParamRule, PolicyData};
 
 /// `@biconomy/sdk` 0.0.21's own TimeFramePolicy, which its `grantPermission` adds to every
@@ -23,8 +45,13 @@ use smart_sessions_codec::{ActionConfig, ActionData, Generation, ParamRule, Poli
 pub const BICONOMY_TIME_FRAME_POLICY: Address =
     address!("0x0B7BB9bD65858593D97f12001FaDa94828307805");
 
+/// The most `tokenLimits` one action may give.
+pub const MAX_TOKEN_LIMITS: usize = 256;
+/// The most actions (`actionPoliciesInfo` entries) one session request may give.
+pub const MAX_ACTIONS: usize = 256;
+
 /// A token and its spending limit.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenLimit {
     /// The ERC-20 token.
     pub token: Address,
@@ -33,33 +60,28 @@ pub struct TokenLimit {
 }
 
 /// One `actionPoliciesInfo` entry of `@biconomy/sdk`'s `grantPermission`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// Every field is optional except `contractAddress` and `functionSelector`; `null` counts as
+/// absent.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionPolicyInfo {
     /// The target contract.
     pub contract_address: Address,
     /// The function selector.
     pub function_selector: FixedBytes<4>,
     /// Rules on the calldata (at most 16).
-    #[serde(default)]
     pub rules: Vec<ParamRule>,
     /// Largest ETH value per call, and a cumulative value limit.
-    #[serde(default)]
     pub value_limit: Option<U256>,
     /// End of the validity window (unix seconds, 0: none).
-    #[serde(default)]
     pub valid_until: Option<u64>,
     /// Start of the validity window.
-    #[serde(default)]
     pub valid_after: Option<u64>,
     /// Add the sudo policy.
-    #[serde(default)]
     pub sudo: bool,
     /// A maximum number of uses.
-    #[serde(default)]
     pub usage_limit: Option<u128>,
     /// Per-token ERC-20 spending limits.
-    #[serde(default)]
     pub token_limits: Vec<TokenLimit>,
 }
 
@@ -108,6 +130,46 @@ impl ActionPolicyInfo {
             actionTarget: self.contract_address,
             actionPolicies: policies,
         })
+    }
+}
+
+/// The universal action policy's config as module-sdk (`{valueLimitPerUse, length?, rules}`)
+/// or abstractjs (`{valueLimitPerUse, paramRules: {length, rules}}`) writes it, rules with
+/// `offset` (bytes) or `offsetIndex` (words); with `length`, `rules` are the slots of which the
+/// first `length` are active, without it every rule is. Errors name the field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionConfigJson(pub ActionConfig);
+
+/// One `sessionRequestedInfo` entry of `@biconomy/sdk`'s `grantPermission` (seed docs), as
+/// data: the client turns it into a session for its deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRequestInfo {
+    /// The session key's address.
+    pub session_public_key: Address,
+    /// The session validator (default: the deployment's session-key validator).
+    pub session_validator_address: Option<Address>,
+    /// The validator's init data (default: the 20 bytes of `session_public_key`).
+    pub session_key_data: Option<alloy_primitives::Bytes>,
+    /// End of the session's validity (unix seconds).
+    pub session_valid_until: Option<u64>,
+    /// Start of the session's validity.
+    pub session_valid_after: Option<u64>,
+    /// The actions and their policies (at most [`MAX_ACTIONS`]).
+    pub action_policies_info: Vec<ActionPolicyInfo>,
+    /// The salt.
+    pub salt: Option<alloy_primitives::B256>,
+}
+
+impl SessionRequestInfo {
+    /// The user-operation time frame policy of `sessionValidUntil` / `sessionValidAfter` for
+    /// `generation` ([`time_frame_policy`] with these field names).
+    pub fn time_frame(&self, generation: Generation) -> Result<Option<PolicyData>> {
+        time_frame_policy(
+            generation,
+            self.session_valid_until,
+            self.session_valid_after,
+            ("sessionValidUntil", "sessionValidAfter"),
+        )
     }
 }
 

@@ -429,3 +429,22 @@ proptest! {
         prop_assert_eq!(got, expected);
     }
 }
+
+#[test]
+fn a_hostile_call_count_is_a_typed_error_not_a_panic() {
+    // issue 13 item 12: `calls` 2^64 - 1 made the CLI's loop panic with "capacity overflow"
+    let mut p = UsageLimitPolicy::initialize(&hex!("00000000000000000000000000000002")).unwrap();
+    assert_eq!(
+        p.check_many(u64::MAX),
+        Err(PolicyError::TooMany {
+            field: "calls",
+            count: u64::MAX,
+            max: smart_sessions_policy::eval::MAX_CALLS
+        })
+    );
+    assert!(p.check_many(100_000_000).is_err());
+    // nothing was counted by the refused requests
+    assert_eq!(p.used, 0);
+    let r = p.check_many(3).unwrap();
+    assert_eq!(r.iter().map(|r| r.is_ok()).collect::<Vec<_>>(), [true, true, false]);
+}
