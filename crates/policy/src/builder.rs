@@ -9,6 +9,11 @@ use smart_sessions_codec::{
     PolicyData, PolicyKind, range_ref,
 };
 
+/// `@biconomy/sdk` 0.0.21's own TimeFramePolicy, which its `grantPermission` adds to every
+/// action (init data `uint128 validUntil ‖ uint128 validAfter`).
+pub const BICONOMY_TIME_FRAME_POLICY: Address =
+    alloy_primitives::address!("0x0B7BB9bD65858593D97f12001FaDa94828307805");
+
 /// Where a policy lives: the canonical address of a generation, or a custom deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Deployment {

@@ -615,6 +615,24 @@ impl TimeFramePolicy {
         Ok(Self { valid_until, valid_after })
     }
 
+    /// The init data of the legacy / v1.0 (0.1.x) and `@biconomy/sdk` time frame policies:
+    /// `uint128 validUntil ‖ uint128 validAfter` (32 bytes; fewer are refused). Values above
+    /// `u64::MAX` saturate (they lie beyond any timestamp the evaluator is asked about).
+    pub fn initialize_packed128(init_data: &[u8]) -> Result<Self> {
+        let word: &[u8; 32] =
+            init_data.get(..32).and_then(|b| b.try_into().ok()).ok_or(PolicyError::InitData {
+                policy: PolicyKind::TimeFrame,
+                reason: "needs 32 bytes (uint128 validUntil, uint128 validAfter)",
+            })?;
+        let (until, after) = word.split_at(16);
+        let half = |b: &[u8]| {
+            let mut x = [0u8; 16];
+            x.copy_from_slice(b);
+            u64::try_from(u128::from_be_bytes(x)).unwrap_or(u64::MAX)
+        };
+        Ok(Self { valid_until: half(until), valid_after: half(after) })
+    }
+
     /// The validation data `checkAction` / `checkUserOpPolicy` return:
     /// `validUntil << 160 | validAfter << 208`. Reverts (not initialized) when both are zero.
     pub fn validation_data(&self) -> CheckResult<U256> {

@@ -37,13 +37,10 @@ pub use read::QUOTE_MAX;
 
 use crate::{PolicyError, Result, builder};
 use alloc::vec::Vec;
-use alloy_primitives::{Address, FixedBytes, U256, address};
+use alloy_primitives::{Address, FixedBytes, U256};
 use smart_sessions_codec::{ActionConfig, ActionData, Generation, ParamRule, PolicyData};
 
-/// `@biconomy/sdk` 0.0.21's own TimeFramePolicy, which its `grantPermission` adds to every
-/// action (init data `uint128 validUntil ‖ uint128 validAfter`).
-pub const BICONOMY_TIME_FRAME_POLICY: Address =
-    address!("0x0B7BB9bD65858593D97f12001FaDa94828307805");
+pub use crate::builder::BICONOMY_TIME_FRAME_POLICY;
 
 /// The most `tokenLimits` one action may give.
 pub const MAX_TOKEN_LIMITS: usize = 256;
