@@ -1,6 +1,7 @@
 //! The evaluator's v1.0 spending-limit model and storage slots against a recording of our own
-//! Solidity stand-in (crates/devnet/contracts/V1SpendingLimitStandIn.sol, compiled by solc and
-//! run on anvil: tests/vectors/v1_standin.json, recorded by tests/vectors/record_v1_standin.mjs).
+//! Solidity stand-in (`crates/devnet/contracts/V1SpendingLimitStandIn.sol`, compiled by solc and
+//! run on anvil: `tests/vectors/v1_standin.json`, recorded by
+//! `tests/vectors/record_v1_standin.mjs`).
 //! The stand-in is our own model of v1.0 from spec/v1.md, not v1.0's bytecode: agreement shows
 //! the evaluator and the stand-in agree with each other, and that the slot formula matches the
 //! storage layout solc gives the declared mappings.
