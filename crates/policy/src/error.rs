@@ -157,6 +157,15 @@ pub enum PolicyError {
         /// The most accepted.
         max: usize,
     },
+    /// A policy of a session is wrong: where, and why.
+    InSession {
+        /// The action's index (`None`: a user-operation policy).
+        action: Option<usize>,
+        /// The policy contract.
+        policy: Address,
+        /// Why.
+        source: alloc::boxed::Box<Self>,
+    },
     /// The same `(target, selector)` twice in one session: the second silently replaces the
     /// first's policies.
     DuplicateAction {
@@ -262,6 +271,12 @@ impl fmt::Display for PolicyError {
             Self::TooMany { field, count, max } => {
                 write!(f, "{field}: {count} is more than the {max} accepted")
             }
+            Self::InSession { action: Some(i), policy, source } => {
+                write!(f, "action {i}, policy {policy}: {source}")
+            }
+            Self::InSession { action: None, policy, source } => {
+                write!(f, "user-operation policy {policy}: {source}")
+            }
             Self::DuplicateAction { index, target, selector } => write!(
                 f,
                 "action {index}: ({target}, {selector}) appears twice in the session; the later policies replace the earlier ones"
@@ -277,6 +292,7 @@ impl core::error::Error for PolicyError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Codec(e) | Self::Init { reason: e, .. } => Some(e),
+            Self::InSession { source, .. } => Some(&**source),
             _ => None,
         }
     }

@@ -53,5 +53,5 @@ pub use check::{
 };
 pub use state::{
     PolicyModel, PolicyState, StateRead, TimeFrameLayout, initial_state, state_from_reads,
-    state_reads,
+    state_reads, validate_policy, validate_session,
 };

@@ -247,3 +247,48 @@ fn calls_without_a_usable_action_are_named() {
     assert!(budgets(&s, ACCOUNT, &v).is_empty());
     let _ = B256::ZERO;
 }
+
+#[test]
+fn a_session_whose_policies_make_it_unusable_is_refused_before_granting() {
+    // issue 13 item 2 on the validation path: raw init data of a (0, 0) time frame (both
+    // layouts) is accepted by the contract and then reverts every use
+    for (g, init) in [(Generation::Current, vec![0u8; 12]), (Generation::Legacy, vec![0u8; 32])] {
+        let tf = PolicyData::new(g.policy(smart_sessions_codec::PolicyKind::TimeFrame), init);
+        let mut s = session(vec![sudo(g)]);
+        if let AnySession::Current(c) = &mut s {
+            c.userOpPolicies.push(tf.clone());
+        }
+        let model = |a| PolicyModel::canonical(g, a);
+        let e = validate_session(&s, model).unwrap_err();
+        assert_eq!(
+            e,
+            smart_sessions_policy::PolicyError::InSession {
+                action: None,
+                policy: tf.policy,
+                source: Box::new(smart_sessions_policy::PolicyError::EmptyTimeFrame {
+                    until_field: "validUntil",
+                    after_field: "validAfter"
+                })
+            },
+            "{g}"
+        );
+        assert!(
+            e.to_string().starts_with(&format!(
+                "user-operation policy {}: validUntil and validAfter are both 0",
+                tf.policy
+            )),
+            "{e}"
+        );
+    }
+    // a universal action policy with no rule initialises on chain, then reverts every check
+    let empty = PolicyData::universal_action(
+        Generation::Current,
+        &smart_sessions_codec::ActionConfig::default(),
+    );
+    let s = session(vec![empty]);
+    let e = validate_session(&s, canonical).unwrap_err();
+    assert!(e.to_string().starts_with("action 0, policy "), "{e}");
+    // a valid session passes
+    let s = session(vec![usage_limit(Generation::Current, 1).unwrap()]);
+    assert_eq!(validate_session(&s, canonical), Ok(()));
+}

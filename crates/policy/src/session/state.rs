@@ -146,6 +146,42 @@ pub fn initial_state(
     })
 }
 
+/// Checks `policy` as SmartSession would take it and beyond: init data the contract refuses
+/// (the [`initial_state`] errors), and init data it accepts but that makes every use fail: a
+/// time frame of `(0, 0)` ([`PolicyError::EmptyTimeFrame`], in either layout), a universal
+/// action policy without rules or with a zero limit ([`validate_action_config`](crate::validate_action_config)).
+/// For policies built elsewhere (a session file, another SDK's output) before granting them.
+pub fn validate_policy(model: Option<PolicyModel>, policy: &PolicyData) -> Result<(), PolicyError> {
+    match initial_state(model, policy)? {
+        PolicyState::TimeFrame(t) => {
+            crate::validate_time_frame(t.valid_until, t.valid_after, ("validUntil", "validAfter"))
+        }
+        PolicyState::UniAction(u) => crate::validate_action_config(u.config()),
+        _ => Ok(()),
+    }
+}
+
+/// [`validate_policy`] for every policy of `session` (user-operation policies, then each
+/// action's), `model` naming each address's model; the first error is wrapped in
+/// [`PolicyError::InSession`] with where it is.
+pub fn validate_session(
+    session: &smart_sessions_codec::AnySession,
+    model: impl Fn(Address) -> Option<PolicyModel>,
+) -> Result<(), PolicyError> {
+    let wrap = |action, policy: Address| {
+        move |e| PolicyError::InSession { action, policy, source: alloc::boxed::Box::new(e) }
+    };
+    for p in session.user_op_policies() {
+        validate_policy(model(p.policy), p).map_err(wrap(None, p.policy))?;
+    }
+    for (i, a) in session.actions().iter().enumerate() {
+        for p in &a.actionPolicies {
+            validate_policy(model(p.policy), p).map_err(wrap(Some(i), p.policy))?;
+        }
+    }
+    Ok(())
+}
+
 /// One read a client makes to learn a policy's current state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StateRead {
