@@ -157,6 +157,11 @@ pub struct SessionRequestInfo {
     pub salt: Option<alloy_primitives::B256>,
 }
 
+/// A request file: a list of [`SessionRequestInfo`], a single one, or `@biconomy/sdk`'s
+/// `{"sessionRequestedInfo": [...]}`; at most [`MAX_ACTIONS`] sessions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRequests(pub Vec<SessionRequestInfo>);
+
 impl SessionRequestInfo {
     /// The user-operation time frame policy of `sessionValidUntil` / `sessionValidAfter` for
     /// `generation` ([`time_frame_policy`] with these field names).

@@ -163,3 +163,84 @@ fn good_input_still_reads() {
     .to_string();
     assert_eq!(e, "`paramRules.length`: 3 is larger than the 1 rules given");
 }
+
+#[test]
+fn request_files_in_every_shape_read_and_name_the_entry() {
+    use smart_sessions_policy::json::SessionRequests;
+    let make = || {
+        json!({
+            "sessionPublicKey": "0x1111111111111111111111111111111111111111",
+            "sessionValidUntil": "1900000000",
+            "actionPoliciesInfo": [entry(json!([]))]
+        })
+    };
+    for v in [json!([make(), make()]), json!({ "sessionRequestedInfo": [make(), make()] })] {
+        let r: SessionRequests = serde_json::from_value(v).unwrap();
+        assert_eq!(r.0.len(), 2);
+        assert_eq!(r.0[1].session_valid_until, Some(1_900_000_000));
+    }
+    let r: SessionRequests = serde_json::from_value(make()).unwrap();
+    assert_eq!(r.0.len(), 1);
+    let one = make();
+    let mut bad = make();
+    bad["sessionValidAfter"] = json!(-1);
+    let e = serde_json::from_value::<SessionRequests>(
+        json!({ "sessionRequestedInfo": [one, bad.clone()] }),
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(e, "`sessionRequestedInfo[1].sessionValidAfter`: -1 is negative");
+    let e = serde_json::from_value::<SessionRequests>(bad).unwrap_err().to_string();
+    assert_eq!(e, "`sessionValidAfter`: -1 is negative");
+}
+
+mod never_panic {
+    use super::*;
+    use proptest::prelude::*;
+    use smart_sessions_policy::json::SessionRequests;
+
+    /// JSON-ish text: fragments of the shapes, numbers, strings, brackets, in any order.
+    fn jsonish() -> impl Strategy<Value = String> {
+        let frag = prop::sample::select(vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            "\"rules\"",
+            "\"ref\"",
+            "\"offsetIndex\"",
+            "\"offset\"",
+            "\"condition\"",
+            "\"usage\"",
+            "\"limit\"",
+            "\"sessionRequestedInfo\"",
+            "\"actionPoliciesInfo\"",
+            "\"sessionPublicKey\"",
+            "\"paramRules\"",
+            "\"length\"",
+            "\"0x\"",
+            "\"0x1111111111111111111111111111111111111111\"",
+            "\"\u{661}\"",
+            "-5",
+            "1e400",
+            "18446744073709551616",
+            "null",
+            "true",
+            "\"__type\"",
+            "\"value\"",
+            "0",
+        ]);
+        prop::collection::vec(frag, 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn readers_return_errors_not_panics(text in jsonish()) {
+            let _ = serde_json::from_str::<ActionPolicyInfo>(&text);
+            let _ = serde_json::from_str::<SessionRequests>(&text);
+            let _ = serde_json::from_str::<ActionConfigJson>(&text);
+        }
+    }
+}

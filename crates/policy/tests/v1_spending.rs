@@ -194,3 +194,44 @@ fn v1_slots_follow_the_solidity_mapping_layout() {
         U256::from_be_bytes(expected.0) + U256::from(1)
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Random calldata (often an ERC-20 selector with random words) and values: the v1
+        /// model never panics, counts only on success, and never lets alreadySpent pass the
+        /// limit.
+        #[test]
+        fn v1_checks_never_panic_and_keep_spent_within_the_limit(
+            calls in prop::collection::vec(
+                (
+                    prop::sample::select(vec![[0xa9u8, 0x05, 0x9c, 0xbb], [0x09, 0x5e, 0xa7, 0xb3], [0x23, 0xb8, 0x72, 0xdd], [0x39, 0x50, 0x93, 0x51], [0, 0, 0, 0]]),
+                    prop::collection::vec(any::<u8>(), 0..100),
+                    0u64..3,
+                    0u64..400,
+                ),
+                0..20,
+            )
+        ) {
+            let mut p = policy(SpendingModel::V1, 1000);
+            for (sel, mut tail, value, amount) in calls {
+                // most calls well-formed: the amount in the last of 2 or 3 words
+                if tail.len() > 90 {
+                    tail = call(sel, &[OTHER.into_word(), super::amount(amount)])[4..].to_vec();
+                }
+                let mut data = sel.to_vec();
+                data.extend(tail);
+                let before = p.tokens[&TOKEN];
+                let r = p.check_action(ACCOUNT, TOKEN, U256::from(value), &data);
+                let after = p.tokens[&TOKEN];
+                prop_assert!(after.spent <= after.limit);
+                prop_assert!(after.approved.is_zero());
+                if r.is_err() {
+                    prop_assert_eq!(before, after);
+                }
+            }
+        }
+    }
+}

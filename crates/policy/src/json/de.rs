@@ -2,13 +2,13 @@
 
 use super::{
     ActionConfigJson, ActionPolicyInfo, MAX_ACTIONS, MAX_TOKEN_LIMITS, SessionRequestInfo,
-    TokenLimit,
+    SessionRequests, TokenLimit,
     read::{Bounded, Int, KeyStr, Plain, Ref, at, once, value, value_seed},
 };
 use alloc::vec::Vec;
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256};
 use core::fmt;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use smart_sessions_codec::{ActionConfig, LimitUsage, MAX_RULES, ParamCondition, ParamRule};
 
 /// Implements `Deserialize` for `$ty` as a map read by `$body(map)`.
@@ -320,7 +320,28 @@ map_deserialize!(ActionConfigJson, "a universal action policy config", |map| {
     Ok(ActionConfigJson(config))
 });
 
-map_deserialize!(SessionRequestInfo, "a sessionRequestedInfo entry", |map| {
+impl<'de> de::Deserialize<'de> for SessionRequestInfo {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SessionRequestInfo;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sessionRequestedInfo entry")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SessionRequestInfo, A::Error> {
+                session_request_from(None, map)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Reads a `sessionRequestedInfo` map whose first key may already have been read.
+fn session_request_from<'de, A: MapAccess<'de>>(
+    first: impl Into<Option<KeyStr>>,
+    mut map: A,
+) -> Result<SessionRequestInfo, A::Error> {
+    let first: Option<KeyStr> = first.into();
     let mut session_public_key: Option<Address> = None;
     let mut session_validator_address: Option<Option<Address>> = None;
     let mut session_key_data: Option<Option<Bytes>> = None;
@@ -328,7 +349,8 @@ map_deserialize!(SessionRequestInfo, "a sessionRequestedInfo entry", |map| {
     let mut session_valid_after: Option<Option<u64>> = None;
     let mut action_policies_info: Option<Vec<ActionPolicyInfo>> = None;
     let mut salt: Option<Option<B256>> = None;
-    while let Some(k) = map.next_key::<KeyStr>()? {
+    let mut key = first;
+    while let Some(k) = key.take().map_or_else(|| map.next_key::<KeyStr>(), |k| Ok(Some(k)))? {
         match k.0.as_str() {
             "sessionPublicKey" => {
                 once(&session_public_key, "sessionPublicKey")?;
@@ -375,4 +397,41 @@ map_deserialize!(SessionRequestInfo, "a sessionRequestedInfo entry", |map| {
             .ok_or_else(|| de::Error::missing_field("actionPoliciesInfo"))?,
         salt: salt.flatten(),
     })
-});
+}
+
+fn requests_seed() -> Bounded<SessionRequestInfo, fn() -> Plain<SessionRequestInfo>> {
+    Bounded::new(MAX_ACTIONS, "session requests", Plain::new)
+}
+
+impl<'de> de::Deserialize<'de> for SessionRequests {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SessionRequests;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "session requests: a list, one request, or {sessionRequestedInfo: [...]}",
+                )
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<SessionRequests, A::Error> {
+                requests_seed().visit_seq(seq).map(SessionRequests)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SessionRequests, A::Error> {
+                // `{"sessionRequestedInfo": [...]}` or one request: read the first key to tell
+                let Some(first) = map.next_key::<KeyStr>()? else {
+                    return Err(de::Error::missing_field("sessionPublicKey"));
+                };
+                if first.0 == "sessionRequestedInfo" {
+                    let list = value_seed(&mut map, "sessionRequestedInfo", requests_seed())?;
+                    while map.next_key::<KeyStr>()?.is_some() {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                    return Ok(SessionRequests(list));
+                }
+                let one = session_request_from(first, map)?;
+                Ok(SessionRequests(alloc::vec![one]))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
