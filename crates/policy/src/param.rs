@@ -71,9 +71,9 @@ impl ParamType {
                 _ => raw(),
             },
             Self::FixedBytes(n) => {
-                let n = usize::from(n);
-                if word.0[n..].iter().all(|b| *b == 0) {
-                    format!("0x{}", alloy_primitives::hex::encode(&word.0[..n]))
+                let (head, rest) = word.0.split_at(usize::from(n).min(32));
+                if rest.iter().all(|b| *b == 0) {
+                    format!("0x{}", alloy_primitives::hex::encode(head))
                 } else {
                     raw()
                 }
