@@ -5,8 +5,19 @@ use alloc::{format, string::String, string::ToString, vec::Vec};
 use alloy_json_abi::{Function, Param};
 use alloy_primitives::{Address, B256, FixedBytes, I256, U256};
 use smart_sessions_codec::{
-    ActionConfig, ActionData, Generation, LimitUsage, MAX_RULES, ParamCondition, ParamRule,
-    PolicyData, PolicyKind, range_ref,
+    ActionConfig, Generation, LimitUsage, MAX_RULES, ParamCondition, ParamRule, PolicyData,
+    PolicyKind, range_ref,
+};
+
+/// `@biconomy/sdk` 0.0.21's own TimeFramePolicy, which its `grantPermission` adds to every
+/// action (init data `uint128 validUntil ‖ uint128 validAfter`).
+pub const BICONOMY_TIME_FRAME_POLICY: Address =
+    alloy_primitives::address!("0x0B7BB9bD65858593D97f12001FaDa94828307805");
+
+mod simple;
+pub use simple::{
+    check_duplicate_actions, check_selector, spending_limits, sudo, time_frame, usage_limit,
+    validate_time_frame, value_limit,
 };
 
 /// Where a policy lives: the canonical address of a generation, or a custom deployment.
@@ -485,6 +496,17 @@ impl UniActionBuilder {
         Ok(ActionConfig::new(self.value_limit_per_use, &rules)?)
     }
 
+    /// The off-chain evaluator of the policy this builder makes, with the function's parameter
+    /// types attached (refusals print values by type, see
+    /// [`UniActionPolicy::with_layout`](crate::eval::UniActionPolicy::with_layout)).
+    pub fn evaluator(&self) -> Result<crate::eval::UniActionPolicy> {
+        let p = crate::eval::UniActionPolicy::from_config(self.build_config()?);
+        Ok(match &self.function {
+            Some(f) => p.with_layout(f),
+            None => p,
+        })
+    }
+
     /// Validates and builds the policy at `deployment` (a generation or a custom address).
     pub fn build(&self, deployment: impl Into<Deployment>) -> Result<PolicyData> {
         let config = self.build_config()?;
@@ -517,99 +539,4 @@ pub fn validate_action_config(config: &ActionConfig) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The sudo policy (allows everything).
-pub fn sudo(deployment: impl Into<Deployment>) -> PolicyData {
-    PolicyData::new(deployment.into().address(PolicyKind::Sudo), alloy_primitives::Bytes::new())
-}
-
-/// A time frame policy, refusing `valid_after > valid_until` (with `valid_until != 0`).
-///
-/// With a custom address, the init data uses the current generation's 12-byte layout.
-pub fn time_frame(
-    deployment: impl Into<Deployment>,
-    valid_until: u64,
-    valid_after: u64,
-) -> Result<PolicyData> {
-    if valid_until != 0 && valid_after > valid_until {
-        return Err(PolicyError::InvalidTimeFrame { valid_after, valid_until });
-    }
-    let d = deployment.into();
-    let generation = match d {
-        Deployment::Generation(g) => g,
-        Deployment::Address(_) => Generation::Current,
-    };
-    let init = smart_sessions_codec::time_frame_init_data(generation, valid_until, valid_after)?;
-    Ok(PolicyData::new(d.address(PolicyKind::TimeFrame), init))
-}
-
-/// A usage limit policy (`limit` uses), refusing a zero limit.
-pub fn usage_limit(deployment: impl Into<Deployment>, limit: u128) -> Result<PolicyData> {
-    if limit == 0 {
-        return Err(PolicyError::ZeroPolicyLimit { policy: PolicyKind::UsageLimit });
-    }
-    Ok(PolicyData::new(
-        deployment.into().address(PolicyKind::UsageLimit),
-        limit.to_be_bytes().to_vec(),
-    ))
-}
-
-/// A value limit policy (`limit` wei in total), refusing a zero limit.
-pub fn value_limit(deployment: impl Into<Deployment>, limit: U256) -> Result<PolicyData> {
-    if limit.is_zero() {
-        return Err(PolicyError::ZeroPolicyLimit { policy: PolicyKind::ValueLimit });
-    }
-    Ok(PolicyData::new(
-        deployment.into().address(PolicyKind::ValueLimit),
-        limit.to_be_bytes::<32>().to_vec(),
-    ))
-}
-
-/// An ERC-20 spending limit policy, refusing zero tokens and zero limits.
-pub fn spending_limits(
-    deployment: impl Into<Deployment>,
-    limits: &[(Address, U256)],
-) -> Result<PolicyData> {
-    for (token, limit) in limits {
-        if token.is_zero() {
-            return Err(PolicyError::InitData {
-                policy: PolicyKind::SpendingLimits,
-                reason: "a token is the zero address",
-            });
-        }
-        if limit.is_zero() {
-            return Err(PolicyError::ZeroPolicyLimit { policy: PolicyKind::SpendingLimits });
-        }
-    }
-    Ok(PolicyData::new(
-        deployment.into().address(PolicyKind::SpendingLimits),
-        smart_sessions_codec::spending_limits_init_data(limits),
-    ))
-}
-
-/// Refuses a session whose actions repeat a `(target, selector)`.
-pub fn check_duplicate_actions(actions: &[ActionData]) -> Result<()> {
-    for (i, a) in actions.iter().enumerate() {
-        if actions[..i].iter().any(|b| {
-            b.actionTarget == a.actionTarget && b.actionTargetSelector == a.actionTargetSelector
-        }) {
-            return Err(PolicyError::DuplicateAction {
-                index: i,
-                target: a.actionTarget,
-                selector: a.actionTargetSelector,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Checks that `selector` is the selector of `signature`.
-pub fn check_selector(signature: &str, selector: FixedBytes<4>) -> Result<()> {
-    let expected = FunctionLayout::parse(signature)?.selector;
-    if expected == selector {
-        Ok(())
-    } else {
-        Err(PolicyError::SelectorMismatch { expected, given: selector })
-    }
 }

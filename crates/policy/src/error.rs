@@ -138,6 +138,34 @@ pub enum PolicyError {
         /// End.
         valid_until: u64,
     },
+    /// A time frame of `(0, 0)`: the TimeFramePolicy of every generation treats it as not
+    /// initialised and reverts every use (`PolicyNotInitialized`), so the session could never
+    /// be used. For no time limit, give no time frame at all.
+    EmptyTimeFrame {
+        /// The field that holds the end of the window (`validUntil`, `sessionValidUntil`).
+        until_field: &'static str,
+        /// The field that holds the start (`validAfter`, `sessionValidAfter`).
+        after_field: &'static str,
+    },
+    /// More items than a reader or evaluator accepts (hostile input must not allocate without
+    /// bound).
+    TooMany {
+        /// What is counted (the input field: `calls`, `rules`, …).
+        field: &'static str,
+        /// How many were asked for.
+        count: u64,
+        /// The most accepted.
+        max: usize,
+    },
+    /// A policy of a session is wrong: where, and why.
+    InSession {
+        /// The action's index (`None`: a user-operation policy).
+        action: Option<usize>,
+        /// The policy contract.
+        policy: Address,
+        /// Why.
+        source: alloc::boxed::Box<Self>,
+    },
     /// The same `(target, selector)` twice in one session: the second silently replaces the
     /// first's policies.
     DuplicateAction {
@@ -236,6 +264,19 @@ impl fmt::Display for PolicyError {
                 f,
                 "time frame: validAfter {valid_after} is later than validUntil {valid_until}"
             ),
+            Self::EmptyTimeFrame { until_field, after_field } => write!(
+                f,
+                "{until_field} and {after_field} are both 0: TimeFramePolicy treats (0, 0) as not initialised and reverts every use (PolicyNotInitialized); leave both out for no time limit"
+            ),
+            Self::TooMany { field, count, max } => {
+                write!(f, "{field}: {count} is more than the {max} accepted")
+            }
+            Self::InSession { action: Some(i), policy, source } => {
+                write!(f, "action {i}, policy {policy}: {source}")
+            }
+            Self::InSession { action: None, policy, source } => {
+                write!(f, "user-operation policy {policy}: {source}")
+            }
             Self::DuplicateAction { index, target, selector } => write!(
                 f,
                 "action {index}: ({target}, {selector}) appears twice in the session; the later policies replace the earlier ones"
@@ -251,6 +292,7 @@ impl core::error::Error for PolicyError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Codec(e) | Self::Init { reason: e, .. } => Some(e),
+            Self::InSession { source, .. } => Some(&**source),
             _ => None,
         }
     }

@@ -14,12 +14,62 @@
 //! - `Err(Rejection { outcome: Outcome::Revert(..), .. })`: the call reverts (SmartSession reverts
 //!   with `PolicyCheckReverted`) and the state is unchanged.
 
-use crate::{PolicyError, Result};
-use alloc::{collections::BTreeMap, vec::Vec};
+use crate::{FunctionLayout, ParamType, PolicyError, Result};
+use alloc::vec::Vec;
 use alloy_primitives::{Address, B256, FixedBytes, U256};
-use alloy_sol_types::{SolType, abi::AbiDecoderConfig, sol_data};
 use core::fmt;
 use smart_sessions_codec::{ActionConfig, ParamCondition, PolicyKind, split_range};
+
+mod erc20;
+pub use erc20::{
+    APPROVE, Erc20SpendingLimitPolicy, INCREASE_ALLOWANCE, SpendingModel, TRANSFER, TRANSFER_FROM,
+    TokenSpend,
+};
+mod limits;
+pub mod v1_storage;
+pub use limits::{TimeFramePolicy, UsageLimitPolicy, ValueLimitPolicy};
+
+/// Why a policy's state is not known off-chain, so its check was skipped (the chain still
+/// enforces it; an otherwise valid operation is not refused for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UncheckedReason {
+    /// The state could not be read (a failed or missing read).
+    StateUnavailable,
+    /// What was read does not decode as the policy's state.
+    MalformedState,
+    /// The policy is not one the evaluator models.
+    UnknownPolicy,
+    /// The policy's init data does not initialise (the check reverts on chain; reported, not
+    /// evaluated).
+    BadInitData,
+}
+
+/// A policy whose check was skipped, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unchecked {
+    /// Which policy (its kind; the caller knows its address).
+    pub policy: PolicyKind,
+    /// Why.
+    pub reason: UncheckedReason,
+}
+
+impl fmt::Display for UncheckedReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::StateUnavailable => "its state could not be read",
+            Self::MalformedState => "its state as read does not decode",
+            Self::UnknownPolicy => "the policy is not one the evaluator knows",
+            Self::BadInitData => "its init data does not initialise",
+        })
+    }
+}
+
+impl fmt::Display for Unchecked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: not checked off-chain: {}", self.policy.contract_name(), self.reason)
+    }
+}
 
 /// Why a check returned `VALIDATION_FAILED`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +87,9 @@ pub enum Violation {
         param: U256,
         /// The rule's reference value.
         reference: B256,
+        /// The parameter's type, when known (the function's signature was given, or the
+        /// selector is a well-known one): values print in its natural form.
+        ty: Option<ParamType>,
     },
     /// A limited universal action rule would exceed its cumulative limit.
     RuleLimit {
@@ -70,11 +123,12 @@ pub enum Violation {
         /// The value.
         value: U256,
     },
-    /// The ERC-20 spending limit policy allows only transfer, transferFrom, approve and
-    /// increaseAllowance.
+    /// The ERC-20 spending limit policy allows only some selectors (see [`SpendingModel`]).
     UnsupportedSelector {
         /// The call's selector.
         selector: FixedBytes<4>,
+        /// The rules the policy follows.
+        model: SpendingModel,
     },
     /// The token's spending limit would be exceeded (or the token has none).
     SpendingLimit {
@@ -134,6 +188,19 @@ pub enum Revert {
     MalformedArguments,
 }
 
+/// The most calls one evaluation request may run (see [`bounded`]).
+pub const MAX_CALLS: usize = 4096;
+
+/// `count` as a `usize` if it is at most [`MAX_CALLS`], else [`PolicyError::TooMany`] naming
+/// `field`: for every loop whose length comes from input.
+pub fn bounded(field: &'static str, count: u64) -> Result<usize> {
+    usize::try_from(count).ok().filter(|n| *n <= MAX_CALLS).ok_or(PolicyError::TooMany {
+        field,
+        count,
+        max: MAX_CALLS,
+    })
+}
+
 /// What happened to a rejected check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -171,16 +238,32 @@ impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = self.policy.contract_name();
         match &self.outcome {
-            Outcome::Violation(Violation::Rule { rule, condition, offset, param, reference }) => {
+            Outcome::Violation(Violation::Rule {
+                rule,
+                condition,
+                offset,
+                param,
+                reference,
+                ty,
+            }) => {
+                let show = |w: B256| match ty {
+                    Some(t) => t.format_word(w),
+                    None => alloc::format!("{}", U256::from_be_bytes(w.0)),
+                };
                 let r = if *condition == ParamCondition::InRange {
                     let (min, max) = split_range(*reference);
                     alloc::format!("[{min}, {max}]")
                 } else {
-                    alloc::format!("{}", U256::from_be_bytes(reference.0))
+                    show(*reference)
+                };
+                let at = match ty {
+                    Some(t) => alloc::format!("on the {t} at offset {offset}"),
+                    None => alloc::format!("at offset {offset}"),
                 };
                 write!(
                     f,
-                    "{p}: rule {rule} ({condition} at offset {offset}) fails: parameter {param} vs reference {r}"
+                    "{p}: rule {rule} ({condition} {at}) fails: parameter {} vs reference {r}",
+                    show(B256::from(*param))
                 )
             }
             Outcome::Violation(Violation::RuleLimit { rule, used, param, limit }) => write!(
@@ -196,10 +279,18 @@ impl fmt::Display for Rejection {
             Outcome::Violation(Violation::NonZeroValue { value }) => {
                 write!(f, "{p}: ERC-20 calls may not carry ETH (value {value})")
             }
-            Outcome::Violation(Violation::UnsupportedSelector { selector }) => write!(
-                f,
-                "{p}: selector {selector} is not transfer, transferFrom, approve or increaseAllowance"
-            ),
+            Outcome::Violation(Violation::UnsupportedSelector { selector, model }) => {
+                write!(f, "{p}: selector {selector} is not {}", model.selectors())
+            }
+            Outcome::Violation(Violation::SpendingLimit {
+                token,
+                spent,
+                approved,
+                amount,
+                limit,
+            }) if approved.is_zero() => {
+                write!(f, "{p}: token {token}: {spent} spent + {amount} > limit {limit}")
+            }
             Outcome::Violation(Violation::SpendingLimit {
                 token,
                 spent,
@@ -250,6 +341,8 @@ pub type CheckResult<T = ()> = core::result::Result<T, Rejection>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UniActionPolicy {
     config: ActionConfig,
+    /// The type of each rule's word, when known (only for printing refusals).
+    types: [Option<ParamType>; smart_sessions_codec::MAX_RULES],
 }
 
 impl UniActionPolicy {
@@ -258,12 +351,46 @@ impl UniActionPolicy {
     pub fn initialize(init_data: &[u8]) -> Result<Self> {
         let config = ActionConfig::abi_decode(init_data)
             .map_err(|e| PolicyError::Init { policy: PolicyKind::UniversalAction, reason: e })?;
-        Ok(Self { config })
+        Ok(Self::from_config(config))
     }
 
     /// From a config already decoded.
     pub const fn from_config(config: ActionConfig) -> Self {
-        Self { config }
+        Self { config, types: [None; smart_sessions_codec::MAX_RULES] }
+    }
+
+    /// Attaches the parameter types of `function` (the action's function): refusals then print
+    /// each rule's parameter and reference in the type's natural form (an address checksummed).
+    /// Rules whose word is not exactly one parameter stay untyped.
+    ///
+    /// ```
+    /// use alloy_primitives::{address, hex, U256};
+    /// use smart_sessions_codec::ParamCondition;
+    /// use smart_sessions_policy::{eval::UniActionPolicy, FunctionLayout, UniActionBuilder};
+    ///
+    /// let to = address!("0xd8da6bf26964af9d7eed9e03e53415d37aa96045");
+    /// let config = UniActionBuilder::new().rule(smart_sessions_policy::At::Word(0), ParamCondition::Equal, to).build_config()?;
+    /// let transfer = FunctionLayout::known(hex!("a9059cbb")).unwrap();
+    /// let mut p = UniActionPolicy::from_config(config).with_layout(&transfer);
+    /// let mut data = hex!("a9059cbb").to_vec();
+    /// data.extend(address!("0x000000000000000000000000000000000000dEaD").into_word());
+    /// data.extend([0u8; 32]);
+    /// let r = p.check_action(U256::ZERO, &data).unwrap_err();
+    /// assert!(r.to_string().ends_with(
+    ///     "parameter 0x000000000000000000000000000000000000dEaD vs reference 0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045"
+    /// ));
+    /// # Ok::<(), smart_sessions_policy::PolicyError>(())
+    /// ```
+    pub fn with_layout(mut self, function: &FunctionLayout) -> Self {
+        for (t, r) in self.types.iter_mut().zip(self.config.rules()) {
+            *t = function.word_type(r.offset);
+        }
+        self
+    }
+
+    /// The parameter type known for each active rule (see [`with_layout`](Self::with_layout)).
+    pub fn param_types(&self) -> &[Option<ParamType>] {
+        &self.types[..self.config.rules().len()]
     }
 
     /// The stored configuration, with the current `used` counters.
@@ -323,6 +450,7 @@ impl UniActionPolicy {
                         offset: rule.offset,
                         param,
                         reference: rule.reference,
+                        ty: self.types.get(i).copied().flatten(),
                     },
                 ));
                 break;
@@ -350,284 +478,5 @@ impl UniActionPolicy {
             r.usage.used = u;
         }
         result
-    }
-}
-
-/// The usage limit policy's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UsageLimitPolicy {
-    /// The maximum number of uses.
-    pub limit: u128,
-    /// Uses so far.
-    pub used: u128,
-}
-
-impl UsageLimitPolicy {
-    /// `initializeWithMultiplexer`: `uint128 limit` from the first 16 bytes (fewer revert); a
-    /// zero limit reverts; `used` starts at 0.
-    pub fn initialize(init_data: &[u8]) -> Result<Self> {
-        let bytes: [u8; 16] =
-            init_data.get(..16).and_then(|b| b.try_into().ok()).ok_or(PolicyError::InitData {
-                policy: PolicyKind::UsageLimit,
-                reason: "needs 16 bytes (uint128 limit)",
-            })?;
-        let limit = u128::from_be_bytes(bytes);
-        if limit == 0 {
-            return Err(PolicyError::InitData {
-                policy: PolicyKind::UsageLimit,
-                reason: "a zero limit reverts",
-            });
-        }
-        Ok(Self { limit, used: 0 })
-    }
-
-    /// `checkAction` (and `checkUserOpPolicy`: the same counter).
-    pub fn check(&mut self) -> CheckResult {
-        if self.used.saturating_add(1) > self.limit {
-            return Err(Rejection::violation(
-                PolicyKind::UsageLimit,
-                Violation::UsageLimit { used: self.used, limit: self.limit },
-            ));
-        }
-        self.used += 1;
-        Ok(())
-    }
-}
-
-/// The value limit policy's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ValueLimitPolicy {
-    /// The cumulative limit in wei.
-    pub limit: U256,
-    /// Value spent so far.
-    pub used: U256,
-}
-
-impl ValueLimitPolicy {
-    /// `initializeWithMultiplexer`: `uint256 limit` from the first 32 bytes (fewer revert); a
-    /// zero limit reverts.
-    pub fn initialize(init_data: &[u8]) -> Result<Self> {
-        let word = init_data.get(..32).ok_or(PolicyError::InitData {
-            policy: PolicyKind::ValueLimit,
-            reason: "needs 32 bytes (uint256 limit)",
-        })?;
-        let limit = U256::from_be_slice(word);
-        if limit.is_zero() {
-            return Err(PolicyError::InitData {
-                policy: PolicyKind::ValueLimit,
-                reason: "a zero limit reverts",
-            });
-        }
-        Ok(Self { limit, used: U256::ZERO })
-    }
-
-    /// `checkAction(…, value, …)`.
-    pub fn check_action(&mut self, value: U256) -> CheckResult {
-        const P: PolicyKind = PolicyKind::ValueLimit;
-        let sum = self
-            .used
-            .checked_add(value)
-            .ok_or(Rejection::revert(P, Revert::Overflow { rule: 0 }))?;
-        if sum > self.limit {
-            return Err(Rejection::violation(
-                P,
-                Violation::ValueLimit { used: self.used, value, limit: self.limit },
-            ));
-        }
-        self.used = sum;
-        Ok(())
-    }
-}
-
-/// The time frame policy's configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TimeFramePolicy {
-    /// End of the window (0: none).
-    pub valid_until: u64,
-    /// Start of the window.
-    pub valid_after: u64,
-}
-
-impl TimeFramePolicy {
-    /// `initializeWithMultiplexer` of the current generation: `uint48 validUntil ‖ uint48
-    /// validAfter` (12 bytes; fewer revert, more are ignored); reverts unless `validUntil == 0 ||
-    /// validAfter <= validUntil`.
-    pub fn initialize(init_data: &[u8]) -> Result<Self> {
-        const P: PolicyKind = PolicyKind::TimeFrame;
-        let b = init_data.get(..12).ok_or(PolicyError::InitData {
-            policy: P,
-            reason: "needs 12 bytes (uint48, uint48)",
-        })?;
-        let mut until = [0u8; 8];
-        let mut after = [0u8; 8];
-        until[2..].copy_from_slice(&b[..6]);
-        after[2..].copy_from_slice(&b[6..]);
-        let (valid_until, valid_after) = (u64::from_be_bytes(until), u64::from_be_bytes(after));
-        if valid_until != 0 && valid_after > valid_until {
-            return Err(PolicyError::InitData {
-                policy: P,
-                reason: "validAfter is later than validUntil (PolicyNotInitialized)",
-            });
-        }
-        Ok(Self { valid_until, valid_after })
-    }
-
-    /// The validation data `checkAction` / `checkUserOpPolicy` return:
-    /// `validUntil << 160 | validAfter << 208`. Reverts (not initialized) when both are zero.
-    pub fn validation_data(&self) -> CheckResult<U256> {
-        if self.valid_until == 0 && self.valid_after == 0 {
-            return Err(Rejection::revert(PolicyKind::TimeFrame, Revert::NotInitialized));
-        }
-        Ok((U256::from(self.valid_until) << 160) | (U256::from(self.valid_after) << 208))
-    }
-
-    /// Whether the EntryPoint would accept a user operation validated at `now` (unix seconds).
-    pub fn check_at(&self, now: u64) -> CheckResult {
-        self.validation_data()?;
-        if now < self.valid_after || (self.valid_until != 0 && now > self.valid_until) {
-            return Err(Rejection::violation(
-                PolicyKind::TimeFrame,
-                Violation::OutsideTimeFrame {
-                    now,
-                    valid_after: self.valid_after,
-                    valid_until: self.valid_until,
-                },
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Spending state of one token in the ERC-20 spending limit policy.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TokenSpend {
-    /// The limit.
-    pub limit: U256,
-    /// Transferred so far.
-    pub spent: U256,
-    /// Approved so far.
-    pub approved: U256,
-}
-
-/// The ERC-20 spending limit policy's state.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Erc20SpendingLimitPolicy {
-    /// Per-token limits and amounts.
-    pub tokens: BTreeMap<Address, TokenSpend>,
-}
-
-/// `transfer(address,uint256)`.
-pub const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
-/// `transferFrom(address,address,uint256)`.
-pub const TRANSFER_FROM: [u8; 4] = [0x23, 0xb8, 0x72, 0xdd];
-/// `approve(address,uint256)`.
-pub const APPROVE: [u8; 4] = [0x09, 0x5e, 0xa7, 0xb3];
-/// `increaseAllowance(address,uint256)`.
-pub const INCREASE_ALLOWANCE: [u8; 4] = [0x39, 0x50, 0x93, 0x51];
-
-impl Erc20SpendingLimitPolicy {
-    /// `initializeWithMultiplexer`: `abi.decode(initData, (address[], uint256[]))`; lengths must
-    /// match, no token may be zero, no limit may be zero.
-    pub fn initialize(init_data: &[u8]) -> Result<Self> {
-        const P: PolicyKind = PolicyKind::SpendingLimits;
-        type Init = (sol_data::Array<sol_data::Address>, sol_data::Array<sol_data::Uint<256>>);
-        let (tokens, limits) = <Init as SolType>::abi_decode_params_with_config(
-            init_data,
-            AbiDecoderConfig::new().validate(true),
-        )
-        .map_err(|_| PolicyError::InitData {
-            policy: P,
-            reason: "not abi.encode(address[], uint256[])",
-        })?;
-        if tokens.len() != limits.len() {
-            return Err(PolicyError::InitData {
-                policy: P,
-                reason: "token and limit lists differ in length",
-            });
-        }
-        let mut out = BTreeMap::new();
-        for (t, l) in tokens.into_iter().zip(limits) {
-            if t.is_zero() {
-                return Err(PolicyError::InitData {
-                    policy: P,
-                    reason: "a token is the zero address",
-                });
-            }
-            if l.is_zero() {
-                return Err(PolicyError::InitData { policy: P, reason: "a limit is zero" });
-            }
-            out.insert(t, TokenSpend { limit: l, ..Default::default() });
-        }
-        Ok(Self { tokens: out })
-    }
-
-    /// `checkAction(id, account, target = token, value, data)`.
-    pub fn check_action(
-        &mut self,
-        account: Address,
-        token: Address,
-        value: U256,
-        data: &[u8],
-    ) -> CheckResult {
-        const P: PolicyKind = PolicyKind::SpendingLimits;
-        if !value.is_zero() {
-            return Err(Rejection::violation(P, Violation::NonZeroValue { value }));
-        }
-        let Some((selector, args)) = data.split_first_chunk::<4>() else {
-            return Err(Rejection::revert(P, Revert::MalformedArguments));
-        };
-        let validate = AbiDecoderConfig::new().validate(true);
-        type Two = (sol_data::Address, sol_data::Uint<256>);
-        type Three = (sol_data::Address, sol_data::Address, sol_data::Uint<256>);
-        let bad = |_| Rejection::revert(P, Revert::MalformedArguments);
-        let (amount, is_transfer) = match *selector {
-            TRANSFER => (
-                <Two as SolType>::abi_decode_params_with_config(args, validate).map_err(bad)?.1,
-                true,
-            ),
-            TRANSFER_FROM => {
-                let (_, to, amount) =
-                    <Three as SolType>::abi_decode_params_with_config(args, validate)
-                        .map_err(bad)?;
-                (if to == account { U256::ZERO } else { amount }, true)
-            }
-            APPROVE | INCREASE_ALLOWANCE => (
-                <Two as SolType>::abi_decode_params_with_config(args, validate).map_err(bad)?.1,
-                false,
-            ),
-            _ => {
-                return Err(Rejection::violation(
-                    P,
-                    Violation::UnsupportedSelector { selector: FixedBytes(*selector) },
-                ));
-            }
-        };
-        let state = self.tokens.get(&token).copied().unwrap_or_default();
-        let (spent, approved) = if is_transfer {
-            (state.spent.checked_add(amount), Some(state.approved))
-        } else {
-            (Some(state.spent), state.approved.checked_add(amount))
-        };
-        let total = match (spent, approved) {
-            (Some(s), Some(a)) => s.checked_add(a).map(|t| (s, a, t)),
-            _ => None,
-        };
-        let Some((spent, approved, total)) = total else {
-            return Err(Rejection::revert(P, Revert::Overflow { rule: 0 }));
-        };
-        if total > state.limit {
-            return Err(Rejection::violation(
-                P,
-                Violation::SpendingLimit {
-                    token,
-                    spent: state.spent,
-                    approved: state.approved,
-                    amount,
-                    limit: state.limit,
-                },
-            ));
-        }
-        self.tokens.insert(token, TokenSpend { limit: state.limit, spent, approved });
-        Ok(())
     }
 }

@@ -11,12 +11,16 @@ pub use error::{PolicyError, Result};
 
 mod builder;
 pub use builder::{
-    Allow, At, Deployment, FunctionLayout, ParamLayout, UniActionBuilder, Value,
-    check_duplicate_actions, check_selector, spending_limits, sudo, time_frame, usage_limit,
-    validate_action_config, value_limit,
+    Allow, At, BICONOMY_TIME_FRAME_POLICY, Deployment, FunctionLayout, ParamLayout,
+    UniActionBuilder, Value, check_duplicate_actions, check_selector, spending_limits, sudo,
+    time_frame, usage_limit, validate_action_config, validate_time_frame, value_limit,
 };
 
+mod param;
+pub use param::ParamType;
+
 pub mod eval;
+pub mod session;
 
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]

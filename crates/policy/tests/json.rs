@@ -5,7 +5,7 @@ use serde_json::json;
 use smart_sessions_codec::{ActionConfig, Generation, ParamCondition, PolicyKind};
 use smart_sessions_policy::{
     PolicyError,
-    json::{ActionPolicyInfo, BICONOMY_TIME_FRAME_POLICY, action_data_list},
+    json::{ActionPolicyInfo, BICONOMY_TIME_FRAME_POLICY, action_data_list, time_frame_policy},
 };
 
 #[test]
@@ -115,4 +115,47 @@ fn duplicate_actions_and_unusable_entries_are_refused() {
     )
     .unwrap();
     assert!(matches!(empty.to_action_data(Generation::Current), Err(PolicyError::NoRules)));
+}
+
+#[test]
+fn a_zero_zero_time_frame_is_refused_on_every_path_and_generation() {
+    // (0, 0) makes TimeFramePolicy revert every use (PolicyNotInitialized): refused, naming the
+    // fields of the path, in every generation.
+    let entry = json!({
+        "contractAddress": "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48",
+        "functionSelector": "0xa9059cbb",
+        "sudo": true,
+        "validUntil": 0,
+        "validAfter": 0
+    });
+    let info: ActionPolicyInfo = serde_json::from_value(entry).unwrap();
+    let fields = ("sessionValidUntil", "sessionValidAfter");
+    for g in Generation::ALL {
+        let e = info.to_action_data(g).unwrap_err();
+        assert_eq!(
+            e,
+            PolicyError::EmptyTimeFrame { until_field: "validUntil", after_field: "validAfter" },
+            "{g}"
+        );
+        assert!(e.to_string().contains("validUntil and validAfter are both 0"), "{e}");
+        assert_eq!(
+            time_frame_policy(g, Some(0), Some(0), fields),
+            Err(PolicyError::EmptyTimeFrame {
+                until_field: "sessionValidUntil",
+                after_field: "sessionValidAfter"
+            })
+        );
+        // one of them alone, explicitly 0, is the same window
+        assert!(time_frame_policy(g, Some(0), None, fields).is_err());
+        assert!(smart_sessions_policy::time_frame(g, 0, 0).is_err());
+        // no window at all: no policy; an open end: a policy
+        assert_eq!(time_frame_policy(g, None, None, fields), Ok(None));
+        let p = time_frame_policy(g, Some(0), Some(1_700_000_000), fields).unwrap().unwrap();
+        let expected = if g.is_legacy() {
+            BICONOMY_TIME_FRAME_POLICY
+        } else {
+            g.policy(PolicyKind::TimeFrame)
+        };
+        assert_eq!(p.policy, expected);
+    }
 }

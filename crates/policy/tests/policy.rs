@@ -197,6 +197,7 @@ fn the_seed_example_is_refused_with_the_rule_named() {
             offset: 32,
             param: U256::from(100),
             reference: B256::from(U256::from(100)),
+            ty: None,
         })
     );
     assert!(r.to_string().contains("rule 0 (LESS_THAN at offset 32)"), "{r}");
@@ -427,4 +428,23 @@ proptest! {
         let got = match p.check_action(U256::ZERO, &data) { Ok(()) => "0", Err(r) if r.is_revert() => "revert", Err(_) => "1" };
         prop_assert_eq!(got, expected);
     }
+}
+
+#[test]
+fn a_hostile_call_count_is_a_typed_error_not_a_panic() {
+    // issue 13 item 12: `calls` 2^64 - 1 made the CLI's loop panic with "capacity overflow"
+    let mut p = UsageLimitPolicy::initialize(&hex!("00000000000000000000000000000002")).unwrap();
+    assert_eq!(
+        p.check_many(u64::MAX),
+        Err(PolicyError::TooMany {
+            field: "calls",
+            count: u64::MAX,
+            max: smart_sessions_policy::eval::MAX_CALLS
+        })
+    );
+    assert!(p.check_many(100_000_000).is_err());
+    // nothing was counted by the refused requests
+    assert_eq!(p.used, 0);
+    let r = p.check_many(3).unwrap();
+    assert_eq!(r.iter().map(|r| r.is_ok()).collect::<Vec<_>>(), [true, true, false]);
 }
