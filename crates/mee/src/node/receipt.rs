@@ -60,12 +60,21 @@ pub enum FailureKind {
     OnChain,
 }
 
+impl std::fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::OffChain => "off-chain",
+            Self::OnChain => "on-chain",
+        })
+    }
+}
+
 /// Why no successful receipt came back.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReceiptError {
     /// The supertransaction failed (`FAILED` or `MINED_FAIL`): final.
-    #[error("supertransaction {hash} failed ({kind:?}) at userOp [{index}]: {message}")]
+    #[error("supertransaction {hash} failed {kind} at userOp [{index}]: {message}")]
     Failed {
         /// The supertransaction hash.
         hash: B256,
