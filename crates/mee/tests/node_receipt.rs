@@ -1,5 +1,5 @@
 //! `wait_for_supertransaction_receipt` against a scripted explorer on 127.0.0.1 (our own test
-//! stand-in, tests/node_server): final success after pending polls, typed failures naming the
+//! stand-in, `tests/node_server`): final success after pending polls, typed failures naming the
 //! userOp and the node's message, and bounded waits whose timeout carries the hash.
 
 mod node_server;

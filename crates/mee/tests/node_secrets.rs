@@ -1,7 +1,7 @@
 //! The API key, and any credentials in the node URL's userinfo or query, never appear in an
 //! error's `Display` (with its whole `source()` chain) or `Debug`, in the client's `Debug`, or in
 //! tracing output captured at TRACE level, for every kind of failure, including a node that echoes
-//! the key back (test stand-in server: tests/node_server).
+//! the key back (test stand-in server: `tests/node_server`).
 
 mod node_server;
 
