@@ -11,8 +11,11 @@
 //! - Receipts: [`parse_transaction_status`] / [`fold_explorer_user_ops`] (the SDK's status
 //!   folding) and [`MeeClient::wait_for_supertransaction_receipt`] (bounded polling, typed
 //!   failures and timeouts).
+//! - [`commands`]: what `smart-sessions mee info|receipt` call, with the command design.
 //! - [`eval`]: this module's answers to the `mee.http.*`, `mee.parseErrorMessage`,
 //!   `mee.receiptStatus` and `mee.info.response` vectors.
+
+pub mod commands;
 
 mod api_key;
 mod client;
