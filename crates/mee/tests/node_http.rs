@@ -261,3 +261,37 @@ async fn an_oversized_answer_is_refused_at_the_bound() {
     let err = node.info().await.unwrap_err();
     assert!(matches!(&err, NodeError::TooLarge { limit: 1024, status: 200, .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_null_body_refusal_reads_the_status_text() {
+    // createHttpClient: `json?.error ?? json ?? result.statusText`.
+    let server = Server::start(|_| json_response(502, "null")).await;
+    let err = client(&server, Duration::from_secs(5)).info().await.unwrap_err();
+    assert_eq!(err.node_message().map(|m| m.as_str()), Some("Bad Gateway"), "{err:?}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn https_goes_through_rustls() {
+    // The client builds with the preconfigured rustls (an unknown TLS backend would fail the
+    // build), and a TLS handshake against a port that answers plain HTTP fails at once as
+    // unreachable: nothing was sent.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let plain = tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let _ =
+                stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n").await;
+        }
+    });
+    let node = MeeClient::builder(format!("https://127.0.0.1:{port}/v1"))
+        .connect_timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = node.info().await.unwrap_err();
+    plain.abort();
+    assert!(matches!(&err, NodeError::Unreachable { call: NodeCall::Info, .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "a handshake failure, not a timeout");
+}

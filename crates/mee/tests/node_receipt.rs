@@ -224,3 +224,35 @@ async fn an_explorer_answer_without_user_ops_is_a_shape_error() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn a_replaced_transaction_is_reported_once() {
+    let polls = Arc::new(AtomicUsize::new(0));
+    let seen = polls.clone();
+    let server = Server::start(move |_| {
+        let n = seen.fetch_add(1, Ordering::SeqCst);
+        let mut user = op(if n < 2 { "MINING" } else { "MINED_SUCCESS" }, n >= 2, None);
+        // The node re-submits the userOp after the first poll: a new transaction hash.
+        if n >= 1 {
+            user["executionData"] =
+                json!("0xCDCDcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd");
+        }
+        json_response(200, &explorer(&[op("MINED_SUCCESS", true, None), user]))
+    })
+    .await;
+    let node = client(&server, Duration::from_secs(5));
+    let mut replaced = Vec::new();
+    let receipt = node
+        .wait_for_supertransaction_receipt_with(
+            HASH.parse().unwrap(),
+            fast(Duration::from_secs(5)),
+            |r| replaced.push(r),
+        )
+        .await
+        .unwrap();
+    assert_eq!(receipt.status(), TransactionStatus::MinedSuccess);
+    assert_eq!(polls.load(Ordering::SeqCst), 3);
+    assert_eq!(replaced.len(), 1, "{replaced:?}");
+    assert_eq!(replaced[0].tx_hash, format!("0x{}", "cd".repeat(32)));
+    assert_eq!(replaced[0].mee_user_op_hash, format!("0x{}", "22".repeat(32)));
+}

@@ -294,9 +294,20 @@ impl MeeClient {
             }
         })?;
         if !(200..300).contains(&status) {
-            // createHttpClient: `json?.error ?? json`
+            // createHttpClient: `json?.error ?? json ?? result?.statusText`
+            let status_text;
             let payload = match json.get("error") {
                 Some(error) if !error.is_null() => error,
+                // A `null` body: the status text (the canonical reason phrase; hyper does not
+                // keep the server's own).
+                _ if json.is_null() => {
+                    let reason = reqwest::StatusCode::from_u16(status)
+                        .ok()
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or_default();
+                    status_text = Value::String(reason.to_owned());
+                    &status_text
+                }
                 _ => &json,
             };
             let message = NodeMessage::new(&parse_error_message(payload), self.api_key.as_ref());

@@ -14,8 +14,9 @@ pub const MAX_NODE_MESSAGE_CHARS: usize = 1024;
 /// - It holds at most [`MAX_NODE_MESSAGE_CHARS`] characters.
 /// - Every occurrence of the client's API key is replaced by `<redacted>` (a node may echo the
 ///   key it refused).
-/// - `Display` escapes control characters (`\n`, `\u{1b}`, …), so a message cannot forge log
-///   lines or terminal sequences; [`NodeMessage::as_str`] gives the unescaped text.
+/// - `Display` escapes control characters (`\n`, `\u{1b}`, …) and bidirectional controls, so a
+///   message cannot forge log lines or terminal sequences; [`NodeMessage::as_str`] gives the
+///   unescaped text.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NodeMessage {
     text: String,
@@ -53,7 +54,7 @@ impl NodeMessage {
 impl fmt::Display for NodeMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in self.text.chars() {
-            if c.is_control() {
+            if c.is_control() || is_bidi_control(c) {
                 write!(f, "{}", c.escape_default())?;
             } else {
                 f.write_fmt(format_args!("{c}"))?;
@@ -64,6 +65,11 @@ impl fmt::Display for NodeMessage {
         }
         Ok(())
     }
+}
+
+/// Unicode bidirectional controls, which can make a terminal show text in another order.
+const fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 impl fmt::Debug for NodeMessage {
@@ -86,6 +92,7 @@ mod tests {
         let m = NodeMessage::new("bad key k3y\n\u{1b}[31m", Some(&key));
         assert_eq!(m.as_str(), "bad key <redacted>\n\u{1b}[31m");
         assert_eq!(m.to_string(), "bad key <redacted>\\n\\u{1b}[31m");
+        assert_eq!(NodeMessage::new("a\u{202e}b", None).to_string(), "a\\u{202e}b");
         let long = "é".repeat(MAX_NODE_MESSAGE_CHARS + 5);
         let m = NodeMessage::new(&long, None);
         assert!(m.is_truncated());

@@ -40,7 +40,8 @@ pub use info::NodeInfo;
 pub use message::{MAX_NODE_MESSAGE_CHARS, NodeMessage};
 pub use parse_error::parse_error_message;
 pub use receipt::{
-    DEFAULT_RECEIPT_TIMEOUT, FailureKind, ReceiptError, SupertransactionReceipt, WaitOptions,
+    DEFAULT_RECEIPT_TIMEOUT, FailureKind, ReceiptError, SupertransactionReceipt,
+    TransactionReplaced, WaitOptions,
 };
 pub use request::{API_KEY_HEADER, HttpMethod, NodeCall, PreparedRequest, body_text};
 pub use status::{

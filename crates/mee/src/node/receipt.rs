@@ -1,6 +1,6 @@
 //! Supertransaction receipts: one explorer poll folded the SDK's way, and a bounded wait.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use alloy_primitives::B256;
 use serde_json::{Map, Value};
@@ -130,6 +130,16 @@ impl ReceiptError {
     }
 }
 
+/// A userOp whose transaction changed while waiting (the SDK's `onTransactionReplaced`): the
+/// node re-submitted it, so the earlier transaction hash is obsolete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransactionReplaced {
+    /// The userOp's `meeUserOpHash`, lowercase.
+    pub mee_user_op_hash: String,
+    /// The new `executionData` (transaction hash), lowercase.
+    pub tx_hash: String,
+}
+
 /// Polling parameters of [`MeeClient::wait_for_supertransaction_receipt`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WaitOptions {
@@ -222,7 +232,8 @@ impl MeeClient {
     ///
     /// Returns the final `MINED_SUCCESS` receipt; [`ReceiptError::Failed`] names the failing
     /// userOp and the node's message; [`ReceiptError::Timeout`] and [`ReceiptError::Node`] mean
-    /// the outcome is unknown and carry the hash. A failed poll is not retried.
+    /// the outcome is unknown and carry the hash. A failed poll is not retried. A zero
+    /// `poll_interval` means the mode's default (as the SDK ignores a non-positive one).
     ///
     /// ```no_run
     /// # use smart_sessions_mee::node::{MeeClient, ReceiptMode, WaitOptions};
@@ -239,14 +250,38 @@ impl MeeClient {
         hash: B256,
         options: WaitOptions,
     ) -> Result<SupertransactionReceipt, ReceiptError> {
+        self.wait_for_supertransaction_receipt_with(hash, options, |_| {}).await
+    }
+
+    /// [`MeeClient::wait_for_supertransaction_receipt`], calling `on_replaced` whenever a userOp's
+    /// `executionData` differs from the one seen in an earlier poll of this wait (the SDK's
+    /// `onTransactionReplaced`; the SDK remembers hashes process-wide, this per wait).
+    pub async fn wait_for_supertransaction_receipt_with<F>(
+        &self,
+        hash: B256,
+        options: WaitOptions,
+        mut on_replaced: F,
+    ) -> Result<SupertransactionReceipt, ReceiptError>
+    where
+        F: FnMut(TransactionReplaced) + Send,
+    {
+        let interval = if options.poll_interval.is_zero() {
+            WaitOptions::new(options.mode).poll_interval
+        } else {
+            options.poll_interval
+        };
         let started = Instant::now();
         let deadline = started + options.timeout;
         let mut last = None;
+        let mut seen = HashMap::<String, String>::new();
         loop {
             let poll = self.get_supertransaction_receipt(hash, options.mode);
             match tokio::time::timeout_at(deadline, poll).await {
-                Ok(Ok(receipt)) if receipt.is_finalised() => return Ok(receipt),
                 Ok(Ok(receipt)) => {
+                    note_replacements(&receipt, &mut seen, &mut on_replaced);
+                    if receipt.is_finalised() {
+                        return Ok(receipt);
+                    }
                     tracing::debug!(
                         target: "smart_sessions_mee::node",
                         %hash, status = %receipt.status(), "supertransaction not final yet"
@@ -256,7 +291,7 @@ impl MeeClient {
                 Ok(Err(e)) => return Err(e),
                 Err(_) => break,
             }
-            let next = Instant::now() + options.poll_interval;
+            let next = Instant::now() + interval;
             if next >= deadline {
                 tokio::time::sleep_until(deadline).await;
                 break;
@@ -264,5 +299,31 @@ impl MeeClient {
             tokio::time::sleep_until(next).await;
         }
         Err(ReceiptError::Timeout { hash, waited: started.elapsed(), last })
+    }
+}
+
+/// The SDK's replacement bookkeeping over the reported userOps.
+fn note_replacements(
+    receipt: &SupertransactionReceipt,
+    seen: &mut HashMap<String, String>,
+    on_replaced: &mut impl FnMut(TransactionReplaced),
+) {
+    for op in receipt.user_ops() {
+        let Some(mee_hash) = op.get("meeUserOpHash").and_then(Value::as_str) else { continue };
+        let Some(tx) = op.get("executionData").and_then(Value::as_str).filter(|t| !t.is_empty())
+        else {
+            continue;
+        };
+        let (mee_hash, tx) = (mee_hash.to_lowercase(), tx.to_lowercase());
+        match seen.get(&mee_hash) {
+            Some(prev) if *prev == tx => {}
+            Some(_) => {
+                seen.insert(mee_hash.clone(), tx.clone());
+                on_replaced(TransactionReplaced { mee_user_op_hash: mee_hash, tx_hash: tx });
+            }
+            None => {
+                seen.insert(mee_hash, tx);
+            }
+        }
     }
 }
