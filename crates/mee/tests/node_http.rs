@@ -101,6 +101,21 @@ async fn each_call_sends_what_the_sdk_sends_and_exec_echoes_the_quote() {
 async fn futures_are_send() {
     let server = Server::start(|_| json_response(200, r#"{"supportedChains":[]}"#)).await;
     let node = client(&server, Duration::from_secs(5));
+    // Every call's future is Send (checked by the compiler here, not run).
+    fn send<T: Send>(_: &T) {}
+    let (q, m) = (json!({}), Map::new());
+    send(&node.quote(&q));
+    send(&node.quote_permit(&q));
+    send(&node.quote_with_fee_payer(&q));
+    send(&node.exec(&m));
+    send(&node.explorer(B256::ZERO));
+    send(
+        &node.get_supertransaction_receipt(
+            B256::ZERO,
+            smart_sessions_mee::node::ReceiptMode::Default,
+        ),
+    );
+    send(&node.wait_for_supertransaction_receipt(B256::ZERO, Default::default()));
     let task = tokio::spawn(async move { node.info().await.map(|i| i.supported_chains().len()) });
     assert_eq!(task.await.unwrap().unwrap(), 0);
 }
