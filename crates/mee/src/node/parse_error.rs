@@ -186,8 +186,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    // Expected strings are what the JavaScript above returns for these inputs, worked out by
-    // reading it (the recorded SDK answers are in the mee.parseErrorMessage vectors).
+    // Expected strings are what the SDK's parseErrorMessage.js returned for these inputs when
+    // run under node (tests/node_sdk_cases.rs holds these and more, with their provenance).
     #[test]
     fn branches_not_covered_by_the_vectors() {
         assert_eq!(

@@ -100,8 +100,9 @@ pub struct StatusFold {
 ///
 /// Cleanup ops (`isCleanUpUserOp` truthy) are ignored. Priority: any `FAILED`; a `MINED_FAIL`
 /// (confirmed, in default mode); any `MINING`; any `PENDING`; all `MINED_SUCCESS` (confirmed, in
-/// default mode); else `PENDING` with an empty message. Final when every counted op is final,
-/// or on a failure. Any other `executionStatus` (such as `"SUCCESS"`) never counts as final.
+/// default mode; vacuously true when only cleanups are left, which the SDK reports as
+/// `"[-1] Transaction executed successfully"`); else `PENDING` with an empty message. Final when
+/// every counted op is final, or on a failure. Any other `executionStatus` (such as `"SUCCESS"`) never counts as final.
 pub fn parse_transaction_status(user_ops: &[Value], mode: ReceiptMode) -> StatusFold {
     let ops: Vec<(usize, &Value)> = user_ops
         .iter()
@@ -116,7 +117,9 @@ pub fn parse_transaction_status(user_ops: &[Value], mode: ReceiptMode) -> Status
         position: None,
         execution_error: None,
     };
-    if ops.is_empty() {
+    // The SDK checks emptiness before dropping cleanups: a list of only cleanup ops folds to a
+    // final MINED_SUCCESS with message index -1 (`every` of nothing is true).
+    if user_ops.is_empty() {
         return pending();
     }
     let status_of =
@@ -179,8 +182,7 @@ pub fn parse_transaction_status(user_ops: &[Value], mode: ReceiptMode) -> Status
         return pending();
     };
     let is_finalised = all_final || has_failed || has_mined_fail;
-    // `[${findIndex}]`: the search always finds one here (the flags above saw one), but keep
-    // the SDK's -1 rendering rather than panic.
+    // `[${findIndex}]`: -1 when nothing was found (only cleanups left).
     let message = match chosen {
         Some((k, _)) => format!("[{k}] {text}"),
         None => format!("[-1] {text}"),
