@@ -1,7 +1,7 @@
 //! The API key, and any credentials in the node URL's userinfo or query, never appear in an
 //! error's `Display` (with its whole `source()` chain) or `Debug`, in the client's `Debug`, or in
-//! tracing output captured at TRACE level, for every kind of failure, including a node that echoes
-//! the key back (test stand-in server: `tests/node_server`).
+//! tracing output and `log` records (reqwest and hyper log through `log`) captured at TRACE
+//! level, for every kind of failure, including a node that echoes the key back (test stand-in server: `tests/node_server`).
 
 mod node_server;
 
@@ -33,6 +33,20 @@ impl Write for Capture {
     }
 }
 
+/// A `log` logger into the same capture (installed once: this file has one test).
+struct LogCapture(Capture);
+
+impl log::Log for LogCapture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        let line = format!("{} {}: {}\n", record.level(), record.target(), record.args());
+        self.0.0.lock().unwrap().extend_from_slice(line.as_bytes());
+    }
+    fn flush(&self) {}
+}
+
 fn full_chain(e: &dyn Error) -> String {
     let mut out = format!("{e} | {e:?}");
     let mut cur = e.source();
@@ -58,6 +72,8 @@ async fn no_failure_shows_the_key_or_url_credentials() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    log::set_logger(Box::leak(Box::new(LogCapture(capture.clone())))).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
 
     let server = Server::start(|req| {
         let key = req.header("x-api-key").unwrap_or_default().to_owned();
@@ -115,5 +131,9 @@ async fn no_failure_shows_the_key_or_url_credentials() {
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("MEE node request"), "the client did log: {logs}");
+    assert!(logs.contains("reqwest"), "reqwest's log records were captured: {logs}");
     assert_clean("tracing output", &logs);
+    if std::env::var_os("SHOW_CAPTURED_LOGS").is_some() {
+        eprintln!("{logs}");
+    }
 }
