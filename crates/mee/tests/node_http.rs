@@ -310,3 +310,21 @@ async fn https_goes_through_rustls() {
     assert!(matches!(&err, NodeError::Unreachable { call: NodeCall::Info, .. }), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(2), "a handshake failure, not a timeout");
 }
+
+#[tokio::test]
+async fn without_a_key_no_key_header_is_sent() {
+    let server = Server::start(|_| json_response(200, r#"{"supportedChains":[]}"#)).await;
+    // No key, and an empty key (the SDK sends the header only for a non-empty key).
+    MeeClient::builder(server.url("/v1")).build().unwrap().info().await.unwrap();
+    MeeClient::builder(server.url("/v1")).api_key("").build().unwrap().info().await.unwrap();
+    let got = server.requests();
+    assert_eq!(got.len(), 2);
+    for r in &got {
+        assert_eq!(r.header("x-api-key"), None);
+        assert_eq!(r.header("content-type"), Some("application/json"));
+    }
+    let inputs =
+        json!({"baseUrl": server.url("/v1"), "apiKey": "", "path": "info", "method": "GET"});
+    let want = eval("mee.http.request", &inputs).unwrap().unwrap();
+    assert_eq!(want["headers"], json!({"content-type": "application/json"}));
+}
