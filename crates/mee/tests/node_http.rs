@@ -244,6 +244,18 @@ async fn a_connection_dropped_after_accepting_is_lost_not_refused() {
 }
 
 #[tokio::test]
+async fn a_connection_dropped_mid_body_is_lost() {
+    let server =
+        Server::start(|_| Action::Truncated { declared: 100, body: r#"{"hash":"0x"#.into() }).await;
+    let node = client(&server, Duration::from_secs(5));
+    let err = node.explorer(B256::ZERO).await.unwrap_err();
+    assert!(matches!(&err, NodeError::ConnectionLost { call: NodeCall::Explorer, .. }), "{err:?}");
+    let signed: Map<String, Value> = serde_json::from_str(QUOTE_TEXT).unwrap();
+    let err = node.exec(&signed).await.unwrap_err();
+    assert!(matches!(&err, NodeError::ExecOutcomeUnknown { .. }), "{err:?}");
+}
+
+#[tokio::test]
 async fn a_closed_port_is_unreachable_and_nothing_was_sent() {
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -45,6 +45,8 @@ pub enum Action {
     Hang,
     /// Close the connection without answering.
     Drop,
+    /// Send a head announcing `declared` body bytes, then only `body`, then close.
+    Truncated { declared: usize, body: String },
     /// Wait, then do the inner action.
     After(Duration, Box<Self>),
 }
@@ -121,6 +123,13 @@ async fn serve(mut stream: TcpStream, handler: &Handler, recorded: &Mutex<Vec<Re
                     return;
                 }
                 Action::Drop => return,
+                Action::Truncated { declared, body } => {
+                    let head = format!(
+                        "HTTP/1.1 200 Test\r\ncontent-type: application/json\r\ncontent-length: {declared}\r\n\r\n{body}"
+                    );
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    return;
+                }
                 Action::Respond { status, content_type, body } => {
                     let head = format!(
                         "HTTP/1.1 {status} Test\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
