@@ -13,3 +13,9 @@ pub mod demo;
 pub mod net;
 
 pub mod tools;
+
+pub mod redact;
+
+pub mod text;
+
+pub mod logging;

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
-use smart_sessions_cli::eval::eval_line;
+use smart_sessions_cli::{eval::eval_line, text::printable};
 use smart_sessions_codec::Generation;
 use std::{
     fs::File,
@@ -22,6 +22,10 @@ struct Cli {
     /// Print results as JSON.
     #[arg(long, global = true)]
     json: bool,
+    /// Log what happens on standard error: `-v` this toolkit's steps, `-vv` debug (transports
+    /// included), `-vvv` trace. `RUST_LOG=target=level,…` overrides. URLs are logged redacted.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     /// SmartSession generation: legacy (module-sdk 0.1.x), v1 (0.2.x) or current (0.4.0).
     #[arg(long, global = true, value_enum, default_value_t = Gen::Current)]
     generation: Gen,
@@ -121,9 +125,16 @@ fn print_object(m: &Map<String, Value>, indent: &str) {
     }
 }
 
-/// Errors are one line: a bundler's or node's multi-line message is folded.
-fn one_line(m: &str) -> String {
-    m.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Prints an error as one line (JSON on standard output with `--json`, else on standard error)
+/// through [`printable`]: URLs redacted, control characters escaped, length bounded.
+fn report(message: &str, json: bool, code: u8) -> ExitCode {
+    let m = printable(message);
+    if json {
+        println!("{}", json!({ "error": m }));
+    } else {
+        eprintln!("error: {m}");
+    }
+    ExitCode::from(code)
 }
 
 /// Accepts the spaced spellings of the grouped tools (`policy encode`, `policy check`,
@@ -151,10 +162,10 @@ fn normalize(args: Vec<String>) -> Vec<String> {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(1)
-    })
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| report(&e.to_string(), false, 1))
 }
 
 #[cfg(feature = "devnet")]
@@ -172,14 +183,7 @@ fn demo(keep: bool, json: bool) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            if json {
-                println!("{}", json!({ "error": e }));
-            } else {
-                eprintln!("error: {e}");
-            }
-            ExitCode::from(1)
-        }
+        Err(e) => report(&e, json, 1),
     }
 }
 
@@ -194,19 +198,8 @@ fn net(net: &smart_sessions_cli::net::NetCommand, g: Generation, json: bool) -> 
             print(&v, json);
             ExitCode::SUCCESS
         }
-        Err(NetError::Usage(m)) => {
-            eprintln!("error: {}", one_line(&m));
-            ExitCode::from(2)
-        }
-        Err(NetError::Operation(m)) => {
-            let m = one_line(&m);
-            if json {
-                println!("{}", json!({ "error": m }));
-            } else {
-                eprintln!("error: {m}");
-            }
-            ExitCode::from(1)
-        }
+        Err(NetError::Usage(m)) => report(&m, false, 2),
+        Err(NetError::Operation(m)) => report(&m, json, 1),
     }
 }
 
@@ -217,18 +210,8 @@ fn tool(tool: &smart_sessions_cli::tools::ToolCommand, g: Generation, json: bool
             print(&v, json);
             ExitCode::SUCCESS
         }
-        Err(Failure::Usage(m)) => {
-            eprintln!("error: {m}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Operation(m)) => {
-            if json {
-                println!("{}", json!({ "error": m }));
-            } else {
-                eprintln!("error: {m}");
-            }
-            ExitCode::from(1)
-        }
+        Err(Failure::Usage(m)) => report(&m, false, 2),
+        Err(Failure::Operation(m)) => report(&m, json, 1),
     }
 }
 
@@ -241,6 +224,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    smart_sessions_cli::logging::init(cli.verbose);
     let g = cli.generation.generation();
     match &cli.command {
         #[cfg(feature = "devnet")]
@@ -249,10 +233,7 @@ fn main() -> ExitCode {
         Command::Eval { file } => match run_eval(file.clone()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            }
+            Err(e) => report(&e.to_string(), false, 1),
         },
         Command::Tool(t) => tool(t, g, cli.json),
     }

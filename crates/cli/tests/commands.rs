@@ -305,3 +305,83 @@ fn the_grouped_tools_take_their_spaced_spellings() {
     }
     assert_eq!(run(&["policy", "nope"]).status.code(), Some(2));
 }
+
+/// A secret planted in both URLs (userinfo and query) and an API key: it never reaches `--help`,
+/// an error (text or JSON) or the `-vv` logs of any network command. The URLs point at a closed
+/// port of 127.0.0.1, so every command fails at its first network call.
+#[test]
+fn url_secrets_never_reach_help_errors_json_or_logs() {
+    const MARK: &str = "XYZZY";
+    let bundler = "http://alice:PASSWORDXYZZY@127.0.0.1:1/rpc?apikey=APIKEYXYZZY#FRAGXYZZY";
+    let rpc = "http://bob:RPCPASSXYZZY@127.0.0.1:1/node?key=RPCKEYXYZZY";
+    let dir = tempfile::tempdir().unwrap();
+    let request = dir.path().join("request.json");
+    std::fs::write(&request, r#"{"sessionPublicKey":"0x0000000000000000000000000000000000000005","actionPoliciesInfo":[{"contractAddress":"0x0000000000000000000000000000000000000006","functionSelector":"0xa9059cbb","rules":[]}]}"#).unwrap();
+    let details = dir.path().join("details.json");
+    std::fs::write(&details, format!(r#"{{"generation":"legacy","smartSession":"{}","account":"0x0000000000000000000000000000000000000007","permissionId":"0x{}","unsafeEnable":false}}"#, "0x00000000002B0eCfbD0496EE71e01257dA0E37DE", "11".repeat(32))).unwrap();
+    let key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+    let exec = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_smart-sessions"))
+            .env("SMART_SESSIONS_BUNDLER_URL", bundler)
+            .env("SMART_SESSIONS_RPC_URL", rpc)
+            .env("SMART_SESSIONS_OWNER_KEY", key)
+            .env("SMART_SESSIONS_SESSION_KEY", key)
+            .env_remove("RUST_LOG")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let all = |o: &Output| format!("{}{}", stdout(o), stderr(o));
+    for cmd in ["account", "grant", "use", "status", "revoke", "key"] {
+        let o = exec(&[cmd, "--help"]);
+        assert!(o.status.success(), "{cmd}: {}", stderr(&o));
+        assert!(!all(&o).contains(MARK), "{cmd} --help: {}", all(&o));
+        if cmd != "key" {
+            assert!(stdout(&o).contains("[env: SMART_SESSIONS_RPC_URL]"), "{cmd}: {}", stdout(&o));
+        }
+    }
+    let (req, det) = (request.to_str().unwrap(), details.to_str().unwrap());
+    let id = format!("0x{}", "11".repeat(32));
+    let owner = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    let runs: [&[&str]; 5] = [
+        &["account", "--owner", owner],
+        &["grant", "--request", req],
+        &["use", "--details", det, "--call", "0x0000000000000000000000000000000000000006:0:0x"],
+        &["status", "--details", det],
+        &["revoke", "--permission-id", &id],
+    ];
+    for args in runs {
+        for extra in [&[][..], &["--json"], &["-vv"], &["-vvv", "--json"]] {
+            let full = [&["--generation", "legacy"], extra, args].concat();
+            let o = exec(&full);
+            assert_eq!(o.status.code(), Some(1), "{full:?}: {}", all(&o));
+            assert!(!all(&o).contains(MARK), "{full:?}: {}", all(&o));
+            // the error stays useful: the host is named
+            assert!(all(&o).contains("127.0.0.1:1"), "{full:?}: {}", all(&o));
+            if extra.contains(&"-vv") {
+                // the transport's span was logged, its URL redacted
+                assert!(
+                    stderr(&o).contains("ReqwestTransport{url=http://127.0.0.1:1/"),
+                    "{}",
+                    stderr(&o)
+                );
+            }
+        }
+    }
+    // a URL that does not parse: the usage error shows it redacted
+    let o = exec(&[
+        "--generation",
+        "legacy",
+        "account",
+        "--owner",
+        owner,
+        "--rpc-url",
+        "http://carol:PWXYZZY@[::1/?apikey=KEYXYZZY",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", all(&o));
+    assert!(
+        !all(&o).contains(MARK) && stderr(&o).contains("--rpc-url http://[::1/"),
+        "{}",
+        all(&o)
+    );
+}

@@ -1,6 +1,7 @@
 //! Where the chain and the bundler are, and which contracts to use.
 
 use super::{NetError, Res, flows::Deployments};
+use crate::redact::UrlArg;
 use alloy_primitives::Address;
 use alloy_provider::{Provider, ProviderBuilder};
 use clap::Args;
@@ -11,12 +12,20 @@ use std::path::PathBuf;
 /// Where the chain and the bundler are, and which contracts to use.
 #[derive(Args, Debug, Clone)]
 pub struct Endpoint {
-    /// The node's JSON-RPC URL.
-    #[arg(long, env = "SMART_SESSIONS_RPC_URL", default_value = "http://127.0.0.1:8545")]
-    pub rpc_url: String,
-    /// The ERC-4337 bundler's JSON-RPC URL (commands that send user operations).
-    #[arg(long, env = "SMART_SESSIONS_BUNDLER_URL")]
-    pub bundler_url: Option<String>,
+    /// The node's JSON-RPC URL. It may carry an API key (query or userinfo): only its scheme,
+    /// host, port and path are ever printed.
+    #[arg(
+        long,
+        env = "SMART_SESSIONS_RPC_URL",
+        hide_env_values = true,
+        default_value = "http://127.0.0.1:8545",
+        value_name = "URL"
+    )]
+    pub rpc_url: UrlArg,
+    /// The ERC-4337 bundler's JSON-RPC URL (commands that send user operations); printed
+    /// redacted like `--rpc-url`.
+    #[arg(long, env = "SMART_SESSIONS_BUNDLER_URL", hide_env_values = true, value_name = "URL")]
+    pub bundler_url: Option<UrlArg>,
     /// A JSON file of addresses replacing the generation's table (field names of the client's
     /// `Deployments`, e.g. the devnet's `cargo xtask devnet up --json` output).
     #[arg(long, value_name = "FILE")]
@@ -74,11 +83,8 @@ impl Endpoint {
 
     /// A provider for the node.
     pub(crate) fn node(&self) -> Res<impl Provider + Clone + use<>> {
-        let url = self
-            .rpc_url
-            .parse()
-            .map_err(|e| NetError::Usage(format!("--rpc-url {:?}: {e}", self.rpc_url)))?;
-        Ok(ProviderBuilder::new().connect_http(url))
+        let url = self.rpc_url.parse("--rpc-url").map_err(|e| NetError::Usage(e.to_string()))?;
+        Ok(ProviderBuilder::new().connect_http(url.expose().clone()))
     }
 
     /// A provider for the bundler (required).
@@ -86,8 +92,8 @@ impl Endpoint {
         let u = self.bundler_url.as_ref().ok_or_else(|| {
             NetError::Usage("--bundler-url (or $SMART_SESSIONS_BUNDLER_URL) is required".into())
         })?;
-        let url = u.parse().map_err(|e| NetError::Usage(format!("--bundler-url {u:?}: {e}")))?;
-        Ok(ProviderBuilder::new().connect_http(url))
+        let url = u.parse("--bundler-url").map_err(|e| NetError::Usage(e.to_string()))?;
+        Ok(ProviderBuilder::new().connect_http(url.expose().clone()))
     }
 }
 
