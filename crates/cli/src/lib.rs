@@ -19,3 +19,5 @@ pub mod redact;
 pub mod text;
 
 pub mod logging;
+
+pub mod input;

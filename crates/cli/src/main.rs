@@ -2,11 +2,10 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
-use smart_sessions_cli::{eval::eval_line, text::printable};
+use smart_sessions_cli::{eval::eval_stream, text::printable};
 use smart_sessions_codec::Generation;
 use std::{
-    fs::File,
-    io::{self, BufRead, BufReader, BufWriter, Write},
+    io::{self, BufReader, BufWriter},
     path::PathBuf,
     process::ExitCode,
 };
@@ -83,21 +82,15 @@ enum Command {
 }
 
 fn run_eval(file: Option<PathBuf>) -> io::Result<()> {
-    let input: Box<dyn BufRead> = match file {
-        Some(path) => Box::new(BufReader::new(File::open(&path).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot open {}: {e}", path.display()))
-        })?)),
-        None => Box::new(io::stdin().lock()),
-    };
-    let mut out = BufWriter::new(io::stdout().lock());
-    for line in input.lines() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+    let out = BufWriter::new(io::stdout().lock());
+    match file {
+        Some(path) => {
+            let reader = smart_sessions_cli::input::open(&path, "eval FILE")
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            eval_stream(BufReader::new(reader), out)
         }
-        writeln!(out, "{}", eval_line(&line))?;
+        None => eval_stream(io::stdin().lock(), out),
     }
-    out.flush()
 }
 
 fn print(value: &Value, json: bool) {
@@ -198,7 +191,7 @@ fn net(net: &smart_sessions_cli::net::NetCommand, g: Generation, json: bool) -> 
             print(&v, json);
             ExitCode::SUCCESS
         }
-        Err(NetError::Usage(m)) => report(&m, false, 2),
+        Err(NetError::Usage(m)) => report(&m, json, 2),
         Err(NetError::Operation(m)) => report(&m, json, 1),
     }
 }
@@ -210,18 +203,53 @@ fn tool(tool: &smart_sessions_cli::tools::ToolCommand, g: Generation, json: bool
             print(&v, json);
             ExitCode::SUCCESS
         }
-        Err(Failure::Usage(m)) => report(&m, false, 2),
+        Err(Failure::Usage(m)) => report(&m, json, 2),
         Err(Failure::Operation(m)) => report(&m, json, 1),
     }
 }
 
+/// Whether `--json` is among the arguments (before a `--`), for errors clap reports before the
+/// arguments are parsed.
+fn wants_json(args: &[String]) -> bool {
+    args.iter().skip(1).take_while(|a| *a != "--").any(|a| a == "--json")
+}
+
+/// A clap usage error as one line: its first line without the `error: ` prefix.
+fn usage_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
+
+/// A negative number clap took for an unknown flag (`digest-multichain -1:0x…`), named as the
+/// field it was meant for.
+fn negative_pair(e: &clap::Error, args: &[String]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument || !args.iter().any(|a| a == "digest-multichain") {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else { return None };
+    arg.strip_prefix('-').filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))?;
+    // clap names the argument up to its first `:`; the pair is the whole argument
+    let pair = args.iter().find(|a| a.starts_with(arg.as_str())).unwrap_or(arg);
+    Some(format!("pair {pair:?}: chain id {arg:?} is not an unsigned 64-bit integer"))
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse_from(normalize(std::env::args().collect())) {
+    let args = normalize(std::env::args().collect());
+    let json = wants_json(&args);
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+        // help and version: printed as clap formats them, exit 0
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if let Some(m) = negative_pair(&e, &args) => return report(&m, json, 2),
+        Err(e) if json => return report(&usage_line(&e), true, 2),
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(2);
         }
     };
     smart_sessions_cli::logging::init(cli.verbose);
@@ -233,7 +261,7 @@ fn main() -> ExitCode {
         Command::Eval { file } => match run_eval(file.clone()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-            Err(e) => report(&e.to_string(), false, 1),
+            Err(e) => report(&e.to_string(), cli.json, 1),
         },
         Command::Tool(t) => tool(t, g, cli.json),
     }

@@ -2,14 +2,16 @@
 //! execute calldata and nonce keys. Each runs through [`crate::eval::evaluate`], the function the
 //! shared vectors check, so the command line and the vectors cannot disagree.
 
-use crate::eval::evaluate;
+use crate::{
+    eval::evaluate,
+    input::{MAX_JSON_FILE, read_text},
+};
+use alloy_primitives::Bytes;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 use smart_sessions_codec::Generation;
-use std::{
-    io::{self, Read},
-    path::PathBuf,
-};
+use smart_sessions_policy::eval::UniActionPolicy;
+use std::path::{Path, PathBuf};
 
 /// The offline tools.
 #[derive(Subcommand, Debug)]
@@ -73,7 +75,7 @@ pub enum ToolCommand {
         #[arg(long)]
         init_data: String,
         /// A call as `VALUE:CALLDATA` (repeatable, in order; state carries over).
-        #[arg(long = "call", required = true)]
+        #[arg(long = "call", required = true, allow_hyphen_values = true)]
         calls: Vec<String>,
     },
     /// Encode a USE-mode signature.
@@ -123,7 +125,7 @@ pub enum ToolCommand {
         #[arg(long)]
         mode: String,
         /// `getNonce(permissionId, account)` at enable time.
-        #[arg(long, default_value = "0")]
+        #[arg(long, default_value = "0", allow_hyphen_values = true)]
         nonce: String,
         /// SmartSession's address (default: the generation's canonical one).
         #[arg(long)]
@@ -163,7 +165,7 @@ pub enum ToolCommand {
     )]
     ExecuteCalldata {
         /// `TARGET:VALUE:CALLDATA` (repeatable).
-        #[arg(long = "call", required = true)]
+        #[arg(long = "call", required = true, allow_hyphen_values = true)]
         calls: Vec<String>,
     },
     /// A Nexus nonce key and nonce.
@@ -180,13 +182,13 @@ pub struct NonceKeyArgs {
     #[arg(long)]
     pub validator: String,
     /// The 24-bit lane.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub batch_key: u32,
     /// Validation mode byte (0x00 validation, 0x01 module enable).
     #[arg(long, default_value = "0x00")]
     pub validation_mode: String,
     /// The sequence.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub sequence: u64,
 }
 
@@ -217,16 +219,12 @@ fn split<'a>(s: &'a str, n: usize, what: &str) -> Result<Vec<&'a str>, Failure> 
     }
 }
 
-/// A JSON file, or standard input for `-`.
-fn read_json(file: &PathBuf) -> Result<Value, Failure> {
-    let mut text = String::new();
-    if file.as_os_str() == "-" {
-        io::stdin().read_to_string(&mut text).map_err(|e| Failure::Operation(e.to_string()))?;
-    } else {
-        text = std::fs::read_to_string(file)
-            .map_err(|e| Failure::Operation(format!("cannot read {}: {e}", file.display())))?;
-    }
-    serde_json::from_str(&text).map_err(|e| Failure::Operation(format!("{}: {e}", file.display())))
+/// A JSON file (at most [`MAX_JSON_FILE`] bytes), or standard input for `-`.
+fn read_json(file: &Path, flag: &'static str) -> Result<Value, Failure> {
+    let text =
+        read_text(file, flag, MAX_JSON_FILE).map_err(|e| Failure::Operation(e.to_string()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Failure::Operation(format!("{flag} {}: {e}", file.display())))
 }
 
 fn request(function: &str, generation: Generation, inputs: Value) -> Result<Value, Failure> {
@@ -253,21 +251,21 @@ pub fn run(command: &ToolCommand, g: Generation) -> Result<Value, Failure> {
             json!({ "account": account, "permissionId": permission_id, "actionIds": action_ids }),
         ),
         ToolCommand::PolicyEncode { file } => {
-            let mut text = String::new();
-            if file.as_os_str() == "-" {
-                io::stdin()
-                    .read_to_string(&mut text)
-                    .map_err(|e| Failure::Operation(e.to_string()))?;
-            } else {
-                text = std::fs::read_to_string(file).map_err(|e| {
-                    Failure::Operation(format!("cannot read {}: {e}", file.display()))
-                })?;
-            }
+            let text = read_text(file, "policy-encode FILE", MAX_JSON_FILE)
+                .map_err(|e| Failure::Operation(e.to_string()))?;
             let config: Value = serde_json::from_str(&text)
                 .map_err(|e| Failure::Operation(format!("policy JSON: {e}")))?;
             request("getUniversalActionPolicy", g, config)
         }
         ToolCommand::PolicyCheck { init_data, calls } => {
+            // init data the policy cannot initialise from is an error, not a list of reverts
+            if let Ok(bytes) = init_data.parse::<Bytes>()
+                && let Err(e) = UniActionPolicy::initialize(&bytes)
+            {
+                return Err(Failure::Operation(format!(
+                    "--init-data: the policy's initialisation reverts: {e}"
+                )));
+            }
             let calls: Vec<Value> = calls
                 .iter()
                 .map(|c| split(c, 2, "--call").map(|p| json!({ "value": p[0], "data": p[1] })))
@@ -289,12 +287,12 @@ pub fn run(command: &ToolCommand, g: Generation) -> Result<Value, Failure> {
                 inputs["permissionId"] = json!(id);
             }
             if let Some(file) = enable {
-                inputs["enableSessionData"] = read_json(file)?;
+                inputs["enableSessionData"] = read_json(file, "--enable")?;
             }
             request("encodeSmartSessionSignature", g, inputs)
         }
         ToolCommand::DigestSession { session, account, mode, nonce, smart_session } => {
-            let mut inputs = json!({ "session": read_json(session)?, "account": account, "mode": mode, "nonce": nonce });
+            let mut inputs = json!({ "session": read_json(session, "--session")?, "account": account, "mode": mode, "nonce": nonce });
             if let Some(ss) = smart_session {
                 inputs["smartSession"] = json!(ss);
             }
@@ -306,8 +304,17 @@ pub fn run(command: &ToolCommand, g: Generation) -> Result<Value, Failure> {
         ToolCommand::DigestMultichain { pairs } => {
             let list: Vec<Value> = pairs
                 .iter()
-                .map(|p| {
-                    split(p, 2, "pair").map(|p| json!({ "chainId": p[0], "sessionDigest": p[1] }))
+                .enumerate()
+                .map(|(i, s)| {
+                    let p = split(s, 2, "pair")?;
+                    p[0].parse::<u64>().map_err(|e| {
+                        Failure::Usage(format!(
+                            "pair {} {s:?}: chain id {:?} is not an unsigned 64-bit integer: {e}",
+                            i + 1,
+                            p[0]
+                        ))
+                    })?;
+                    Ok(json!({ "chainId": p[0], "sessionDigest": p[1] }))
                 })
                 .collect::<Result<_, _>>()?;
             request("multichainDigest", g, json!({ "hashesAndChainIds": list }))

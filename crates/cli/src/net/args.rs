@@ -2,6 +2,7 @@
 //! calls, and the files the commands read and write.
 
 use super::{NetError, Res, flows::SessionDetails, flows::SessionRequest};
+use crate::input::MAX_JSON_FILE;
 use alloy_primitives::{Address, Bytes, U256};
 use clap::{Args, ValueEnum};
 use serde_json::Value;
@@ -18,7 +19,7 @@ pub struct AccountArgs {
     #[arg(long)]
     pub owner: Option<Address>,
     /// The account index (the factory salt).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub index: u64,
     /// Add the mock attester, as `@biconomy/sdk` does on testnets (part of a K1 account's address).
     #[arg(long)]
@@ -61,20 +62,14 @@ pub(crate) fn parse_call(s: &str) -> Res<Execution> {
     Ok(Execution::new(target, value, data))
 }
 
-/// A text file, or standard input for `-`.
-pub(crate) fn read_text(path: &Path) -> Res<String> {
-    if path.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(NetError::op)?;
-        return Ok(s);
-    }
-    std::fs::read_to_string(path)
-        .map_err(|e| NetError::Operation(format!("cannot read {}: {e}", path.display())))
+/// A JSON text file of at most [`MAX_JSON_FILE`] bytes, or standard input for `-`.
+pub(crate) fn read_text(path: &Path, flag: &'static str) -> Res<String> {
+    crate::input::read_text(path, flag, MAX_JSON_FILE).map_err(|e| NetError::Usage(e.to_string()))
 }
 
 /// The `--request` file: one request, a list, or `{"sessionRequestedInfo": [...]}`.
 pub(crate) fn read_requests(path: &Path) -> Res<Vec<SessionRequest>> {
-    let v: Value = serde_json::from_str(&read_text(path)?)
+    let v: Value = serde_json::from_str(&read_text(path, "--request")?)
         .map_err(|e| NetError::Usage(format!("--request {}: {e}", path.display())))?;
     let list = match v {
         Value::Object(mut m) if m.contains_key("sessionRequestedInfo") => {
@@ -89,7 +84,7 @@ pub(crate) fn read_requests(path: &Path) -> Res<Vec<SessionRequest>> {
 
 /// The `--details` file written by `grant`: one session's details or a list.
 pub(crate) fn read_details(path: &Path) -> Res<Vec<SessionDetails>> {
-    let v: Value = serde_json::from_str(&read_text(path)?)
+    let v: Value = serde_json::from_str(&read_text(path, "--details")?)
         .map_err(|e| NetError::Usage(format!("--details {}: {e}", path.display())))?;
     let list = if v.is_array() { v } else { Value::Array(vec![v]) };
     serde_json::from_value(list)

@@ -44,7 +44,8 @@ impl Endpoint {
                     NetError::Usage(format!("--deployments {}: {e}", f.display()))
                 };
                 let mut v: Value =
-                    serde_json::from_str(&super::args::read_text(f)?).map_err(bad)?;
+                    serde_json::from_str(&super::args::read_text(f, "--deployments")?)
+                        .map_err(bad)?;
                 // `cargo xtask devnet up --json` nests the table under `addresses`
                 if let Some(inner) = v.get_mut("addresses") {
                     v = inner.take();

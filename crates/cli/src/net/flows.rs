@@ -24,6 +24,18 @@ impl From<FlowError> for NetError {
     }
 }
 
+/// Checks every request against the table (policies, rules, time frame) without the network;
+/// the error names the request's index.
+pub(crate) fn validate_requests(
+    d: &Deployments,
+    requests: &[SessionRequest],
+) -> Result<(), (usize, FlowError)> {
+    for (i, r) in requests.iter().enumerate() {
+        r.to_session(d).map_err(|e| (i, e))?;
+    }
+    Ok(())
+}
+
 /// The account: `--account`, or derived from the owner through the table's factory.
 async fn account<P: Provider>(
     node: &P,

@@ -48,6 +48,10 @@ pub(crate) async fn run(c: &GrantCmd, g: Generation) -> Res<Value> {
     let d = c.endpoint.deployments(g)?;
     require(d.owner_validator, "ownerValidator")?;
     let owner = c.key.load(&c.keys)?;
+    // every request is valid before anything touches the network
+    flows::validate_requests(&d, &requests).map_err(|(i, e)| {
+        NetError::Usage(format!("--request {}: session {i}: {e}", c.request.display()))
+    })?;
     let node = c.endpoint.node()?;
     let (mut value, details) = match c.off_chain {
         // nothing is sent: no bundler needed

@@ -43,19 +43,30 @@ pub(crate) fn run(c: &KeyCmd) -> Res<Value> {
             let name = keystore.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
                 NetError::Usage(format!("--keystore {}: not a file name", keystore.display()))
             })?;
+            if !dir.is_dir() {
+                return Err(NetError::Usage(format!(
+                    "--keystore {}: the directory {} does not exist",
+                    keystore.display(),
+                    dir.display()
+                )));
+            }
             if keystore.exists() {
                 return Err(NetError::Usage(format!(
                     "--keystore {}: exists, not overwriting",
                     keystore.display()
                 )));
             }
-            let (signer, _) = PrivateKeySigner::new_keystore(
-                dir,
-                &mut rand::thread_rng(),
-                password(&c.keys)?,
-                Some(name),
-            )
-            .map_err(NetError::op)?;
+            let password = password(&c.keys)?;
+            if password.is_empty() {
+                return Err(NetError::Usage(
+                    "keystore password: empty (it would encrypt the key with nothing)".into(),
+                ));
+            }
+            let (signer, _) =
+                PrivateKeySigner::new_keystore(dir, &mut rand::thread_rng(), password, Some(name))
+                    .map_err(|e| {
+                        NetError::Operation(format!("--keystore {}: {e}", keystore.display()))
+                    })?;
             Ok(json!({ "address": signer.address(), "keystore": keystore }))
         }
         KeyAction::Address => {

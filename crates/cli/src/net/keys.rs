@@ -67,8 +67,8 @@ pub struct SessionKey {
 /// The keystore password: `--password-file` or `$SMART_SESSIONS_KEYSTORE_PASSWORD`.
 pub(crate) fn password(keys: &KeyOptions) -> Res<String> {
     if let Some(f) = &keys.password_file {
-        let p = std::fs::read_to_string(f)
-            .map_err(|e| NetError::Usage(format!("--password-file {}: {e}", f.display())))?;
+        let p = crate::input::read_text(f, "--password-file", crate::input::MAX_PASSWORD_FILE)
+            .map_err(|e| NetError::Usage(e.to_string()))?;
         return Ok(p.trim_end_matches(['\n', '\r']).to_string());
     }
     std::env::var("SMART_SESSIONS_KEYSTORE_PASSWORD").map_err(|_| {

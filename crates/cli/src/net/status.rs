@@ -1,7 +1,7 @@
 //! `smart-sessions status`: whether the permissions of a session-details file are enabled, and
 //! their remaining budgets.
 
-use super::{Res, args::read_details, endpoint::Endpoint, flows};
+use super::{NetError, Res, args::read_details, endpoint::Endpoint, flows};
 use clap::Args;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -23,8 +23,16 @@ pub(crate) async fn run(c: &StatusCmd) -> Res<Value> {
     let node = c.endpoint.node()?;
     let mut out = Vec::new();
     for det in &list {
-        let mut d = c.endpoint.deployments(det.generation)?;
-        d.smart_session = det.smart_session;
+        let d = c.endpoint.deployments(det.generation)?;
+        if d.smart_session != det.smart_session {
+            return Err(NetError::Usage(format!(
+                "--details {}: sessionDetails.smartSession: the details are for SmartSession {}, \
+                 the deployment table's is {}",
+                c.details.display(),
+                det.smart_session,
+                d.smart_session
+            )));
+        }
         out.push(flows::status(&node, d, det).await?);
     }
     Ok(Value::Array(out))

@@ -28,10 +28,10 @@ pub struct UseCmd {
     #[arg(long, value_name = "FILE")]
     pub details: PathBuf,
     /// Which session of the file.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub session: usize,
     /// `TARGET:VALUE:CALLDATA` (repeatable; several make a batch).
-    #[arg(long = "call", required = true)]
+    #[arg(long = "call", required = true, allow_hyphen_values = true)]
     pub calls: Vec<String>,
     /// Send without the off-chain policy check.
     #[arg(long)]
@@ -46,8 +46,8 @@ pub(crate) async fn run(c: &UseCmd) -> Res<Value> {
     })?;
     let calls = c.calls.iter().map(|s| parse_call(s)).collect::<Res<Vec<_>>>()?;
     let signer = c.key.load(&c.keys)?;
-    let mut d = c.endpoint.deployments(det.generation)?;
-    d.smart_session = det.smart_session;
+    // the table's SmartSession stays: the client refuses details made for another one
+    let d = c.endpoint.deployments(det.generation)?;
     let node = c.endpoint.node()?;
     let bundler = c.endpoint.bundler()?;
     flows::use_permission(node, bundler, d, det, &signer, &calls, c.skip_check).await
