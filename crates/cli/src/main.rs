@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
-use smart_sessions_cli::{eval::eval_stream, text::printable};
+use smart_sessions_cli::{eval::eval_stream, redact, text::printable};
 use smart_sessions_codec::Generation;
 use std::{
     io::{self, BufReader, BufWriter},
@@ -248,7 +248,9 @@ fn main() -> ExitCode {
         Err(e) if let Some(m) = negative_pair(&e, &args) => return report(&m, json, 2),
         Err(e) if json => return report(&usage_line(&e), true, 2),
         Err(e) => {
-            let _ = e.print();
+            // clap quotes the arguments it refuses: a mistyped URL is shown redacted
+            let text = e.render().to_string();
+            eprint!("{}", redact::scrub(&redact::redact_urls(&text)));
             return ExitCode::from(2);
         }
     };
