@@ -181,7 +181,6 @@ fn demo(keep: bool, json: bool) -> ExitCode {
 }
 
 fn net(net: &smart_sessions_cli::net::NetCommand, g: Generation, json: bool) -> ExitCode {
-    use smart_sessions_cli::net::NetError;
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -191,8 +190,7 @@ fn net(net: &smart_sessions_cli::net::NetCommand, g: Generation, json: bool) -> 
             print(&v, json);
             ExitCode::SUCCESS
         }
-        Err(NetError::Usage(m)) => report(&m, json, 2),
-        Err(NetError::Operation(m)) => report(&m, json, 1),
+        Err(e) => report(&e.to_string(), json, if e.is_usage() { 2 } else { 1 }),
     }
 }
 

@@ -64,7 +64,7 @@ pub(crate) fn parse_call(s: &str) -> Res<Execution> {
 
 /// A JSON text file of at most [`MAX_JSON_FILE`] bytes, or standard input for `-`.
 pub(crate) fn read_text(path: &Path, flag: &'static str) -> Res<String> {
-    crate::input::read_text(path, flag, MAX_JSON_FILE).map_err(|e| NetError::Usage(e.to_string()))
+    Ok(crate::input::read_text(path, flag, MAX_JSON_FILE)?)
 }
 
 /// The `--request` file: one request, a list, or `{"sessionRequestedInfo": [...]}`.
@@ -93,7 +93,7 @@ pub(crate) fn read_details(path: &Path) -> Res<Vec<SessionDetails>> {
 
 /// Writes the session details as a JSON list.
 pub(crate) fn write_details(path: &Path, details: &[SessionDetails]) -> Res<()> {
-    let text = serde_json::to_string_pretty(details).map_err(NetError::op)?;
+    let text = serde_json::to_string_pretty(details)?;
     std::fs::write(path, text + "\n")
-        .map_err(|e| NetError::Operation(format!("cannot write {}: {e}", path.display())))
+        .map_err(|source| NetError::Write { path: path.to_path_buf(), source })
 }

@@ -61,7 +61,7 @@ impl Endpoint {
         if self.overrides.is_empty() {
             return Ok(base);
         }
-        let mut v = serde_json::to_value(&base).map_err(NetError::op)?;
+        let mut v = serde_json::to_value(&base)?;
         for o in &self.overrides {
             let (field, value) = o
                 .split_once('=')
@@ -84,7 +84,7 @@ impl Endpoint {
 
     /// A provider for the node.
     pub(crate) fn node(&self) -> Res<impl Provider + Clone + use<>> {
-        let url = self.rpc_url.parse("--rpc-url").map_err(|e| NetError::Usage(e.to_string()))?;
+        let url = self.rpc_url.parse("--rpc-url")?;
         Ok(ProviderBuilder::new().connect_http(url.expose().clone()))
     }
 
@@ -93,7 +93,7 @@ impl Endpoint {
         let u = self.bundler_url.as_ref().ok_or_else(|| {
             NetError::Usage("--bundler-url (or $SMART_SESSIONS_BUNDLER_URL) is required".into())
         })?;
-        let url = u.parse("--bundler-url").map_err(|e| NetError::Usage(e.to_string()))?;
+        let url = u.parse("--bundler-url")?;
         Ok(ProviderBuilder::new().connect_http(url.expose().clone()))
     }
 }

@@ -20,7 +20,7 @@ pub(crate) use smart_sessions_client::{Deployments, SessionDetails, SessionReque
 
 impl From<FlowError> for NetError {
     fn from(e: FlowError) -> Self {
-        Self::Operation(e.to_string())
+        Self::client(e)
     }
 }
 
@@ -77,7 +77,7 @@ async fn account<P: Provider>(
                 threshold,
             )
             .await
-            .map_err(NetError::op)?)
+            .map_err(NetError::client)?)
         }
         FactoryKind::Nexus => {
             require(d.owner_validator, "ownerValidator")?;
@@ -95,7 +95,7 @@ async fn account<P: Provider>(
                 B256::from(U256::from(a.index)),
             )
             .await
-            .map_err(NetError::op)?)
+            .map_err(NetError::client)?)
         }
     }
 }
@@ -119,7 +119,7 @@ pub(crate) async fn account_info<P: Provider>(
     g: Generation,
 ) -> Res<Value> {
     let acct = account(node, d, a, owner).await?;
-    let deployed = acct.is_deployed(node).await.map_err(NetError::op)?;
+    let deployed = acct.is_deployed(node).await.map_err(NetError::client)?;
     let mut out = json!({
         "address": acct.address,
         "deployed": deployed,
@@ -132,7 +132,7 @@ pub(crate) async fn account_info<P: Provider>(
             let i = acct
                 .is_module_installed(node, 1, module, Bytes::new())
                 .await
-                .map_err(NetError::op)?;
+                .map_err(NetError::client)?;
             out[format!("{name}Installed")] = json!(i);
         }
     }

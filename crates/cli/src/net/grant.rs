@@ -67,7 +67,7 @@ pub(crate) async fn run(c: &GrantCmd, g: Generation) -> Res<Value> {
         write_details(path, &details)?;
         value["details"] = json!(path);
     } else {
-        value["sessionDetails"] = serde_json::to_value(&details).map_err(NetError::op)?;
+        value["sessionDetails"] = serde_json::to_value(&details)?;
     }
     Ok(value)
 }

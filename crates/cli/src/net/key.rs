@@ -64,16 +64,17 @@ pub(crate) fn run(c: &KeyCmd) -> Res<Value> {
             }
             let (signer, _) =
                 PrivateKeySigner::new_keystore(dir, &mut rand::thread_rng(), password, Some(name))
-                    .map_err(|e| {
-                        NetError::Operation(format!("--keystore {}: {e}", keystore.display()))
+                    .map_err(|source| NetError::Keystore {
+                        role: "new",
+                        path: keystore.clone(),
+                        source,
                     })?;
             Ok(json!({ "address": signer.address(), "keystore": keystore }))
         }
         KeyAction::Address => {
-            let signer =
-                PrivateKeySigner::decrypt_keystore(keystore, password(&c.keys)?).map_err(|e| {
-                    NetError::Operation(format!("keystore {}: {e}", keystore.display()))
-                })?;
+            let signer = PrivateKeySigner::decrypt_keystore(keystore, password(&c.keys)?).map_err(
+                |source| NetError::Keystore { role: "the", path: keystore.clone(), source },
+            )?;
             Ok(json!({ "address": signer.address() }))
         }
     }

@@ -67,8 +67,7 @@ pub struct SessionKey {
 /// The keystore password: `--password-file` or `$SMART_SESSIONS_KEYSTORE_PASSWORD`.
 pub(crate) fn password(keys: &KeyOptions) -> Res<String> {
     if let Some(f) = &keys.password_file {
-        let p = crate::input::read_text(f, "--password-file", crate::input::MAX_PASSWORD_FILE)
-            .map_err(|e| NetError::Usage(e.to_string()))?;
+        let p = crate::input::read_text(f, "--password-file", crate::input::MAX_PASSWORD_FILE)?;
         return Ok(p.trim_end_matches(['\n', '\r']).to_string());
     }
     std::env::var("SMART_SESSIONS_KEYSTORE_PASSWORD").map_err(|_| {
@@ -87,7 +86,7 @@ fn parse_key(hex: &str, source: &str) -> Res<PrivateKeySigner> {
 }
 
 fn load_key(
-    role: &str,
+    role: &'static str,
     flag: &str,
     inline: Option<&Secret>,
     keystore: Option<&PathBuf>,
@@ -105,7 +104,7 @@ fn load_key(
     }
     if let Some(path) = keystore {
         return PrivateKeySigner::decrypt_keystore(path, password(keys)?)
-            .map_err(|e| NetError::Operation(format!("{role} keystore {}: {e}", path.display())));
+            .map_err(|source| NetError::Keystore { role, path: path.clone(), source });
     }
     match std::env::var(env) {
         Ok(v) => parse_key(&v, &format!("${env}")),

@@ -28,19 +28,58 @@ pub use keys::{KeyOptions, OwnerKey, Secret, SessionKey};
 use clap::Subcommand;
 use serde_json::Value;
 use smart_sessions_codec::Generation;
+use std::path::PathBuf;
 
-/// A failure of a network command: a usage error (exit 2) or the operation's (exit 1).
-#[derive(Debug)]
+/// A failure of a network command. [`NetError::is_usage`] tells a usage error (exit 2) from a
+/// failed operation (exit 1); the causes are kept as `source()`s.
+#[derive(Debug, thiserror::Error)]
 pub enum NetError {
-    /// Bad arguments.
+    /// Bad arguments: the message names the flag and what is wrong.
+    #[error("{0}")]
     Usage(String),
-    /// The operation failed.
-    Operation(String),
+    /// An input file could not be read (names the flag, path and limit).
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+    /// A URL argument is not a URL (shown redacted).
+    #[error(transparent)]
+    Url(#[from] crate::redact::UrlError),
+    /// A keystore could not be decrypted or written.
+    #[error("{role} keystore {}: {source}", path.display())]
+    Keystore {
+        /// `owner`, `session`, or `--keystore` for `key`.
+        role: &'static str,
+        /// The keystore file.
+        path: PathBuf,
+        /// The signer's reason.
+        #[source]
+        source: alloy_signer_local::LocalSignerError,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Encoding a result as JSON failed.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The client's flow or node call failed (its error, with its own `source()` chain).
+    #[error(transparent)]
+    Client(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 impl NetError {
-    fn op(e: impl std::fmt::Display) -> Self {
-        Self::Operation(e.to_string())
+    /// Whether this is a usage error (exit 2) rather than a failed operation (exit 1).
+    pub const fn is_usage(&self) -> bool {
+        matches!(self, Self::Usage(_) | Self::Input(_) | Self::Url(_))
+    }
+
+    /// Wraps an error of the client.
+    pub(crate) fn client(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Client(Box::new(e))
     }
 }
 
@@ -97,5 +136,26 @@ pub async fn run(command: &NetCommand, g: Generation) -> Res<Value> {
         NetCommand::Use(c) => use_cmd::run(c).await,
         NetCommand::Status(c) => status::run(c).await,
         NetCommand::Revoke(c) => revoke::run(c, g).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn errors_keep_their_cause_and_exit_class() {
+        let e =
+            args::read_text(std::path::Path::new("/nonexistent/r.json"), "--request").unwrap_err();
+        assert!(e.is_usage());
+        assert_eq!(
+            e.to_string(),
+            "--request /nonexistent/r.json: cannot open: No such file or directory (os error 2)"
+        );
+        let io = e.source().and_then(|s| s.downcast_ref::<std::io::Error>());
+        assert_eq!(io.map(std::io::Error::kind), Some(std::io::ErrorKind::NotFound));
+        let e = NetError::client(std::io::Error::other("node down"));
+        assert!(!e.is_usage() && e.to_string() == "node down");
     }
 }
