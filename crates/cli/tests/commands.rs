@@ -368,6 +368,17 @@ fn url_secrets_never_reach_help_errors_json_or_logs() {
             }
         }
     }
+    // RUST_LOG instead of -v: the same redaction
+    let o = Command::new(env!("CARGO_BIN_EXE_smart-sessions"))
+        .env("SMART_SESSIONS_BUNDLER_URL", bundler)
+        .env("SMART_SESSIONS_RPC_URL", rpc)
+        .env("RUST_LOG", "trace")
+        .args(["--generation", "legacy", "account", "--owner", owner])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("ReqwestTransport{url=http://127.0.0.1:1/node}"), "{}", stderr(&o));
+    assert!(!all(&o).contains(MARK), "{}", all(&o));
     // a URL that does not parse: the usage error shows it redacted
     let o = exec(&[
         "--generation",

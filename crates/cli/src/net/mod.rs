@@ -1,6 +1,7 @@
 //! The network subcommands: `account`, `grant`, `use`, `status`, `revoke`, and `key` for
 //! encrypted keystores. Every command talks to a node (`--rpc-url`) and, when it sends user
-//! operations, a bundler (`--bundler-url`), through `smart-sessions-client` (in [`flows`] only).
+//! operations, a bundler (`--bundler-url`), through `smart-sessions-client` (in the private
+//! `flows` module only).
 //!
 //! Keys come from environment variables or encrypted keystore files. A private key on the command
 //! line (visible in shell history and the process list) is refused unless
