@@ -170,6 +170,8 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
     let recipient = Address::repeat_byte(0x42);
 
     let mut record = |step: &str, t: Instant, sent: Option<&Sent>, result: String| {
+        // results quote the node's and bundler's answers: escaped and bounded like every error
+        let result = crate::text::printable(&result);
         say(&format!("✓ {step}: {result}"));
         steps.push(Step {
             step: step.into(),
