@@ -1,5 +1,6 @@
 //! `smart-sessions demo`: the seed docs' story, live, on the embedded devnet.
 
+use crate::redact::SafeUrl;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
 use alloy_rpc_client::ClientBuilder;
@@ -13,7 +14,7 @@ use smart_sessions_client::{
     SessionDetails, SessionRequest, check_enabled_permissions, transport::RoundTrips,
 };
 use smart_sessions_codec::{Execution, Generation};
-use smart_sessions_devnet::{Devnet, Options};
+use smart_sessions_devnet::{Addresses, Devnet, Options};
 use std::{
     io::IsTerminal,
     time::{Duration, Instant},
@@ -53,11 +54,26 @@ pub struct Demo {
     /// Every step, in order.
     pub steps: Vec<Step>,
     /// The devnet's RPC URL.
-    pub rpc_url: String,
+    pub rpc_url: SafeUrl,
     /// The bundler's URL.
-    pub bundler_url: Option<String>,
+    pub bundler_url: Option<SafeUrl>,
     /// The account.
     pub account: Address,
+    /// With `--keep`: the devnet left running, to use and to stop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<Kept>,
+}
+
+/// A devnet the demo left running (`--keep`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Kept {
+    /// The processes (anvil, Alto): stop them with `kill PID…`.
+    pub pids: Vec<u32>,
+    /// The chain id.
+    pub chain_id: u64,
+    /// Every contract the devnet deployed (the `--deployments` table of the network commands).
+    pub addresses: Addresses,
 }
 
 /// Runs the demo; `keep` leaves the devnet running. Progress lines go to standard error unless
@@ -108,20 +124,27 @@ pub async fn run(keep: bool, quiet: bool) -> Result<Demo, String> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let demo = Demo {
-        rpc_url: devnet.rpc_url.clone(),
-        bundler_url: devnet.bundler_url.clone(),
+    let url = |u: &str| u.parse::<SafeUrl>().map_err(|e| format!("devnet URL: {e}"));
+    let mut demo = Demo {
+        rpc_url: url(&devnet.rpc_url)?,
+        bundler_url: devnet.bundler_url.as_deref().map(url).transpose()?,
         account: result.as_ref().copied().unwrap_or_default(),
         steps,
+        kept: None,
     };
     if keep {
+        let (chain_id, addresses) = (devnet.chain_id, devnet.addresses.clone());
         let pids = devnet.detach();
         say(&format!(
             "devnet left running (PIDs {pids:?}): RPC {} · bundler {}; stop it with `kill {}`",
             demo.rpc_url,
-            demo.bundler_url.clone().unwrap_or_default(),
+            demo.bundler_url.as_ref().map(ToString::to_string).unwrap_or_default(),
             pids.iter().map(u32::to_string).collect::<Vec<_>>().join(" ")
         ));
+        let stop = pids.iter().map(u32::to_string).collect::<Vec<_>>().join(" ");
+        demo.kept = Some(Kept { pids, chain_id, addresses });
+        // a failed story still reports what it left running
+        return result.map(|_| demo).map_err(|e| format!("{e} (devnet left running: kill {stop})"));
     }
     result.map(|_| demo)
 }
@@ -147,6 +170,8 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
     let recipient = Address::repeat_byte(0x42);
 
     let mut record = |step: &str, t: Instant, sent: Option<&Sent>, result: String| {
+        // results quote the node's and bundler's answers: escaped and bounded like every error
+        let result = crate::text::printable(&result);
         say(&format!("✓ {step}: {result}"));
         steps.push(Step {
             step: step.into(),

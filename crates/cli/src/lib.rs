@@ -1,10 +1,23 @@
 //! The library behind the `smart-sessions` command.
 //!
 //! [`eval`] answers the shared test vectors' requests line by line; it is also how other
-//! implementations check their encodings against this one.
+//! implementations check their encodings against this one. [`tools`] are the offline
+//! subcommands, [`net`] the network ones; `demo` (the `devnet` feature, on by default) runs the
+//! whole story on an embedded devnet.
 
 pub mod eval;
 
+#[cfg(feature = "devnet")]
 pub mod demo;
 
 pub mod net;
+
+pub mod tools;
+
+pub mod redact;
+
+pub mod text;
+
+pub mod logging;
+
+pub mod input;

@@ -1,12 +1,11 @@
 //! `smart-sessions`: ERC-7579 Smart Sessions from the command line.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
-use smart_sessions_cli::eval::{eval_line, evaluate};
+use smart_sessions_cli::{eval::eval_stream, redact, text::printable};
 use smart_sessions_codec::Generation;
 use std::{
-    fs::File,
-    io::{self, BufRead, BufReader, BufWriter, Read, Write},
+    io::{self, BufReader, BufWriter},
     path::PathBuf,
     process::ExitCode,
 };
@@ -22,6 +21,10 @@ struct Cli {
     /// Print results as JSON.
     #[arg(long, global = true)]
     json: bool,
+    /// Log what happens on standard error: `-v` this toolkit's steps, `-vv` debug (transports
+    /// included), `-vvv` trace. `RUST_LOG=target=level,…` overrides. URLs are logged redacted.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     /// SmartSession generation: legacy (module-sdk 0.1.x), v1 (0.2.x) or current (0.4.0).
     #[arg(long, global = true, value_enum, default_value_t = Gen::Current)]
     generation: Gen,
@@ -51,6 +54,7 @@ enum Command {
     /// The whole Smart Sessions story, live, on an embedded devnet: account, install, trust,
     /// grant, use, remaining budget, an off-chain and an on-chain refusal, ENABLE_AND_USE,
     /// enabled permissions, revoke.
+    #[cfg(feature = "devnet")]
     #[command(
         after_help = "Examples:\n  smart-sessions demo\n  smart-sessions demo --keep\n  smart-sessions --json demo"
     )]
@@ -71,352 +75,21 @@ enum Command {
         /// Read requests from this file instead of standard input.
         file: Option<PathBuf>,
     },
-    /// keccak256(abi.encode(sessionValidator, sessionValidatorInitData, salt)).
-    #[command(
-        after_help = "Example:\n  smart-sessions permission-id --validator 0x000000000013fdB5234E4E3162a810F54d9f7E98 --init-data 0x --salt 0x0000000000000000000000000000000000000000000000000000000000000005"
-    )]
-    PermissionId {
-        /// The session validator.
-        #[arg(long)]
-        validator: String,
-        /// Its init data (hex).
-        #[arg(long, default_value = "0x")]
-        init_data: String,
-        /// The 32-byte salt.
-        #[arg(long)]
-        salt: String,
-    },
-    /// keccak256(abi.encodePacked(target, selector)).
-    #[command(
-        after_help = "Example:\n  smart-sessions action-id --target 0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48 --selector 0xa9059cbb"
-    )]
-    ActionId {
-        /// The call target.
-        #[arg(long)]
-        target: String,
-        /// The 4-byte selector.
-        #[arg(long)]
-        selector: String,
-    },
-    /// The config ids a permission's policies are keyed by (user-op, ERC-1271 and per action).
-    #[command(
-        after_help = "Example:\n  smart-sessions config-id --account 0xacc0000000000000000000000000000000000001 --permission-id 0x485a8dc45a0a35765208df1fd53dc9b53e1f300285de33fd699105e9b5ece3d0 --action-id 0x38a2cbb2f4560842ac355576e0058206cadd34fbb1bf93f3e2c7524d522d28a6"
-    )]
-    ConfigId {
-        /// The account.
-        #[arg(long)]
-        account: String,
-        /// The permission.
-        #[arg(long)]
-        permission_id: String,
-        /// Action ids (repeatable).
-        #[arg(long = "action-id")]
-        action_ids: Vec<String>,
-    },
-    /// Universal action policy init data from a JSON config (module-sdk or abstractjs shape).
-    #[command(
-        after_help = "Example:\n  echo '{\"valueLimitPerUse\":\"0\",\"rules\":[{\"condition\":\"LESS_THAN\",\"offsetIndex\":1,\"ref\":1000}]}' | smart-sessions policy-encode -"
-    )]
-    PolicyEncode {
-        /// The JSON file (`-` for standard input).
-        file: PathBuf,
-    },
-    /// Evaluate calls against a universal action policy's init data, as the contract would.
-    #[command(
-        after_help = "Example:\n  smart-sessions policy-check --init-data 0x… --call 0:0xa9059cbb… --call 0:0xa9059cbb…"
-    )]
-    PolicyCheck {
-        /// The policy's init data (hex).
-        #[arg(long)]
-        init_data: String,
-        /// A call as `VALUE:CALLDATA` (repeatable, in order; state carries over).
-        #[arg(long = "call", required = true)]
-        calls: Vec<String>,
-    },
-    /// Encode a USE-mode signature.
-    #[command(
-        after_help = "Example:\n  smart-sessions --generation legacy signature-use --permission-id 0x74d3… --signature 0xabab…"
-    )]
-    SignatureUse {
-        /// The permission.
-        #[arg(long)]
-        permission_id: String,
-        /// The session validator's signature (hex).
-        #[arg(long)]
-        signature: String,
-    },
-    /// Encode a signature of any mode: USE needs `--permission-id`; ENABLE (0x01) and
-    /// UNSAFE_ENABLE (0x02) need `--enable FILE`, the JSON `{enableSession, validator,
-    /// accountType}` of module-sdk's `enableSessionData` (`-` reads standard input).
-    #[command(
-        after_help = "Examples:\n  smart-sessions signature-encode --mode 0x00 --permission-id 0xc46a… --signature 0xabab…\n  smart-sessions --generation legacy signature-encode --mode 0x01 --enable enable.json --signature 0xabab…"
-    )]
-    SignatureEncode {
-        /// Mode byte: 0x00 USE, 0x01 ENABLE, 0x02 UNSAFE_ENABLE.
-        #[arg(long)]
-        mode: String,
-        /// The permission (USE).
-        #[arg(long)]
-        permission_id: Option<String>,
-        /// The enable data JSON file (ENABLE modes).
-        #[arg(long)]
-        enable: Option<PathBuf>,
-        /// The session validator's signature (hex).
-        #[arg(long)]
-        signature: String,
-    },
-    /// The session digest (`getSessionDigest`) of a session JSON for an account, mode and nonce.
-    #[command(
-        after_help = "Example:\n  smart-sessions --generation legacy digest-session --session session.json --account 0xacc0… --mode 0x01 --nonce 0"
-    )]
-    DigestSession {
-        /// The session JSON file (module-sdk shape of the generation; `-` reads standard input).
-        #[arg(long)]
-        session: PathBuf,
-        /// The account.
-        #[arg(long)]
-        account: String,
-        /// 0x01 ENABLE or 0x02 UNSAFE_ENABLE.
-        #[arg(long)]
-        mode: String,
-        /// `getNonce(permissionId, account)` at enable time.
-        #[arg(long, default_value = "0")]
-        nonce: String,
-        /// SmartSession's address (default: the generation's canonical one).
-        #[arg(long)]
-        smart_session: Option<String>,
-    },
-    /// Decode a SmartSession signature of any mode.
-    #[command(
-        after_help = "Example:\n  smart-sessions --generation legacy signature-decode 0x0074d35e…"
-    )]
-    SignatureDecode {
-        /// The signature (hex).
-        signature: String,
-    },
-    /// The multichain digest the owner signs, from (chainId, sessionDigest) pairs.
-    #[command(
-        after_help = "Example:\n  smart-sessions digest-multichain 1:0x30e122fce492fcd2b6b47c6c5d2b8b2169c5f71c54f5c4a9177bcd8c10b27a7d"
-    )]
-    DigestMultichain {
-        /// `CHAIN_ID:SESSION_DIGEST` pairs, in order.
-        #[arg(required = true)]
-        pairs: Vec<String>,
-    },
-    /// FastLZ compress (as module-sdk) or decompress hex data.
-    #[command(
-        after_help = "Examples:\n  smart-sessions flz compress 0x616263\n  smart-sessions flz decompress 0x02616263"
-    )]
-    Flz {
-        /// compress or decompress.
-        #[arg(value_enum)]
-        direction: Direction,
-        /// The data (hex).
-        data: String,
-    },
-    /// ERC-7579 execute calldata for one call (single mode) or several (batch mode).
-    #[command(
-        after_help = "Example:\n  smart-sessions execute-calldata --call 0x1111111111111111111111111111111111111111:0:0x12345678"
-    )]
-    ExecuteCalldata {
-        /// `TARGET:VALUE:CALLDATA` (repeatable).
-        #[arg(long = "call", required = true)]
-        calls: Vec<String>,
-    },
-    /// A Nexus nonce key and nonce.
-    #[command(
-        after_help = "Example:\n  smart-sessions nonce-key --validator 0x00000000008bDABA73cD9815d79069c247Eb4bDA --sequence 3"
-    )]
-    NonceKey(NonceKeyArgs),
+    #[command(flatten)]
+    Tool(smart_sessions_cli::tools::ToolCommand),
     #[command(flatten)]
     Net(smart_sessions_cli::net::NetCommand),
 }
 
-#[derive(Args, Debug)]
-struct NonceKeyArgs {
-    /// The validator the nonce lane routes to.
-    #[arg(long)]
-    validator: String,
-    /// The 24-bit lane.
-    #[arg(long, default_value_t = 0)]
-    batch_key: u32,
-    /// Validation mode byte (0x00 validation, 0x01 module enable).
-    #[arg(long, default_value = "0x00")]
-    validation_mode: String,
-    /// The sequence.
-    #[arg(long, default_value_t = 0)]
-    sequence: u64,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Direction {
-    Compress,
-    Decompress,
-}
-
 fn run_eval(file: Option<PathBuf>) -> io::Result<()> {
-    let input: Box<dyn BufRead> = match file {
-        Some(path) => Box::new(BufReader::new(File::open(&path).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot open {}: {e}", path.display()))
-        })?)),
-        None => Box::new(io::stdin().lock()),
-    };
-    let mut out = BufWriter::new(io::stdout().lock());
-    for line in input.lines() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+    let out = BufWriter::new(io::stdout().lock());
+    match file {
+        Some(path) => {
+            let reader = smart_sessions_cli::input::open(&path, "eval FILE")
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            eval_stream(BufReader::new(reader), out)
         }
-        writeln!(out, "{}", eval_line(&line))?;
-    }
-    out.flush()
-}
-
-/// A usage error (exit 2) or an operation failure (exit 1), as one line.
-enum Failure {
-    Usage(String),
-    Operation(String),
-}
-
-fn split<'a>(s: &'a str, n: usize, what: &str) -> Result<Vec<&'a str>, Failure> {
-    let parts: Vec<&str> = s.splitn(n, ':').collect();
-    if parts.len() == n {
-        Ok(parts)
-    } else {
-        Err(Failure::Usage(format!("{what} {s:?}: expected {n} parts separated by ':'")))
-    }
-}
-
-/// A JSON file, or standard input for `-`.
-fn read_json(file: &PathBuf) -> Result<Value, Failure> {
-    let mut text = String::new();
-    if file.as_os_str() == "-" {
-        io::stdin().read_to_string(&mut text).map_err(|e| Failure::Operation(e.to_string()))?;
-    } else {
-        text = std::fs::read_to_string(file)
-            .map_err(|e| Failure::Operation(format!("cannot read {}: {e}", file.display())))?;
-    }
-    serde_json::from_str(&text).map_err(|e| Failure::Operation(format!("{}: {e}", file.display())))
-}
-
-fn request(function: &str, generation: Generation, inputs: Value) -> Result<Value, Failure> {
-    let Value::Object(map) = inputs else {
-        return Err(Failure::Usage("inputs must be an object".into()));
-    };
-    evaluate(function, generation, &map).map_err(|e| Failure::Operation(e.0))
-}
-
-fn command(cli: &Cli) -> Result<Value, Failure> {
-    let g = cli.generation.generation();
-    match &cli.command {
-        Command::Eval { .. } | Command::Demo { .. } | Command::Net(_) => {
-            Err(Failure::Usage("runs on its own".into()))
-        }
-        Command::PermissionId { validator, init_data, salt } => request(
-            "getPermissionId",
-            g,
-            json!({ "sessionValidator": validator, "sessionValidatorInitData": init_data, "salt": salt }),
-        ),
-        Command::ActionId { target, selector } => {
-            request("getActionId", g, json!({ "target": target, "selector": selector }))
-        }
-        Command::ConfigId { account, permission_id, action_ids } => request(
-            "configIds",
-            g,
-            json!({ "account": account, "permissionId": permission_id, "actionIds": action_ids }),
-        ),
-        Command::PolicyEncode { file } => {
-            let mut text = String::new();
-            if file.as_os_str() == "-" {
-                io::stdin()
-                    .read_to_string(&mut text)
-                    .map_err(|e| Failure::Operation(e.to_string()))?;
-            } else {
-                text = std::fs::read_to_string(file).map_err(|e| {
-                    Failure::Operation(format!("cannot read {}: {e}", file.display()))
-                })?;
-            }
-            let config: Value = serde_json::from_str(&text)
-                .map_err(|e| Failure::Operation(format!("policy JSON: {e}")))?;
-            request("getUniversalActionPolicy", g, config)
-        }
-        Command::PolicyCheck { init_data, calls } => {
-            let calls: Vec<Value> = calls
-                .iter()
-                .map(|c| split(c, 2, "--call").map(|p| json!({ "value": p[0], "data": p[1] })))
-                .collect::<Result<_, _>>()?;
-            request(
-                "UniActionPolicy.checkAction",
-                g,
-                json!({ "initData": init_data, "calls": calls }),
-            )
-        }
-        Command::SignatureUse { permission_id, signature } => request(
-            "encodeSmartSessionSignature",
-            g,
-            json!({ "mode": "0x00", "permissionId": permission_id, "signature": signature }),
-        ),
-        Command::SignatureEncode { mode, permission_id, enable, signature } => {
-            let mut inputs = json!({ "mode": mode, "signature": signature });
-            if let Some(id) = permission_id {
-                inputs["permissionId"] = json!(id);
-            }
-            if let Some(file) = enable {
-                inputs["enableSessionData"] = read_json(file)?;
-            }
-            request("encodeSmartSessionSignature", g, inputs)
-        }
-        Command::DigestSession { session, account, mode, nonce, smart_session } => {
-            let mut inputs = json!({ "session": read_json(session)?, "account": account, "mode": mode, "nonce": nonce });
-            if let Some(ss) = smart_session {
-                inputs["smartSession"] = json!(ss);
-            }
-            request("getSessionDigest", g, inputs)
-        }
-        Command::SignatureDecode { signature } => {
-            request("decodeSmartSessionSignature", g, json!({ "signature": signature }))
-        }
-        Command::DigestMultichain { pairs } => {
-            let list: Vec<Value> = pairs
-                .iter()
-                .map(|p| {
-                    split(p, 2, "pair").map(|p| json!({ "chainId": p[0], "sessionDigest": p[1] }))
-                })
-                .collect::<Result<_, _>>()?;
-            request("multichainDigest", g, json!({ "hashesAndChainIds": list }))
-        }
-        Command::Flz { direction, data } => {
-            let f = match direction {
-                Direction::Compress => "LibZip.flzCompress",
-                Direction::Decompress => "LibZip.flzDecompress",
-            };
-            request(f, g, json!({ "data": data }))
-        }
-        Command::ExecuteCalldata { calls } => {
-            let list: Vec<Value> = calls
-                .iter()
-                .map(|c| {
-                    split(c, 3, "--call")
-                        .map(|p| json!({ "target": p[0], "value": p[1], "callData": p[2] }))
-                })
-                .collect::<Result<_, _>>()?;
-            let (f, mode) = if list.len() == 1 {
-                ("erc7579.executeSingle", format!("0x{}", "00".repeat(32)))
-            } else {
-                ("erc7579.executeBatch", format!("0x01{}", "00".repeat(31)))
-            };
-            request(f, g, json!({ "mode": mode, "executions": list }))
-        }
-        Command::NonceKey(a) => request(
-            "nexus.nonceKey",
-            g,
-            json!({
-                "validator": a.validator,
-                "batchKey": a.batch_key,
-                "validationMode": a.validation_mode,
-                "sequence": a.sequence.to_string(),
-            }),
-        ),
+        None => eval_stream(io::stdin().lock(), out),
     }
 }
 
@@ -445,9 +118,16 @@ fn print_object(m: &Map<String, Value>, indent: &str) {
     }
 }
 
-/// Errors are one line: a bundler's or node's multi-line message is folded.
-fn one_line(m: &str) -> String {
-    m.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Prints an error as one line (JSON on standard output with `--json`, else on standard error)
+/// through [`printable`]: URLs redacted, control characters escaped, length bounded.
+fn report(message: &str, json: bool, code: u8) -> ExitCode {
+    let m = printable(message);
+    if json {
+        println!("{}", json!({ "error": m }));
+    } else {
+        eprintln!("error: {m}");
+    }
+    ExitCode::from(code)
 }
 
 /// Accepts the spaced spellings of the grouped tools (`policy encode`, `policy check`,
@@ -474,96 +154,115 @@ fn normalize(args: Vec<String>) -> Vec<String> {
     args
 }
 
-fn main() -> ExitCode {
-    let cli = match Cli::try_parse_from(normalize(std::env::args().collect())) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| report(&e.to_string(), false, 1))
+}
+
+#[cfg(feature = "devnet")]
+fn demo(keep: bool, json: bool) -> ExitCode {
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
     };
-    if let Command::Demo { keep } = &cli.command {
-        let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-            Ok(rt) => rt,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(1);
+    match rt.block_on(smart_sessions_cli::demo::run(keep, json)) {
+        Ok(demo) => {
+            if json {
+                println!("{}", json!({ "output": demo }));
+            } else {
+                println!("{}", smart_sessions_cli::demo::table(&demo));
             }
-        };
-        return match rt.block_on(smart_sessions_cli::demo::run(*keep, cli.json)) {
-            Ok(demo) => {
-                if cli.json {
-                    println!("{}", json!({ "output": demo }));
-                } else {
-                    println!("{}", smart_sessions_cli::demo::table(&demo));
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                if cli.json {
-                    println!("{}", json!({ "error": e }));
-                } else {
-                    eprintln!("error: {e}");
-                }
-                ExitCode::from(1)
-            }
-        };
-    }
-    if let Command::Net(net) = &cli.command {
-        let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-            Ok(rt) => rt,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(1);
-            }
-        };
-        return match rt.block_on(smart_sessions_cli::net::run(net, cli.generation.generation())) {
-            Ok(v) => {
-                print(&v, cli.json);
-                ExitCode::SUCCESS
-            }
-            Err(smart_sessions_cli::net::NetError::Usage(m)) => {
-                eprintln!("error: {}", one_line(&m));
-                ExitCode::from(2)
-            }
-            Err(smart_sessions_cli::net::NetError::Operation(m)) => {
-                let m = one_line(&m);
-                if cli.json {
-                    println!("{}", json!({ "error": m }));
-                } else {
-                    eprintln!("error: {m}");
-                }
-                ExitCode::from(1)
-            }
-        };
-    }
-    if let Command::Eval { file } = &cli.command {
-        return match run_eval(file.clone()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            }
-        };
-    }
-    match command(&cli) {
-        Ok(v) => {
-            print(&v, cli.json);
             ExitCode::SUCCESS
         }
-        Err(Failure::Usage(m)) => {
-            eprintln!("error: {m}");
-            ExitCode::from(2)
+        Err(e) => report(&e, json, 1),
+    }
+}
+
+fn net(net: &smart_sessions_cli::net::NetCommand, g: Generation, json: bool) -> ExitCode {
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    match rt.block_on(smart_sessions_cli::net::run(net, g)) {
+        Ok(v) => {
+            print(&v, json);
+            ExitCode::SUCCESS
         }
-        Err(Failure::Operation(m)) => {
-            if cli.json {
-                println!("{}", json!({ "error": m }));
-            } else {
-                eprintln!("error: {m}");
-            }
-            ExitCode::from(1)
+        Err(e) => report(&e.to_string(), json, if e.is_usage() { 2 } else { 1 }),
+    }
+}
+
+fn tool(tool: &smart_sessions_cli::tools::ToolCommand, g: Generation, json: bool) -> ExitCode {
+    use smart_sessions_cli::tools::Failure;
+    match smart_sessions_cli::tools::run(tool, g) {
+        Ok(v) => {
+            print(&v, json);
+            ExitCode::SUCCESS
         }
+        Err(Failure::Usage(m)) => report(&m, json, 2),
+        Err(Failure::Operation(m)) => report(&m, json, 1),
+    }
+}
+
+/// Whether `--json` is among the arguments (before a `--`), for errors clap reports before the
+/// arguments are parsed.
+fn wants_json(args: &[String]) -> bool {
+    args.iter().skip(1).take_while(|a| *a != "--").any(|a| a == "--json")
+}
+
+/// A clap usage error as one line: its first line without the `error: ` prefix.
+fn usage_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
+
+/// A negative number clap took for an unknown flag (`digest-multichain -1:0x…`), named as the
+/// field it was meant for.
+fn negative_pair(e: &clap::Error, args: &[String]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument || !args.iter().any(|a| a == "digest-multichain") {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else { return None };
+    arg.strip_prefix('-').filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))?;
+    // clap names the argument up to its first `:`; the pair is the whole argument
+    let pair = args.iter().find(|a| a.starts_with(arg.as_str())).unwrap_or(arg);
+    Some(format!("pair {pair:?}: chain id {arg:?} is not an unsigned 64-bit integer"))
+}
+
+fn main() -> ExitCode {
+    let args = normalize(std::env::args().collect());
+    let json = wants_json(&args);
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        // help and version: printed as clap formats them, exit 0
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if let Some(m) = negative_pair(&e, &args) => return report(&m, json, 2),
+        Err(e) if json => return report(&usage_line(&e), true, 2),
+        Err(e) => {
+            // clap quotes the arguments it refuses: a mistyped URL is shown redacted
+            let text = e.render().to_string();
+            eprint!("{}", redact::scrub(&redact::redact_urls(&text)));
+            return ExitCode::from(2);
+        }
+    };
+    smart_sessions_cli::logging::init(cli.verbose);
+    let g = cli.generation.generation();
+    match &cli.command {
+        #[cfg(feature = "devnet")]
+        Command::Demo { keep } => demo(*keep, cli.json),
+        Command::Net(n) => net(n, g, cli.json),
+        Command::Eval { file } => match run_eval(file.clone()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => report(&e.to_string(), cli.json, 1),
+        },
+        Command::Tool(t) => tool(t, g, cli.json),
     }
 }

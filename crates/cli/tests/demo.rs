@@ -40,3 +40,64 @@ fn the_demo_runs_every_step_and_exits_0() {
     assert!(rtt("install Smart Sessions") >= 4, "estimate, send, receipt at least");
     assert_eq!(rtt("try to transfer 700: refused off-chain"), 0, "refused from the cached state");
 }
+
+/// Issue 13 item 6: `demo --keep --json` reports the kept devnet's PIDs, chain id, addresses and
+/// URLs; the RPC URL answers with that chain id, and killing the PIDs stops the devnet.
+#[test]
+fn demo_keep_json_reports_what_it_left_running() {
+    let out = Command::new(env!("CARGO_BIN_EXE_smart-sessions"))
+        .args(["--json", "demo", "--keep"])
+        .output()
+        .expect("run the demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let kept = &v["output"]["kept"];
+    let pids: Vec<u32> = kept["pids"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .map(|p| p.as_u64().unwrap() as u32)
+        .collect();
+    // stop what was left running, whatever the assertions below say
+    struct Kill(Vec<u32>);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            for p in &self.0 {
+                let _ = Command::new("kill").arg(p.to_string()).status();
+            }
+        }
+    }
+    let kill = Kill(pids.clone());
+    assert!(out.status.success(), "{v}");
+    assert!(pids.len() >= 2, "anvil and Alto: {pids:?}");
+    for p in &pids {
+        assert!(std::path::Path::new(&format!("/proc/{p}")).exists(), "PID {p} is running");
+    }
+    assert_eq!(kept["chainId"], 31337);
+    let smart_session = kept["addresses"]["smartSession"].as_str().unwrap();
+    assert!(smart_session.starts_with("0x") && smart_session.len() == 42, "{kept}");
+    assert!(v["output"]["bundlerUrl"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+    // the RPC URL is the kept chain's
+    let rpc = v["output"]["rpcUrl"].as_str().unwrap();
+    let addr = rpc.trim_start_matches("http://").trim_end_matches('/');
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.contains(r#""result":"0x7a69""#), "{answer}");
+    drop(kill);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    for p in &pids {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+        // gone, or a zombie waiting for its (exited) parent's reaper
+        assert!(stat.is_empty() || stat.contains(") Z "), "PID {p} still running: {stat}");
+    }
+}

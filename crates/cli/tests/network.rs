@@ -163,11 +163,12 @@ async fn account_grant_use_status_revoke_through_the_binary() {
     let r = run(dir, &senv, &[&plain[..], &["--details", "session.json", "--call", &c]].concat());
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("rule 0") && r.stderr.lines().count() == 1, "{}", r.stderr);
-    // a malformed call: usage error naming the field
+    // a malformed call: usage error naming the field (JSON on standard output with --json)
     let r =
         run(dir, &senv, &with(&net, &["use", "--details", "session.json", "--call", "0x12:0:0x"]));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("--call target"), "{}", r.stderr);
+    let e: Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert!(e["error"].as_str().unwrap().contains("--call target"), "{}", r.stdout);
 
     // an off-chain grant: nothing sent, the first use enables
     let other = PrivateKeySigner::random();
@@ -220,8 +221,9 @@ async fn account_grant_use_status_revoke_through_the_binary() {
     // a private key on the command line: refused, and never echoed
     let secret = hex::encode_prefixed(PrivateKeySigner::random().to_bytes());
     let r = run(dir, &base, &with(&net, &["account", "--owner-key", &secret]));
+    // (usage errors are JSON on standard output with --json)
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("--unsafe-key-on-command-line"), "{}", r.stderr);
+    assert!(r.stdout.contains("--unsafe-key-on-command-line"), "{}", r.stdout);
     assert!(!r.stderr.contains(&secret[2..]) && !r.stdout.contains(&secret[2..]));
     let r = run(
         dir,
@@ -229,7 +231,8 @@ async fn account_grant_use_status_revoke_through_the_binary() {
         &with(&net, &["account", "--owner-key", "0x1234", "--unsafe-key-on-command-line"]),
     );
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("not a 32-byte hex private key") && !r.stderr.contains("1234"));
+    assert!(r.stdout.contains("not a 32-byte hex private key") && !r.stdout.contains("1234"));
+    assert!(!r.stderr.contains("1234"));
     let r = run(
         dir,
         &base,

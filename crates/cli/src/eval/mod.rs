@@ -19,8 +19,14 @@ use smart_sessions_policy::eval::{
 };
 use std::{borrow::Cow, fmt};
 
+mod stream;
+pub use stream::{EVAL_MAX_LINE, EVAL_MAX_SKIP, eval_stream};
+
 /// Largest output `LibZip.flzDecompress` may produce through `eval` (16 MiB).
 pub const EVAL_MAX_DECOMPRESSED: usize = 16 << 20;
+
+/// Most calls one `*.checkAction` request may evaluate (65,536).
+pub const EVAL_MAX_CALLS: u64 = 1 << 16;
 
 /// Why a request could not be answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -445,7 +451,15 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
                 UsageLimitPolicy::initialize(&init).map_err(|e| err(format!("revert: {e}")))?;
             let count: u64 = match inputs.get("calls") {
                 Some(Value::Array(a)) => a.len() as u64,
-                Some(_) => uint_fits(inputs, "calls", 64)?,
+                Some(_) => {
+                    let n = uint(inputs, "calls")?;
+                    if n > U256::from(EVAL_MAX_CALLS) {
+                        return Err(err(format!(
+                            "input `calls`: {n} is more than the limit of {EVAL_MAX_CALLS} calls"
+                        )));
+                    }
+                    n.to::<u64>()
+                }
                 // the boundary probe: every use the limit allows, then one more
                 None if s.limit < 1000 => s.limit as u64 + 1,
                 None => return Err(err("input `calls` is needed when the limit is 1000 or more")),

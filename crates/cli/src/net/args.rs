@@ -1,0 +1,99 @@
+//! Arguments shared by several network commands: which account, how the owner signs off-chain,
+//! calls, and the files the commands read and write.
+
+use super::{NetError, Res, flows::SessionDetails, flows::SessionRequest};
+use crate::input::MAX_JSON_FILE;
+use alloy_primitives::{Address, Bytes, U256};
+use clap::{Args, ValueEnum};
+use serde_json::Value;
+use smart_sessions_codec::Execution;
+use std::path::Path;
+
+/// Which account.
+#[derive(Args, Debug, Clone)]
+pub struct AccountArgs {
+    /// The account's address (default: derived from the owner through the factory).
+    #[arg(long)]
+    pub account: Option<Address>,
+    /// The owner's address, to derive the account without the owner's key (read-only commands).
+    #[arg(long)]
+    pub owner: Option<Address>,
+    /// The account index (the factory salt).
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    pub index: u64,
+    /// Add the mock attester, as `@biconomy/sdk` does on testnets (part of a K1 account's address).
+    #[arg(long)]
+    pub testnet: bool,
+    /// How the account is created: `k1` (K1ValidatorFactory, `@biconomy/sdk` 0.0.21) or `nexus`
+    /// (NexusAccountFactory + NexusBootstrap). Default: `k1` when the table has that factory.
+    #[arg(long, value_enum)]
+    pub factory: Option<FactoryKind>,
+}
+
+/// The account factory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FactoryKind {
+    /// `K1ValidatorFactory.createAccount(owner, index, attesters, threshold)`.
+    K1,
+    /// `NexusAccountFactory.createAccount(initData, salt)`.
+    Nexus,
+}
+
+/// How the owner signs an off-chain grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OffChain {
+    /// EIP-712 typed data (`grantPermissionTypedDataSign`).
+    Typed,
+    /// EIP-191 personal sign (`grantPermissionPersonalSign`).
+    Personal,
+}
+
+/// A `--call TARGET:VALUE:CALLDATA`.
+pub(crate) fn parse_call(s: &str) -> Res<Execution> {
+    let parts: Vec<&str> = s.splitn(3, ':').collect();
+    let [t, v, d] = parts[..] else {
+        return Err(NetError::Usage(format!("--call {s:?}: expected TARGET:VALUE:CALLDATA")));
+    };
+    let target: Address =
+        t.parse().map_err(|e| NetError::Usage(format!("--call target {t:?}: {e}")))?;
+    let value: U256 = v.parse().map_err(|e| NetError::Usage(format!("--call value {v:?}: {e}")))?;
+    let data: Bytes =
+        d.parse().map_err(|e| NetError::Usage(format!("--call calldata {d:?}: {e}")))?;
+    Ok(Execution::new(target, value, data))
+}
+
+/// A JSON text file of at most [`MAX_JSON_FILE`] bytes, or standard input for `-`.
+pub(crate) fn read_text(path: &Path, flag: &'static str) -> Res<String> {
+    Ok(crate::input::read_text(path, flag, MAX_JSON_FILE)?)
+}
+
+/// The `--request` file: one request, a list, or `{"sessionRequestedInfo": [...]}`.
+pub(crate) fn read_requests(path: &Path) -> Res<Vec<SessionRequest>> {
+    let v: Value = serde_json::from_str(&read_text(path, "--request")?)
+        .map_err(|e| NetError::Usage(format!("--request {}: {e}", path.display())))?;
+    let list = match v {
+        Value::Object(mut m) if m.contains_key("sessionRequestedInfo") => {
+            m.remove("sessionRequestedInfo").unwrap_or_default()
+        }
+        Value::Array(_) => v,
+        other => Value::Array(vec![other]),
+    };
+    serde_json::from_value(list)
+        .map_err(|e| NetError::Usage(format!("--request {}: {e}", path.display())))
+}
+
+/// The `--details` file written by `grant`: one session's details or a list.
+pub(crate) fn read_details(path: &Path) -> Res<Vec<SessionDetails>> {
+    let v: Value = serde_json::from_str(&read_text(path, "--details")?)
+        .map_err(|e| NetError::Usage(format!("--details {}: {e}", path.display())))?;
+    let list = if v.is_array() { v } else { Value::Array(vec![v]) };
+    serde_json::from_value(list)
+        .map_err(|e| NetError::Usage(format!("--details {}: {e}", path.display())))
+}
+
+/// Writes the session details as a JSON list.
+pub(crate) fn write_details(path: &Path, details: &[SessionDetails]) -> Res<()> {
+    let text = serde_json::to_string_pretty(details)?;
+    std::fs::write(path, text + "\n")
+        .map_err(|source| NetError::Write { path: path.to_path_buf(), source })
+}

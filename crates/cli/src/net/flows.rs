@@ -1,0 +1,267 @@
+//! The one module of the CLI that talks to `smart-sessions-client`: every client type and call
+//! the network commands use goes through here, so a change of the client's API is adapted in one
+//! file. The command modules parse arguments and shape output; this module runs the flows.
+
+use super::{
+    NetError, Res,
+    args::{AccountArgs, FactoryKind, OffChain},
+    endpoint::require,
+};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_provider::Provider;
+use alloy_signer_local::PrivateKeySigner;
+use serde_json::{Value, json};
+use smart_sessions_client::{
+    FlowError, NexusAccount, NexusClient, NexusDeployment, Precheck, Sent,
+};
+use smart_sessions_codec::{Execution, Generation};
+
+pub(crate) use smart_sessions_client::{Deployments, SessionDetails, SessionRequest};
+
+impl From<FlowError> for NetError {
+    fn from(e: FlowError) -> Self {
+        Self::client(e)
+    }
+}
+
+/// Checks every request against the table (policies, rules, time frame) without the network;
+/// the error names the request's index.
+pub(crate) fn validate_requests(
+    d: &Deployments,
+    requests: &[SessionRequest],
+) -> Result<(), (usize, FlowError)> {
+    for (i, r) in requests.iter().enumerate() {
+        r.to_session(d).map_err(|e| (i, e))?;
+    }
+    Ok(())
+}
+
+/// The account: `--account`, or derived from the owner through the table's factory.
+async fn account<P: Provider>(
+    node: &P,
+    d: &Deployments,
+    a: &AccountArgs,
+    owner: Option<Address>,
+) -> Res<NexusAccount> {
+    if let Some(addr) = a.account {
+        return Ok(NexusAccount::existing(addr, d.entry_point));
+    }
+    let testnet;
+    let d = if a.testnet {
+        testnet = d.clone().testnet();
+        &testnet
+    } else {
+        d
+    };
+    let owner = a.owner.or(owner).ok_or_else(|| {
+        NetError::Usage("the account: pass --account, --owner, or an owner key".into())
+    })?;
+    let default =
+        if d.k1_validator_factory.is_some() { FactoryKind::K1 } else { FactoryKind::Nexus };
+    let kind = a.factory.unwrap_or(default);
+    match kind {
+        FactoryKind::K1 => {
+            let factory = d.k1_validator_factory.ok_or_else(|| {
+                NetError::Usage(
+                    "the table has no k1ValidatorFactory (use --set or --factory nexus)".into(),
+                )
+            })?;
+            let threshold = u8::from(!d.attesters.is_empty());
+            Ok(NexusAccount::k1_validator_factory(
+                node,
+                d.entry_point,
+                factory,
+                owner,
+                U256::from(a.index),
+                &d.attesters,
+                threshold,
+            )
+            .await
+            .map_err(NetError::client)?)
+        }
+        FactoryKind::Nexus => {
+            require(d.owner_validator, "ownerValidator")?;
+            let (Some(factory), Some(bootstrap)) = (d.nexus_factory, d.nexus_bootstrap) else {
+                return Err(NetError::Usage(
+                    "the table has no nexusFactory/nexusBootstrap (use --set or --factory k1)"
+                        .into(),
+                ));
+            };
+            Ok(NexusAccount::counterfactual(
+                node,
+                NexusDeployment { entry_point: d.entry_point, factory, bootstrap },
+                d.owner_validator,
+                owner.to_vec().into(),
+                B256::from(U256::from(a.index)),
+            )
+            .await
+            .map_err(NetError::client)?)
+        }
+    }
+}
+
+fn sent_json(s: &Sent) -> Value {
+    json!({
+        "userOpHash": s.user_op_hash,
+        "gasUsed": s.gas_used(),
+        "latencyMs": s.latency.as_millis() as u64,
+        "signatureBytes": s.user_op.signature.len(),
+        "callDataBytes": s.user_op.call_data.len(),
+    })
+}
+
+/// `account`: the address, whether deployed, and which modules are installed.
+pub(crate) async fn account_info<P: Provider>(
+    node: &P,
+    d: &Deployments,
+    a: &AccountArgs,
+    owner: Option<Address>,
+    g: Generation,
+) -> Res<Value> {
+    let acct = account(node, d, a, owner).await?;
+    let deployed = acct.is_deployed(node).await.map_err(NetError::client)?;
+    let mut out = json!({
+        "address": acct.address,
+        "deployed": deployed,
+        "generation": g.name(),
+    });
+    if deployed {
+        for (name, module) in
+            [("smartSession", d.smart_session), ("ownerValidator", d.owner_validator)]
+        {
+            let i = acct
+                .is_module_installed(node, 1, module, Bytes::new())
+                .await
+                .map_err(NetError::client)?;
+            out[format!("{name}Installed")] = json!(i);
+        }
+    }
+    Ok(out)
+}
+
+/// `grant --off-chain`: the owner signs each request; nothing is sent.
+pub(crate) async fn grant_off_chain<P: Provider + Clone>(
+    node: P,
+    d: Deployments,
+    a: &AccountArgs,
+    owner: &PrivateKeySigner,
+    requests: &[SessionRequest],
+    style: OffChain,
+) -> Res<(Value, Vec<SessionDetails>)> {
+    let acct = account(&node, &d, a, Some(owner.address())).await?;
+    let client = NexusClient::new(node.clone(), node, d, acct).await?;
+    let mut details = Vec::new();
+    for r in requests {
+        details.push(match style {
+            OffChain::Typed => client.grant_permission_typed_data_sign(owner, r).await?,
+            OffChain::Personal => client.grant_permission_personal_sign(owner, r).await?,
+        });
+    }
+    let ids: Vec<B256> = details.iter().map(|d| d.permission_id).collect();
+    Ok((json!({ "account": client.address(), "permissionIds": ids, "offChain": true }), details))
+}
+
+/// `grant`: one owner user operation enabling every request.
+pub(crate) async fn grant_on_chain<P: Provider + Clone, B: Provider>(
+    node: P,
+    bundler: B,
+    d: Deployments,
+    a: &AccountArgs,
+    owner: &PrivateKeySigner,
+    requests: &[SessionRequest],
+) -> Res<(Value, Vec<SessionDetails>)> {
+    let acct = account(&node, &d, a, Some(owner.address())).await?;
+    let client = NexusClient::new(node, bundler, d, acct).await?;
+    let grant = client.grant_permission(owner, requests).await?;
+    let mut v = sent_json(&grant.sent);
+    v["account"] = json!(client.address());
+    v["permissionIds"] = json!(grant.permission_ids);
+    Ok((v, grant.sessions))
+}
+
+/// `use`: the session key runs `calls` (USE, or ENABLE_AND_USE on an off-chain grant's first use).
+pub(crate) async fn use_permission<P: Provider, B: Provider>(
+    node: P,
+    bundler: B,
+    d: Deployments,
+    det: &SessionDetails,
+    signer: &PrivateKeySigner,
+    calls: &[Execution],
+    skip_check: bool,
+) -> Res<Value> {
+    let entry_point = d.entry_point;
+    let client =
+        NexusClient::new(node, bundler, d, NexusAccount::existing(det.account, entry_point))
+            .await?;
+    let enabled = client.is_permission_enabled(det.permission_id).await?;
+    let check = if skip_check { Precheck::Skip } else { Precheck::On };
+    let sent = client.use_permission(signer, det, calls, check).await?;
+    let mut v = sent_json(&sent);
+    v["mode"] = json!(if enabled { "USE" } else { "ENABLE_AND_USE" });
+    v["permissionId"] = json!(det.permission_id);
+    Ok(v)
+}
+
+/// `status` of one session: enabled, pending enable, remaining budgets.
+pub(crate) async fn status<P: Provider + Clone>(
+    node: &P,
+    d: Deployments,
+    det: &SessionDetails,
+) -> Res<Value> {
+    let entry_point = d.entry_point;
+    let client = NexusClient::new(
+        node.clone(),
+        node.clone(),
+        d,
+        NexusAccount::existing(det.account, entry_point),
+    )
+    .await?;
+    let enabled = client.is_permission_enabled(det.permission_id).await?;
+    let budgets = match det.session() {
+        Some(s) => client.remaining_budgets(&s).await?,
+        None => Vec::new(),
+    };
+    let budgets: Vec<Value> = budgets
+        .iter()
+        .map(|b| {
+            json!({
+                "action": b.action.map(|(t, s)| format!("{t}.{s}")),
+                "policy": b.policy,
+                "item": b.item,
+                "remaining": b.item.remaining(),
+                "summary": b.to_string(),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "account": det.account,
+        "chainId": client.chain_id(),
+        "permissionId": det.permission_id,
+        "enabled": enabled,
+        "pendingEnable": !enabled && det.enable().is_some(),
+        "budgets": budgets,
+    }))
+}
+
+/// `revoke`: `removeSession`, or `revokeEnableSignature` of an unused off-chain grant.
+pub(crate) async fn revoke<P: Provider + Clone, B: Provider>(
+    node: P,
+    bundler: B,
+    d: Deployments,
+    a: &AccountArgs,
+    owner: &PrivateKeySigner,
+    permission_id: B256,
+    enable_signature: bool,
+) -> Res<Value> {
+    let acct = account(&node, &d, a, Some(owner.address())).await?;
+    let client = NexusClient::new(node, bundler, d, acct).await?;
+    let sent = if enable_signature {
+        client.revoke_enable_signature(owner, permission_id).await?
+    } else {
+        client.remove_session(owner, permission_id).await?
+    };
+    let mut v = sent_json(&sent);
+    v["permissionId"] = json!(permission_id);
+    v["action"] = json!(if enable_signature { "revokeEnableSignature" } else { "removeSession" });
+    Ok(v)
+}

@@ -1,0 +1,73 @@
+//! `smart-sessions grant`: permissions from the seed docs' `sessionRequestedInfo` JSON, on chain
+//! (one owner user operation) or signed off chain; writes the session details `use` reads.
+
+use super::{
+    NetError, Res,
+    args::{AccountArgs, OffChain, read_requests, write_details},
+    endpoint::{Endpoint, require},
+    flows,
+    keys::{KeyOptions, OwnerKey},
+};
+use clap::Args;
+use serde_json::{Value, json};
+use smart_sessions_codec::Generation;
+use std::path::PathBuf;
+
+/// The arguments of `grant`.
+#[derive(Args, Debug)]
+pub struct GrantCmd {
+    /// Node, bundler and contracts.
+    #[command(flatten)]
+    pub endpoint: Endpoint,
+    /// Which account.
+    #[command(flatten)]
+    pub account: AccountArgs,
+    /// The owner's key.
+    #[command(flatten)]
+    pub key: OwnerKey,
+    /// Key handling.
+    #[command(flatten)]
+    pub keys: KeyOptions,
+    /// The request JSON file (`-`: standard input).
+    #[arg(long, value_name = "FILE")]
+    pub request: PathBuf,
+    /// Sign off-chain instead of sending a user operation.
+    #[arg(long, value_enum)]
+    pub off_chain: Option<OffChain>,
+    /// Where to write the session details (a JSON list).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Runs `grant`.
+pub(crate) async fn run(c: &GrantCmd, g: Generation) -> Res<Value> {
+    let requests = read_requests(&c.request)?;
+    if requests.is_empty() {
+        return Err(NetError::Usage("--request: no session requested".into()));
+    }
+    let d = c.endpoint.deployments(g)?;
+    require(d.owner_validator, "ownerValidator")?;
+    let owner = c.key.load(&c.keys)?;
+    // every request is valid before anything touches the network
+    flows::validate_requests(&d, &requests).map_err(|(i, e)| {
+        NetError::Usage(format!("--request {}: session {i}: {e}", c.request.display()))
+    })?;
+    let node = c.endpoint.node()?;
+    let (mut value, details) = match c.off_chain {
+        // nothing is sent: no bundler needed
+        Some(style) => {
+            flows::grant_off_chain(node, d, &c.account, &owner, &requests, style).await?
+        }
+        None => {
+            let bundler = c.endpoint.bundler()?;
+            flows::grant_on_chain(node, bundler, d, &c.account, &owner, &requests).await?
+        }
+    };
+    if let Some(path) = &c.out {
+        write_details(path, &details)?;
+        value["details"] = json!(path);
+    } else {
+        value["sessionDetails"] = serde_json::to_value(&details)?;
+    }
+    Ok(value)
+}

@@ -1,0 +1,81 @@
+//! `smart-sessions key`: encrypted keystores (create one with a random key, print a key's
+//! address).
+
+use super::{
+    NetError, Res,
+    keys::{KeyOptions, password},
+};
+use alloy_signer_local::PrivateKeySigner;
+use clap::{Args, ValueEnum};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+/// What `key` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyAction {
+    /// Create a keystore with a new random key.
+    New,
+    /// Print the address of a keystore's key.
+    Address,
+}
+
+/// The arguments of `key`.
+#[derive(Args, Debug)]
+pub struct KeyCmd {
+    /// `new` or `address`.
+    #[arg(value_enum)]
+    pub action: KeyAction,
+    /// The keystore file.
+    #[arg(long, value_name = "FILE")]
+    pub keystore: PathBuf,
+    /// Key handling.
+    #[command(flatten)]
+    pub keys: KeyOptions,
+}
+
+/// Runs `key`.
+pub(crate) fn run(c: &KeyCmd) -> Res<Value> {
+    let keystore = &c.keystore;
+    match c.action {
+        KeyAction::New => {
+            let dir = keystore.parent().filter(|p| !p.as_os_str().is_empty());
+            let dir = dir.unwrap_or_else(|| Path::new("."));
+            let name = keystore.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+                NetError::Usage(format!("--keystore {}: not a file name", keystore.display()))
+            })?;
+            if !dir.is_dir() {
+                return Err(NetError::Usage(format!(
+                    "--keystore {}: the directory {} does not exist",
+                    keystore.display(),
+                    dir.display()
+                )));
+            }
+            if keystore.exists() {
+                return Err(NetError::Usage(format!(
+                    "--keystore {}: exists, not overwriting",
+                    keystore.display()
+                )));
+            }
+            let password = password(&c.keys)?;
+            if password.is_empty() {
+                return Err(NetError::Usage(
+                    "keystore password: empty (it would encrypt the key with nothing)".into(),
+                ));
+            }
+            let (signer, _) =
+                PrivateKeySigner::new_keystore(dir, &mut rand::thread_rng(), password, Some(name))
+                    .map_err(|source| NetError::Keystore {
+                        role: "new",
+                        path: keystore.clone(),
+                        source,
+                    })?;
+            Ok(json!({ "address": signer.address(), "keystore": keystore }))
+        }
+        KeyAction::Address => {
+            let signer = PrivateKeySigner::decrypt_keystore(keystore, password(&c.keys)?).map_err(
+                |source| NetError::Keystore { role: "the", path: keystore.clone(), source },
+            )?;
+            Ok(json!({ "address": signer.address() }))
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The network subcommands: `account`, `grant`, `use`, `status`, `revoke`, and `key` for
+//! encrypted keystores. Every command talks to a node (`--rpc-url`) and, when it sends user
+//! operations, a bundler (`--bundler-url`), through `smart-sessions-client` (in the private
+//! `flows` module only).
+//!
+//! Keys come from environment variables or encrypted keystore files. A private key on the command
+//! line (visible in shell history and the process list) is refused unless
+//! `--unsafe-key-on-command-line` is given. Errors never contain key material.
+//!
+//! Layout: one module per command ([`account`], [`grant`], [`use_cmd`], [`status`], [`revoke`],
+//! [`key`]), the shared arguments in [`args`], [`keys`] and [`endpoint`].
+
+pub mod account;
+pub mod args;
+pub mod endpoint;
+mod flows;
+pub mod grant;
+pub mod key;
+pub mod keys;
+pub mod revoke;
+pub mod status;
+pub mod use_cmd;
+
+pub use args::{AccountArgs, FactoryKind, OffChain};
+pub use endpoint::Endpoint;
+pub use key::KeyAction;
+pub use keys::{KeyOptions, OwnerKey, Secret, SessionKey};
+
+use clap::Subcommand;
+use serde_json::Value;
+use smart_sessions_codec::Generation;
+use std::path::PathBuf;
+
+/// A failure of a network command. [`NetError::is_usage`] tells a usage error (exit 2) from a
+/// failed operation (exit 1); the causes are kept as `source()`s.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// Bad arguments: the message names the flag and what is wrong.
+    #[error("{0}")]
+    Usage(String),
+    /// An input file could not be read (names the flag, path and limit).
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+    /// A URL argument is not a URL (shown redacted).
+    #[error(transparent)]
+    Url(#[from] crate::redact::UrlError),
+    /// A keystore could not be decrypted or written.
+    #[error("{role} keystore {}: {source}", path.display())]
+    Keystore {
+        /// `owner`, `session`, or `--keystore` for `key`.
+        role: &'static str,
+        /// The keystore file.
+        path: PathBuf,
+        /// The signer's reason.
+        #[source]
+        source: alloy_signer_local::LocalSignerError,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Encoding a result as JSON failed.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The client's flow or node call failed (its error, with its own `source()` chain).
+    #[error(transparent)]
+    Client(Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl NetError {
+    /// Whether this is a usage error (exit 2) rather than a failed operation (exit 1).
+    pub const fn is_usage(&self) -> bool {
+        matches!(self, Self::Usage(_) | Self::Input(_) | Self::Url(_))
+    }
+
+    /// Wraps an error of the client.
+    pub(crate) fn client(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Client(Box::new(e))
+    }
+}
+
+type Res<T> = Result<T, NetError>;
+
+/// The network subcommands.
+#[derive(Subcommand, Debug)]
+pub enum NetCommand {
+    /// The account: address, whether deployed, SmartSession and owner validator installed.
+    #[command(
+        after_help = "Examples:\n  smart-sessions --generation legacy account --owner 0x70997970C51812dc3A010C7d01b50e0d17dc79C8\n  SMART_SESSIONS_OWNER_KEY=0x… smart-sessions --generation legacy account --deployments devnet.json"
+    )]
+    Account(account::AccountCmd),
+    /// Grant permissions (the seed docs' `sessionRequestedInfo` JSON). On chain: one owner user
+    /// operation that deploys the account, installs SmartSession and trusts attesters as needed.
+    /// Off chain (`--off-chain`): the owner signs, nothing is sent; the session key's first use
+    /// enables. Writes the session details the `use` and `status` commands read.
+    #[command(
+        after_help = "Examples:\n  smart-sessions --generation legacy grant --request request.json --out session.json\n  smart-sessions --generation legacy grant --request request.json --off-chain typed --out session.json\n\nrequest.json: {\"sessionPublicKey\":\"0x…\",\"actionPoliciesInfo\":[{\"contractAddress\":\"0x…\",\"functionSelector\":\"0xa9059cbb\",\"rules\":[{\"condition\":\"LESS_THAN\",\"offsetIndex\":1,\"isLimited\":true,\"ref\":1000,\"usage\":{\"limit\":1500,\"used\":0}}]}]} (or a list of them)"
+    )]
+    Grant(grant::GrantCmd),
+    /// Use a permission: run calls as the session key (USE, or ENABLE_AND_USE on the first use of
+    /// an off-chain grant), checked first against the session's policies.
+    #[command(
+        name = "use",
+        after_help = "Example:\n  SMART_SESSIONS_SESSION_KEY=0x… smart-sessions --generation legacy use --details session.json --call 0xTOKEN:0:0xa9059cbb…"
+    )]
+    Use(use_cmd::UseCmd),
+    /// Whether permissions are enabled, and their remaining budgets.
+    #[command(
+        after_help = "Example:\n  smart-sessions --generation legacy status --details session.json"
+    )]
+    Status(status::StatusCmd),
+    /// Remove a session (`removeSession`), or with `--enable-signature` invalidate a signed but
+    /// unused off-chain grant (`revokeEnableSignature`).
+    #[command(
+        after_help = "Example:\n  smart-sessions --generation legacy revoke --permission-id 0x…"
+    )]
+    Revoke(revoke::RevokeCmd),
+    /// Encrypted keystores: `key new --keystore FILE` creates a random key (password from
+    /// `$SMART_SESSIONS_KEYSTORE_PASSWORD` or `--password-file`) and prints its address.
+    #[command(
+        after_help = "Example:\n  SMART_SESSIONS_KEYSTORE_PASSWORD=… smart-sessions key new --keystore session-key.json"
+    )]
+    Key(key::KeyCmd),
+}
+
+/// Runs a network command.
+pub async fn run(command: &NetCommand, g: Generation) -> Res<Value> {
+    match command {
+        NetCommand::Key(c) => key::run(c),
+        NetCommand::Account(c) => account::run(c, g).await,
+        NetCommand::Grant(c) => grant::run(c, g).await,
+        NetCommand::Use(c) => use_cmd::run(c).await,
+        NetCommand::Status(c) => status::run(c).await,
+        NetCommand::Revoke(c) => revoke::run(c, g).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn errors_keep_their_cause_and_exit_class() {
+        let e =
+            args::read_text(std::path::Path::new("/nonexistent/r.json"), "--request").unwrap_err();
+        assert!(e.is_usage());
+        assert_eq!(
+            e.to_string(),
+            "--request /nonexistent/r.json: cannot open: No such file or directory (os error 2)"
+        );
+        let io = e.source().and_then(|s| s.downcast_ref::<std::io::Error>());
+        assert_eq!(io.map(std::io::Error::kind), Some(std::io::ErrorKind::NotFound));
+        let e = NetError::client(std::io::Error::other("node down"));
+        assert!(!e.is_usage() && e.to_string() == "node down");
+    }
+}

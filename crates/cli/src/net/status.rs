@@ -1,0 +1,39 @@
+//! `smart-sessions status`: whether the permissions of a session-details file are enabled, and
+//! their remaining budgets.
+
+use super::{NetError, Res, args::read_details, endpoint::Endpoint, flows};
+use clap::Args;
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// The arguments of `status`.
+#[derive(Args, Debug)]
+pub struct StatusCmd {
+    /// Node, bundler and contracts.
+    #[command(flatten)]
+    pub endpoint: Endpoint,
+    /// The session details file written by `grant`.
+    #[arg(long, value_name = "FILE")]
+    pub details: PathBuf,
+}
+
+/// Runs `status`: one entry per session of the file.
+pub(crate) async fn run(c: &StatusCmd) -> Res<Value> {
+    let list = read_details(&c.details)?;
+    let node = c.endpoint.node()?;
+    let mut out = Vec::new();
+    for det in &list {
+        let d = c.endpoint.deployments(det.generation)?;
+        if d.smart_session != det.smart_session {
+            return Err(NetError::Usage(format!(
+                "--details {}: sessionDetails.smartSession: the details are for SmartSession {}, \
+                 the deployment table's is {}",
+                c.details.display(),
+                det.smart_session,
+                d.smart_session
+            )));
+        }
+        out.push(flows::status(&node, d, det).await?);
+    }
+    Ok(Value::Array(out))
+}

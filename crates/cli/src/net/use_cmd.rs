@@ -1,0 +1,54 @@
+//! `smart-sessions use`: the session key runs calls under a granted permission (USE, or
+//! ENABLE_AND_USE on the first use of an off-chain grant), checked first against its policies.
+
+use super::{
+    NetError, Res,
+    args::{parse_call, read_details},
+    endpoint::Endpoint,
+    flows,
+    keys::{KeyOptions, SessionKey},
+};
+use clap::Args;
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// The arguments of `use`.
+#[derive(Args, Debug)]
+pub struct UseCmd {
+    /// Node, bundler and contracts.
+    #[command(flatten)]
+    pub endpoint: Endpoint,
+    /// The session key.
+    #[command(flatten)]
+    pub key: SessionKey,
+    /// Key handling.
+    #[command(flatten)]
+    pub keys: KeyOptions,
+    /// The session details file written by `grant`.
+    #[arg(long, value_name = "FILE")]
+    pub details: PathBuf,
+    /// Which session of the file.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    pub session: usize,
+    /// `TARGET:VALUE:CALLDATA` (repeatable; several make a batch).
+    #[arg(long = "call", required = true, allow_hyphen_values = true)]
+    pub calls: Vec<String>,
+    /// Send without the off-chain policy check.
+    #[arg(long)]
+    pub skip_check: bool,
+}
+
+/// Runs `use`.
+pub(crate) async fn run(c: &UseCmd) -> Res<Value> {
+    let list = read_details(&c.details)?;
+    let det = list.get(c.session).ok_or_else(|| {
+        NetError::Usage(format!("--session {}: the file has {} session(s)", c.session, list.len()))
+    })?;
+    let calls = c.calls.iter().map(|s| parse_call(s)).collect::<Res<Vec<_>>>()?;
+    let signer = c.key.load(&c.keys)?;
+    // the table's SmartSession stays: the client refuses details made for another one
+    let d = c.endpoint.deployments(det.generation)?;
+    let node = c.endpoint.node()?;
+    let bundler = c.endpoint.bundler()?;
+    flows::use_permission(node, bundler, d, det, &signer, &calls, c.skip_check).await
+}
