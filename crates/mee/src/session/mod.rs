@@ -1,0 +1,21 @@
+//! Session pieces of `meeSessionActions`: policies, the payment policy, grants, the
+//! `verificationGasLimit` rules and `SessionDetails` interchange.
+
+mod details;
+pub use details::{BigIntForm, MeeSession, SessionDetails, stringify_tagged};
+
+mod policies;
+pub use policies::{
+    Call, PADDING_RULE, SMART_SESSIONS, SmartSessionsModule, TRANSFER_SELECTOR, add_payment_policy,
+    install_smart_sessions_calls, payment_action, session_validator_init_data, sudo_policy,
+    to_smart_sessions_module, universal_action_policy, universal_action_policy_address,
+};
+
+mod gas;
+pub use gas::{
+    DEFAULT_PAYMENT_VERIFICATION_GAS, GasRole, SESSION_ENABLE_VERIFICATION_GAS,
+    SESSION_USE_VERIFICATION_GAS, verification_gas_limit,
+};
+
+mod grant;
+pub use grant::{ChainRead, FeeToken, GrantAction, GrantPlan, MOCK_SIGNATURE, plan_grant};
