@@ -16,7 +16,11 @@ fn commutative_keccak(a: B256, b: B256) -> B256 {
 fn node(sorted: &[B256], k: usize) -> B256 {
     let n = sorted.len();
     let total = 2 * n - 1;
-    if k >= n - 1 { sorted[total - 1 - k] } else { commutative_keccak(node(sorted, 2 * k + 1), node(sorted, 2 * k + 2)) }
+    if k >= n - 1 {
+        sorted[total - 1 - k]
+    } else {
+        commutative_keccak(node(sorted, 2 * k + 1), node(sorted, 2 * k + 2))
+    }
 }
 
 /// OZ `processProof`.
@@ -30,7 +34,10 @@ fn oz_process_proof(leaf: B256, proof: &[B256]) -> B256 {
 
 fn leaves_strategy() -> impl Strategy<Value = Vec<B256>> {
     // a small alphabet makes duplicates likely as well
-    prop::collection::vec(prop_oneof![any::<[u8; 32]>().prop_map(B256::from), (0u8..4).prop_map(B256::repeat_byte)], 1..=64)
+    prop::collection::vec(
+        prop_oneof![any::<[u8; 32]>().prop_map(B256::from), (0u8..4).prop_map(B256::repeat_byte)],
+        1..=64,
+    )
 }
 
 proptest! {
