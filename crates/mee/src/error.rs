@@ -90,7 +90,7 @@ pub enum MeeError {
         /// The quantity.
         what: &'static str,
     },
-    /// A rule list of a universal action policy is not exactly 16 slots (viem's tuple[16]).
+    /// A rule list of a universal action policy is not exactly 16 slots (viem's `tuple[16]`).
     #[error(
         "ABI encoding array length mismatch for type tuple[16]: expected 16 rules, got {given}"
     )]

@@ -181,3 +181,79 @@ fn verified_quote_signs_to_the_recorded_signature() {
         v["output"]["addedFields"]["signature"]
     );
 }
+
+/// Our request of the recorded ENABLE_AND_USE run on 8453 + 10 (quoteRequest vector 1), with
+/// the session details of our own grant of grantPermissionTypedDataSign vector 0 (G1) and the
+/// nonce clock at that quote's position in the recorded run (T0 + 5, see tests/vectors.rs).
+fn enable_and_use_request() -> (QuoteRequest, Vec<smart_sessions_mee::SessionDetails>) {
+    use smart_sessions_mee::{
+        Instruction,
+        quote_request::{SessionUse, UseMode},
+        session::Call,
+    };
+    let grant = &vectors("mee.grantPermissionTypedDataSign")[0];
+    let details = smart_sessions_mee::SessionDetails::list_from_json(
+        &eval("mee.grantPermissionTypedDataSign", &grant["inputs"]).unwrap(),
+    )
+    .unwrap();
+    let owner = address!("0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
+    let acct = address!("0x09Fe059AfE5aAc0a677a1587Fb234dE9683AD2D7");
+    let mut account =
+        MultichainAccount::new(owner, MeeVersion::V2_0_0.config(), 0, [(10, acct), (8453, acct)])
+            .unwrap();
+    account.set_deployed(10, true).unwrap();
+    account.set_deployed(8453, true).unwrap();
+    let counter = address!("0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0");
+    let increment = alloy_primitives::bytes!("0xd09de08a");
+    let instructions = [
+        Instruction::new(8453, vec![Call::new(counter, increment.clone())]),
+        Instruction::new(10, vec![Call::new(counter, increment)]),
+    ];
+    let params = QuoteParams {
+        account: &account,
+        instructions: &instructions,
+        payment: Payment::FeeToken {
+            token: FeeToken { address: BASE_USDC, chain_id: 8453 },
+            gas_refund_address: None,
+        },
+        session: Some(SessionUse {
+            details: &details,
+            mode: UseMode::EnableAndUse,
+            verification_gas_limit: None,
+        }),
+        lower_bound_timestamp: Some(1_767_225_600),
+    };
+    (build_quote_request(&params, &StepClock::new(T0 + 5, 1)).unwrap(), details)
+}
+
+#[test]
+fn recorded_session_quote_verifies_and_exec_body_matches() {
+    use smart_sessions_mee::{
+        exec::{ExecSession, exec_body},
+        quote_request::UseMode,
+    };
+    let (request, details) = enable_and_use_request();
+    let v = &vectors("mee.signedQuote")[1];
+    let verified = NodeQuote::new(v["inputs"]["quote"].clone()).unwrap().verify(&request).unwrap();
+    let key: B256 = v["inputs"]["signerPrivateKey"].as_str().unwrap().parse().unwrap();
+    let redeemer = alloy_signer_local::PrivateKeySigner::from_bytes(&key).unwrap();
+    let sig = sign_quote_sync(&redeemer, &verified, MeeVersion::V2_0_0, "Nexus").unwrap();
+    let body = exec_body(
+        &verified,
+        &sig,
+        &MeeVersion::V2_0_0.config(),
+        Some(ExecSession { details: &details, mode: UseMode::EnableAndUse }),
+    )
+    .unwrap();
+    let lower = |v: &Value| Value::String(v.to_string().to_lowercase());
+    assert_eq!(lower(&Value::Object(body)), lower(&v["output"]["body"]));
+
+    // the same quote against a USE request (other nonces) is refused
+    let mut other = request.clone();
+    other.set_nonce_sequence(smart_sessions_mee::quote_request::NonceSlot::UserOp(1), 1).unwrap();
+    let err = NodeQuote::new(v["inputs"]["quote"].clone()).unwrap().verify(&other).unwrap_err();
+    assert!(
+        matches!(err, MeeError::QuoteMismatch { user_op: 2, field: "userOp.nonce", .. }),
+        "{err}"
+    );
+}
