@@ -249,7 +249,7 @@ fn recorded_session_quote_verifies_and_exec_body_matches() {
     assert_eq!(lower(&Value::Object(body)), lower(&v["output"]["body"]));
 
     // the same quote against a USE request (other nonces) is refused
-    let mut other = request.clone();
+    let mut other = request;
     other.set_nonce_sequence(smart_sessions_mee::quote_request::NonceSlot::UserOp(1), 1).unwrap();
     let err = NodeQuote::new(v["inputs"]["quote"].clone()).unwrap().verify(&other).unwrap_err();
     assert!(
