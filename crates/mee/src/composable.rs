@@ -121,3 +121,15 @@ pub fn execute_composable(version: ComposabilityVersion, calls: &[Call]) -> Vec<
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_are_the_recorded_ones() {
+        // 0xea5a6d91 / 0x7eba07b8: the callData prefixes of the recorded prepare quotes
+        assert_eq!(v1_0::executeComposableCall::SELECTOR, [0xea, 0x5a, 0x6d, 0x91]);
+        assert_eq!(v1_1::executeComposableCall::SELECTOR, [0x7e, 0xba, 0x07, 0xb8]);
+    }
+}

@@ -20,6 +20,33 @@ pub fn process_proof(leaf: B256, proof: &[B256]) -> B256 {
     proof.iter().fold(leaf, |acc, p| hash_pair(&acc, p))
 }
 
+/// The root only, without building proofs: one stack buffer for up to 32 leaves, no heap.
+/// `None` for no leaves.
+pub fn root(leaves: impl ExactSizeIterator<Item = B256>) -> Option<B256> {
+    let n = leaves.len();
+    if n == 0 {
+        return None;
+    }
+    let total = 2 * n - 1;
+    let mut stack = [B256::ZERO; 63];
+    let mut heap;
+    let nodes: &mut [B256] = if total <= stack.len() {
+        &mut stack[..total]
+    } else {
+        heap = vec![B256::ZERO; total];
+        &mut heap
+    };
+    // sorted ascending into tree[total-1-i]: write the leaves, sort that tail descending
+    for (slot, leaf) in nodes[n - 1..].iter_mut().zip(leaves) {
+        *slot = leaf;
+    }
+    nodes[n - 1..].sort_unstable_by(|a, b| b.cmp(a));
+    for k in (0..n - 1).rev() {
+        nodes[k] = hash_pair(&nodes[2 * k + 1], &nodes[2 * k + 2]);
+    }
+    Some(nodes[0])
+}
+
 /// A sorted-leaves Merkle tree.
 ///
 /// ```

@@ -7,7 +7,7 @@ use crate::{
     json::{address, array, b256, boolean, bytes, get, object, u64_of, uint},
     mee_user_op_hash,
     session::TRANSFER_SELECTOR,
-    stx::supertransaction_tree,
+    stx::supertransaction_hash,
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use serde_json::{Map, Value};
@@ -157,17 +157,17 @@ impl NodeQuote {
                 short_encoding: op.short_encoding,
             });
         }
-        let tree =
-            supertransaction_tree(&entries).ok_or(MeeError::Empty { what: "quote.userOps" })?;
+        let root =
+            supertransaction_hash(&entries).ok_or(MeeError::Empty { what: "quote.userOps" })?;
         let hash = self.hash()?;
-        if tree.root() != hash {
-            return Err(MeeError::RootMismatch { expected: tree.root(), actual: hash });
+        if root != hash {
+            return Err(MeeError::RootMismatch { expected: root, actual: hash });
         }
         Ok(VerifiedQuote { quote: self, hash, user_ops: ops })
     }
 
     /// [`Self::verify_hashes`], then checks every userOp against `request`: the payment userOp
-    /// (index 0) has the payment sender, nonce and chain, and (fee token) its callData is a single
+    /// (index 0) has the payment sender, nonce, initCode and chain, and (fee token) its callData is a single
     /// `execute` of `token.transfer(…)`; userOp `i ≥ 1` has request userOp `i-1`'s sender, nonce,
     /// chain, callData, initCode, timestamps and shortEncoding. A node cannot get a signature over
     /// anything else.
@@ -187,6 +187,8 @@ impl NodeQuote {
         if !pi.sponsored {
             eq(0, "userOp.nonce", pi.nonce.0, pay.user_op.nonce)?;
             eq(0, "shortEncoding", pi.short_encoding.unwrap_or(false), pay.short_encoding)?;
+            let want_init = pi.init_code.clone().unwrap_or_default();
+            eq(0, "userOp.initCode", &want_init, &pay.user_op.init_code)?;
             check_payment_call(&pay.user_op.call_data, pi.token)?;
         }
         for (i, (q, r)) in ops[1..].iter().zip(&request.user_ops).enumerate() {

@@ -123,3 +123,25 @@ pub fn sign_super_tx_sync<S: SignerSync>(
         .map(|s| prefix(&s))
         .map_err(MeeError::Signer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MEE_USER_OP_TYPEHASH, SUPER_TX_TYPEHASH};
+    use alloy_primitives::keccak256;
+    use alloy_sol_types::SolStruct;
+
+    #[test]
+    fn typehashes_are_the_sdks() {
+        // the SDK constants of the vector file, against alloy's EIP-712 encoding of our types
+        assert_eq!(keccak256(MeeUserOp::eip712_encode_type().as_bytes()), MEE_USER_OP_TYPEHASH);
+        assert_eq!(keccak256(SuperTx::eip712_encode_type().as_bytes()), SUPER_TX_TYPEHASH);
+        let h = B256::repeat_byte(7);
+        let op = MeeUserOp {
+            userOpHash: h,
+            lowerBoundTimestamp: U256::from(5),
+            upperBoundTimestamp: U256::from(9),
+        };
+        assert_eq!(op.eip712_hash_struct(), crate::mee_user_op_struct_hash(h, 5, 9));
+    }
+}

@@ -36,7 +36,7 @@ pub fn supertransaction_tree(entries: &[StxEntry]) -> Option<StxMerkleTree> {
     StxMerkleTree::new(&leaves)
 }
 
-/// The supertransaction hash (root only).
+/// The supertransaction hash (root only, no heap allocation up to 32 userOps).
 pub fn supertransaction_hash(entries: &[StxEntry]) -> Option<B256> {
-    supertransaction_tree(entries).map(|t| t.root())
+    crate::merkle::root(entries.iter().map(StxEntry::leaf))
 }

@@ -49,6 +49,7 @@ proptest! {
         let mut sorted = leaves.clone();
         sorted.sort();
         prop_assert_eq!(tree.root(), node(&sorted, 0));
+        prop_assert_eq!(smart_sessions_mee::merkle::root(leaves.iter().copied()), Some(tree.root()));
         prop_assert_eq!(tree.len(), leaves.len());
         let depth_max = usize::BITS - (2 * leaves.len() - 1).leading_zeros();
         for (i, leaf) in leaves.iter().enumerate() {
