@@ -19,3 +19,6 @@ pub use gas::{
 
 mod grant;
 pub use grant::{ChainRead, FeeToken, GrantAction, GrantPlan, MOCK_SIGNATURE, plan_grant};
+
+mod precheck;
+pub use precheck::{Precheck, PrecheckError, precheck};

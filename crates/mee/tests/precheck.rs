@@ -1,0 +1,100 @@
+//! The off-chain policy pre-check on the session of the recorded grant
+//! grantPermissionPersonalSign vector 0: a universal action policy on token2.transfer with rules
+//! `recipient == 0xbEEF` (rule 0) and `amount <= 100e6`, limited to 1000e6 in total (rule 1).
+//! Expected verdicts follow the rules as the vector's inputs state them.
+
+use alloy_primitives::{Address, U256, address};
+use alloy_sol_types::{SolCall, sol};
+use serde_json::Value;
+use smart_sessions_mee::{
+    Instruction, SessionDetails, eval,
+    session::{Call, PrecheckError, precheck},
+};
+use smart_sessions_policy::eval::{Outcome, Violation};
+
+sol! { function transfer(address to, uint256 amount); }
+
+const TOKEN2: Address = address!("0xe7f1725e7734ce288f8367e1bb143e90bb3f0512");
+
+fn details() -> Vec<SessionDetails> {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/mee.json"))
+            .unwrap();
+    let file: Value = serde_json::from_str(&text).unwrap();
+    let v = file["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["function"] == "mee.grantPermissionPersonalSign")
+        .unwrap();
+    SessionDetails::list_from_json(&eval("mee.grantPermissionPersonalSign", &v["inputs"]).unwrap())
+        .unwrap()
+}
+
+fn pay(to: Address, amount: u64) -> Call {
+    Call::new(TOKEN2, transferCall { to, amount: U256::from(amount) }.abi_encode())
+}
+
+const BEEF: Address = address!("0x000000000000000000000000000000000000bEEF");
+
+#[test]
+fn allowed_transfer_passes() {
+    let r = precheck(&details(), &[Instruction::new(8453, vec![pay(BEEF, 50_000_000)])]).unwrap();
+    assert!(r.unchecked.is_empty());
+}
+
+#[test]
+fn wrong_recipient_names_rule_0() {
+    let err = precheck(
+        &details(),
+        &[Instruction::new(
+            8453,
+            vec![pay(address!("0x000000000000000000000000000000000000dEaD"), 1)],
+        )],
+    )
+    .unwrap_err();
+    match err {
+        PrecheckError::Refused { call: 0, rejection, .. } => {
+            assert!(
+                matches!(rejection.outcome, Outcome::Violation(Violation::Rule { rule: 0, .. })),
+                "{rejection:?}"
+            )
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn amount_over_the_cap_names_rule_1() {
+    let err =
+        precheck(&details(), &[Instruction::new(8453, vec![pay(BEEF, 100_000_001)])]).unwrap_err();
+    assert!(
+        matches!(err, PrecheckError::Refused { rejection: ref r, .. }
+        if matches!(r.outcome, Outcome::Violation(Violation::Rule { rule: 1, .. }))),
+        "{err}"
+    );
+}
+
+#[test]
+fn cumulative_limit_counts_across_the_calls_of_one_request() {
+    // 11 transfers of 100e6 exceed the 1000e6 total on the 11th call (index 10)
+    let calls: Vec<Call> = (0..11).map(|_| pay(BEEF, 100_000_000)).collect();
+    let err = precheck(&details(), &[Instruction::new(8453, calls)]).unwrap_err();
+    assert!(matches!(err, PrecheckError::Refused { call: 10, .. }), "{err}");
+}
+
+#[test]
+fn call_without_action_and_chain_without_session_are_named() {
+    let other = Call::new(
+        address!("0x1111111111111111111111111111111111111111"),
+        vec![0xd0, 0x9d, 0xe0, 0x8a],
+    );
+    assert!(matches!(
+        precheck(&details(), &[Instruction::new(8453, vec![other])]),
+        Err(PrecheckError::NoAction { call: 0, .. })
+    ));
+    assert!(matches!(
+        precheck(&details(), &[Instruction::new(10, vec![pay(BEEF, 1)])]),
+        Err(PrecheckError::NoSession { chain_id: 10 })
+    ));
+}
