@@ -22,3 +22,9 @@ pub use grant::{ChainRead, FeeToken, GrantAction, GrantPlan, MOCK_SIGNATURE, pla
 
 mod precheck;
 pub use precheck::{Precheck, PrecheckError, precheck};
+
+mod status;
+pub use status::{
+    PermissionCheck, decode_is_permission_enabled, fold_enabled, is_permission_enabled_calldata,
+    permission_checks,
+};
