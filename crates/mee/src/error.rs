@@ -101,6 +101,9 @@ pub enum MeeError {
     /// Encoding error from the codec.
     #[error(transparent)]
     Codec(#[from] smart_sessions_codec::Error),
+    /// The off-chain policy pre-check refuses a call.
+    #[error("policy pre-check: {0}")]
+    Precheck(#[source] crate::session::PrecheckError),
     /// The signer failed or refused.
     #[error("signer: {0}")]
     Signer(#[source] alloy_signer::Error),

@@ -52,3 +52,5 @@ pub mod relay;
 
 mod eval;
 pub use eval::{EvalError, FUNCTIONS as EVAL_FUNCTIONS, eval};
+
+pub mod actions;

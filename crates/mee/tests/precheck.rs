@@ -98,3 +98,66 @@ fn call_without_action_and_chain_without_session_are_named() {
         Err(PrecheckError::NoSession { chain_id: 10 })
     ));
 }
+
+#[test]
+fn use_permission_request_prechecks_before_quoting() {
+    use smart_sessions_mee::{
+        MeeError, MeeVersion, MultichainAccount, Payment, StepClock,
+        actions::use_permission_request,
+        quote_request::{BASE_USDC, UseMode},
+        session::FeeToken,
+    };
+    let owner = address!("0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
+    let acct = address!("0x09Fe059AfE5aAc0a677a1587Fb234dE9683AD2D7");
+    let mut account =
+        MultichainAccount::new(owner, MeeVersion::V2_0_0.config(), 0, [(8453, acct)]).unwrap();
+    account.set_deployed(8453, true).unwrap();
+    let fee = Payment::FeeToken {
+        token: FeeToken { address: BASE_USDC, chain_id: 8453 },
+        gas_refund_address: None,
+    };
+    let d = details();
+    let clock = StepClock::new(1_767_225_600_000, 1);
+    let ok = [Instruction::new(8453, vec![pay(BEEF, 50_000_000)])];
+    let (request, report) =
+        use_permission_request(&account, &d, UseMode::EnableAndUse, &ok, fee.clone(), None, &clock)
+            .unwrap();
+    assert_eq!(request.user_ops.len(), 1);
+    assert!(report.unchecked.is_empty());
+    let bad = [Instruction::new(8453, vec![pay(BEEF, 100_000_001)])];
+    let err = use_permission_request(&account, &d, UseMode::EnableAndUse, &bad, fee, None, &clock)
+        .unwrap_err();
+    assert!(matches!(err, MeeError::Precheck(PrecheckError::Refused { .. })), "{err}");
+}
+
+#[test]
+fn prepare_is_skipped_when_everything_is_installed() {
+    use smart_sessions_mee::{
+        MeeVersion, MultichainAccount, Payment, StepClock,
+        actions::prepare_for_permissions_request, quote_request::BASE_USDC, session::FeeToken,
+    };
+    let owner = address!("0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
+    let acct = address!("0x09Fe059AfE5aAc0a677a1587Fb234dE9683AD2D7");
+    let mut account =
+        MultichainAccount::new(owner, MeeVersion::V2_0_0.config(), 0, [(10, acct), (8453, acct)])
+            .unwrap();
+    let fee = Payment::FeeToken {
+        token: FeeToken { address: BASE_USDC, chain_id: 8453 },
+        gas_refund_address: None,
+    };
+    let clock = StepClock::new(1_767_225_600_000, 1);
+    account.set_deployed(10, true).unwrap();
+    account.set_deployed(8453, true).unwrap();
+    assert!(
+        prepare_for_permissions_request(&account, |_| true, fee.clone(), &[], &clock)
+            .unwrap()
+            .is_none()
+    );
+    // installed only on 8453: one userOp, on chain 10, without initCode (deployed)
+    let r = prepare_for_permissions_request(&account, |c| c == 8453, fee, &[], &clock)
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.user_ops.len(), 1);
+    assert_eq!(r.user_ops[0].chain_id.0, 10);
+    assert!(r.user_ops[0].init_code.is_none());
+}
