@@ -9,7 +9,7 @@ use crate::{
     session::{Precheck, precheck},
 };
 
-/// `prepareForPermissions`: install SmartSessions (and `addSafeSender`) on every chain where the
+/// `prepareForPermissions`: install `SmartSessions` (and `addSafeSender`) on every chain where the
 /// account is undeployed or lacks it (`installed(chain)`, from `isModuleInstalled`), deploying
 /// where needed (initCode), then `extra` instructions. `None` when nothing needs doing (the SDK
 /// returns `undefined`).
