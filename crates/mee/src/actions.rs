@@ -47,7 +47,8 @@ pub fn use_permission_request(
     verification_gas_limit: Option<u64>,
     clock: &dyn Clock,
 ) -> Result<(QuoteRequest, Precheck)> {
-    let report = precheck(details, instructions).map_err(MeeError::Precheck)?;
+    let report = precheck(account.version.smart_sessions, details, instructions)
+        .map_err(MeeError::Precheck)?;
     let params = QuoteParams {
         account,
         instructions,

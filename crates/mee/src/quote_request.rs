@@ -11,8 +11,7 @@ use crate::{
     clock::nonce_lane,
     composable::execute_composable,
     session::{
-        BigIntForm, Call, FeeToken, GasRole, SMART_SESSIONS, install_smart_sessions_calls,
-        verification_gas_limit,
+        BigIntForm, Call, FeeToken, GasRole, install_smart_sessions_calls, verification_gas_limit,
     },
 };
 use alloy_primitives::{Address, Bytes, U256, address};
@@ -404,8 +403,9 @@ pub fn build_quote_request(params: &QuoteParams<'_>, clock: &dyn Clock) -> Resul
     {
         return Err(MeeError::EnableNotPossible);
     }
-    let module = if session.is_some() { SMART_SESSIONS } else { version.default_validator };
-    let module_for_gas = session.map(|_| SMART_SESSIONS);
+    let smart_sessions = version.smart_sessions.smart_session();
+    let module = if session.is_some() { smart_sessions } else { version.default_validator };
+    let module_for_gas = session.map(|_| smart_sessions);
     let override_gas = session.and_then(|s| s.verification_gas_limit);
     let enable = session.is_some_and(|s| s.mode == UseMode::EnableAndUse);
     let (sponsored, payment_chain) = match &params.payment {
@@ -558,13 +558,14 @@ pub fn prepare_instructions(
     account: &MultichainAccount,
     installed: impl Fn(u64) -> bool,
 ) -> Vec<Instruction> {
+    let smart_sessions = account.version.smart_sessions.smart_session();
     account
         .deployments
         .iter()
         .filter(|d| !d.deployed || !installed(d.chain_id))
         .map(|d| {
             let calls =
-                install_smart_sessions_calls(d.address, account.version.validator, SMART_SESSIONS);
+                install_smart_sessions_calls(d.address, account.version.validator, smart_sessions);
             Instruction {
                 chain_id: d.chain_id,
                 metadata: calls

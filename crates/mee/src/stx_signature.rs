@@ -2,12 +2,12 @@
 //! (mee-contracts `SimpleValidatorLib`), and the SmartSession wrapping of session userOps. A Rust
 //! node (or a test node) needs them; a client needs them to check what a node will submit.
 
-use crate::{Result, SessionDetails};
+use crate::{Result, SessionDetails, session::to_legacy};
 use alloy_primitives::{B256, Bytes, U256};
 use alloy_sol_types::SolValue;
 use smart_sessions_codec::{
     AccountType, AnyEnableSession, EnableMode, EnableSession, Generation, SmartSessionMode,
-    encode_enable, encode_use,
+    encode_enable, encode_use, legacy,
 };
 
 /// The simple-mode signature type prefix `0x177eee00`.
@@ -75,10 +75,14 @@ pub fn simple_mode_signature_712(
 /// USE: `0x00 ‖ permissionId ‖ stx_signature`. UNSAFE_ENABLE: `0x02 ‖ flzCompress(abi.encode(
 /// EnableSession{…, permissionEnableSig = validator ‖ ownerSig}, stx_signature))`. The mock
 /// `signature` of the entry is not used.
-pub fn session_user_op_signature(details: &SessionDetails, stx_signature: &[u8]) -> Result<Bytes> {
+pub fn session_user_op_signature(
+    generation: Generation,
+    details: &SessionDetails,
+    stx_signature: &[u8],
+) -> Result<Bytes> {
     Ok(match details.mode {
         SmartSessionMode::Use => {
-            encode_use(Generation::Current, details.permission_id, stx_signature).into()
+            encode_use(generation, details.permission_id, stx_signature).into()
         }
         m @ (SmartSessionMode::Enable | SmartSessionMode::UnsafeEnable) => {
             let mode = if m == SmartSessionMode::Enable {
@@ -86,22 +90,24 @@ pub fn session_user_op_signature(details: &SessionDetails, stx_signature: &[u8])
             } else {
                 EnableMode::UnsafeEnable
             };
-            let enable = EnableSession {
-                chainDigestIndex: details.chain_digest_index,
-                hashesAndChainIds: details.hashes_and_chain_ids.clone(),
-                sessionToEnable: details.session_to_enable.session.clone(),
-                permissionEnableSig: AccountType::Nexus.format_permission_enable_sig(
-                    details.validator,
-                    &details.permission_enable_sig,
-                ),
+            let permission_enable_sig = AccountType::Nexus
+                .format_permission_enable_sig(details.validator, &details.permission_enable_sig);
+            let enable = if generation.is_legacy() {
+                AnyEnableSession::Legacy(legacy::EnableSession {
+                    chainDigestIndex: details.chain_digest_index,
+                    hashesAndChainIds: details.hashes_and_chain_ids.clone(),
+                    sessionToEnable: to_legacy(&details.session_to_enable.session)?,
+                    permissionEnableSig: permission_enable_sig,
+                })
+            } else {
+                AnyEnableSession::Current(EnableSession {
+                    chainDigestIndex: details.chain_digest_index,
+                    hashesAndChainIds: details.hashes_and_chain_ids.clone(),
+                    sessionToEnable: details.session_to_enable.session.clone(),
+                    permissionEnableSig: permission_enable_sig,
+                })
             };
-            encode_enable(
-                Generation::Current,
-                mode,
-                &AnyEnableSession::Current(enable),
-                stx_signature,
-            )?
-            .into()
+            encode_enable(generation, mode, &enable, stx_signature)?.into()
         }
     })
 }

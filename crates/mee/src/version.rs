@@ -5,6 +5,7 @@
 use crate::{MeeError, Result};
 use alloy_primitives::{Address, address};
 use serde::Serialize;
+use smart_sessions_codec::Generation;
 
 /// A known MEE version of abstractjs 1.2.3 (`MEEVersion`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -198,6 +199,7 @@ impl MeeVersion {
             default_validator,
             eth_forwarder: fwd,
             composability: comp,
+            smart_sessions: Generation::Current,
         }
     }
 }
@@ -244,6 +246,11 @@ pub struct MeeVersionConfig {
     /// Which `executeComposable` the account speaks.
     #[serde(rename = "composabilityVersion")]
     pub composability: ComposabilityVersion,
+    /// The SmartSession generation sessions are granted and used with (not sent to the node):
+    /// the SDK's is [`Generation::Current`]; the project's devnet only has
+    /// [`Generation::Legacy`].
+    #[serde(skip)]
+    pub smart_sessions: Generation,
 }
 
 fn ser_version<S: serde::Serializer>(v: &MeeVersion, s: S) -> Result<S::Ok, S::Error> {

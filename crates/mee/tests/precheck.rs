@@ -6,6 +6,7 @@
 use alloy_primitives::{Address, U256, address};
 use alloy_sol_types::{SolCall, sol};
 use serde_json::Value;
+use smart_sessions_codec::Generation;
 use smart_sessions_mee::{
     Instruction, SessionDetails, eval,
     session::{Call, PrecheckError, precheck},
@@ -39,13 +40,19 @@ const BEEF: Address = address!("0x000000000000000000000000000000000000bEEF");
 
 #[test]
 fn allowed_transfer_passes() {
-    let r = precheck(&details(), &[Instruction::new(8453, vec![pay(BEEF, 50_000_000)])]).unwrap();
+    let r = precheck(
+        Generation::Current,
+        &details(),
+        &[Instruction::new(8453, vec![pay(BEEF, 50_000_000)])],
+    )
+    .unwrap();
     assert!(r.unchecked.is_empty());
 }
 
 #[test]
 fn wrong_recipient_names_rule_0() {
     let err = precheck(
+        Generation::Current,
         &details(),
         &[Instruction::new(
             8453,
@@ -66,8 +73,12 @@ fn wrong_recipient_names_rule_0() {
 
 #[test]
 fn amount_over_the_cap_names_rule_1() {
-    let err =
-        precheck(&details(), &[Instruction::new(8453, vec![pay(BEEF, 100_000_001)])]).unwrap_err();
+    let err = precheck(
+        Generation::Current,
+        &details(),
+        &[Instruction::new(8453, vec![pay(BEEF, 100_000_001)])],
+    )
+    .unwrap_err();
     assert!(
         matches!(err, PrecheckError::Refused { rejection: ref r, .. }
         if matches!(r.outcome, Outcome::Violation(Violation::Rule { rule: 1, .. }))),
@@ -79,7 +90,8 @@ fn amount_over_the_cap_names_rule_1() {
 fn cumulative_limit_counts_across_the_calls_of_one_request() {
     // 11 transfers of 100e6 exceed the 1000e6 total on the 11th call (index 10)
     let calls: Vec<Call> = (0..11).map(|_| pay(BEEF, 100_000_000)).collect();
-    let err = precheck(&details(), &[Instruction::new(8453, calls)]).unwrap_err();
+    let err =
+        precheck(Generation::Current, &details(), &[Instruction::new(8453, calls)]).unwrap_err();
     assert!(matches!(err, PrecheckError::Refused { call: 10, .. }), "{err}");
 }
 
@@ -90,11 +102,11 @@ fn call_without_action_and_chain_without_session_are_named() {
         vec![0xd0, 0x9d, 0xe0, 0x8a],
     );
     assert!(matches!(
-        precheck(&details(), &[Instruction::new(8453, vec![other])]),
+        precheck(Generation::Current, &details(), &[Instruction::new(8453, vec![other])]),
         Err(PrecheckError::NoAction { call: 0, .. })
     ));
     assert!(matches!(
-        precheck(&details(), &[Instruction::new(10, vec![pay(BEEF, 1)])]),
+        precheck(Generation::Current, &details(), &[Instruction::new(10, vec![pay(BEEF, 1)])]),
         Err(PrecheckError::NoSession { chain_id: 10 })
     ));
 }

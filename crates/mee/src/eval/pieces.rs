@@ -254,6 +254,7 @@ pub(super) fn eval_piece(function: &str, i: &Value) -> Result<Value, EvalError> 
             let d =
                 SessionDetails::from_json(get(i, "inputs", "sessionDetails")?, "sessionDetails")?;
             s(session_user_op_signature(
+                smart_sessions_codec::Generation::Current,
                 &d,
                 &bytes(get(i, "inputs", "stxSignature")?, "stxSignature")?,
             )?)
@@ -287,7 +288,12 @@ pub(super) fn eval_piece(function: &str, i: &Value) -> Result<Value, EvalError> 
                     .map(|(k, a)| action_from(a, &format!("{p}.actions[{k}]")))
                     .collect::<Result<Vec<_>, _>>()?;
                 if chain == token_chain {
-                    add_payment_policy(&mut actions, token_addr, max)?;
+                    add_payment_policy(
+                        smart_sessions_codec::Generation::Current,
+                        &mut actions,
+                        token_addr,
+                        max,
+                    )?;
                 }
                 out.push(json!({"chainId": chain, "actions": actions.iter().map(action_json).collect::<Vec<_>>()}));
             }

@@ -19,6 +19,7 @@ use alloy_primitives::{Address, B256, Bytes, FixedBytes};
 use serde_json::{Map, Value, json};
 use smart_sessions_codec::{
     ActionData, ChainDigest, ERC7739Context, ERC7739Data, PolicyData, Session, SmartSessionMode,
+    legacy,
 };
 
 /// How bigints are written.
@@ -365,4 +366,38 @@ pub fn stringify_tagged(value: &Value) -> String {
         }
     }
     conv(value).to_string()
+}
+
+/// The legacy 6-field layout of a session (for the legacy SmartSession generation): drops
+/// `permitERC4337Paymaster` (must be false: the legacy module cannot permit a paymaster) and
+/// keeps ERC-7739 content names. Fails when the session asks for what the legacy layout cannot
+/// express (a paymaster permission, or ERC-7739 content bound to an app domain).
+pub fn to_legacy(s: &Session) -> Result<legacy::Session> {
+    if s.permitERC4337Paymaster {
+        return Err(MeeError::field(
+            "sessionToEnable.permitERC4337Paymaster",
+            "the legacy SmartSession layout has no paymaster permission",
+        ));
+    }
+    let mut names = Vec::new();
+    for c in &s.erc7739Policies.allowedERC7739Content {
+        if c.appDomainSeparator != B256::ZERO {
+            return Err(MeeError::field(
+                "sessionToEnable.erc7739Policies.allowedERC7739Content",
+                "the legacy layout has no app domain separators",
+            ));
+        }
+        names.extend(c.contentName.iter().cloned());
+    }
+    Ok(legacy::Session {
+        sessionValidator: s.sessionValidator,
+        sessionValidatorInitData: s.sessionValidatorInitData.clone(),
+        salt: s.salt,
+        userOpPolicies: s.userOpPolicies.clone(),
+        erc7739Policies: legacy::ERC7739Data {
+            allowedERC7739Content: names,
+            erc1271Policies: s.erc7739Policies.erc1271Policies.clone(),
+        },
+        actions: s.actions.clone(),
+    })
 }

@@ -25,7 +25,8 @@ pub enum GasRole {
 
 /// The limit the SDK sends, or `None` when it omits the field (owner flows' userOps).
 ///
-/// `module` is the nonce-key module (`SmartSessions` in session flows, `None` otherwise);
+/// `module` is the nonce-key module (a `SmartSessions` address of any generation in session flows,
+/// `None` otherwise);
 /// `override_` the caller's `verificationGasLimit`. Note the SDK rule that in non-sponsored
 /// session flows **every** userOp on the payment chain gets 250 000 and the override is ignored.
 ///
@@ -40,7 +41,9 @@ pub fn verification_gas_limit(
     sponsored: bool,
     role: GasRole,
 ) -> Option<u64> {
-    let session = module.is_some_and(|m| m == super::SMART_SESSIONS);
+    let session = module.is_some_and(|m| {
+        smart_sessions_codec::Generation::ALL.iter().any(|g| g.smart_session() == m)
+    });
     match role {
         GasRole::Payment => Some(if session && !sponsored {
             override_.unwrap_or(SESSION_ENABLE_VERIFICATION_GAS)

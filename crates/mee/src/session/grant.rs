@@ -8,8 +8,8 @@
 use crate::{
     MeeError, MeeVersionConfig, Result,
     session::{
-        MeeSession, SMART_SESSIONS, SessionDetails, add_payment_policy,
-        session_validator_init_data, sudo_policy,
+        MeeSession, SessionDetails, add_payment_policy, session_validator_init_data,
+        sudo_policy_of, to_legacy,
     },
 };
 use alloy_primitives::{Address, B256, Bytes, U256, bytes};
@@ -17,8 +17,8 @@ use alloy_signer::{Signer, SignerSync};
 use smart_sessions_codec::{
     ActionData, ChainDigest, ChainSession, ERC7739Data, EnableMode, Generation, MultiChainSession,
     Session, SignedSession, SmartSessionMode,
-    eip712::{domain, multichain_digest, session_digest},
-    permission_id,
+    eip712::{domain, legacy_session_digest, multichain_digest, session_digest},
+    legacy, permission_id,
 };
 
 /// module-sdk's mock ECDSA signature that the SDK puts in `sessionDetails.signature`.
@@ -59,8 +59,18 @@ pub struct GrantPlan {
     sessions: Vec<MeeSession>,
     permission_ids: Vec<B256>,
     digests: Vec<ChainDigest>,
-    typed: MultiChainSession,
+    typed: GrantTypedData,
+    generation: Generation,
     validator: Address,
+}
+
+/// The typed data the owner signs, in the generation's layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GrantTypedData {
+    /// v1.0 and current: `MultiChainSession`.
+    Current(MultiChainSession),
+    /// Legacy: `MultiChainSessionEIP712`.
+    Legacy(legacy::MultiChainSessionEIP712),
 }
 
 /// Builds the per-chain sessions (first-appearance order of `actions`' chains), merges the
@@ -88,39 +98,65 @@ pub fn plan_grant(
     if salts.len() < chains.len() {
         return Err(MeeError::field("salts", "fewer salts than chains"));
     }
+    let g = version.smart_sessions;
+    let smart_session = g.smart_session();
     let init = session_validator_init_data(version, redeemer);
     let mut sessions = Vec::with_capacity(chains.len());
     let mut permission_ids = Vec::with_capacity(chains.len());
     let mut digests = Vec::with_capacity(chains.len());
     let mut chain_sessions = Vec::with_capacity(chains.len());
+    let mut legacy_sessions = Vec::new();
     for (i, &chain_id) in chains.iter().enumerate() {
         let mut chain_actions: Vec<ActionData> =
             actions.iter().filter(|a| a.chain_id == chain_id).map(|a| a.action.clone()).collect();
         if let Some((token, max)) = fee_token
             && token.chain_id == chain_id
         {
-            add_payment_policy(&mut chain_actions, token.address, max)?;
+            add_payment_policy(g, &mut chain_actions, token.address, max)?;
         }
         let n = chain_actions.len();
         let session = Session {
             sessionValidator: version.validator,
             sessionValidatorInitData: init.clone(),
             salt: salts[i],
-            userOpPolicies: vec![sudo_policy()],
+            userOpPolicies: vec![sudo_policy_of(g)],
             erc7739Policies: ERC7739Data::default(),
             actions: chain_actions,
-            permitERC4337Paymaster: true,
+            // the legacy layout has no paymaster permission
+            permitERC4337Paymaster: !g.is_legacy(),
         };
         let acct = account(chain_id).ok_or(MeeError::NoDeployment { chain_id })?;
         let r = read(chain_id)
             .ok_or_else(|| MeeError::field(format!("chainReads.{chain_id}"), "missing"))?;
-        let computed = session_digest(
-            &session,
-            acct,
-            SMART_SESSIONS,
-            EnableMode::UnsafeEnable,
-            r.smart_session_nonce,
-        );
+        let computed = if g.is_legacy() {
+            let l = to_legacy(&session)?;
+            let d = legacy_session_digest(
+                &l,
+                acct,
+                smart_session,
+                EnableMode::UnsafeEnable,
+                r.smart_session_nonce,
+            );
+            legacy_sessions.push(legacy::ChainSessionEIP712 {
+                chainId: chain_id,
+                session: legacy::SessionEIP712::from_session(
+                    &l,
+                    acct,
+                    smart_session,
+                    EnableMode::UnsafeEnable,
+                    r.smart_session_nonce,
+                ),
+            });
+            d
+        } else {
+            session_digest(
+                &session,
+                acct,
+                smart_session,
+                EnableMode::UnsafeEnable,
+                r.smart_session_nonce,
+            )
+        };
         if computed != r.session_digest {
             return Err(MeeError::SessionDigestMismatch {
                 chain_id,
@@ -134,23 +170,32 @@ pub fn plan_grant(
             session.salt,
         ));
         digests.push(ChainDigest { chainId: chain_id, sessionDigest: computed });
-        chain_sessions.push(ChainSession {
-            chainId: chain_id,
-            session: SignedSession::from_session(
-                &session,
-                acct,
-                SMART_SESSIONS,
-                EnableMode::UnsafeEnable,
-                r.smart_session_nonce,
-            ),
-        });
+        if !g.is_legacy() {
+            chain_sessions.push(ChainSession {
+                chainId: chain_id,
+                session: SignedSession::from_session(
+                    &session,
+                    acct,
+                    smart_session,
+                    EnableMode::UnsafeEnable,
+                    r.smart_session_nonce,
+                ),
+            });
+        }
         sessions.push(MeeSession { session, chain_id, action_chain_ids: vec![Some(chain_id); n] });
     }
     Ok(GrantPlan {
         sessions,
         permission_ids,
         digests,
-        typed: MultiChainSession { sessionsAndChainIds: chain_sessions },
+        typed: if g.is_legacy() {
+            GrantTypedData::Legacy(legacy::MultiChainSessionEIP712 {
+                sessionsAndChainIds: legacy_sessions,
+            })
+        } else {
+            GrantTypedData::Current(MultiChainSession { sessionsAndChainIds: chain_sessions })
+        },
+        generation: g,
         validator: version.default_validator,
     })
 }
@@ -158,11 +203,11 @@ pub fn plan_grant(
 impl GrantPlan {
     /// The EIP-712 digest the owner signs (`MultiChainSession` in the SmartSession domain).
     pub fn digest(&self) -> B256 {
-        multichain_digest(Generation::Current, &self.digests)
+        multichain_digest(self.generation, &self.digests)
     }
 
     /// The typed data of [`Self::digest`] (for `eth_signTypedData_v4`).
-    pub const fn typed_data(&self) -> &MultiChainSession {
+    pub const fn typed_data(&self) -> &GrantTypedData {
         &self.typed
     }
 
@@ -193,7 +238,11 @@ impl GrantPlan {
         self,
         owner: &S,
     ) -> Result<Vec<SessionDetails>> {
-        let sig = owner.sign_typed_data(&self.typed, &domain()).await.map_err(MeeError::Signer)?;
+        let sig = match &self.typed {
+            GrantTypedData::Current(t) => owner.sign_typed_data(t, &domain()).await,
+            GrantTypedData::Legacy(t) => owner.sign_typed_data(t, &domain()).await,
+        }
+        .map_err(MeeError::Signer)?;
         Ok(self.finish(&sig.as_bytes()))
     }
 
@@ -208,7 +257,11 @@ impl GrantPlan {
 
     /// [`Self::sign_typed_data`] with a synchronous signer.
     pub fn sign_typed_data_sync<S: SignerSync>(self, owner: &S) -> Result<Vec<SessionDetails>> {
-        let sig = owner.sign_typed_data_sync(&self.typed, &domain()).map_err(MeeError::Signer)?;
+        let sig = match &self.typed {
+            GrantTypedData::Current(t) => owner.sign_typed_data_sync(t, &domain()),
+            GrantTypedData::Legacy(t) => owner.sign_typed_data_sync(t, &domain()),
+        }
+        .map_err(MeeError::Signer)?;
         Ok(self.finish(&sig.as_bytes()))
     }
 

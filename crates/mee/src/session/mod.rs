@@ -2,13 +2,14 @@
 //! `verificationGasLimit` rules and `SessionDetails` interchange.
 
 mod details;
-pub use details::{BigIntForm, MeeSession, SessionDetails, stringify_tagged};
+pub use details::{BigIntForm, MeeSession, SessionDetails, stringify_tagged, to_legacy};
 
 mod policies;
 pub use policies::{
     Call, PADDING_RULE, SMART_SESSIONS, SmartSessionsModule, TRANSFER_SELECTOR, add_payment_policy,
     install_smart_sessions_calls, payment_action, session_validator_init_data, sudo_policy,
-    to_smart_sessions_module, universal_action_policy, universal_action_policy_address,
+    sudo_policy_of, to_smart_sessions_module, universal_action_policy,
+    universal_action_policy_address,
 };
 
 mod gas;
@@ -18,7 +19,9 @@ pub use gas::{
 };
 
 mod grant;
-pub use grant::{ChainRead, FeeToken, GrantAction, GrantPlan, MOCK_SIGNATURE, plan_grant};
+pub use grant::{
+    ChainRead, FeeToken, GrantAction, GrantPlan, GrantTypedData, MOCK_SIGNATURE, plan_grant,
+};
 
 mod precheck;
 pub use precheck::{Precheck, PrecheckError, precheck};

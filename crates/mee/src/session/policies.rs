@@ -27,6 +27,11 @@ pub fn sudo_policy() -> PolicyData {
     PolicyData::sudo(Generation::Current)
 }
 
+/// Sudo of another SmartSession generation.
+pub fn sudo_policy_of(generation: Generation) -> PolicyData {
+    PolicyData::sudo(generation)
+}
+
 /// The universal action policy address.
 pub fn universal_action_policy_address() -> Address {
     Generation::Current.policy(PolicyKind::UniversalAction)
@@ -54,7 +59,11 @@ pub const PADDING_RULE: ParamRule = ParamRule::new(ParamCondition::GreaterThan, 
 /// The payment action the SDK appends: fee-token `transfer` with a universal action policy of
 /// one rule `amount <= max` at offset 32, limited to `max` in total (a fee budget for the whole
 /// session), padded with [`PADDING_RULE`].
-pub fn payment_action(fee_token: Address, max_payment_amount: U256) -> ActionData {
+pub fn payment_action(
+    generation: Generation,
+    fee_token: Address,
+    max_payment_amount: U256,
+) -> ActionData {
     let mut slots = [PADDING_RULE; MAX_RULES];
     slots[0] = ParamRule::new(ParamCondition::LessThanOrEqual, 32, B256::from(max_payment_amount))
         .limited(max_payment_amount);
@@ -63,7 +72,7 @@ pub fn payment_action(fee_token: Address, max_payment_amount: U256) -> ActionDat
     ActionData {
         actionTargetSelector: TRANSFER_SELECTOR,
         actionTarget: fee_token,
-        actionPolicies: vec![PolicyData::universal_action(Generation::Current, &config)],
+        actionPolicies: vec![PolicyData::universal_action(generation, &config)],
     }
 }
 
@@ -73,16 +82,17 @@ pub fn payment_action(fee_token: Address, max_payment_amount: U256) -> ActionDat
 /// `usage.limit += max`; no rule at 32: a new `LESS_THAN_OR_EQUAL max` rule is appended; any other
 /// condition: unchanged), or appends [`payment_action`].
 pub fn add_payment_policy(
+    generation: Generation,
     actions: &mut Vec<ActionData>,
     fee_token: Address,
     max: U256,
 ) -> Result<()> {
-    let uap = universal_action_policy_address();
+    let uap = generation.policy(PolicyKind::UniversalAction);
     let Some(action) = actions
         .iter_mut()
         .find(|a| a.actionTarget == fee_token && a.actionTargetSelector == TRANSFER_SELECTOR)
     else {
-        actions.push(payment_action(fee_token, max));
+        actions.push(payment_action(generation, fee_token, max));
         return Ok(());
     };
     for policy in action.actionPolicies.iter_mut().filter(|p| p.policy == uap) {

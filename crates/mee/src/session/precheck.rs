@@ -83,10 +83,11 @@ enum State {
 
 /// Runs every call of `instructions` through its session's action policies.
 pub fn precheck(
+    generation: Generation,
     details: &[SessionDetails],
     instructions: &[Instruction],
 ) -> Result<Precheck, PrecheckError> {
-    let g = Generation::Current;
+    let g = generation;
     let (sudo, uni, value, usage) = (
         g.policy(PolicyKind::Sudo),
         g.policy(PolicyKind::UniversalAction),

@@ -1,10 +1,11 @@
 //! `isPermissionEnabled` / `checkEnabledPermissions`: the `eth_call`s to make and the SDK's
 //! folding of their answers into `{permissionId: {chainId: bool}}`.
 
-use crate::{MeeError, Result, SessionDetails, session::SMART_SESSIONS};
+use crate::{MeeError, Result, SessionDetails};
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::{SolCall, sol};
 use serde_json::{Map, Value};
+use smart_sessions_codec::Generation;
 
 sol! {
     /// `SmartSession.isPermissionEnabled(bytes32, address)` (`0xadbc532f`).
@@ -18,7 +19,7 @@ pub struct PermissionCheck {
     pub chain_id: u64,
     /// The permission.
     pub permission_id: B256,
-    /// `to`: the `SmartSessions` module.
+    /// `to`: the generation's `SmartSessions` module.
     pub to: Address,
     /// The calldata.
     pub data: Vec<u8>,
@@ -38,6 +39,7 @@ pub fn decode_is_permission_enabled(ret: &[u8]) -> Result<bool> {
 /// The calls `checkEnabledPermissions(sessionDetails)` makes; `account(chain)` gives the
 /// account address on each chain.
 pub fn permission_checks(
+    generation: Generation,
     details: &[SessionDetails],
     account: impl Fn(u64) -> Option<Address>,
 ) -> Result<Vec<PermissionCheck>> {
@@ -49,7 +51,7 @@ pub fn permission_checks(
             Ok(PermissionCheck {
                 chain_id,
                 permission_id: d.permission_id,
-                to: SMART_SESSIONS,
+                to: generation.smart_session(),
                 data: is_permission_enabled_calldata(d.permission_id, acct),
             })
         })
