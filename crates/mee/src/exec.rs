@@ -86,7 +86,7 @@ pub fn exec_body(
             let op = ops[i].as_object_mut().ok_or_else(|| {
                 MeeError::field(format!("quote.userOps[{i}]"), "expected an object")
             })?;
-            op.insert("sessionDetails".into(), entry.with_mode(mode).to_json(BigIntForm::Wire));
+            op.insert("sessionDetails".into(), entry.to_json_with_mode(BigIntForm::Wire, mode));
         }
     }
     body.insert("signature".into(), Value::String(signature.to_string()));

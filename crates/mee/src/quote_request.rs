@@ -462,7 +462,7 @@ pub fn build_quote_request(params: &QuoteParams<'_>, clock: &dyn Clock) -> Resul
                 } else {
                     SmartSessionMode::Use
                 };
-                Some(entry_for(s.details, op.chain_id)?.with_mode(mode).to_json(BigIntForm::Wire))
+                Some(entry_for(s.details, op.chain_id)?.to_json_with_mode(BigIntForm::Wire, mode))
             }
             None => None,
         };
@@ -495,8 +495,7 @@ pub fn build_quote_request(params: &QuoteParams<'_>, clock: &dyn Clock) -> Resul
                         if enable { SmartSessionMode::UnsafeEnable } else { SmartSessionMode::Use };
                     Some(
                         entry_for(s.details, token.chain_id)?
-                            .with_mode(mode)
-                            .to_json(BigIntForm::Wire),
+                            .to_json_with_mode(BigIntForm::Wire, mode),
                     )
                 }
                 None => None,

@@ -251,13 +251,19 @@ impl SessionDetails {
     /// # Ok(()) }
     /// ```
     pub fn to_json(&self, form: BigIntForm) -> Value {
+        self.to_json_with_mode(form, self.mode)
+    }
+
+    /// [`Self::to_json`] with another `mode` (what each userOp of a request or exec body
+    /// carries), without cloning the entry.
+    pub fn to_json_with_mode(&self, form: BigIntForm, mode: SmartSessionMode) -> Value {
         let hashes: Vec<Value> = self
             .hashes_and_chain_ids
             .iter()
             .map(|h| json!({"chainId": form.write(h.chainId), "sessionDigest": h.sessionDigest.to_string()}))
             .collect();
         json!({
-            "mode": mode_hex(self.mode),
+            "mode": mode_hex(mode),
             "permissionId": self.permission_id.to_string(),
             "signature": self.signature.to_string(),
             "enableSessionData": {
