@@ -10,13 +10,10 @@ use crate::{
     Clock, Dec, MeeError, MeeVersionConfig, MultichainAccount, Result, SessionDetails,
     clock::nonce_lane,
     composable::execute_composable,
-    session::{
-        BigIntForm, Call, FeeToken, GasRole, install_smart_sessions_calls, verification_gas_limit,
-    },
+    session::{Call, FeeToken, GasRole, install_smart_sessions_calls, verification_gas_limit},
 };
 use alloy_primitives::{Address, Bytes, U256, address};
 use serde::Serialize;
-use serde_json::Value;
 use smart_sessions_codec::{Execution, NexusNonceKey, SmartSessionMode, execute::execute_calls};
 
 /// Default gas of one call (`LARGE_DEFAULT_GAS_LIMIT`).
@@ -175,8 +172,11 @@ pub struct UserOpRequest {
     /// True in session flows (leaf = userOpHash).
     pub short_encoding: bool,
     /// The chain's session entry with this userOp's mode.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_details: Option<Value>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::session::wire::serialize_wire"
+    )]
+    pub session_details: Option<SessionDetails>,
     /// Metadata.
     pub metadata: Vec<Metadata>,
     /// The nonce key (not serialised).
@@ -215,8 +215,11 @@ pub struct PaymentInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub short_encoding: Option<bool>,
     /// The fee chain's entry (mode 0x02 when ENABLE_AND_USE).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_details: Option<Value>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::session::wire::serialize_wire"
+    )]
+    pub session_details: Option<SessionDetails>,
     /// The nonce key (not serialised; `None` when sponsored).
     #[serde(skip)]
     pub nonce_key: Option<NexusNonceKey>,
@@ -462,7 +465,7 @@ pub fn build_quote_request(params: &QuoteParams<'_>, clock: &dyn Clock) -> Resul
                 } else {
                     SmartSessionMode::Use
                 };
-                Some(entry_for(s.details, op.chain_id)?.to_json_with_mode(BigIntForm::Wire, mode))
+                Some(entry_for(s.details, op.chain_id)?.with_mode(mode))
             }
             None => None,
         };
@@ -493,10 +496,7 @@ pub fn build_quote_request(params: &QuoteParams<'_>, clock: &dyn Clock) -> Resul
                 Some(s) => {
                     let mode =
                         if enable { SmartSessionMode::UnsafeEnable } else { SmartSessionMode::Use };
-                    Some(
-                        entry_for(s.details, token.chain_id)?
-                            .to_json_with_mode(BigIntForm::Wire, mode),
-                    )
+                    Some(entry_for(s.details, token.chain_id)?.with_mode(mode))
                 }
                 None => None,
             };

@@ -141,3 +141,59 @@ fn quote_request_text_keeps_the_sdk_field_order() {
         "{\"quoteType\":\"simple\",\"userOps\":[{\"lowerBoundTimestamp\":1767225600,"
     ));
 }
+
+#[test]
+fn session_details_in_a_request_keep_the_sdk_field_order() {
+    // the entry of grantPermissionTypedDataSign vector 0 as a usePermission request carries it
+    let g = &vectors("mee.grantPermissionTypedDataSign")[0];
+    let details = SessionDetails::list_from_json(&g["output"]).unwrap();
+    let owner: alloy_primitives::Address =
+        "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23".parse().unwrap();
+    let acct: alloy_primitives::Address =
+        "0x09Fe059AfE5aAc0a677a1587Fb234dE9683AD2D7".parse().unwrap();
+    let mut account = smart_sessions_mee::MultichainAccount::new(
+        owner,
+        smart_sessions_mee::MeeVersion::V2_0_0.config(),
+        0,
+        [(10, acct), (8453, acct)],
+    )
+    .unwrap();
+    account.set_deployed(10, true).unwrap();
+    account.set_deployed(8453, true).unwrap();
+    let ins = [smart_sessions_mee::Instruction::new(
+        10,
+        vec![smart_sessions_mee::session::Call::new(acct, vec![0xd0, 0x9d, 0xe0, 0x8a])],
+    )];
+    let params = smart_sessions_mee::QuoteParams {
+        account: &account,
+        instructions: &ins,
+        payment: smart_sessions_mee::Payment::FeeToken {
+            token: smart_sessions_mee::session::FeeToken {
+                address: smart_sessions_mee::quote_request::BASE_USDC,
+                chain_id: 8453,
+            },
+            gas_refund_address: None,
+        },
+        session: Some(smart_sessions_mee::quote_request::SessionUse {
+            details: &details,
+            mode: smart_sessions_mee::quote_request::UseMode::EnableAndUse,
+            verification_gas_limit: None,
+        }),
+        lower_bound_timestamp: Some(1),
+    };
+    let req =
+        smart_sessions_mee::build_quote_request(&params, &smart_sessions_mee::StepClock::new(1, 1))
+            .unwrap();
+    let text = serde_json::to_string(&req).unwrap();
+    assert!(
+        text.contains("\"sessionDetails\":{\"mode\":\"0x02\",\"permissionId\":\"0x"),
+        "{}",
+        &text[..400]
+    );
+    assert!(text.contains("\"enableSessionData\":{\"enableSession\":{\"chainDigestIndex\":1,\"hashesAndChainIds\":[{\"chainId\":\"8453\",\"sessionDigest\":"));
+    assert!(text.contains("\"sessionToEnable\":{\"sessionValidator\":\"0x"));
+    assert!(text.contains("\"permitERC4337Paymaster\":true,\"sessionValidatorInitData\":"));
+    assert!(text.contains(
+        "\"validator\":\"0x0000000000000000000000000000000000000000\",\"accountType\":\"nexus\"}"
+    ));
+}

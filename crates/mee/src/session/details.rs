@@ -16,7 +16,7 @@ use crate::{
     json::{address, array, b256, boolean, bytes, get, u64_of},
 };
 use alloy_primitives::{Address, B256, Bytes, FixedBytes};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use smart_sessions_codec::{
     ActionData, ChainDigest, ERC7739Context, ERC7739Data, PolicyData, Session, SmartSessionMode,
     legacy,
@@ -30,15 +30,6 @@ pub enum BigIntForm {
     Wire,
     /// `{"__type":"bigint","value":"…"}` (abstractjs `stringify`).
     Tagged,
-}
-
-impl BigIntForm {
-    fn write(self, v: u64) -> Value {
-        match self {
-            Self::Wire => Value::String(v.to_string()),
-            Self::Tagged => json!({"__type": "bigint", "value": v.to_string()}),
-        }
-    }
 }
 
 /// A session as the SDK holds it: the ABI [`Session`] plus the chain ids the SDK attaches (the
@@ -76,20 +67,6 @@ pub struct SessionDetails {
     pub account_type: String,
 }
 
-fn policies_json(p: &[PolicyData]) -> Value {
-    Value::Array(
-        p.iter()
-            .map(|p| {
-                json!({
-                    "policy": p.policy.to_checksum(None),
-                    "address": p.policy.to_checksum(None),
-                    "initData": p.initData.to_string(),
-                })
-            })
-            .collect(),
-    )
-}
-
 fn policies_from(v: &Value, path: &str) -> Result<Vec<PolicyData>> {
     array(v, path)?
         .iter()
@@ -110,44 +87,7 @@ fn policies_from(v: &Value, path: &str) -> Result<Vec<PolicyData>> {
 impl MeeSession {
     /// JSON in the SDK's shape.
     pub fn to_json(&self, form: BigIntForm) -> Value {
-        let s = &self.session;
-        let actions: Vec<Value> = s
-            .actions
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let mut m = Map::new();
-                m.insert("actionTarget".into(), Value::String(a.actionTarget.to_checksum(None)));
-                m.insert(
-                    "actionTargetSelector".into(),
-                    Value::String(a.actionTargetSelector.to_string()),
-                );
-                m.insert("actionPolicies".into(), policies_json(&a.actionPolicies));
-                if let Some(Some(c)) = self.action_chain_ids.get(i) {
-                    m.insert("chainId".into(), Value::from(*c));
-                }
-                Value::Object(m)
-            })
-            .collect();
-        let content: Vec<Value> = s
-            .erc7739Policies
-            .allowedERC7739Content
-            .iter()
-            .map(|c| json!({"appDomainSeparator": c.appDomainSeparator.to_string(), "contentName": c.contentName}))
-            .collect();
-        json!({
-            "sessionValidator": s.sessionValidator.to_checksum(None),
-            "permitERC4337Paymaster": s.permitERC4337Paymaster,
-            "sessionValidatorInitData": s.sessionValidatorInitData.to_string(),
-            "salt": s.salt.to_string(),
-            "userOpPolicies": policies_json(&s.userOpPolicies),
-            "erc7739Policies": {
-                "allowedERC7739Content": content,
-                "erc1271Policies": policies_json(&s.erc7739Policies.erc1271Policies),
-            },
-            "chainId": form.write(self.chain_id),
-            "actions": actions,
-        })
+        serde_json::to_value(super::wire::SessionView::new(self, form)).unwrap_or(Value::Null)
     }
 
     /// Reads either form.
@@ -230,10 +170,6 @@ impl MeeSession {
     }
 }
 
-fn mode_hex(m: SmartSessionMode) -> Value {
-    Value::String(format!("0x{:02x}", m as u8))
-}
-
 impl SessionDetails {
     /// The chain this entry's session is for.
     pub const fn chain_id(&self) -> u64 {
@@ -257,26 +193,9 @@ impl SessionDetails {
     /// [`Self::to_json`] with another `mode` (what each userOp of a request or exec body
     /// carries), without cloning the entry.
     pub fn to_json_with_mode(&self, form: BigIntForm, mode: SmartSessionMode) -> Value {
-        let hashes: Vec<Value> = self
-            .hashes_and_chain_ids
-            .iter()
-            .map(|h| json!({"chainId": form.write(h.chainId), "sessionDigest": h.sessionDigest.to_string()}))
-            .collect();
-        json!({
-            "mode": mode_hex(mode),
-            "permissionId": self.permission_id.to_string(),
-            "signature": self.signature.to_string(),
-            "enableSessionData": {
-                "enableSession": {
-                    "chainDigestIndex": self.chain_digest_index,
-                    "hashesAndChainIds": hashes,
-                    "sessionToEnable": self.session_to_enable.to_json(form),
-                    "permissionEnableSig": self.permission_enable_sig.to_string(),
-                },
-                "validator": self.validator.to_checksum(None),
-                "accountType": self.account_type,
-            }
-        })
+        // the views hold only addresses, hashes, bytes, strings and integers: serialising them
+        // into a `Value` cannot fail
+        serde_json::to_value(super::wire::DetailsView::new(self, form, mode)).unwrap_or(Value::Null)
     }
 
     /// Reads one entry in either form; `path` names it in errors.

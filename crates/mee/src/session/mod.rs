@@ -2,6 +2,7 @@
 //! `verificationGasLimit` rules and `SessionDetails` interchange.
 
 mod details;
+pub(crate) mod wire;
 pub use details::{BigIntForm, MeeSession, SessionDetails, stringify_tagged, to_legacy};
 
 mod policies;
