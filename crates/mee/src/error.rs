@@ -84,8 +84,8 @@ pub enum MeeError {
         /// The value computed by the codec.
         computed: B256,
     },
-    /// An arithmetic overflow when merging the payment budget into a rule.
-    #[error("payment policy: {what} overflows uint256")]
+    /// An arithmetic overflow (payment budget merged into a rule, gas sums).
+    #[error("{what} overflows")]
     Overflow {
         /// The quantity.
         what: &'static str,

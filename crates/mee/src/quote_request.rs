@@ -420,7 +420,9 @@ pub fn build_quote_request(params: &QuoteParams<'_>, clock: &dyn Clock) -> Resul
         Some(l) => l,
         None => clock.now_ms() / 1000,
     };
-    let upper = lower + DEFAULT_WINDOW_SECS;
+    let upper = lower
+        .checked_add(DEFAULT_WINDOW_SECS)
+        .ok_or_else(|| MeeError::field("lowerBoundTimestamp", "too large"))?;
 
     // nonce keys: payment first, then userOps in deployment order
     let mut last_lane: Vec<(u64, u32)> = Vec::new();
@@ -469,7 +471,11 @@ pub fn build_quote_request(params: &QuoteParams<'_>, clock: &dyn Clock) -> Resul
             }
             None => None,
         };
-        let gas: u64 = op.calls.iter().map(|c| c.gas_limit.unwrap_or(DEFAULT_CALL_GAS)).sum();
+        let gas = op
+            .calls
+            .iter()
+            .try_fold(0u64, |acc, c| acc.checked_add(c.gas_limit.unwrap_or(DEFAULT_CALL_GAS)))
+            .ok_or(MeeError::Overflow { what: "sum of the calls' gasLimit" })?;
         user_ops.push(UserOpRequest {
             lower_bound_timestamp: lower,
             upper_bound_timestamp: upper,

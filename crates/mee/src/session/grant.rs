@@ -95,6 +95,12 @@ pub fn plan_grant(
             chains.push(a.chain_id);
         }
     }
+    if chains.len() > usize::from(u8::MAX) + 1 {
+        return Err(MeeError::field(
+            "actions",
+            "more than 256 chains (chainDigestIndex is a uint8)",
+        ));
+    }
     if salts.len() < chains.len() {
         return Err(MeeError::field("salts", "fewer salts than chains"));
     }
@@ -222,7 +228,8 @@ impl GrantPlan {
                 mode: SmartSessionMode::UnsafeEnable,
                 permission_id: pid,
                 signature: MOCK_SIGNATURE,
-                chain_digest_index: i as u8,
+                // at most 256 chains (checked in plan_grant)
+                chain_digest_index: u8::try_from(i).unwrap_or(u8::MAX),
                 hashes_and_chain_ids: self.digests.clone(),
                 session_to_enable: s,
                 permission_enable_sig: sig.clone(),
