@@ -10,6 +10,7 @@ use crate::{
     stx::supertransaction_hash,
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::SolValue;
 use serde_json::{Map, Value};
 use smart_sessions_codec::execute::{MODE_SINGLE, decode_execute};
 
@@ -285,6 +286,21 @@ impl VerifiedQuote {
     /// The node's quote.
     pub const fn quote(&self) -> &NodeQuote {
         &self.quote
+    }
+
+    /// The fee the payment userOp transfers: `(token, recipient, amount)` when `userOps[0]` is a
+    /// single `execute` of `token.transfer(recipient, amount)` (fee-token quotes), to compare
+    /// with the fee the caller accepts and the session's remaining fee budget.
+    pub fn fee_transfer(&self) -> Option<(Address, Address, U256)> {
+        let pay = self.user_ops.first()?;
+        let (mode, calls) = decode_execute(&pay.user_op.call_data).ok()?;
+        let [call] = calls.as_slice() else { return None };
+        if mode != MODE_SINGLE || call.callData.get(..4) != Some(TRANSFER_SELECTOR.as_slice()) {
+            return None;
+        }
+        let (to, amount) =
+            <(Address, U256) as SolValue>::abi_decode_params(&call.callData[4..]).ok()?;
+        Some((call.target, to, amount))
     }
 
     /// Whether the trusted gas tank pays (its userOp is `userOps[0]`).

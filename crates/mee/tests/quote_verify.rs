@@ -257,3 +257,14 @@ fn recorded_session_quote_verifies_and_exec_body_matches() {
         "{err}"
     );
 }
+
+#[test]
+fn fee_transfer_reads_the_payment_amount() {
+    // the recorded quote's paymentInfo says tokenWeiAmount 1234567, recipient the node
+    let q = recorded_prepare_quote();
+    let verified = NodeQuote::new(q.clone()).unwrap().verify(&prepare_request()).unwrap();
+    let (token, to, amount) = verified.fee_transfer().unwrap();
+    assert_eq!(token, BASE_USDC);
+    assert_eq!(to.to_string().to_lowercase(), q["node"].as_str().unwrap().to_lowercase());
+    assert_eq!(amount.to_string(), q["paymentInfo"]["tokenWeiAmount"].as_str().unwrap());
+}
