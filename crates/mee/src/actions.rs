@@ -12,7 +12,9 @@ use crate::{
 /// `prepareForPermissions`: install `SmartSessions` (and `addSafeSender`) on every chain where the
 /// account is undeployed or lacks it (`installed(chain)`, from `isModuleInstalled`), deploying
 /// where needed (initCode), then `extra` instructions. `None` when nothing needs doing (the SDK
-/// returns `undefined`).
+/// returns `undefined`). Extra instructions on a chain that also gets the install calls are
+/// batched into that chain's `executeComposable` userOp (no recorded run has extra instructions,
+/// so this merge is unverified against the SDK).
 pub fn prepare_for_permissions_request(
     account: &MultichainAccount,
     installed: impl Fn(u64) -> bool,
