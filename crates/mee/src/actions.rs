@@ -40,6 +40,10 @@ pub fn prepare_for_permissions_request(
 /// `usePermission` up to the quote request, after the off-chain policy pre-check of every call
 /// (a call the session refuses fails here, before any fee): `account` is the user's account
 /// (the redeemer signs), `details` the granted entries.
+///
+/// Refused with [`MeeError::SessionsNeedSimpleMode`] for MEE ≥ 2.2.1, whose EIP-712 quote
+/// signatures session userOps cannot validate (the SDK sends them anyway; reproduce that with
+/// [`build_quote_request`]).
 pub fn use_permission_request(
     account: &MultichainAccount,
     details: &[SessionDetails],
@@ -49,6 +53,9 @@ pub fn use_permission_request(
     verification_gas_limit: Option<u64>,
     clock: &dyn Clock,
 ) -> Result<(QuoteRequest, Precheck)> {
+    if account.version.version.signs_eip712() {
+        return Err(MeeError::SessionsNeedSimpleMode { version: account.version.version.as_str() });
+    }
     let report = precheck(account.version.smart_sessions, details, instructions)
         .map_err(MeeError::Precheck)?;
     let params = QuoteParams {

@@ -101,6 +101,15 @@ pub enum MeeError {
     /// Encoding error from the codec.
     #[error(transparent)]
     Codec(#[from] smart_sessions_codec::Error),
+    /// Session userOps cannot validate under EIP-712 quote signing (MEE ≥ 2.2.1, spec mee.md §6):
+    /// the session validator sees only the userOpHash.
+    #[error(
+        "MEE {version}: session userOps cannot validate with EIP-712 quote signatures; use MEE < 2.2.1"
+    )]
+    SessionsNeedSimpleMode {
+        /// The version asked for.
+        version: &'static str,
+    },
     /// The off-chain policy pre-check refuses a call.
     #[error("policy pre-check: {0}")]
     Precheck(#[source] crate::session::PrecheckError),

@@ -140,6 +140,16 @@ fn use_permission_request_prechecks_before_quoting() {
     let err = use_permission_request(&account, &d, UseMode::EnableAndUse, &bad, fee, None, &clock)
         .unwrap_err();
     assert!(matches!(err, MeeError::Precheck(PrecheckError::Refused { .. })), "{err}");
+    // MEE 2.2.1: refused before anything else (spec mee.md §6)
+    let mut newer = account.clone();
+    newer.version = MeeVersion::V2_2_1.config();
+    let fee = Payment::FeeToken {
+        token: FeeToken { address: BASE_USDC, chain_id: 8453 },
+        gas_refund_address: None,
+    };
+    let err = use_permission_request(&newer, &d, UseMode::EnableAndUse, &ok, fee, None, &clock)
+        .unwrap_err();
+    assert!(matches!(err, MeeError::SessionsNeedSimpleMode { version: "2.2.1" }), "{err}");
 }
 
 #[test]
