@@ -28,6 +28,9 @@ pub use flow::{
 
 pub mod transport;
 
+pub mod endpoint;
+pub use endpoint::{Endpoint, EndpointError, EndpointUrl};
+
 pub mod paymaster;
 pub use paymaster::{PaymasterError, PaymasterFields, PaymasterSource};
 

@@ -18,6 +18,11 @@ use std::{
 mod setup;
 pub use setup::{compiled_contracts, ensure_node_modules, node_dir};
 
+mod server;
+mod tls;
+pub use tls::{TestCa, TlsFront};
+pub mod proxy;
+
 /// The canonical EntryPoint v0.7 address.
 pub const ENTRY_POINT: Address = address!("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
 /// The deterministic CREATE2 deployer present at anvil's genesis.
