@@ -23,7 +23,10 @@
 //! switched off for the call that creates those spans, so neither is ever recorded, and opens
 //! its own `DEBUG` span `http` whose `url` is the redacted one. alloy's events inside the call
 //! (`received response from server`, `retrieved response body`, and at `TRACE` the response
-//! body) carry no URL. A subscriber that sees transports alloy builds itself (for example
+//! body) carry no URL. (A side effect, by `tracing`'s design: with a single registered
+//! subscriber, a callsite first reached while tracing is off is cached as never enabled, so
+//! alloy's two spans may then stay off for transports alloy builds itself too, until another
+//! subscriber is registered.) A subscriber that sees transports alloy builds itself (for example
 //! `ProviderBuilder::connect_http`) must filter them out: with `tracing_subscriber::EnvFilter`,
 //! `alloy_transport_http=info` (or any level above `debug` for that target) drops the span.
 //!
