@@ -32,7 +32,7 @@ pub mod endpoint;
 pub use endpoint::{Endpoint, EndpointError, EndpointUrl};
 
 pub mod paymaster;
-pub use paymaster::{PaymasterError, PaymasterFields, PaymasterSource};
+pub use paymaster::{Erc7677Paymaster, PaymasterError, PaymasterFields, PaymasterSource};
 
 mod deployments;
 pub use deployments::{
