@@ -10,9 +10,10 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::Signer;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, sol};
+use serde_json::json;
 use smart_sessions_client::{
-    BundlerApi, Endpoint, Erc7677Paymaster, NexusAccount, NexusDeployment, PaymasterError,
-    PaymasterSource, UserOperation, UserOperationReceipt,
+    BundlerApi, Endpoint, Erc7677Paymaster, NexusAccount, NexusClient, NexusDeployment,
+    PaymasterError, PaymasterSource, Precheck, SessionRequest, UserOperation, UserOperationReceipt,
 };
 use smart_sessions_codec::Execution;
 use smart_sessions_devnet::{
@@ -191,6 +192,16 @@ async fn refusals_an_unreachable_and_a_silent_service_are_typed_errors() {
     }
     assert!(started.elapsed() < Duration::from_secs(5), "bounded by the endpoint's timeout");
 
+    // an answer that is not a sponsorship (`result: null`)
+    proxy.inject("pm_getPaymasterStubData", Fault::Null, 1);
+    let odd = sponsor_at(proxy.url(), Duration::from_secs(5));
+    match first_op(&node, &bundler, &d, &owner, &acc, Some(&odd)).await {
+        Err(PaymasterError::Invalid {
+            method: "pm_getPaymasterStubData", field: "result", ..
+        }) => {}
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+
     // the service down
     let url = format!("{}/?apikey=PLANTED", service.url());
     service.stop();
@@ -203,4 +214,76 @@ async fn refusals_an_unreachable_and_a_silent_service_are_typed_errors() {
         }
         other => panic!("expected Transport, got {other:?}"),
     }
+}
+
+/// A session key's operation (legacy SmartSession, USE mode) sponsored by the devnet's
+/// paymaster, assembled by hand: the account's ETH balance is the same before and after, the
+/// token transfer happened.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sponsored_session_operation_leaves_the_account_balance_unchanged() {
+    let d = Devnet::start_with(Options { chain_id: 31397, ..Options::default() }).await.unwrap();
+    let service = d.paymaster().unwrap();
+    let a = d.addresses.clone();
+    let node = ProviderBuilder::new().connect_http(d.rpc_url.parse().unwrap());
+    let bundler =
+        ProviderBuilder::new().connect_http(d.bundler_url.clone().unwrap().parse().unwrap());
+    let owner = PrivateKeySigner::random();
+    let key = PrivateKeySigner::random();
+    let acc = common::funded_nexus_account(&node, &d, owner.address()).await;
+    let client =
+        NexusClient::new(node.clone(), bundler.clone(), common::deployments(&d), acc.clone())
+            .await
+            .unwrap();
+    let request: SessionRequest = serde_json::from_value(json!({
+        "sessionPublicKey": key.address(),
+        "actionPoliciesInfo": [{ "contractAddress": a.counter, "functionSelector": "0x68110b2f", "sudo": true,
+        }]
+    }))
+    .unwrap();
+    // the owner grants (paying itself, through the client's send path)
+    let grant = client.grant_permission(&owner, &[request]).await.unwrap();
+    let details = &grant.sessions[0];
+    let sessions = client.smart_sessions();
+
+    let balance_before = node.get_balance(acc.address).await.unwrap();
+    let call = Execution::new(a.counter, U256::ZERO, bumpCall {}.abi_encode());
+    let mut op = acc.user_operation(&node, a.smart_session, &[call]).await.unwrap();
+    op.signature = sessions.use_signature(details.permission_id, &common::ecdsa_stub());
+    let (max_fee, tip) = bundler.pimlico_gas_price().await.unwrap();
+    op.max_fee_per_gas = max_fee;
+    op.max_priority_fee_per_gas = tip;
+    let sponsor = sponsor_at(service.url(), Duration::from_secs(10));
+    let stub = sponsor.stub_data(&op, ENTRY_POINT, d.chain_id).await.unwrap();
+    stub.apply(&mut op);
+    let gas = bundler.estimate_user_operation_gas(&op, ENTRY_POINT).await.unwrap();
+    op.call_gas_limit = gas.call_gas_limit;
+    op.verification_gas_limit = gas.verification_gas_limit;
+    op.pre_verification_gas = gas.pre_verification_gas;
+    if let Some(v) = gas.paymaster_verification_gas_limit {
+        op.paymaster_verification_gas_limit = Some(v);
+    }
+    sponsor.data(&op, ENTRY_POINT, d.chain_id).await.unwrap().apply(&mut op);
+    let hash = op.hash(ENTRY_POINT, d.chain_id);
+    let sig = key.sign_message(hash.as_slice()).await.unwrap().as_bytes();
+    op.signature = sessions.use_signature(details.permission_id, &sig);
+    let sent = bundler.send_user_operation(&op, ENTRY_POINT).await.unwrap();
+    let start = Instant::now();
+    let r = loop {
+        if let Some(r) = bundler.user_operation_receipt(sent).await.unwrap() {
+            break r;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(r.success, "{r:?}");
+    assert_eq!(node.get_balance(acc.address).await.unwrap(), balance_before, "sponsored");
+    assert_eq!(read(&node, a.counter, countCall { who: acc.address }).await, U256::from(1));
+    // the same session operation unsponsored, through the client: the account pays
+    let call = Execution::new(a.counter, U256::ZERO, bumpCall {}.abi_encode());
+    let plain = client.use_permission(&key, details, &[call], Precheck::On).await.unwrap();
+    assert!(node.get_balance(acc.address).await.unwrap() < balance_before, "unsponsored pays");
+    eprintln!(
+        "GAS session op (legacy USE, bump): sponsored actualGasUsed {} / unsponsored {}",
+        r.actual_gas_used, plain.receipt.actual_gas_used
+    );
 }
