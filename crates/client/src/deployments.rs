@@ -359,6 +359,58 @@ impl Deployments {
     }
 }
 
+alloy_sol_types::sol! {
+    /// A module and its init data (NexusBootstrap).
+    struct BootstrapConfig { address module; bytes data; }
+    /// A pre-validation hook (NexusBootstrap 1.2+).
+    struct BootstrapPreValidationHookConfig { uint256 hookType; address module; bytes data; }
+    /// NexusBootstrap 1.2+ (MEE ≥ 2.0.0): the owner goes to the implementation's default validator.
+    function initNexusWithDefaultValidatorAndOtherModulesNoRegistry(
+        bytes defaultValidatorInitData,
+        BootstrapConfig[] validators,
+        BootstrapConfig[] executors,
+        BootstrapConfig hook,
+        BootstrapConfig[] fallbacks,
+        BootstrapPreValidationHookConfig[] preValidationHooks
+    );
+    /// NexusAccountFactory.
+    function createAccount(bytes initData, bytes32 salt);
+}
+
+impl Deployments {
+    /// For a [`AccountKind::MeeDefaultValidator`] table: the factory and `createAccount` call
+    /// data abstractjs 1.2.3 puts in the first operation's `initCode` for `owner`'s account at
+    /// `index` (../shared/spec/biconomy-flows.md C.1: `initData = abi.encode(bootstrap,
+    /// initNexusWithDefaultValidatorAndOtherModulesNoRegistry(owner, [], [], (0, 32 zero
+    /// bytes), [], []))`, salt = the index as a 32-byte word). `None` for other kinds or without
+    /// a factory and bootstrap. The address is `EntryPoint.getSenderAddress` of `factory ‖ data`
+    /// ([`sender_address`](crate::sender_address)).
+    pub fn mee_factory_data(
+        &self,
+        owner: Address,
+        index: alloy_primitives::U256,
+    ) -> Option<(Address, Bytes)> {
+        use alloy_sol_types::{SolCall, SolValue};
+        if self.account() != AccountKind::MeeDefaultValidator {
+            return None;
+        }
+        let (factory, bootstrap) = (self.nexus_factory?, self.nexus_bootstrap?);
+        let call = initNexusWithDefaultValidatorAndOtherModulesNoRegistryCall {
+            defaultValidatorInitData: owner.to_vec().into(),
+            validators: vec![],
+            executors: vec![],
+            hook: BootstrapConfig { module: Address::ZERO, data: vec![0u8; 32].into() },
+            fallbacks: vec![],
+            preValidationHooks: vec![],
+        }
+        .abi_encode();
+        let init_data = (bootstrap, Bytes::from(call)).abi_encode_params();
+        let data =
+            createAccountCall { initData: init_data.into(), salt: index.into() }.abi_encode();
+        Some((factory, data.into()))
+    }
+}
+
 /// Why a table does not fit a chain.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -563,6 +615,21 @@ mod tests {
         assert_eq!(
             Deployments::current_mee(MeeVersion::V1_1_0).account(),
             AccountKind::NexusSingleValidator
+        );
+    }
+
+    #[test]
+    fn mee_init_code_is_abstractjs_byte_for_byte() {
+        // abstractjs 1.2.3, MEE 2.0.0, owner 0x2c75…5c23, index 0: the `initCode` of the
+        // `mee.userOpHash` vector on chain 8453 in ../shared/vectors/mee.json (copied here)
+        const EXPECTED: &str = "0x000000001D1D5004a02bAfAb9de2D6CE5b7B13deea6d13ac00000000000000000000000000000000000000000000000000000000000000400000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000028000000000000000000000000000000000d3254452a909e4eed47455af7e27c2890000000000000000000000000000000000000000000000000000000000000040000000000000000000000000000000000000000000000000000000000000020441bede0300000000000000000000000000000000000000000000000000000000000000c000000000000000000000000000000000000000000000000000000000000001000000000000000000000000000000000000000000000000000000000000000120000000000000000000000000000000000000000000000000000000000000014000000000000000000000000000000000000000000000000000000000000001c000000000000000000000000000000000000000000000000000000000000001e000000000000000000000000000000000000000000000000000000000000000142c7536E3605D9C16a7a3D7b1898e529396a65c230000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000040000000000000000000000000000000000000000000000000000000000000002000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
+        let d = Deployments::default_for(Generation::Current);
+        let owner = address!("0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
+        let (factory, data) = d.mee_factory_data(owner, alloy_primitives::U256::ZERO).unwrap();
+        let init_code = [factory.as_slice(), &data].concat();
+        assert_eq!(alloy_primitives::hex::encode_prefixed(init_code), EXPECTED.to_lowercase());
+        assert!(
+            Deployments::legacy_nexus_k1().mee_factory_data(owner, Default::default()).is_none()
         );
     }
 
