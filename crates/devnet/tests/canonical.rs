@@ -18,6 +18,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue, sol};
 use smart_sessions_client::{
     AccountKind, Deployments, DetectError, NexusAccount, NexusClient, REGISTRY,
+    transport::RoundTrips,
 };
 use smart_sessions_codec::{Execution, Generation};
 use smart_sessions_devnet::{Devnet, Options, compiled_contracts, create2, node_dir};
@@ -155,7 +156,16 @@ async fn default_tables_work_on_a_chain_with_the_canonical_contracts() {
     let current = Deployments::default_for(Generation::Current);
     assert_eq!(current.account(), AccountKind::MeeDefaultValidator);
     place(&d, &current).await;
-    current.detect(&node).await.unwrap();
+    // one round trip for the whole table
+    let trips = RoundTrips::default();
+    let counted = ProviderBuilder::new().connect_client(
+        alloy_rpc_client::ClientBuilder::default()
+            .layer(trips.layer())
+            .http(d.rpc_url.parse().unwrap()),
+    );
+    current.detect(&counted).await.unwrap();
+    assert_eq!(trips.total(), 1, "{:?}", trips.methods());
+    assert_eq!(trips.methods()["eth_getCode"], current.contracts().len() as u64);
     // one contract removed: the error names exactly it
     let p = d.provider_for(&d.deployer).unwrap();
     p.anvil_set_code(current.nexus_factory.unwrap(), Bytes::new()).await.unwrap();
