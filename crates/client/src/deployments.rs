@@ -411,6 +411,74 @@ impl Deployments {
     }
 }
 
+impl Deployments {
+    /// `owner`'s account at `index` the way the table's SDK creates it
+    /// ([`account`](Self::account)): through the K1ValidatorFactory with the table's attesters
+    /// (threshold 1 if any, else 0), the Nexus 1.0 bootstrap with the owner validator (salt =
+    /// the index), or the MEE factory data ([`mee_factory_data`](Self::mee_factory_data)) with
+    /// the address from `EntryPoint.getSenderAddress`. One or two calls.
+    pub async fn account_for<P: Provider>(
+        &self,
+        provider: &P,
+        owner: Address,
+        index: alloy_primitives::U256,
+    ) -> Result<crate::NexusAccount, crate::ClientError> {
+        let unset = |field: &'static str| crate::ClientError {
+            step: "deployment table",
+            reason: format!("the table has no {field}"),
+        };
+        match self.account() {
+            AccountKind::K1ValidatorFactory => {
+                let factory =
+                    self.k1_validator_factory.ok_or_else(|| unset("k1ValidatorFactory"))?;
+                let threshold = u8::from(!self.attesters.is_empty());
+                crate::NexusAccount::k1_validator_factory(
+                    provider,
+                    self.entry_point,
+                    factory,
+                    owner,
+                    index,
+                    &self.attesters,
+                    threshold,
+                )
+                .await
+            }
+            AccountKind::NexusSingleValidator => {
+                let deployment = crate::NexusDeployment {
+                    entry_point: self.entry_point,
+                    factory: self.nexus_factory.ok_or_else(|| unset("nexusFactory"))?,
+                    bootstrap: self.nexus_bootstrap.ok_or_else(|| unset("nexusBootstrap"))?,
+                };
+                crate::NexusAccount::counterfactual(
+                    provider,
+                    deployment,
+                    self.owner_validator,
+                    owner.to_vec().into(),
+                    index.into(),
+                )
+                .await
+            }
+            AccountKind::MeeDefaultValidator => {
+                let (factory, factory_data) = self
+                    .mee_factory_data(owner, index)
+                    .ok_or_else(|| unset("nexusFactory/nexusBootstrap"))?;
+                let init_code: Bytes = [factory.as_slice(), &factory_data].concat().into();
+                let address = crate::sender_address(provider, self.entry_point, init_code).await?;
+                let bootstrap = self.nexus_bootstrap.unwrap_or_default();
+                Ok(crate::NexusAccount {
+                    address,
+                    deployment: crate::NexusDeployment {
+                        entry_point: self.entry_point,
+                        factory,
+                        bootstrap,
+                    },
+                    factory_data,
+                })
+            }
+        }
+    }
+}
+
 /// Why a table does not fit a chain.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

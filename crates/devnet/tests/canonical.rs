@@ -17,8 +17,7 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue, sol};
 use smart_sessions_client::{
-    AccountKind, Deployments, DetectError, NexusAccount, NexusClient, REGISTRY,
-    transport::RoundTrips,
+    AccountKind, Deployments, DetectError, NexusClient, REGISTRY, transport::RoundTrips,
 };
 use smart_sessions_codec::{Execution, Generation};
 use smart_sessions_devnet::{Devnet, Options, compiled_contracts, create2, node_dir};
@@ -83,17 +82,8 @@ async fn k1_account_works(d: &Devnet, table: Deployments) -> U256 {
     let bundler =
         ProviderBuilder::new().connect_http(d.bundler_url.clone().unwrap().parse().unwrap());
     let owner = PrivateKeySigner::random();
-    let account = NexusAccount::k1_validator_factory(
-        &node,
-        table.entry_point,
-        table.k1_validator_factory.unwrap(),
-        owner.address(),
-        U256::ZERO,
-        &table.attesters,
-        u8::from(!table.attesters.is_empty()),
-    )
-    .await
-    .unwrap();
+    let account = table.account_for(&node, owner.address(), U256::ZERO).await.unwrap();
+    assert_eq!(account.deployment.factory, table.k1_validator_factory.unwrap());
     node.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(18u64)))
         .await
         .unwrap();
