@@ -135,9 +135,11 @@ async fn default_tables_work_on_a_chain_with_the_canonical_contracts() {
     v1.detect(&node).await.unwrap();
     assert_eq!(k1_account_works(&d, v1).await, U256::from(1));
 
-    // the permissionless/module-sdk Nexus path on the current generation: detection only (with
-    // no attesters and threshold 0, Nexus 1.0's init through the devnet's K1ValidatorFactory
-    // stand-in reverts with 0x315927c5; see the report)
+    // the permissionless/module-sdk Nexus path on the current generation: detection only. With
+    // no attesters and threshold 0, the account's init through the devnet's K1ValidatorFactory
+    // stand-in fails with Nexus 1.0's `NexusInitializationFailed()` (0x315927c5): the bootstrap
+    // reverts, most likely at the devnet registry double's `trustAttesters(0, [])`
+    // (`InvalidThreshold`); whether the real registry accepts that is not verified here.
     let permissionless = Deployments::permissionless_nexus(Generation::Current);
     place(&d, &permissionless).await;
     permissionless.detect(&node).await.unwrap();
