@@ -1,7 +1,14 @@
 //! Where everything lives, per SmartSession generation and account implementation, overridable
 //! field by field. The devnet's address JSON (`cargo xtask devnet up --json`) loads unchanged.
+//!
+//! Every default table names its sources next to the addresses. The tables are the same on
+//! every chain (the contracts are deployed with CREATE2 at the same addresses everywhere);
+//! [`ChainPreset`] adds what differs per chain (the chain id, and whether the SDKs treat it as a
+//! testnet, which adds [`MOCK_ATTESTER`] to K1 accounts). [`Deployments::detect`] checks that a
+//! chain has code at every address of a table, in one JSON-RPC batch.
 
-use alloy_primitives::{Address, address};
+use alloy_primitives::{Address, Bytes, address};
+use alloy_provider::Provider;
 use serde::{Deserialize, Serialize};
 use smart_sessions_codec::{Generation, PolicyKind};
 
@@ -52,6 +59,118 @@ pub struct Deployments {
     /// ERC-20 spending limit policy.
     #[serde(default)]
     pub spending_limits_policy: Option<Address>,
+    /// How accounts of this table are created (absent: a K1ValidatorFactory if the table has
+    /// one, else the Nexus 1.0 bootstrap with a single validator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_kind: Option<AccountKind>,
+}
+
+/// How the SDK that a table reproduces creates its accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum AccountKind {
+    /// `K1ValidatorFactory.createAccount(owner, index, attesters, threshold)`
+    /// (`@biconomy/sdk`, permissionless `toNexusSmartAccount`).
+    K1ValidatorFactory,
+    /// `NexusAccountFactory.createAccount(initData, salt)` with the bootstrap's
+    /// `initNexusWithSingleValidator(validator, owner, registry 0, [], 0)` (Nexus 1.0, module-sdk
+    /// examples, MEE 1.x).
+    NexusSingleValidator,
+    /// `NexusAccountFactory.createAccount(initData, salt)` with the bootstrap's
+    /// `initNexusWithDefaultValidatorAndOtherModulesNoRegistry(owner, …)` (selector
+    /// `0x41bede03`): the MEE validator is the implementation's default validator (abstractjs,
+    /// MEE ≥ 2.0.0).
+    MeeDefaultValidator,
+}
+
+/// An abstractjs 1.2.3 MEE version (`getMEEVersion(MEEVersion.X)`), whose accounts the current
+/// generation's default table uses. Addresses: ../shared/spec/biconomy-flows.md C.1, the
+/// abstractjs 1.2.3 per-version configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum MeeVersion {
+    /// 1.0.0 (Nexus 1.0.2).
+    V1_0_0,
+    /// 1.1.0 (Nexus 1.0.2).
+    V1_1_0,
+    /// 2.0.0 (Nexus 1.2.0): abstractjs 1.2.3's `DEFAULT_MEE_VERSION`.
+    V2_0_0,
+    /// 2.1.0 (Nexus 1.2.0).
+    V2_1_0,
+    /// 2.2.1 (Nexus 1.3.1).
+    V2_2_1,
+    /// 2.3.0 (Nexus 1.3.1).
+    V2_3_0,
+    /// 3.0.0 (Nexus 1.3.1, the Stx validator).
+    V3_0_0,
+}
+
+/// One MEE version's account contracts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MeeContracts {
+    /// `NexusAccountFactory`.
+    pub factory: Address,
+    /// `NexusBootstrap`.
+    pub bootstrap: Address,
+    /// The Nexus implementation.
+    pub implementation: Address,
+    /// The MEE validator (`validatorAddress`): the owner's validator.
+    pub validator: Address,
+}
+
+impl MeeVersion {
+    /// The default of abstractjs 1.2.3.
+    pub const DEFAULT: Self = Self::V2_0_0;
+
+    /// The version's contracts (C.1 table: factory, bootstrap, implementation, validator).
+    pub const fn contracts(self) -> MeeContracts {
+        let (factory, bootstrap, implementation, validator) = match self {
+            Self::V3_0_0 => (
+                address!("0x75Eb8D1621D193010425D34b4Ae81835E2409660"),
+                address!("0x33A8F72F236e02eD62B0312f48105AcBD651Cd17"),
+                address!("0x37DF3014c8B72372F2783aAF517bcdC6B516c8Df"),
+                address!("0x5e2181ccC1550f5e86F14298A12a7a9A04536F58"),
+            ),
+            Self::V2_3_0 => (
+                address!("0x5836Bdb35913c7CBA6ef40675354445121449917"),
+                address!("0xCa8f48912A3a33fE694c318a1d097AD394CFAB76"),
+                address!("0x54F220e4f0DEAb58Be26153df5a674668B9d7Fb2"),
+                address!("0x1Cdae7dcc3f32551865EfE3d77AC2b88Ee2905B4"),
+            ),
+            Self::V2_2_1 => (
+                address!("0x000000002c9A405a196f2dc766F2476B731693c3"),
+                address!("0x000000007BfEdA33ac982cb38eAaEf5D7bCC954c"),
+                address!("0x0000000020fe2F30453074aD916eDeB653eC7E9D"),
+                address!("0x0000000002d3cC5642A748B6783F32C032616E03"),
+            ),
+            Self::V2_1_0 => (
+                address!("0x0000006648ED9B2B842552BE63Af870bC74af837"),
+                address!("0x0000003eDf18913c01cBc482C978bBD3D6E8ffA3"),
+                address!("0x00000000383e8cBe298514674Ea60Ee1d1de50ac"),
+                address!("0x0000000031ef4155C978d48a8A7d4EDba03b04fE"),
+            ),
+            Self::V2_0_0 => (
+                address!("0x000000001D1D5004a02bAfAb9de2D6CE5b7B13de"),
+                address!("0x00000000D3254452a909E4eeD47455Af7E27C289"),
+                address!("0x000000004F43C49e93C970E84001853a70923B03"),
+                address!("0x00000000d12897DDAdC2044614A9677B191A2d95"),
+            ),
+            Self::V1_1_0 => (
+                address!("0x0000000C8B6b3329cEa5d15C9d8C15F1f254ec3C"),
+                address!("0x000000c4781Be3349F81d341027fd7A4EdFa4Dd2"),
+                address!("0x000000001964d23C59962Fc7A912872EE8fB3b6A"),
+                address!("0x00000000E894100bEcFc7c934Ab7aC8FBA08A44c"),
+            ),
+            Self::V1_0_0 => (
+                address!("0x000000c3A93d2c5E02Cb053AC675665b1c4217F9"),
+                address!("0x879fa30248eeb693dcCE3eA94a743622170a3658"),
+                address!("0x000000aC74357BFEa72BBD0781833631F732cf19"),
+                address!("0x00000000d12897DDAdC2044614A9677B191A2d95"),
+            ),
+        };
+        MeeContracts { factory, bootstrap, implementation, validator }
+    }
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Address>, D::Error> {
@@ -99,16 +218,24 @@ impl Deployments {
             usage_limit_policy: Some(generation.policy(PolicyKind::UsageLimit)),
             value_limit_policy: Some(generation.policy(PolicyKind::ValueLimit)),
             spending_limits_policy: Some(generation.policy(PolicyKind::SpendingLimits)),
+            account_kind: None,
         }
     }
 
     /// `@biconomy/sdk` 0.0.21 on live chains: legacy SmartSession, Nexus 1.0 through the
     /// K1ValidatorFactory (`0x00000024…4cd6`) with K1Validator (`0x0000002D…5cBa`).
+    ///
+    /// Sources (../shared/spec/biconomy-flows.md): factory, K1Validator and bootstrap from C.2
+    /// (`@biconomy/sdk` 0.0.21 constants); the session validator is its
+    /// `SIMPLE_SESSION_VALIDATOR` (A.2); SmartSession and policies are module-sdk 0.1.x's (the
+    /// version table, column 0.1.28 / 0.1.32); registry and attesters are the same in every
+    /// module-sdk version.
     pub fn legacy_nexus_k1() -> Self {
         Self {
             k1_validator_factory: Some(address!("0x00000024115AA990F0bAE0B6b0D5B8F68b684cd6")),
             nexus_bootstrap: Some(address!("0x00000008c901d8871b6F6942De0B5D9cCf3873d3")),
             session_key_validator: Some(address!("0x41f143f4B5f19AfCd2602F6ADE18E75e9b5E37d3")),
+            account_kind: Some(AccountKind::K1ValidatorFactory),
             ..Self::policies(
                 Generation::Legacy,
                 address!("0x0000002D6DB27c52E3C11c1Cf24072004AC75cBa"),
@@ -116,7 +243,67 @@ impl Deployments {
         }
     }
 
-    /// SmartSession v1.0 (module-sdk 0.2.x) with the same K1 account defaults.
+    /// The account side of permissionless' `toNexusSmartAccount` (what module-sdk's examples
+    /// create Nexus accounts with), on a generation's SmartSession and policies: its
+    /// `BICONOMY_ADDRESSES` K1ValidatorFactory `0x00000bb1…DB55` and K1Validator
+    /// `0x00000004…E8f`, no attesters (threshold 0). Source: permissionless.js
+    /// `accounts/nexus/toNexusSmartAccount.ts`; the same pair is `@biconomy/sdk` 0.0.10's
+    /// (../shared/spec/biconomy-flows.md C.2).
+    pub fn permissionless_nexus(generation: Generation) -> Self {
+        Self {
+            k1_validator_factory: Some(address!("0x00000bb19a3579F4D779215dEf97AFbd0e30DB55")),
+            attesters: Vec::new(),
+            account_kind: Some(AccountKind::K1ValidatorFactory),
+            ..Self::policies(generation, address!("0x00000004171351c442B202678c48D8AB5B321E8f"))
+        }
+    }
+
+    /// The current SmartSession (module-sdk 0.4.0, what abstractjs 1.2.3 uses) with the MEE
+    /// accounts of `version` (../shared/spec/biconomy-flows.md C.1): the owner validator is the
+    /// version's MEE validator, the account comes from its `NexusAccountFactory` and
+    /// `NexusBootstrap`. Session validator: module-sdk 0.4.0's OwnableValidator.
+    pub fn current_mee(version: MeeVersion) -> Self {
+        let c = version.contracts();
+        let kind = if version >= MeeVersion::V2_0_0 {
+            AccountKind::MeeDefaultValidator
+        } else {
+            AccountKind::NexusSingleValidator
+        };
+        Self {
+            nexus_factory: Some(c.factory),
+            nexus_bootstrap: Some(c.bootstrap),
+            account_kind: Some(kind),
+            ..Self::current(c.validator)
+        }
+    }
+
+    /// The default table of `generation`, complete on a chain with the canonical contracts:
+    /// [`legacy_nexus_k1`](Self::legacy_nexus_k1), [`v1_nexus_k1`](Self::v1_nexus_k1), or
+    /// [`current_mee`](Self::current_mee) at abstractjs 1.2.3's default MEE version.
+    pub fn default_for(generation: Generation) -> Self {
+        match generation {
+            Generation::Legacy => Self::legacy_nexus_k1(),
+            Generation::V1 => Self::v1_nexus_k1(),
+            _ => Self::current_mee(MeeVersion::DEFAULT),
+        }
+    }
+
+    /// How accounts of this table are created ([`account_kind`](Self::account_kind), or inferred
+    /// from the fields).
+    pub fn account(&self) -> AccountKind {
+        self.account_kind.unwrap_or_else(|| {
+            if self.k1_validator_factory.is_some() {
+                AccountKind::K1ValidatorFactory
+            } else {
+                AccountKind::NexusSingleValidator
+            }
+        })
+    }
+
+    /// SmartSession v1.0 (module-sdk 0.2.x) with the same K1 account defaults: `@biconomy/sdk`
+    /// 0.0.29, the last version on module-sdk 0.2.3, still creates accounts through the same
+    /// K1ValidatorFactory (../shared/spec/biconomy-flows.md A.7 / C.2). SmartSession and policies:
+    /// the version table's 0.2.3 column.
     pub fn v1_nexus_k1() -> Self {
         Self {
             generation: Generation::V1,
@@ -172,6 +359,286 @@ impl Deployments {
     }
 }
 
+alloy_sol_types::sol! {
+    /// A module and its init data (NexusBootstrap).
+    struct BootstrapConfig { address module; bytes data; }
+    /// A pre-validation hook (NexusBootstrap 1.2+).
+    struct BootstrapPreValidationHookConfig { uint256 hookType; address module; bytes data; }
+    /// NexusBootstrap 1.2+ (MEE ≥ 2.0.0): the owner goes to the implementation's default validator.
+    function initNexusWithDefaultValidatorAndOtherModulesNoRegistry(
+        bytes defaultValidatorInitData,
+        BootstrapConfig[] validators,
+        BootstrapConfig[] executors,
+        BootstrapConfig hook,
+        BootstrapConfig[] fallbacks,
+        BootstrapPreValidationHookConfig[] preValidationHooks
+    );
+    /// NexusAccountFactory.
+    function createAccount(bytes initData, bytes32 salt);
+}
+
+impl Deployments {
+    /// For a [`AccountKind::MeeDefaultValidator`] table: the factory and `createAccount` call
+    /// data abstractjs 1.2.3 puts in the first operation's `initCode` for `owner`'s account at
+    /// `index` (../shared/spec/biconomy-flows.md C.1: `initData = abi.encode(bootstrap,
+    /// initNexusWithDefaultValidatorAndOtherModulesNoRegistry(owner, [], [], (0, 32 zero
+    /// bytes), [], []))`, salt = the index as a 32-byte word). `None` for other kinds or without
+    /// a factory and bootstrap. The address is `EntryPoint.getSenderAddress` of `factory ‖ data`
+    /// ([`sender_address`](crate::sender_address)).
+    pub fn mee_factory_data(
+        &self,
+        owner: Address,
+        index: alloy_primitives::U256,
+    ) -> Option<(Address, Bytes)> {
+        use alloy_sol_types::{SolCall, SolValue};
+        if self.account() != AccountKind::MeeDefaultValidator {
+            return None;
+        }
+        let (factory, bootstrap) = (self.nexus_factory?, self.nexus_bootstrap?);
+        let call = initNexusWithDefaultValidatorAndOtherModulesNoRegistryCall {
+            defaultValidatorInitData: owner.to_vec().into(),
+            validators: vec![],
+            executors: vec![],
+            hook: BootstrapConfig { module: Address::ZERO, data: vec![0u8; 32].into() },
+            fallbacks: vec![],
+            preValidationHooks: vec![],
+        }
+        .abi_encode();
+        let init_data = (bootstrap, Bytes::from(call)).abi_encode_params();
+        let data =
+            createAccountCall { initData: init_data.into(), salt: index.into() }.abi_encode();
+        Some((factory, data.into()))
+    }
+}
+
+impl Deployments {
+    /// `owner`'s account at `index` the way the table's SDK creates it
+    /// ([`account`](Self::account)): through the K1ValidatorFactory with the table's attesters
+    /// (threshold 1 if any, else 0), the Nexus 1.0 bootstrap with the owner validator (salt =
+    /// the index), or the MEE factory data ([`mee_factory_data`](Self::mee_factory_data)) with
+    /// the address from `EntryPoint.getSenderAddress`. One or two calls.
+    pub async fn account_for<P: Provider>(
+        &self,
+        provider: &P,
+        owner: Address,
+        index: alloy_primitives::U256,
+    ) -> Result<crate::NexusAccount, crate::ClientError> {
+        let unset = |field: &'static str| crate::ClientError {
+            step: "deployment table",
+            reason: format!("the table has no {field}"),
+        };
+        match self.account() {
+            AccountKind::K1ValidatorFactory => {
+                let factory =
+                    self.k1_validator_factory.ok_or_else(|| unset("k1ValidatorFactory"))?;
+                let threshold = u8::from(!self.attesters.is_empty());
+                crate::NexusAccount::k1_validator_factory(
+                    provider,
+                    self.entry_point,
+                    factory,
+                    owner,
+                    index,
+                    &self.attesters,
+                    threshold,
+                )
+                .await
+            }
+            AccountKind::NexusSingleValidator => {
+                let deployment = crate::NexusDeployment {
+                    entry_point: self.entry_point,
+                    factory: self.nexus_factory.ok_or_else(|| unset("nexusFactory"))?,
+                    bootstrap: self.nexus_bootstrap.ok_or_else(|| unset("nexusBootstrap"))?,
+                };
+                crate::NexusAccount::counterfactual(
+                    provider,
+                    deployment,
+                    self.owner_validator,
+                    owner.to_vec().into(),
+                    index.into(),
+                )
+                .await
+            }
+            AccountKind::MeeDefaultValidator => {
+                let (factory, factory_data) = self
+                    .mee_factory_data(owner, index)
+                    .ok_or_else(|| unset("nexusFactory/nexusBootstrap"))?;
+                let init_code: Bytes = [factory.as_slice(), &factory_data].concat().into();
+                let address = crate::sender_address(provider, self.entry_point, init_code).await?;
+                let bootstrap = self.nexus_bootstrap.unwrap_or_default();
+                Ok(crate::NexusAccount {
+                    address,
+                    deployment: crate::NexusDeployment {
+                        entry_point: self.entry_point,
+                        factory,
+                        bootstrap,
+                    },
+                    factory_data,
+                })
+            }
+        }
+    }
+}
+
+/// Why a table does not fit a chain.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DetectError {
+    /// Contracts of the table have no code on the chain.
+    #[error("no contract code on chain {chain_id} for: {}", list(missing))]
+    Missing {
+        /// The chain.
+        chain_id: u64,
+        /// Each missing contract: the table's field name (JSON) and its address.
+        missing: Vec<(&'static str, Address)>,
+    },
+    /// The table leaves a required contract unset (zero address).
+    #[error("the deployment table has no {field}")]
+    Unset {
+        /// The field (JSON name).
+        field: &'static str,
+    },
+    /// The node did not answer the batch.
+    #[error("detecting the deployment: {step}")]
+    Rpc {
+        /// `eth_chainId` or `eth_getCode`.
+        step: &'static str,
+        /// The node's or the transport's error.
+        #[source]
+        source: alloy_transport::TransportError,
+    },
+}
+
+fn list(missing: &[(&'static str, Address)]) -> String {
+    missing.iter().map(|(f, a)| format!("{f} {a}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Deployments {
+    /// Every contract of the table with its field name (JSON), in field order; unset optional
+    /// fields are left out.
+    pub fn contracts(&self) -> Vec<(&'static str, Address)> {
+        let mut v = vec![
+            ("entryPoint", self.entry_point),
+            ("smartSession", self.smart_session),
+            ("registry", self.registry),
+            ("ownerValidator", self.owner_validator),
+        ];
+        let optional = [
+            ("sessionKeyValidator", self.session_key_validator),
+            ("nexusFactory", self.nexus_factory),
+            ("nexusBootstrap", self.nexus_bootstrap),
+            ("k1ValidatorFactory", self.k1_validator_factory),
+        ];
+        v.extend(optional.into_iter().filter_map(|(f, a)| Some((f, a?))));
+        v.push(("sudoPolicy", self.sudo_policy));
+        v.push(("uniActionPolicy", self.uni_action_policy));
+        let policies = [
+            ("timeFramePolicy", self.time_frame_policy),
+            ("usageLimitPolicy", self.usage_limit_policy),
+            ("valueLimitPolicy", self.value_limit_policy),
+            ("spendingLimitsPolicy", self.spending_limits_policy),
+        ];
+        v.extend(policies.into_iter().filter_map(|(f, a)| Some((f, a?))));
+        v
+    }
+
+    /// Checks that the chain behind `provider` has code at every contract of the table
+    /// ([`contracts`](Self::contracts)): `eth_chainId` and one `eth_getCode` each, all in one
+    /// JSON-RPC batch (one round trip). Errors name every missing contract; a zero address is
+    /// [`DetectError::Unset`].
+    pub async fn detect<P: Provider>(&self, provider: &P) -> Result<(), DetectError> {
+        let contracts = self.contracts();
+        if let Some((field, _)) = contracts.iter().find(|(_, a)| a.is_zero()) {
+            return Err(DetectError::Unset { field });
+        }
+        let client = provider.client();
+        let mut batch = alloy_rpc_client::BatchRequest::new(client);
+        let rpc = |step| move |source| DetectError::Rpc { step, source };
+        let chain = batch
+            .add_call::<_, alloy_primitives::U64>("eth_chainId", &())
+            .map_err(rpc("eth_chainId"))?;
+        let codes = contracts
+            .iter()
+            .map(|(_, a)| batch.add_call::<_, Bytes>("eth_getCode", &(a, "latest")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(rpc("eth_getCode"))?;
+        batch.send().await.map_err(rpc("eth_getCode"))?;
+        let chain_id = chain.await.map_err(rpc("eth_chainId"))?.to::<u64>();
+        let mut missing = Vec::new();
+        for ((field, address), code) in contracts.into_iter().zip(codes) {
+            if code.await.map_err(rpc("eth_getCode"))?.is_empty() {
+                missing.push((field, address));
+            }
+        }
+        if missing.is_empty() { Ok(()) } else { Err(DetectError::Missing { chain_id, missing }) }
+    }
+}
+
+/// A chain the SDKs deploy to: its id and whether `@biconomy/sdk` treats it as a testnet (which
+/// adds [`MOCK_ATTESTER`] to K1 accounts). RPC URLs are the user's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainPreset {
+    /// The name `--chain` takes (viem's chain name, kebab-case).
+    pub name: &'static str,
+    /// The chain id.
+    pub chain_id: u64,
+    /// A testnet (viem's `chain.testnet`).
+    pub testnet: bool,
+}
+
+/// The chains Biconomy (Nexus, MEE) and Rhinestone (SmartSession, module registry) deploy
+/// their canonical CREATE2 contracts to, mainnets then testnets. Chain ids are the chains' own;
+/// whether a given contract is deployed on a given chain is what [`Deployments::detect`] checks.
+pub const CHAINS: &[ChainPreset] = &[
+    ChainPreset { name: "ethereum", chain_id: 1, testnet: false },
+    ChainPreset { name: "optimism", chain_id: 10, testnet: false },
+    ChainPreset { name: "bsc", chain_id: 56, testnet: false },
+    ChainPreset { name: "gnosis", chain_id: 100, testnet: false },
+    ChainPreset { name: "unichain", chain_id: 130, testnet: false },
+    ChainPreset { name: "polygon", chain_id: 137, testnet: false },
+    ChainPreset { name: "sonic", chain_id: 146, testnet: false },
+    ChainPreset { name: "worldchain", chain_id: 480, testnet: false },
+    ChainPreset { name: "base", chain_id: 8453, testnet: false },
+    ChainPreset { name: "arbitrum", chain_id: 42161, testnet: false },
+    ChainPreset { name: "avalanche", chain_id: 43114, testnet: false },
+    ChainPreset { name: "linea", chain_id: 59144, testnet: false },
+    ChainPreset { name: "scroll", chain_id: 534352, testnet: false },
+    ChainPreset { name: "sepolia", chain_id: 11155111, testnet: true },
+    ChainPreset { name: "base-sepolia", chain_id: 84532, testnet: true },
+    ChainPreset { name: "optimism-sepolia", chain_id: 11155420, testnet: true },
+    ChainPreset { name: "arbitrum-sepolia", chain_id: 421614, testnet: true },
+    ChainPreset { name: "polygon-amoy", chain_id: 80002, testnet: true },
+    ChainPreset { name: "avalanche-fuji", chain_id: 43113, testnet: true },
+    ChainPreset { name: "bsc-testnet", chain_id: 97, testnet: true },
+    ChainPreset { name: "gnosis-chiado", chain_id: 10200, testnet: true },
+    ChainPreset { name: "scroll-sepolia", chain_id: 534351, testnet: true },
+    ChainPreset { name: "linea-sepolia", chain_id: 59141, testnet: true },
+    ChainPreset { name: "unichain-sepolia", chain_id: 1301, testnet: true },
+];
+
+impl ChainPreset {
+    /// The preset named `name` (case-insensitive).
+    pub fn by_name(name: &str) -> Option<&'static Self> {
+        CHAINS.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The preset of chain `chain_id`.
+    pub fn by_id(chain_id: u64) -> Option<&'static Self> {
+        CHAINS.iter().find(|c| c.chain_id == chain_id)
+    }
+
+    /// `generation`'s default table ([`Deployments::default_for`]) on this chain: on testnets
+    /// the mock attester is added to K1 accounts' attesters, as `@biconomy/sdk` does.
+    pub fn deployments(&self, generation: Generation) -> Deployments {
+        let d = Deployments::default_for(generation);
+        if self.testnet && d.account() == AccountKind::K1ValidatorFactory && !d.attesters.is_empty()
+        {
+            d.testnet()
+        } else {
+            d
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +660,59 @@ mod tests {
         // testnets: the mock attester after Rhinestone's, once
         let t = Deployments::legacy_nexus_k1().testnet().testnet();
         assert_eq!(t.attesters, vec![RHINESTONE_ATTESTER, MOCK_ATTESTER]);
+    }
+
+    #[test]
+    fn every_default_table_is_complete() {
+        use smart_sessions_codec::Generation::*;
+        for g in [Legacy, V1, Current] {
+            let d = Deployments::default_for(g);
+            assert_eq!(d.generation, g);
+            assert!(!d.owner_validator.is_zero(), "{g:?}: owner validator");
+            match d.account() {
+                AccountKind::K1ValidatorFactory => assert!(d.k1_validator_factory.is_some()),
+                _ => assert!(d.nexus_factory.is_some() && d.nexus_bootstrap.is_some()),
+            }
+            assert!(d.contracts().iter().all(|(_, a)| !a.is_zero()), "{g:?}");
+        }
+        // abstractjs 1.2.3's default MEE version, C.1 row 2.0.0
+        let c = Deployments::default_for(Current);
+        assert_eq!(c.owner_validator, address!("0x00000000d12897DDAdC2044614A9677B191A2d95"));
+        assert_eq!(c.nexus_factory, Some(address!("0x000000001D1D5004a02bAfAb9de2D6CE5b7B13de")));
+        assert_eq!(c.account(), AccountKind::MeeDefaultValidator);
+        assert_eq!(
+            Deployments::current_mee(MeeVersion::V1_1_0).account(),
+            AccountKind::NexusSingleValidator
+        );
+    }
+
+    #[test]
+    fn mee_init_code_is_abstractjs_byte_for_byte() {
+        // abstractjs 1.2.3, MEE 2.0.0, owner 0x2c75…5c23, index 0: the `initCode` of the
+        // `mee.userOpHash` vector on chain 8453 in ../shared/vectors/mee.json (copied here)
+        const EXPECTED: &str = "0x000000001D1D5004a02bAfAb9de2D6CE5b7B13deea6d13ac00000000000000000000000000000000000000000000000000000000000000400000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000028000000000000000000000000000000000d3254452a909e4eed47455af7e27c2890000000000000000000000000000000000000000000000000000000000000040000000000000000000000000000000000000000000000000000000000000020441bede0300000000000000000000000000000000000000000000000000000000000000c000000000000000000000000000000000000000000000000000000000000001000000000000000000000000000000000000000000000000000000000000000120000000000000000000000000000000000000000000000000000000000000014000000000000000000000000000000000000000000000000000000000000001c000000000000000000000000000000000000000000000000000000000000001e000000000000000000000000000000000000000000000000000000000000000142c7536E3605D9C16a7a3D7b1898e529396a65c230000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000040000000000000000000000000000000000000000000000000000000000000002000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
+        let d = Deployments::default_for(Generation::Current);
+        let owner = address!("0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
+        let (factory, data) = d.mee_factory_data(owner, alloy_primitives::U256::ZERO).unwrap();
+        let init_code = [factory.as_slice(), &data].concat();
+        assert_eq!(alloy_primitives::hex::encode_prefixed(init_code), EXPECTED.to_lowercase());
+        assert!(
+            Deployments::legacy_nexus_k1().mee_factory_data(owner, Default::default()).is_none()
+        );
+    }
+
+    #[test]
+    fn chain_presets() {
+        let base = ChainPreset::by_name("Base").unwrap();
+        assert_eq!(base.chain_id, 8453);
+        assert_eq!(ChainPreset::by_id(84532).unwrap().name, "base-sepolia");
+        let legacy = ChainPreset::by_name("sepolia").unwrap().deployments(Generation::Legacy);
+        assert_eq!(legacy.attesters, vec![RHINESTONE_ATTESTER, MOCK_ATTESTER]);
+        let main = base.deployments(Generation::Legacy);
+        assert_eq!(main.attesters, vec![RHINESTONE_ATTESTER]);
+        let mut names: Vec<_> = CHAINS.iter().map(|c| c.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CHAINS.len(), "names are unique");
     }
 }

@@ -28,11 +28,17 @@ pub use flow::{
 
 pub mod transport;
 
+pub mod endpoint;
+pub use endpoint::{Endpoint, EndpointError, EndpointUrl};
+
 pub mod paymaster;
-pub use paymaster::{PaymasterError, PaymasterFields, PaymasterSource};
+pub use paymaster::{Erc7677Paymaster, PaymasterError, PaymasterFields, PaymasterSource};
 
 mod deployments;
-pub use deployments::{Deployments, ENTRY_POINT_V07, MOCK_ATTESTER, REGISTRY, RHINESTONE_ATTESTER};
+pub use deployments::{
+    AccountKind, CHAINS, ChainPreset, Deployments, DetectError, ENTRY_POINT_V07, MOCK_ATTESTER,
+    MeeContracts, MeeVersion, REGISTRY, RHINESTONE_ATTESTER,
+};
 
 // The workspace README's Rust examples (codec and client) are compiled as doctests here, the
 // crate that depends on everything they use.

@@ -108,3 +108,172 @@ pub enum PaymasterError {
         after: Duration,
     },
 }
+
+/// An ERC-7677 paymaster service (`pm_getPaymasterStubData` / `pm_getPaymasterData`) over an
+/// [`Endpoint`](crate::Endpoint): every call bounded by the endpoint's timeout, errors naming
+/// the service by its host only (its URL may hold an API key).
+///
+/// ```
+/// use smart_sessions_client::{Endpoint, paymaster::Erc7677Paymaster};
+/// use std::time::Duration;
+///
+/// let service = Endpoint::new("https://paymaster.example/v1?apikey=SECRET".parse()?)
+///     .timeout(Duration::from_secs(10));
+/// let sponsor = Erc7677Paymaster::new(&service)?
+///     .with_context(serde_json::json!({ "sponsorshipPolicyId": "sp_demo" }));
+/// assert!(!format!("{sponsor:?}").contains("SECRET"));
+/// # Ok::<(), smart_sessions_client::EndpointError>(())
+/// ```
+pub struct Erc7677Paymaster {
+    url: crate::EndpointUrl,
+    client: alloy_rpc_client::RpcClient,
+    timeout: Duration,
+    context: serde_json::Value,
+}
+
+impl fmt::Debug for Erc7677Paymaster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Erc7677Paymaster")
+            .field("url", &self.url)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The longest service message kept in [`PaymasterError::Refused`].
+const MAX_MESSAGE: usize = 300;
+
+fn sanitize(message: &str) -> String {
+    let mut out: String =
+        message.chars().flat_map(char::escape_default).take(MAX_MESSAGE).collect();
+    if out.len() < message.escape_default().count() {
+        out.push('…');
+    }
+    out
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Answer {
+    paymaster: Option<Address>,
+    paymaster_data: Option<Bytes>,
+    paymaster_verification_gas_limit: Option<U256>,
+    paymaster_post_op_gas_limit: Option<U256>,
+    #[serde(default)]
+    is_final: bool,
+}
+
+impl Erc7677Paymaster {
+    /// A client of the service at `endpoint` (its TLS roots, timeout and headers apply).
+    pub fn new(endpoint: &crate::Endpoint) -> Result<Self, crate::EndpointError> {
+        Ok(Self {
+            url: endpoint.url().clone(),
+            client: endpoint.rpc_client()?,
+            timeout: endpoint.request_timeout(),
+            context: serde_json::Value::Object(Default::default()),
+        })
+    }
+
+    /// The service-specific context sent with every call (ERC-7677 `context`, e.g. a
+    /// sponsorship policy id); `{}` by default.
+    pub fn with_context(mut self, context: serde_json::Value) -> Self {
+        self.context = context;
+        self
+    }
+
+    async fn ask(
+        &self,
+        method: &'static str,
+        op: &UserOperation,
+        entry_point: Address,
+        chain_id: u64,
+    ) -> Result<PaymasterFields, PaymasterError> {
+        let params = (op, entry_point, format!("{chain_id:#x}"), &self.context);
+        let call = self.client.request::<_, serde_json::Value>(method, params);
+        let answer = match tokio::time::timeout(self.timeout, call).await {
+            Err(_) => return Err(PaymasterError::Timeout { method, after: self.timeout }),
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => {
+                if let Some(r) = e.as_error_resp() {
+                    return Err(PaymasterError::Refused {
+                        method,
+                        code: r.code,
+                        message: sanitize(&r.message),
+                    });
+                }
+                if let Some(crate::EndpointError::Timeout { after, .. }) =
+                    crate::EndpointError::find(&e)
+                {
+                    return Err(PaymasterError::Timeout { method, after: *after });
+                }
+                return Err(PaymasterError::Transport {
+                    method,
+                    host: self.url.host().to_string(),
+                    source: e,
+                });
+            }
+        };
+        let a: Answer = serde_json::from_value(answer).map_err(|e| PaymasterError::Invalid {
+            method,
+            field: "result",
+            reason: sanitize(&e.to_string()),
+        })?;
+        let missing = |field| PaymasterError::Invalid { method, field, reason: "missing".into() };
+        let paymaster = a.paymaster.ok_or_else(|| missing("paymaster"))?;
+        if paymaster.is_zero() {
+            return Err(PaymasterError::Invalid {
+                method,
+                field: "paymaster",
+                reason: "the zero address".into(),
+            });
+        }
+        Ok(PaymasterFields {
+            paymaster,
+            paymaster_data: a.paymaster_data.ok_or_else(|| missing("paymasterData"))?,
+            // the final answer keeps the limits the operation was estimated and signed with
+            paymaster_verification_gas_limit: a
+                .paymaster_verification_gas_limit
+                .or(op.paymaster_verification_gas_limit)
+                .unwrap_or_default(),
+            paymaster_post_op_gas_limit: a
+                .paymaster_post_op_gas_limit
+                .or(op.paymaster_post_op_gas_limit)
+                .unwrap_or_default(),
+            is_final: a.is_final,
+        })
+    }
+}
+
+impl PaymasterSource for Erc7677Paymaster {
+    fn stub_data<'a>(
+        &'a self,
+        op: &'a UserOperation,
+        entry_point: Address,
+        chain_id: u64,
+    ) -> PaymasterFuture<'a> {
+        Box::pin(self.ask("pm_getPaymasterStubData", op, entry_point, chain_id))
+    }
+
+    fn data<'a>(
+        &'a self,
+        op: &'a UserOperation,
+        entry_point: Address,
+        chain_id: u64,
+    ) -> PaymasterFuture<'a> {
+        Box::pin(self.ask("pm_getPaymasterData", op, entry_point, chain_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_messages_are_escaped_and_bounded() {
+        assert_eq!(sanitize("no\nsponsor\u{1b}[31m"), "no\\nsponsor\\u{1b}[31m");
+        let long = "x".repeat(1000);
+        let s = sanitize(&long);
+        assert_eq!(s.chars().count(), MAX_MESSAGE + 1);
+        assert!(s.ends_with('…'));
+    }
+}

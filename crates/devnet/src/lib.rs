@@ -18,6 +18,13 @@ use std::{
 mod setup;
 pub use setup::{compiled_contracts, ensure_node_modules, node_dir};
 
+mod server;
+mod tls;
+pub use tls::{TestCa, TlsFront};
+pub mod paymaster;
+pub mod proxy;
+use paymaster::PaymasterService;
+
 /// The canonical EntryPoint v0.7 address.
 pub const ENTRY_POINT: Address = address!("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
 /// The deterministic CREATE2 deployer present at anvil's genesis.
@@ -100,7 +107,7 @@ impl From<std::io::Error> for DevnetError {
 /// A `Result` with [`DevnetError`].
 pub type Result<T, E = DevnetError> = std::result::Result<T, E>;
 
-fn rpc<E: fmt::Display>(step: impl Into<String>) -> impl FnOnce(E) -> DevnetError {
+pub(crate) fn rpc<E: fmt::Display>(step: impl Into<String>) -> impl FnOnce(E) -> DevnetError {
     let step = step.into();
     move |e| DevnetError::Rpc { step, error: e.to_string() }
 }
@@ -138,6 +145,9 @@ pub struct Addresses {
     pub counter: Address,
     /// The attester that attested every module above.
     pub attester: Address,
+    /// `VerifyingPaymaster` (`@account-abstraction/contracts` 0.7.0 sample), its EntryPoint
+    /// deposit funded; zero when the devnet runs no paymaster.
+    pub verifying_paymaster: Address,
 }
 
 /// A funded development key. Its secret is not printed by `Debug`.
@@ -173,18 +183,25 @@ pub struct Options {
     pub bundler: bool,
     /// Print progress lines to standard error.
     pub progress: bool,
+    /// Deploy the `VerifyingPaymaster` and run the ERC-7677 service for it
+    /// ([`Devnet::paymaster`]).
+    pub paymaster: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { chain_id: 31337, bundler: true, progress: false }
+        Self { chain_id: 31337, bundler: true, progress: false, paymaster: true }
     }
 }
+
+/// The EntryPoint deposit the devnet gives its paymaster (100 ETH).
+pub const PAYMASTER_DEPOSIT: u128 = 100_000_000_000_000_000_000;
 
 /// A running devnet. Dropping it stops every process it started, by PID.
 pub struct Devnet {
     anvil: Option<Child>,
     alto: Option<Child>,
+    paymaster: Option<PaymasterService>,
     /// JSON-RPC endpoint of anvil.
     pub rpc_url: String,
     /// JSON-RPC endpoint of Alto (when started).
@@ -209,6 +226,7 @@ impl fmt::Debug for Devnet {
             .field("chain_id", &self.chain_id)
             .field("anvil_pid", &self.anvil.as_ref().map(Child::id))
             .field("alto_pid", &self.alto.as_ref().map(Child::id))
+            .field("paymaster", &self.paymaster)
             .field("addresses", &self.addresses)
             .finish_non_exhaustive()
     }
@@ -222,6 +240,7 @@ sol! {
     function attest(address module);
     function trustAttesters(uint8 threshold, address[] attesters);
     function mint(address to, uint256 amount);
+    function deposit();
 }
 
 /// Deploys `init_code` through the CREATE2 deployer with `salt` (idempotent) and returns the
@@ -368,6 +387,7 @@ impl Devnet {
         let mut devnet = Self {
             anvil: Some(anvil),
             alto: None,
+            paymaster: None,
             rpc_url,
             bundler_url: None,
             chain_id: options.chain_id,
@@ -386,6 +406,7 @@ impl Devnet {
                 token: Address::ZERO,
                 counter: Address::ZERO,
                 attester: Address::ZERO,
+                verifying_paymaster: Address::ZERO,
             },
             funded: Vec::new(),
             deployer: key(0)?,
@@ -394,6 +415,10 @@ impl Devnet {
         lap("anvil up", &mut since);
         devnet.deploy(&artifacts).await?;
         lap("contracts deployed", &mut since);
+        if options.paymaster {
+            devnet.start_paymaster(&artifacts).await?;
+            lap("paymaster deployed and its service up", &mut since);
+        }
         if options.bundler {
             devnet.start_alto(&node).await?;
             lap("alto up", &mut since);
@@ -485,9 +510,35 @@ impl Devnet {
             token,
             counter,
             attester: attester.address(),
+            verifying_paymaster: Address::ZERO,
         };
         self.funded = vec![self.fund_new_key().await?, self.fund_new_key().await?];
         Ok(())
+    }
+
+    async fn start_paymaster(&mut self, a: &setup::Artifacts) -> Result<()> {
+        let provider = self.provider_for(&self.deployer)?;
+        provider.client().set_poll_interval(Duration::from_millis(20));
+        let signer = PrivateKeySigner::random();
+        let init =
+            [&a.verifying_paymaster[..], &(ENTRY_POINT, signer.address()).abi_encode_params()]
+                .concat();
+        let pm = create2(&provider, self.deployer.address(), B256::ZERO, &init).await?;
+        let tx = TransactionRequest::default()
+            .to(pm)
+            .value(U256::from(PAYMASTER_DEPOSIT))
+            .input(Bytes::from(depositCall {}.abi_encode()).into());
+        send(&provider, "VerifyingPaymaster.deposit", tx).await?;
+        self.addresses.verifying_paymaster = pm;
+        self.paymaster =
+            Some(PaymasterService::start(pm, ENTRY_POINT, self.chain_id, signer).await?);
+        Ok(())
+    }
+
+    /// The ERC-7677 service of the devnet's `VerifyingPaymaster` (when started with
+    /// [`Options::paymaster`]): its URL, and its sponsorship policy.
+    pub fn paymaster(&self) -> Option<&PaymasterService> {
+        self.paymaster.as_ref()
     }
 
     async fn start_alto(&mut self, node: &Path) -> Result<()> {
@@ -551,7 +602,8 @@ impl Devnet {
     }
 
     /// Leaves the processes running after this value is dropped (for `cargo xtask devnet up`);
-    /// returns their PIDs, which [`stop_pids`] stops later.
+    /// returns their PIDs, which [`stop_pids`] stops later. The paymaster service runs inside
+    /// this process and stops with it.
     pub fn detach(mut self) -> Vec<u32> {
         let pids = self.pids();
         // Dropping a `Child` neither kills nor waits for the process.
@@ -560,8 +612,9 @@ impl Devnet {
         pids
     }
 
-    /// Stops every process by PID (also done on drop).
+    /// Stops every process by PID and the in-process paymaster service (also done on drop).
     pub fn stop(&mut self) {
+        self.paymaster.take();
         for child in [self.alto.take(), self.anvil.take()].into_iter().flatten() {
             let mut child = child;
             let _ = child.kill();

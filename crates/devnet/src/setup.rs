@@ -150,6 +150,7 @@ pub(crate) struct Artifacts {
     pub(crate) nexus_factory: Vec<u8>,
     pub(crate) smart_session: Bytes,
     pub(crate) registry_runtime: Bytes,
+    pub(crate) verifying_paymaster: Vec<u8>,
     contracts: serde_json::Value,
 }
 
@@ -225,6 +226,17 @@ pub(crate) fn artifacts(node: &Path) -> Result<Artifacts> {
         .as_str()
         .and_then(|s| hex::decode(s).ok())
         .ok_or_else(|| missing("EntryPoint bytecode"))?;
+    let vp: serde_json::Value = serde_json::from_str(&fs::read_to_string(node.join(
+        "pkgs/account-abstraction-contracts-0.7.0/package/artifacts/VerifyingPaymaster.json",
+    ))?)
+    .map_err(|e| DevnetError::Command {
+        what: "VerifyingPaymaster artifact".into(),
+        output: e.to_string(),
+    })?;
+    let verifying_paymaster = vp["bytecode"]
+        .as_str()
+        .and_then(|s| hex::decode(s).ok())
+        .ok_or_else(|| missing("VerifyingPaymaster bytecode"))?;
     let contracts = compiled_contracts(node)?;
     let registry_runtime = contracts["Registry"]["deployedBytecode"]
         .as_str()
@@ -242,6 +254,7 @@ pub(crate) fn artifacts(node: &Path) -> Result<Artifacts> {
             .ok_or_else(|| missing("SMART_SESSION_DEPLOYED_BYTECODE"))?
             .into(),
         registry_runtime: registry_runtime.into(),
+        verifying_paymaster,
         contracts,
     })
 }
