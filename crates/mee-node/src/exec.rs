@@ -198,7 +198,10 @@ pub(crate) async fn exec(node: &Arc<Node>, body: Value) -> Result<Value, NodeErr
                         chain_id: q.chain_id,
                     });
                 }
-                s.encode(&signatures::short_mode(hash, &proof, raw_sig), i)?
+                s.encode(
+                    &signatures::short_mode(hash, &proof, raw_sig),
+                    session::DEVNET_GENERATION,
+                )?
             }
             _ => {
                 let owner = owner_of(node, i, q).await?;

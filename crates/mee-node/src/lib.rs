@@ -21,6 +21,7 @@ pub use contracts::{MeeContracts, compile_contracts, deploy_contracts};
 pub use error::{BoxError, LaunchError, NodeError};
 pub use explorer::ExecutionStatus;
 pub use launcher::{CHAINS, MeeChain, MeeDevnet};
+pub use session::session_signature;
 pub use userop::FilledUserOp;
 
 use hyper_util::rt::TokioIo;

@@ -12,7 +12,19 @@ use serde_json::Value;
 use smart_sessions_codec::{Generation, encode_use};
 
 /// The SmartSession generation of the devnet.
-const GENERATION: Generation = Generation::Legacy;
+pub(crate) const DEVNET_GENERATION: Generation = Generation::Legacy;
+
+/// `userOp.signature` of a session userOp: the SmartSession signature of `generation` around the
+/// short simple signature `inner`, from the userOp's `sessionDetails` (the SDK's wire shape; its
+/// mock `signature` is ignored). USE mode only: ENABLE / UNSAFE_ENABLE give
+/// [`NodeError::Unsupported`].
+pub fn session_signature(
+    details: &Value,
+    inner: &[u8],
+    generation: Generation,
+) -> Result<Bytes, NodeError> {
+    SessionSig::from_details(details, 0)?.encode(inner, generation)
+}
 
 /// What the node reads from a userOp's `sessionDetails`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,9 +74,9 @@ impl SessionSig {
     }
 
     /// `userOp.signature` around the short simple signature `inner`.
-    pub(crate) fn encode(&self, inner: &[u8], _index: usize) -> Result<Bytes, NodeError> {
+    pub(crate) fn encode(&self, inner: &[u8], generation: Generation) -> Result<Bytes, NodeError> {
         match self.mode {
-            0 => Ok(encode_use(GENERATION, self.permission_id, inner).into()),
+            0 => Ok(encode_use(generation, self.permission_id, inner).into()),
             _ => Err(NodeError::Unsupported {
                 what: "assembling ENABLE / UNSAFE_ENABLE session signatures",
             }),
