@@ -89,8 +89,15 @@ fn nonce_validator(nonce: U256) -> Address {
 }
 
 /// The owner that must sign an owner userOp: `owners(sender)` of the validator in its nonce
-/// when the account exists, else the owner in its `initCode` (Nexus 1.0 factory + bootstrap).
-async fn owner_of(node: &Node, index: usize, q: &QuotedOp) -> Result<Address, NodeError> {
+/// when the account exists, else the owner in the `initCode` (Nexus 1.0 factory + bootstrap)
+/// of this op or of an earlier op of the quote for the same account on the same chain (the
+/// payment op carries the fee chain's `initCode`).
+async fn owner_of(
+    node: &Node,
+    index: usize,
+    q: &QuotedOp,
+    all: &[QuotedOp],
+) -> Result<Address, NodeError> {
     let chain = node.chain(q.chain_id, format!("userOps[{index}].chainId"))?;
     let id = q.chain_id;
     let validator = nonce_validator(q.op.nonce);
@@ -98,7 +105,13 @@ async fn owner_of(node: &Node, index: usize, q: &QuotedOp) -> Result<Address, No
     let code =
         bounded(id, "eth_getCode", async { chain.provider.get_code_at(q.op.sender).await }).await?;
     if code.is_empty() {
-        let init = &q.op.init_code;
+        let init = all[..=index]
+            .iter()
+            .rev()
+            .find(|o| {
+                o.chain_id == q.chain_id && o.op.sender == q.op.sender && !o.op.init_code.is_empty()
+            })
+            .map_or(&q.op.init_code, |o| &o.op.init_code);
         if init.len() < 20 {
             return Err(unknown(format!(
                 "account {} is not deployed and has no initCode",
@@ -204,7 +217,7 @@ pub(crate) async fn exec(node: &Arc<Node>, body: Value) -> Result<Value, NodeErr
                 )?
             }
             _ => {
-                let owner = owner_of(node, i, q).await?;
+                let owner = owner_of(node, i, q, &issued.ops).await?;
                 if owner != recovered {
                     return Err(NodeError::WrongSigner {
                         recovered,

@@ -1,0 +1,320 @@
+//! End to end on the local MEE stack (two anvil chains, 8453 and 10, with EntryPoint v0.7, Nexus
+//! 1.0 and the node's own MEE K1 validator, fee token and counter): supertransactions built by
+//! hand in the test (no MEE client), sent to the node over HTTP, checked on chain.
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, sol};
+use serde_json::{Value, json};
+use smart_sessions_mee_node::{MeeDevnet, payment};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+sol! {
+    function increment();
+    function fail();
+    function countOf(address who) returns (uint256);
+    function balanceOf(address who) returns (uint256);
+    function mint(address to, uint256 amount);
+}
+
+const BASE: u64 = 8453;
+const OP: u64 = 10;
+
+async fn http(
+    mee: &MeeDevnet,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    key: Option<&str>,
+) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let url = format!("{}/{path}", mee.url());
+    let mut req = if method == "GET" { client.get(url) } else { client.post(url) };
+    req = req.header("content-type", "application/json").timeout(Duration::from_secs(60));
+    if let Some(k) = key {
+        req = req.header("x-api-key", k);
+    }
+    if let Some(b) = body {
+        req = req.body(b.to_string());
+    }
+    let res = req.send().await.expect("the node answers");
+    let status = res.status().as_u16();
+    let text = res.text().await.expect("a body");
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON answer, got {text}")))
+}
+
+async fn call<C: SolCall>(mee: &MeeDevnet, chain_id: u64, to: Address, c: C) -> C::Return {
+    let chain = mee.chain(chain_id).unwrap();
+    let p = chain.devnet.provider_for(&chain.devnet.deployer).unwrap();
+    let out =
+        p.call(TransactionRequest::default().to(to).input(c.abi_encode().into())).await.unwrap();
+    C::abi_decode_returns(&out).unwrap()
+}
+
+async fn code_len(mee: &MeeDevnet, chain_id: u64, at: Address) -> usize {
+    let chain = mee.chain(chain_id).unwrap();
+    let p = chain.devnet.provider_for(&chain.devnet.deployer).unwrap();
+    p.get_code_at(at).await.unwrap().len()
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// `key = bytes3(lane) ‖ 0x00 ‖ validator`, nonce `key << 64` (a fresh lane: sequence 0).
+fn nonce(lane: u32, validator: Address) -> U256 {
+    let mut word = [0u8; 32];
+    word[0..3].copy_from_slice(&lane.to_be_bytes()[1..]);
+    word[4..24].copy_from_slice(validator.as_slice());
+    U256::from_be_bytes(word)
+}
+
+struct Account {
+    owner: PrivateKeySigner,
+    address: Address,
+    init_code: String,
+}
+
+/// A fresh owner, its (undeployed) Nexus 1.0 account, and 100 mUSD on chain 8453.
+async fn account(mee: &MeeDevnet) -> Account {
+    let owner = PrivateKeySigner::random();
+    let (address, init_code) = mee.owner_account(owner.address(), B256::ZERO).await.unwrap();
+    let base = mee.chain(BASE).unwrap();
+    let p = base.devnet.provider_for(&base.devnet.deployer).unwrap();
+    let tx = TransactionRequest::default()
+        .to(base.contracts.fee_token)
+        .input(mintCall { to: address, amount: U256::from(100_000_000u64) }.abi_encode().into());
+    assert!(p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap().status());
+    Account { owner, address, init_code: init_code.to_string() }
+}
+
+/// Owner supertransaction: payment (deploys on 8453), a call on 8453, a call (deploying) on 10.
+fn request(
+    mee: &MeeDevnet,
+    a: &Account,
+    op_call_on_10: Vec<u8>,
+    token: Address,
+    upper: u64,
+) -> Value {
+    let validator = mee.chain(BASE).unwrap().contracts.validator;
+    let counter = mee.chain(BASE).unwrap().contracts.counter;
+    let lower = now();
+    let inc = payment::single_execute(counter, U256::ZERO, &incrementCall {}.abi_encode());
+    let on_10 = payment::single_execute(counter, U256::ZERO, &op_call_on_10);
+    let meta = |c: u64| json!([{ "type": "CUSTOM", "description": "Custom on-chain action", "chainId": c }]);
+    json!({
+        "quoteType": "simple",
+        "userOps": [
+            { "lowerBoundTimestamp": lower, "upperBoundTimestamp": upper, "sender": a.address,
+              "callData": inc, "callGasLimit": "700000", "nonce": nonce(2, validator).to_string(),
+              "chainId": BASE.to_string(), "isCleanUpUserOp": false, "metadata": meta(BASE) },
+            { "lowerBoundTimestamp": lower, "upperBoundTimestamp": upper, "sender": a.address,
+              "callData": on_10, "callGasLimit": "700000", "nonce": nonce(3, validator).to_string(),
+              "chainId": OP.to_string(), "isCleanUpUserOp": false, "initCode": a.init_code,
+              "metadata": meta(OP) },
+        ],
+        "paymentInfo": {
+            "sponsored": false, "sender": a.address, "token": token,
+            "nonce": nonce(1, validator).to_string(), "callGasLimit": "75000",
+            "verificationGasLimit": "1000000", "chainId": BASE.to_string(), "initCode": a.init_code,
+        },
+    })
+}
+
+/// `0x177eee00 ‖ personal_sign(hash)` (MEE < 2.2.1).
+fn sign(quote: &Value, key: &PrivateKeySigner) -> String {
+    let hash: B256 = quote["hash"].as_str().unwrap().parse().unwrap();
+    let sig = key.sign_message_sync(hash.as_slice()).unwrap();
+    format!("0x177eee00{}", alloy_primitives::hex::encode(sig.as_bytes()))
+}
+
+fn exec_body(quote: &Value, signature: String) -> Value {
+    let mut body = quote.clone();
+    body["signature"] = signature.into();
+    body
+}
+
+/// Polls the explorer until every userOp is final (bounded).
+async fn wait_final(mee: &MeeDevnet, hash: &str) -> Value {
+    let start = Instant::now();
+    loop {
+        let (status, v) =
+            http(mee, "GET", &format!("explorer/{hash}"), None, Some(mee.api_key())).await;
+        assert_eq!(status, 200, "{v}");
+        let finals = v["userOps"].as_array().unwrap().iter().all(|o| {
+            matches!(o["executionStatus"].as_str(), Some("MINED_SUCCESS" | "MINED_FAIL" | "FAILED"))
+        });
+        if finals {
+            return v;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "not final after 60 s: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_supertransaction_with_a_fee_token_runs_on_both_chains() {
+    let mee = MeeDevnet::start().await.expect("the MEE stack starts");
+    let key = mee.api_key().to_owned();
+    let (status, info) = http(&mee, "GET", "info", None, Some(&key)).await;
+    assert_eq!(status, 200);
+    let chains: Vec<&str> = info["supportedChains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["chainId"].as_str().unwrap())
+        .collect();
+    assert_eq!(chains, ["10", "8453"]);
+
+    let a = account(&mee).await;
+    let token = mee.chain(BASE).unwrap().contracts.fee_token;
+    let counter = mee.chain(BASE).unwrap().contracts.counter;
+    let req = request(&mee, &a, incrementCall {}.abi_encode(), token, now() + 180);
+    let (status, quote) = http(&mee, "POST", "quote", Some(&req), Some(&key)).await;
+    assert_eq!(status, 200, "{quote}");
+    assert_eq!(quote["userOps"].as_array().unwrap().len(), 3, "payment op + 2");
+    let fee: U256 = quote["paymentInfo"]["tokenWeiAmount"].as_str().unwrap().parse().unwrap();
+    assert!(fee > U256::ZERO);
+
+    let (status, done) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &a.owner))), Some(&key))
+            .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["hash"], quote["hash"]);
+    let ex = wait_final(&mee, quote["hash"].as_str().unwrap()).await;
+    for (i, op) in ex["userOps"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(op["executionStatus"], "MINED_SUCCESS", "userOps[{i}]: {op}");
+        // the reported transaction exists on that chain and succeeded
+        let chain = mee.chain(op["chainId"].as_str().unwrap().parse().unwrap()).unwrap();
+        let p = chain.devnet.provider_for(&chain.devnet.deployer).unwrap();
+        let tx: B256 = op["executionData"].as_str().unwrap().parse().unwrap();
+        assert!(p.get_transaction_receipt(tx).await.unwrap().unwrap().status());
+    }
+    // On chain: the counter was incremented by the account on both chains, the fee moved.
+    assert_eq!(call(&mee, BASE, counter, countOfCall { who: a.address }).await, U256::from(1));
+    assert_eq!(call(&mee, OP, counter, countOfCall { who: a.address }).await, U256::from(1));
+    assert_eq!(call(&mee, BASE, token, balanceOfCall { who: mee.fee_recipient }).await, fee);
+    assert_eq!(
+        call(&mee, BASE, token, balanceOfCall { who: a.address }).await,
+        U256::from(100_000_000u64) - fee
+    );
+    // The node never executes a supertransaction twice.
+    let (status, again) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &a.owner))), Some(&key))
+            .await;
+    assert_eq!(status, 409, "{again}");
+    assert_eq!(again["code"], "ALREADY_SUBMITTED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_refuses_what_a_node_refuses() {
+    let mee = MeeDevnet::start().await.expect("the MEE stack starts");
+    let key = mee.api_key().to_owned();
+    let a = account(&mee).await;
+    let base = mee.chain(BASE).unwrap();
+    let token = base.contracts.fee_token;
+    let req = request(&mee, &a, incrementCall {}.abi_encode(), token, now() + 180);
+
+    // API key
+    let (status, v) = http(&mee, "POST", "quote", Some(&req), None).await;
+    assert_eq!((status, v["code"].as_str()), (401, Some("UNAUTHORIZED")), "{v}");
+    let (status, v) = http(&mee, "POST", "quote", Some(&req), Some("wrong-key")).await;
+    assert_eq!(status, 401, "{v}");
+    assert!(!v["error"].as_str().unwrap().contains(&key), "the key is never echoed");
+
+    // Unsupported chain.
+    let mut bad = req.clone();
+    bad["userOps"][1]["chainId"] = "137".into();
+    let (status, v) = http(&mee, "POST", "quote", Some(&bad), Some(&key)).await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("UNSUPPORTED_CHAIN")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("137"), "{v}");
+
+    // Unknown fee token (the counter is no fee token).
+    let mut bad = req.clone();
+    bad["paymentInfo"]["token"] = base.contracts.counter.to_string().into();
+    let (status, v) = http(&mee, "POST", "quote", Some(&bad), Some(&key)).await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("UNKNOWN_FEE_TOKEN")), "{v}");
+
+    // Expired time bounds.
+    let mut bad = req.clone();
+    bad["userOps"][0]["lowerBoundTimestamp"] = (now() - 100).into();
+    bad["userOps"][0]["upperBoundTimestamp"] = (now() - 10).into();
+    let (status, v) = http(&mee, "POST", "quote", Some(&bad), Some(&key)).await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("TIME_BOUNDS")), "{v}");
+
+    let (status, quote) = http(&mee, "POST", "quote", Some(&req), Some(&key)).await;
+    assert_eq!(status, 200, "{quote}");
+    let good = sign(&quote, &a.owner);
+
+    // Tampered quote: another callData, or another root.
+    let mut tampered = exec_body(&quote, good.clone());
+    tampered["userOps"][1]["userOp"]["callData"] =
+        payment::single_execute(base.contracts.counter, U256::ZERO, &failCall {}.abi_encode())
+            .to_string()
+            .into();
+    let (status, v) = http(&mee, "POST", "exec", Some(&tampered), Some(&key)).await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("TAMPERED_QUOTE")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("userOps[1].userOp"), "{v}");
+    let mut tampered = exec_body(&quote, good.clone());
+    tampered["hash"] = B256::repeat_byte(7).to_string().into();
+    let (status, v) = http(&mee, "POST", "exec", Some(&tampered), Some(&key)).await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("UNKNOWN_QUOTE")), "{v}");
+
+    // Bad signature: someone else signed the root.
+    let stranger = PrivateKeySigner::random();
+    let (status, v) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &stranger))), Some(&key))
+            .await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("BAD_SIGNATURE")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains(&stranger.address().to_string()), "{v}");
+    let (status, v) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, "0x1234".into())), Some(&key)).await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("BAD_SIGNATURE")), "{v}");
+
+    // Nothing was sent for any refusal: the account is still undeployed on both chains, and
+    // the genuine exec still goes through.
+    assert_eq!(code_len(&mee, BASE, a.address).await, 0);
+    assert_eq!(code_len(&mee, OP, a.address).await, 0);
+    let (status, v) = http(&mee, "POST", "exec", Some(&exec_body(&quote, good)), Some(&key)).await;
+    assert_eq!(status, 200, "{v}");
+    let ex = wait_final(&mee, quote["hash"].as_str().unwrap()).await;
+    assert!(
+        ex["userOps"].as_array().unwrap().iter().all(|o| o["executionStatus"] == "MINED_SUCCESS"),
+        "{ex}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_op_that_would_fail_on_chain_fails_in_simulation_and_no_fee_is_taken() {
+    let mee = MeeDevnet::start().await.expect("the MEE stack starts");
+    let key = mee.api_key().to_owned();
+    let a = account(&mee).await;
+    let token = mee.chain(BASE).unwrap().contracts.fee_token;
+    // userOps[2] (on chain 10) calls MeeCounter.fail(), which always reverts.
+    let req = request(&mee, &a, failCall {}.abi_encode(), token, now() + 180);
+    let (status, quote) = http(&mee, "POST", "quote", Some(&req), Some(&key)).await;
+    assert_eq!(status, 200, "{quote}");
+    let (status, v) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &a.owner))), Some(&key))
+            .await;
+    assert_eq!(status, 200, "{v}");
+    let ex = wait_final(&mee, quote["hash"].as_str().unwrap()).await;
+    let ops = ex["userOps"].as_array().unwrap();
+    assert!(ops.iter().all(|o| o["executionStatus"] == "FAILED"), "{ex}");
+    assert_eq!(ops[2]["executionError"], "MeeCounter: fail() always reverts", "{ex}");
+    assert!(
+        ops[0]["executionError"].as_str().unwrap().contains("userOps[2] failed simulation"),
+        "{ex}"
+    );
+    assert!(ops.iter().all(|o| o["executionData"].is_null()), "nothing was sent: {ex}");
+    // No fee was taken, nothing was deployed.
+    assert_eq!(call(&mee, BASE, token, balanceOfCall { who: mee.fee_recipient }).await, U256::ZERO);
+    assert_eq!(
+        call(&mee, BASE, token, balanceOfCall { who: a.address }).await,
+        U256::from(100_000_000u64)
+    );
+    assert_eq!(code_len(&mee, BASE, a.address).await, 0);
+}
