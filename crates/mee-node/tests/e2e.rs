@@ -318,3 +318,46 @@ async fn an_op_that_would_fail_on_chain_fails_in_simulation_and_no_fee_is_taken(
     );
     assert_eq!(code_len(&mee, BASE, a.address).await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sponsored_supertransaction_is_paid_by_the_gas_tank() {
+    let mee = MeeDevnet::start().await.expect("the MEE stack starts");
+    let key = mee.api_key().to_owned();
+    let a = account(&mee).await;
+    let base = mee.chain(BASE).unwrap();
+    let (token, counter) = (base.contracts.fee_token, base.contracts.counter);
+    let mut req = request(&mee, &a, incrementCall {}.abi_encode(), token, now() + 180);
+    // As the SDK sends it: the trusted tank as sender, no initCode on paymentInfo (so the
+    // 8453 op deploys the account itself).
+    req["paymentInfo"] = json!({
+        "sponsored": true, "sender": "0x18eAc826f3dD77d065E75E285d3456B751AC80d5",
+        "token": token, "nonce": "0", "callGasLimit": "75000", "verificationGasLimit": "150000",
+        "chainId": BASE.to_string(), "sponsorshipUrl": mee.url(),
+    });
+    req["userOps"][0]["initCode"] = a.init_code.clone().into();
+    let (status, quote) = http(&mee, "POST", "quote", Some(&req), Some(&key)).await;
+    assert_eq!(status, 200, "{quote}");
+    assert_eq!(quote["paymentInfo"]["tokenWeiAmount"], "0");
+    assert_eq!(quote["userOps"][0]["userOp"]["callData"], "0x", "the tank op moves nothing");
+    let executor = mee.node.executor();
+    let p = base.devnet.provider_for(&base.devnet.deployer).unwrap();
+    let eth_before = p.get_balance(executor).await.unwrap();
+
+    let (status, v) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &a.owner))), Some(&key))
+            .await;
+    assert_eq!(status, 200, "{v}");
+    let ex = wait_final(&mee, quote["hash"].as_str().unwrap()).await;
+    let ops = ex["userOps"].as_array().unwrap();
+    assert!(ops.iter().all(|o| o["executionStatus"] == "MINED_SUCCESS"), "{ex}");
+    assert!(ops[0]["executionData"].is_null(), "the tank op is not executed: {ex}");
+    assert_eq!(call(&mee, BASE, counter, countOfCall { who: a.address }).await, U256::from(1));
+    assert_eq!(call(&mee, OP, counter, countOfCall { who: a.address }).await, U256::from(1));
+    // No token moved; the node's own ETH paid the gas.
+    assert_eq!(
+        call(&mee, BASE, token, balanceOfCall { who: a.address }).await,
+        U256::from(100_000_000u64)
+    );
+    assert_eq!(call(&mee, BASE, token, balanceOfCall { who: mee.fee_recipient }).await, U256::ZERO);
+    assert!(p.get_balance(executor).await.unwrap() < eth_before);
+}
