@@ -117,6 +117,12 @@ contract MeeK1Validator {
         delete safeSenders[msg.sender][sender];
     }
 
+    /// ERC-165: every interface but the invalid id (SmartSession checks the session validator's
+    /// interface support).
+    function supportsInterface(bytes4 id) external pure returns (bool) {
+        return id != 0xffffffff;
+    }
+
     function supportsNestedTypedDataSign() external pure returns (bytes32) {
         return bytes32(0);
     }

@@ -361,3 +361,143 @@ async fn a_sponsored_supertransaction_is_paid_by_the_gas_tank() {
     assert_eq!(call(&mee, BASE, token, balanceOfCall { who: mee.fee_recipient }).await, U256::ZERO);
     assert!(p.get_balance(executor).await.unwrap() < eth_before);
 }
+
+sol! {
+    function trustAttesters(uint8 threshold, address[] attesters);
+    function attest(address module);
+}
+
+/// A sponsored owner supertransaction of `calls` (each its own userOp on 8453, lanes 10, 11, …);
+/// the first carries `init_code` when given. Waits for it and checks every op succeeded.
+async fn owner_stx(mee: &MeeDevnet, a: &Account, calls: Vec<Vec<u8>>, init_code: Option<&str>) {
+    let key = mee.api_key();
+    let validator = mee.chain(BASE).unwrap().contracts.validator;
+    let lower = now();
+    let ops: Vec<Value> = calls
+        .into_iter()
+        .enumerate()
+        .map(|(i, data)| {
+            let mut op = json!({
+                "lowerBoundTimestamp": lower, "upperBoundTimestamp": lower + 180,
+                "sender": a.address, "callData": alloy_primitives::Bytes::from(data),
+                "callGasLimit": "1000000", "nonce": nonce(10 + i as u32, validator).to_string(),
+                "chainId": BASE.to_string(),
+            });
+            if i == 0
+                && let Some(ic) = init_code
+            {
+                op["initCode"] = ic.into();
+            }
+            op
+        })
+        .collect();
+    let req = json!({ "quoteType": "simple", "userOps": ops, "paymentInfo": {
+        "sponsored": true, "sender": "0x18eAc826f3dD77d065E75E285d3456B751AC80d5",
+        "token": mee.chain(BASE).unwrap().contracts.fee_token, "nonce": "0",
+        "callGasLimit": "75000", "verificationGasLimit": "150000", "chainId": BASE.to_string() } });
+    let (status, quote) = http(mee, "POST", "quote", Some(&req), Some(key)).await;
+    assert_eq!(status, 200, "{quote}");
+    let (status, v) =
+        http(mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &a.owner))), Some(key))
+            .await;
+    assert_eq!(status, 200, "{v}");
+    let ex = wait_final(mee, quote["hash"].as_str().unwrap()).await;
+    assert!(
+        ex["userOps"].as_array().unwrap().iter().all(|o| o["executionStatus"] == "MINED_SUCCESS"),
+        "{ex}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redeemer_uses_an_enabled_session_through_the_node() {
+    use smart_sessions_codec::{
+        ActionData, AnySession, Generation, PolicyData, execute::install_module_calldata, install,
+        legacy,
+    };
+    let mee = MeeDevnet::start().await.expect("the MEE stack starts");
+    let key = mee.api_key().to_owned();
+    let a = account(&mee).await;
+    let base = mee.chain(BASE).unwrap();
+    let d = &base.devnet.addresses;
+    let (validator, counter) = (base.contracts.validator, base.contracts.counter);
+
+    // Our own attester attests the modules the session uses (the registry is open to anyone).
+    let attester = base.devnet.fund_new_key().await.unwrap();
+    let p = base.devnet.provider_for(&attester).unwrap();
+    for module in [validator, d.sudo_policy, d.smart_session] {
+        let tx = TransactionRequest::default()
+            .to(d.registry)
+            .input(attestCall { module }.abi_encode().into());
+        assert!(p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap().status());
+    }
+    // The redeemer may call counter.increment() under the sudo policy, validated by MeeK1Validator.
+    let redeemer = PrivateKeySigner::random();
+    let session = legacy::Session {
+        sessionValidator: validator,
+        sessionValidatorInitData: redeemer.address().to_vec().into(),
+        salt: B256::repeat_byte(9),
+        userOpPolicies: vec![PolicyData::new(d.sudo_policy, alloy_primitives::Bytes::new())],
+        erc7739Policies: Default::default(),
+        actions: vec![ActionData {
+            actionTargetSelector: incrementCall::SELECTOR.into(),
+            actionTarget: counter,
+            actionPolicies: vec![PolicyData::new(d.sudo_policy, alloy_primitives::Bytes::new())],
+        }],
+    };
+    let permission_id = smart_sessions_codec::permission_id(
+        validator,
+        &session.sessionValidatorInitData,
+        session.salt,
+    );
+    let enable =
+        install::enable_sessions_calldata(Generation::Legacy, &[AnySession::Legacy(session)])
+            .unwrap();
+    let trust =
+        trustAttestersCall { threshold: 1, attesters: vec![attester.address()] }.abi_encode();
+    // 1. The owner deploys the account, installs SmartSession, trusts the attester and enables
+    //    the session: one sponsored supertransaction of three userOps through the node.
+    owner_stx(
+        &mee,
+        &a,
+        vec![
+            install_module_calldata(1, d.smart_session, &[]),
+            payment::single_execute(d.registry, U256::ZERO, &trust).to_vec(),
+            payment::single_execute(d.smart_session, U256::ZERO, &enable).to_vec(),
+        ],
+        Some(&a.init_code),
+    )
+    .await;
+
+    // 2. The redeemer signs a session supertransaction (USE mode): the node checks the redeemer
+    //    and wraps the short signature in SmartSession's USE encoding.
+    let lower = now();
+    let details = json!({ "mode": "0x00", "permissionId": permission_id,
+        "enableSessionData": { "enableSession": { "sessionToEnable": {
+            "sessionValidator": validator, "sessionValidatorInitData": redeemer.address() } } } });
+    let req = json!({ "quoteType": "simple", "userOps": [{
+            "lowerBoundTimestamp": lower, "upperBoundTimestamp": lower + 180, "sender": a.address,
+            "callData": payment::single_execute(counter, U256::ZERO, &incrementCall {}.abi_encode()),
+            "callGasLimit": "700000", "nonce": nonce(20, d.smart_session).to_string(),
+            "chainId": BASE.to_string(), "verificationGasLimit": "1000000",
+            "shortEncoding": true, "sessionDetails": details }],
+        "paymentInfo": { "sponsored": true, "sender": "0x18eAc826f3dD77d065E75E285d3456B751AC80d5",
+            "token": base.contracts.fee_token, "nonce": "0", "callGasLimit": "75000",
+            "verificationGasLimit": "150000", "chainId": BASE.to_string() } });
+    let (status, quote) = http(&mee, "POST", "quote", Some(&req), Some(&key)).await;
+    assert_eq!(status, 200, "{quote}");
+    // the owner cannot sign for the redeemer
+    let (status, v) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &a.owner))), Some(&key))
+            .await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("BAD_SIGNATURE")), "{v}");
+    let (status, v) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &redeemer))), Some(&key))
+            .await;
+    assert_eq!(status, 200, "{v}");
+    let ex = wait_final(&mee, quote["hash"].as_str().unwrap()).await;
+    assert!(
+        ex["userOps"].as_array().unwrap().iter().all(|o| o["executionStatus"] == "MINED_SUCCESS"),
+        "{ex}"
+    );
+    assert_eq!(call(&mee, BASE, counter, countOfCall { who: a.address }).await, U256::from(1));
+}
