@@ -2,6 +2,7 @@
 
 use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
+use smart_sessions_codec::Generation;
 use std::fmt;
 
 /// A fee token the node accepts on one chain, with its price.
@@ -33,6 +34,9 @@ pub struct ChainSetup {
     pub entry_point: Address,
     /// Fee tokens taken on this chain (empty: the chain only runs sponsored or non-payment ops).
     pub fee_tokens: Vec<FeeToken>,
+    /// The SmartSession generation deployed on this chain (how session signatures are encoded):
+    /// the devnet runs [`Generation::Legacy`].
+    pub session_generation: Generation,
 }
 
 /// Gas prices and defaults the node fills in quotes.

@@ -213,7 +213,7 @@ pub(crate) async fn exec(node: &Arc<Node>, body: Value) -> Result<Value, NodeErr
                 }
                 s.encode(
                     &signatures::short_mode(hash, &proof, raw_sig),
-                    session::DEVNET_GENERATION,
+                    node.chain(q.chain_id, "chainId")?.setup.session_generation,
                 )?
             }
             _ => {

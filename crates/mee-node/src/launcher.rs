@@ -110,6 +110,7 @@ impl MeeDevnet {
                         decimals: 6,
                         units_per_eth: U256::from(3_000_000_000u64),
                     }],
+                    session_generation: smart_sessions_codec::Generation::Legacy,
                 })
                 .collect(),
             executor,
