@@ -501,3 +501,120 @@ async fn a_redeemer_uses_an_enabled_session_through_the_node() {
     );
     assert_eq!(call(&mee, BASE, counter, countOfCall { who: a.address }).await, U256::from(1));
 }
+
+sol! {
+    function addSafeSender(address sender);
+    function getNonce(bytes32 permissionId, address account) returns (uint256);
+    function isPermissionEnabled(bytes32 permissionId, address account) returns (bool);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redeemer_enables_and_uses_a_session_in_one_supertransaction() {
+    use smart_sessions_codec::{
+        ActionData, ChainDigest, EnableMode, Generation, PolicyData, eip712,
+        execute::install_module_calldata, legacy,
+    };
+    let mee = MeeDevnet::start().await.expect("the MEE stack starts");
+    let key = mee.api_key().to_owned();
+    let a = account(&mee).await;
+    let base = mee.chain(BASE).unwrap();
+    let d = &base.devnet.addresses;
+    let (validator, counter, ss) =
+        (base.contracts.validator, base.contracts.counter, d.smart_session);
+
+    // 1. The owner (one sponsored supertransaction through the node) deploys the account, installs
+    //    SmartSession and makes it a safe sender of MeeK1Validator (so the owner's enable signature
+    //    passes ERC-1271 through the account).
+    let safe = addSafeSenderCall { sender: ss }.abi_encode();
+    owner_stx(
+        &mee,
+        &a,
+        vec![
+            install_module_calldata(1, ss, &[]),
+            payment::single_execute(validator, U256::ZERO, &safe).to_vec(),
+        ],
+        Some(&a.init_code),
+    )
+    .await;
+
+    // 2. The owner grants off-chain: a legacy session for the redeemer, signed over the legacy
+    //    multichain digest (personal sign), in the SDK's sessionDetails shape (mode 0x02).
+    let redeemer = PrivateKeySigner::random();
+    let session = legacy::Session {
+        sessionValidator: validator,
+        sessionValidatorInitData: redeemer.address().to_vec().into(),
+        salt: B256::repeat_byte(4),
+        userOpPolicies: vec![PolicyData::new(d.sudo_policy, alloy_primitives::Bytes::new())],
+        erc7739Policies: Default::default(),
+        actions: vec![ActionData {
+            actionTargetSelector: incrementCall::SELECTOR.into(),
+            actionTarget: counter,
+            actionPolicies: vec![PolicyData::new(d.sudo_policy, alloy_primitives::Bytes::new())],
+        }],
+    };
+    let permission_id = smart_sessions_codec::permission_id(
+        validator,
+        &session.sessionValidatorInitData,
+        session.salt,
+    );
+    let nonce_now =
+        call(&mee, BASE, ss, getNonceCall { permissionId: permission_id, account: a.address })
+            .await;
+    let digest =
+        eip712::legacy_session_digest(&session, a.address, ss, EnableMode::UnsafeEnable, nonce_now);
+    let chain = ChainDigest { chainId: BASE, sessionDigest: digest };
+    let to_sign = eip712::multichain_digest(Generation::Legacy, &[chain]);
+    let owner_sig = a.owner.sign_message_sync(to_sign.as_slice()).unwrap();
+    let details = json!({ "mode": "0x02", "permissionId": permission_id,
+        "signature": format!("0x{}", "11".repeat(65)),
+        "enableSessionData": {
+            "enableSession": {
+                "chainDigestIndex": 0,
+                "hashesAndChainIds": [{ "chainId": BASE.to_string(), "sessionDigest": digest }],
+                "sessionToEnable": serde_json::to_value(&session).unwrap(),
+                "permissionEnableSig": alloy_primitives::Bytes::from(owner_sig.as_bytes().to_vec()),
+            },
+            "validator": validator, "accountType": "nexus" } });
+
+    // 3. ENABLE_AND_USE: the redeemer signs; the node assembles the UNSAFE_ENABLE signature.
+    let lower = now();
+    let req = json!({ "quoteType": "simple", "userOps": [{
+            "lowerBoundTimestamp": lower, "upperBoundTimestamp": lower + 180, "sender": a.address,
+            "callData": payment::single_execute(counter, U256::ZERO, &incrementCall {}.abi_encode()),
+            "callGasLimit": "700000", "nonce": nonce(30, ss).to_string(),
+            "chainId": BASE.to_string(), "verificationGasLimit": "2000000",
+            "shortEncoding": true, "sessionDetails": details }],
+        "paymentInfo": { "sponsored": true, "sender": "0x18eAc826f3dD77d065E75E285d3456B751AC80d5",
+            "token": base.contracts.fee_token, "nonce": "0", "callGasLimit": "75000",
+            "verificationGasLimit": "150000", "chainId": BASE.to_string() } });
+    let (status, quote) = http(&mee, "POST", "quote", Some(&req), Some(&key)).await;
+    assert_eq!(status, 200, "{quote}");
+    assert!(
+        !call(
+            &mee,
+            BASE,
+            ss,
+            isPermissionEnabledCall { permissionId: permission_id, account: a.address }
+        )
+        .await
+    );
+    let (status, v) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &redeemer))), Some(&key))
+            .await;
+    assert_eq!(status, 200, "{v}");
+    let ex = wait_final(&mee, quote["hash"].as_str().unwrap()).await;
+    assert!(
+        ex["userOps"].as_array().unwrap().iter().all(|o| o["executionStatus"] == "MINED_SUCCESS"),
+        "{ex}"
+    );
+    assert!(
+        call(
+            &mee,
+            BASE,
+            ss,
+            isPermissionEnabledCall { permissionId: permission_id, account: a.address }
+        )
+        .await
+    );
+    assert_eq!(call(&mee, BASE, counter, countOfCall { who: a.address }).await, U256::from(1));
+}
