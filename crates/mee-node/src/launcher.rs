@@ -139,22 +139,35 @@ impl MeeDevnet {
     }
 
     /// The MEE version table of this stack, in the SDK's version-config shape, for a client to
-    /// load as a custom version: Nexus 1.0 factory, bootstrap and implementation of the devnet, the
-    /// node's `MeeK1Validator` as validator and default validator. The addresses are equal on
-    /// both chains (CREATE2). There is no ETH forwarder (zero address).
+    /// load as a custom version: the devnet's Nexus 1.0 factory, bootstrap and implementation, the
+    /// node's `MeeK1Validator` as validator and default validator, no registry, no composable
+    /// module and no ETH forwarder (zero addresses, which the SDK skips in its code checks). The
+    /// addresses are equal on both chains (CREATE2).
+    ///
+    /// It is labelled **1.1.0** because the SDK's semantics for versions before 2.0.0 are the ones
+    /// Nexus 1.0 has: the MEE validator installed explicitly with `initNexusWithSingleValidator`
+    /// and named in every nonce key. The 2.0.0 semantics (a default validator at `0x00…00` in the
+    /// nonce key, `initNexusWithDefaultValidatorAndOtherModulesNoRegistry`) need Nexus ≥ 1.2, whose
+    /// bytecode no registry ships.
     pub fn version_table(&self) -> Value {
         let a = &self.chains[0].devnet.addresses;
         let c = &self.chains[0].contracts;
         json!({
-            "version": "2.0.0",
+            "version": "1.1.0",
             "accountId": "biconomy.nexus.1.0.0",
             "factoryAddress": a.nexus_factory,
             "bootStrapAddress": a.nexus_bootstrap,
             "implementationAddress": a.nexus_implementation,
             "validatorAddress": c.validator,
             "defaultValidatorAddress": c.validator,
+            "moduleRegistry": {
+                "registryAddress": Address::ZERO,
+                "attesters": [],
+                "attesterThreshold": 0,
+            },
+            "composableModuleAddress": Address::ZERO,
             "ethForwarderAddress": Address::ZERO,
-            "composabilityVersion": "1.1.0",
+            "composabilityVersion": "1.0.0",
         })
     }
 

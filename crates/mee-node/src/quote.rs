@@ -60,6 +60,18 @@ async fn estimate_call(chain: &Chain, op: &FilledUserOp) -> Result<Option<u128>,
         .map(u128::from))
 }
 
+/// The quoted `verificationGasLimit`: the request's (or the default), and for an op that deploys
+/// its account at least the default plus the deployment allowance (the SDK asks 150 000 for an
+/// owner payment op that carries the `initCode`, too little for a Nexus deployment).
+fn verification_gas(policy: &crate::GasPolicy, requested: Option<u128>, deploys: bool) -> u128 {
+    let base = requested.unwrap_or(policy.default_verification_gas_limit);
+    if deploys {
+        base.max(policy.default_verification_gas_limit + policy.deployment_verification_gas)
+    } else {
+        base
+    }
+}
+
 fn bool_field(o: &Map<String, Value>, field: &str) -> bool {
     o.get(field).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -110,15 +122,14 @@ pub(crate) async fn quote(node: &Node, body: &Value) -> Result<Value, NodeError>
         // index i + 1: op 0 of the answer is the payment op
         check_bounds(i + 1, lower, upper, now)?;
         let init_code = userop::bytes_or_empty(o, "initCode", &at)?;
-        let default_vgl = policy.default_verification_gas_limit
-            + if init_code.is_empty() { 0 } else { policy.deployment_verification_gas };
-        let vgl = match userop::opt_quantity(o, "verificationGasLimit", &at)? {
-            Some(v) => u128::try_from(v).map_err(|_| NodeError::BadRequest {
+        let requested_vgl = match userop::opt_quantity(o, "verificationGasLimit", &at)? {
+            Some(v) => Some(u128::try_from(v).map_err(|_| NodeError::BadRequest {
                 field: format!("{at}.verificationGasLimit"),
                 rule: "does not fit 128 bits",
-            })?,
-            None => default_vgl,
+            })?),
+            None => None,
         };
+        let vgl = verification_gas(&policy, requested_vgl, !init_code.is_empty());
         let op = FilledUserOp {
             sender: userop::address(o, "sender", &at)?,
             nonce: userop::quantity(o, "nonce", &at)?,
@@ -174,10 +185,14 @@ pub(crate) async fn quote(node: &Node, body: &Value) -> Result<Value, NodeError>
             Some(_) => userop::gas(pay, "callGasLimit", at)?,
             None => 75_000,
         },
-        verification_gas_limit: match userop::opt_quantity(pay, "verificationGasLimit", at)? {
-            Some(_) => userop::gas(pay, "verificationGasLimit", at)?,
-            None => policy.default_verification_gas_limit,
-        },
+        verification_gas_limit: verification_gas(
+            &policy,
+            match userop::opt_quantity(pay, "verificationGasLimit", at)? {
+                Some(_) => Some(userop::gas(pay, "verificationGasLimit", at)?),
+                None => None,
+            },
+            pay.get("initCode").and_then(Value::as_str).is_some_and(|c| c.len() > 2),
+        ),
         max_fee_per_gas: max_fee,
         max_priority_fee_per_gas: prio,
         paymaster_and_data: Bytes::new(),
