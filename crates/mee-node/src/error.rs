@@ -211,6 +211,9 @@ pub enum LaunchError {
         #[source]
         source: BoxError,
     },
+    /// The node's configuration is unusable (e.g. an RPC URL that does not parse).
+    #[error("the node configuration is unusable")]
+    Config(#[source] NodeError),
     /// File system or socket trouble.
     #[error(transparent)]
     Io(#[from] std::io::Error),

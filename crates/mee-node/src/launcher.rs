@@ -171,6 +171,11 @@ impl MeeDevnet {
         })
     }
 
+    /// The PIDs of every process the stack started (the anvils; the node runs in this process).
+    pub fn pids(&self) -> Vec<u32> {
+        self.chains.iter().flat_map(|c| c.devnet.pids()).collect()
+    }
+
     /// Everything a client needs, as JSON (`cargo xtask devnet up --mee` prints this): the MEE
     /// URL, the API key, each chain's RPC URL and contracts, the fee recipient and the version
     /// table.
@@ -187,6 +192,7 @@ impl MeeDevnet {
                 "mee": c.contracts,
             })).collect::<Vec<_>>(),
             "meeVersion": self.version_table(),
+            "anvilPids": self.pids(),
         })
     }
 

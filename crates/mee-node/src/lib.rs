@@ -53,11 +53,7 @@ impl MeeNode {
     /// # Ok(()) }
     /// ```
     pub async fn start(config: NodeConfig) -> Result<Self, LaunchError> {
-        let node = Arc::new(node::Node::new(config).map_err(|e| LaunchError::Deploy {
-            chain_id: 0,
-            step: "node configuration",
-            source: Box::new(e),
-        })?);
+        let node = Arc::new(node::Node::new(config).map_err(LaunchError::Config)?);
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let shared = Arc::clone(&node);

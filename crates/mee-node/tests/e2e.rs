@@ -367,27 +367,35 @@ sol! {
     function attest(address module);
 }
 
-/// A sponsored owner supertransaction of `calls` (each its own userOp on 8453, lanes 10, 11, …);
-/// the first carries `init_code` when given. Waits for it and checks every op succeeded.
-async fn owner_stx(mee: &MeeDevnet, a: &Account, calls: Vec<Vec<u8>>, init_code: Option<&str>) {
+/// A sponsored owner supertransaction of `calls` (`(chain, callData)`, each its own userOp, lanes
+/// 10, 11, …); the first op on each chain carries `init_code` when given. Waits for it and checks
+/// every op succeeded.
+async fn owner_stx(
+    mee: &MeeDevnet,
+    a: &Account,
+    calls: Vec<(u64, Vec<u8>)>,
+    init_code: Option<&str>,
+) {
     let key = mee.api_key();
     let validator = mee.chain(BASE).unwrap().contracts.validator;
     let lower = now();
+    let mut seen = Vec::new();
     let ops: Vec<Value> = calls
         .into_iter()
         .enumerate()
-        .map(|(i, data)| {
+        .map(|(i, (chain_id, data))| {
             let mut op = json!({
                 "lowerBoundTimestamp": lower, "upperBoundTimestamp": lower + 180,
                 "sender": a.address, "callData": alloy_primitives::Bytes::from(data),
                 "callGasLimit": "1000000", "nonce": nonce(10 + i as u32, validator).to_string(),
-                "chainId": BASE.to_string(),
+                "chainId": chain_id.to_string(),
             });
-            if i == 0
+            if !seen.contains(&chain_id)
                 && let Some(ic) = init_code
             {
                 op["initCode"] = ic.into();
             }
+            seen.push(chain_id);
             op
         })
         .collect();
@@ -460,9 +468,9 @@ async fn a_redeemer_uses_an_enabled_session_through_the_node() {
         &mee,
         &a,
         vec![
-            install_module_calldata(1, d.smart_session, &[]),
-            payment::single_execute(d.registry, U256::ZERO, &trust).to_vec(),
-            payment::single_execute(d.smart_session, U256::ZERO, &enable).to_vec(),
+            (BASE, install_module_calldata(1, d.smart_session, &[])),
+            (BASE, payment::single_execute(d.registry, U256::ZERO, &trust).to_vec()),
+            (BASE, payment::single_execute(d.smart_session, U256::ZERO, &enable).to_vec()),
         ],
         Some(&a.init_code),
     )
@@ -530,8 +538,8 @@ async fn a_redeemer_enables_and_uses_a_session_in_one_supertransaction() {
         &mee,
         &a,
         vec![
-            install_module_calldata(1, ss, &[]),
-            payment::single_execute(validator, U256::ZERO, &safe).to_vec(),
+            (BASE, install_module_calldata(1, ss, &[])),
+            (BASE, payment::single_execute(validator, U256::ZERO, &safe).to_vec()),
         ],
         Some(&a.init_code),
     )
@@ -617,4 +625,133 @@ async fn a_redeemer_enables_and_uses_a_session_in_one_supertransaction() {
         .await
     );
     assert_eq!(call(&mee, BASE, counter, countOfCall { who: a.address }).await, U256::from(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enable_and_use_on_two_chains_with_the_fee_paid_by_the_session() {
+    use smart_sessions_codec::{
+        ActionData, ChainDigest, EnableMode, Generation, PolicyData, eip712,
+        execute::install_module_calldata, legacy,
+    };
+    let mee = MeeDevnet::start().await.expect("the MEE stack starts");
+    let key = mee.api_key().to_owned();
+    let a = account(&mee).await;
+    let base = mee.chain(BASE).unwrap();
+    let d = &base.devnet.addresses;
+    let (validator, counter, ss, token) = (
+        base.contracts.validator,
+        base.contracts.counter,
+        d.smart_session,
+        base.contracts.fee_token,
+    );
+
+    // 1. prepare on both chains (owner, sponsored): deploy, install SmartSession, safe sender.
+    let safe = addSafeSenderCall { sender: ss }.abi_encode();
+    let mut prepare = Vec::new();
+    for chain_id in [BASE, OP] {
+        prepare.push((chain_id, install_module_calldata(1, ss, &[])));
+        prepare.push((chain_id, payment::single_execute(validator, U256::ZERO, &safe).to_vec()));
+    }
+    owner_stx(&mee, &a, prepare, Some(&a.init_code)).await;
+
+    // 2. grant: one legacy session per chain for the redeemer (increment on both; on the fee chain
+    //    also the fee-token transfer), one owner signature over the multichain digest.
+    let redeemer = PrivateKeySigner::random();
+    let sudo = || vec![PolicyData::new(d.sudo_policy, alloy_primitives::Bytes::new())];
+    let session = |salt: u8, fee: bool| {
+        let mut actions = vec![ActionData {
+            actionTargetSelector: incrementCall::SELECTOR.into(),
+            actionTarget: counter,
+            actionPolicies: sudo(),
+        }];
+        if fee {
+            actions.push(ActionData {
+                actionTargetSelector: [0xa9, 0x05, 0x9c, 0xbb].into(),
+                actionTarget: token,
+                actionPolicies: sudo(),
+            });
+        }
+        legacy::Session {
+            sessionValidator: validator,
+            sessionValidatorInitData: redeemer.address().to_vec().into(),
+            salt: B256::repeat_byte(salt),
+            userOpPolicies: sudo(),
+            erc7739Policies: Default::default(),
+            actions,
+        }
+    };
+    let sessions = [(BASE, session(1, true)), (OP, session(2, false))];
+    let mut digests = Vec::new();
+    let mut ids = Vec::new();
+    for (chain_id, s) in &sessions {
+        let id =
+            smart_sessions_codec::permission_id(validator, &s.sessionValidatorInitData, s.salt);
+        let n =
+            call(&mee, *chain_id, ss, getNonceCall { permissionId: id, account: a.address }).await;
+        let digest = eip712::legacy_session_digest(s, a.address, ss, EnableMode::UnsafeEnable, n);
+        digests.push(ChainDigest { chainId: *chain_id, sessionDigest: digest });
+        ids.push(id);
+    }
+    let owner_sig = a
+        .owner
+        .sign_message_sync(eip712::multichain_digest(Generation::Legacy, &digests).as_slice())
+        .unwrap();
+    let hashes: Vec<Value> = digests
+        .iter()
+        .map(|c| json!({ "chainId": c.chainId.to_string(), "sessionDigest": c.sessionDigest }))
+        .collect();
+    let details = |k: usize, mode: &str| {
+        json!({ "mode": mode, "permissionId": ids[k],
+        "signature": format!("0x{}", "11".repeat(65)),
+        "enableSessionData": { "enableSession": {
+                "chainDigestIndex": k, "hashesAndChainIds": hashes,
+                "sessionToEnable": serde_json::to_value(&sessions[k].1).unwrap(),
+                "permissionEnableSig": alloy_primitives::Bytes::from(owner_sig.as_bytes().to_vec()) },
+            "validator": validator, "accountType": "nexus" } })
+    };
+
+    // 3. use: the payment op enables on 8453 (0x02), the 8453 op uses (0x00), the op on 10
+    //    enables and uses (0x02); the redeemer signs the one root.
+    let lower = now();
+    let inc = payment::single_execute(counter, U256::ZERO, &incrementCall {}.abi_encode());
+    let op = |chain_id: u64, lane: u32, vgl: &str, details: Value| {
+        json!({
+        "lowerBoundTimestamp": lower, "upperBoundTimestamp": lower + 180, "sender": a.address,
+        "callData": inc, "callGasLimit": "700000", "nonce": nonce(lane, ss).to_string(),
+        "chainId": chain_id.to_string(), "verificationGasLimit": vgl, "shortEncoding": true,
+        "sessionDetails": details })
+    };
+    let req = json!({ "quoteType": "simple",
+        "userOps": [op(BASE, 41, "1000000", details(0, "0x00")), op(OP, 42, "2000000", details(1, "0x02"))],
+        "paymentInfo": { "sponsored": false, "sender": a.address, "token": token,
+            "nonce": nonce(40, ss).to_string(), "callGasLimit": "75000", "verificationGasLimit": "2000000",
+            "chainId": BASE.to_string(), "shortEncoding": true, "sessionDetails": details(0, "0x02") } });
+    let (status, quote) = http(&mee, "POST", "quote", Some(&req), Some(&key)).await;
+    assert_eq!(status, 200, "{quote}");
+    let fee: U256 = quote["paymentInfo"]["tokenWeiAmount"].as_str().unwrap().parse().unwrap();
+    let (status, v) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &redeemer))), Some(&key))
+            .await;
+    assert_eq!(status, 200, "{v}");
+    let ex = wait_final(&mee, quote["hash"].as_str().unwrap()).await;
+    assert!(
+        ex["userOps"].as_array().unwrap().iter().all(|o| o["executionStatus"] == "MINED_SUCCESS"),
+        "{ex}"
+    );
+    for (k, chain_id) in [BASE, OP].into_iter().enumerate() {
+        assert!(
+            call(
+                &mee,
+                chain_id,
+                ss,
+                isPermissionEnabledCall { permissionId: ids[k], account: a.address }
+            )
+            .await
+        );
+        assert_eq!(
+            call(&mee, chain_id, counter, countOfCall { who: a.address }).await,
+            U256::from(1)
+        );
+    }
+    assert_eq!(call(&mee, BASE, token, balanceOfCall { who: mee.fee_recipient }).await, fee);
 }
