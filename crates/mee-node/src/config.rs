@@ -83,6 +83,10 @@ pub struct NodeConfig {
     pub gas: GasPolicy,
     /// `version` of `/v1/info`.
     pub version: String,
+    /// Simulate every userOp before sending any (the node's promise that no fee is taken for a
+    /// supertransaction that then fails). Only tests of what a node without simulation does
+    /// (`MINED_FAIL` after the fee was taken) turn it off.
+    pub simulate: bool,
 }
 
 impl fmt::Debug for NodeConfig {
@@ -93,6 +97,7 @@ impl fmt::Debug for NodeConfig {
             .field("fee_recipient", &self.fee_recipient)
             .field("gas", &self.gas)
             .field("version", &self.version)
+            .field("simulate", &self.simulate)
             .finish_non_exhaustive()
     }
 }

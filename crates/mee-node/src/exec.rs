@@ -258,7 +258,8 @@ pub(crate) async fn exec(node: &Arc<Node>, body: Value) -> Result<Value, NodeErr
         }
         records.insert(hash, Record { body: body.clone(), statuses });
     }
-    match simulate(node, &ready).await {
+    let simulated = if node.config.simulate { simulate(node, &ready).await } else { Ok(None) };
+    match simulated {
         Ok(None) => {
             let node = Arc::clone(node);
             tokio::spawn(async move { send_all(&node, hash, ready).await });

@@ -20,6 +20,21 @@ use std::fmt;
 /// The chains of the local MEE stack: as in the recorded abstractjs run (Base, then OP Mainnet).
 pub const CHAINS: [(u64, &str); 2] = [(8453, "Base (local)"), (10, "OP Mainnet (local)")];
 
+/// Options of [`MeeDevnet::start_with`].
+///
+/// Construct it with `..Default::default()`: fields may be added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MeeOptions {
+    /// [`NodeConfig::simulate`] (default true).
+    pub simulate: bool,
+}
+
+impl Default for MeeOptions {
+    fn default() -> Self {
+        Self { simulate: true }
+    }
+}
+
 /// One chain of the stack.
 #[derive(Debug)]
 pub struct MeeChain {
@@ -46,6 +61,7 @@ pub struct MeeDevnet {
     /// Where token fees go.
     pub fee_recipient: Address,
     api_key: String,
+    config: NodeConfig,
 }
 
 impl fmt::Debug for MeeDevnet {
@@ -68,6 +84,11 @@ fn deploy_err<E: std::error::Error + Send + Sync + 'static>(
 impl MeeDevnet {
     /// Starts chains 8453 and 10, deploys the node's contracts on both and starts the node.
     pub async fn start() -> Result<Self, LaunchError> {
+        Self::start_with(MeeOptions::default()).await
+    }
+
+    /// [`start`](Self::start) with options.
+    pub async fn start_with(options: MeeOptions) -> Result<Self, LaunchError> {
         let node_dir = ensure_node_modules()
             .map_err(|source| LaunchError::Devnet { chain_id: CHAINS[0].0, source })?;
         let compiled = contracts::compile_contracts(&node_dir)?;
@@ -118,9 +139,31 @@ impl MeeDevnet {
             api_key: api_key.clone(),
             gas: GasPolicy::default(),
             version: "2.0.0-smart-sessions-local".into(),
+            simulate: options.simulate,
         };
-        let node = MeeNode::start(config).await?;
-        Ok(Self { chains, node, fee_recipient, api_key })
+        let node = MeeNode::start(config.clone()).await?;
+        Ok(Self { chains, node, fee_recipient, api_key, config })
+    }
+
+    /// Stops the node and starts a fresh one on the same port, with the same keys and chains but
+    /// an empty memory (the quotes and supertransactions it knew are gone), as a node restart
+    /// does. Supertransactions already being sent finish on chain.
+    pub async fn restart_node(&mut self) -> Result<(), LaunchError> {
+        let addr = self.node.addr();
+        self.node.stop();
+        // the accept loop ends at its next poll; retry the bind briefly
+        let mut last = None;
+        for _ in 0..50 {
+            match MeeNode::start_on(self.config.clone(), addr).await {
+                Ok(node) => {
+                    self.node = node;
+                    return Ok(());
+                }
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Err(last.unwrap_or(LaunchError::Io(std::io::ErrorKind::AddrInUse.into())))
     }
 
     /// The node's base URL (`…/v1`).

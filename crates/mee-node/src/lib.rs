@@ -20,7 +20,7 @@ pub use config::{ChainSetup, FeeToken, GasPolicy, NodeConfig};
 pub use contracts::{MeeContracts, compile_contracts, deploy_contracts};
 pub use error::{BoxError, LaunchError, NodeError};
 pub use explorer::ExecutionStatus;
-pub use launcher::{CHAINS, MeeChain, MeeDevnet};
+pub use launcher::{CHAINS, MeeChain, MeeDevnet, MeeOptions};
 pub use session::session_signature;
 pub use userop::FilledUserOp;
 
@@ -53,8 +53,13 @@ impl MeeNode {
     /// # Ok(()) }
     /// ```
     pub async fn start(config: NodeConfig) -> Result<Self, LaunchError> {
+        Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts a node on `addr` (port 0: a free one), e.g. again on the port of a stopped node.
+    pub async fn start_on(config: NodeConfig, addr: SocketAddr) -> Result<Self, LaunchError> {
         let node = Arc::new(node::Node::new(config).map_err(LaunchError::Config)?);
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::clone(&node);
         let task = tokio::spawn(async move {
@@ -77,6 +82,11 @@ impl MeeNode {
     /// The base URL clients use (`http://127.0.0.1:<port>/v1`, like abstractjs' `url`).
     pub fn url(&self) -> String {
         format!("http://{}/v1", self.addr)
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// The executor's address (`node` of quotes; it sends `handleOps` and funds deposits).

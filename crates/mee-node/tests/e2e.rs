@@ -755,3 +755,70 @@ async fn enable_and_use_on_two_chains_with_the_fee_paid_by_the_session() {
     }
     assert_eq!(call(&mee, BASE, token, balanceOfCall { who: mee.fee_recipient }).await, fee);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_simulation_a_failing_op_is_mined_fail_after_the_fee_was_taken() {
+    // What the simulation prevents (compare the test with simulation above): with it turned off,
+    // the payment op and the 8453 op are mined, the op on 10 reverts on chain.
+    let mee = MeeDevnet::start_with(smart_sessions_mee_node::MeeOptions { simulate: false })
+        .await
+        .expect("the MEE stack starts");
+    let key = mee.api_key().to_owned();
+    let a = account(&mee).await;
+    let token = mee.chain(BASE).unwrap().contracts.fee_token;
+    let req = request(&mee, &a, failCall {}.abi_encode(), token, now() + 180);
+    let (status, quote) = http(&mee, "POST", "quote", Some(&req), Some(&key)).await;
+    assert_eq!(status, 200, "{quote}");
+    let fee: U256 = quote["paymentInfo"]["tokenWeiAmount"].as_str().unwrap().parse().unwrap();
+    let (status, v) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &a.owner))), Some(&key))
+            .await;
+    assert_eq!(status, 200, "{v}");
+    let ex = wait_final(&mee, quote["hash"].as_str().unwrap()).await;
+    let ops = ex["userOps"].as_array().unwrap();
+    let statuses: Vec<&str> = ops.iter().map(|o| o["executionStatus"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["MINED_SUCCESS", "MINED_SUCCESS", "MINED_FAIL"], "{ex}");
+    assert_eq!(ops[2]["executionError"], "MeeCounter: fail() always reverts", "{ex}");
+    assert!(ops[2]["executionData"].is_string(), "the failing op was mined: {ex}");
+    assert_eq!(call(&mee, BASE, token, balanceOfCall { who: mee.fee_recipient }).await, fee);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_refuses_quotes_it_no_longer_knows() {
+    let mut mee = MeeDevnet::start().await.expect("the MEE stack starts");
+    let key = mee.api_key().to_owned();
+    let a = account(&mee).await;
+    let token = mee.chain(BASE).unwrap().contracts.fee_token;
+    let req = request(&mee, &a, incrementCall {}.abi_encode(), token, now() + 180);
+    let (status, quote) = http(&mee, "POST", "quote", Some(&req), Some(&key)).await;
+    assert_eq!(status, 200, "{quote}");
+    let url = mee.url();
+    mee.restart_node().await.expect("the node restarts");
+    assert_eq!(mee.url(), url, "same port");
+    let (status, v) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &a.owner))), Some(&key))
+            .await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("UNKNOWN_QUOTE")), "{v}");
+    let (status, v) = http(
+        &mee,
+        "GET",
+        &format!("explorer/{}", quote["hash"].as_str().unwrap()),
+        None,
+        Some(&key),
+    )
+    .await;
+    assert_eq!((status, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+    assert_eq!(code_len(&mee, BASE, a.address).await, 0, "nothing was executed");
+    // a fresh quote from the restarted node goes through
+    let (status, quote) = http(&mee, "POST", "quote", Some(&req), Some(&key)).await;
+    assert_eq!(status, 200, "{quote}");
+    let (status, v) =
+        http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &a.owner))), Some(&key))
+            .await;
+    assert_eq!(status, 200, "{v}");
+    let ex = wait_final(&mee, quote["hash"].as_str().unwrap()).await;
+    assert!(
+        ex["userOps"].as_array().unwrap().iter().all(|o| o["executionStatus"] == "MINED_SUCCESS"),
+        "{ex}"
+    );
+}
