@@ -45,7 +45,7 @@ pub enum NodeError {
         /// The token.
         token: Address,
     },
-    /// A userOp's time bounds are inverted or already over.
+    /// A userOp's time bounds are inverted, already over, or beyond `uint48`.
     #[error(
         "time bounds of userOps[{index}] are not usable: lower {lower}, upper {upper}, now {now}"
     )]

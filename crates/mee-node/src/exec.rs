@@ -522,12 +522,33 @@ async fn send_one(node: &Node, hash: B256, r: &Ready) -> Result<OpStatus, NodeEr
         OpStatus { status: ExecutionStatus::Mining, tx: Some(tx_hash), ..OpStatus::pending() },
     );
     let receipt = bounded(id, "handleOps receipt", pending.get_receipt()).await?;
+    if !receipt.status() {
+        // handleOps itself reverted (validation failed although the simulation passed): the op
+        // was not executed. Replay it on the state before its block for the reason.
+        let before = receipt.block_number.unwrap_or(1).saturating_sub(1);
+        let replay = tokio::time::timeout(
+            crate::node::CHAIN_TIMEOUT,
+            chain.provider.call(handle_ops_tx(node, ep, r)).block(before.into()),
+        )
+        .await;
+        let reason = match replay {
+            Ok(Err(e)) => e
+                .as_error_resp()
+                .and_then(|p| p.as_revert_data())
+                .map_or_else(|| e.to_string(), |d| decode_revert(&d)),
+            Ok(Ok(_)) => "the replay on the previous block succeeded".into(),
+            Err(_) => "the replay timed out".into(),
+        };
+        return Ok(OpStatus {
+            status: ExecutionStatus::Failed,
+            tx: Some(tx_hash),
+            error: Some(format!("handleOps reverted on chain: {reason}")),
+            confirmed: true,
+            note: None,
+        });
+    }
     let logs: Vec<Log> = receipt.inner.logs().iter().map(|l| l.inner.clone()).collect();
-    let failure = if receipt.status() {
-        outcome(&logs, r.user_op_hash)
-    } else {
-        Some("handleOps reverted".into())
-    };
+    let failure = outcome(&logs, r.user_op_hash);
     Ok(OpStatus {
         status: if failure.is_none() {
             ExecutionStatus::MinedSuccess

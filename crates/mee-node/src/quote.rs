@@ -81,7 +81,9 @@ fn bound(o: &Map<String, Value>, field: &str, at: &str, default: u64) -> Result<
 }
 
 fn check_bounds(index: usize, lower: u64, upper: u64, now: u64) -> Result<(), NodeError> {
-    if lower > upper || upper <= now {
+    // the validator reads the bounds as uint48 (ERC-4337 validation data)
+    const MAX_U48: u64 = (1 << 48) - 1;
+    if lower > upper || upper <= now || upper > MAX_U48 {
         return Err(NodeError::TimeBounds { index, lower, upper, now });
     }
     Ok(())

@@ -10,17 +10,39 @@ use std::sync::Arc;
 /// The largest request body accepted.
 const MAX_BODY: usize = 4 << 20;
 
+fn with_cors(mut res: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    // browsers running abstractjs against the local node send a CORS preflight
+    let h = res.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, header::HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        header::HeaderValue::from_static("content-type, x-api-key"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        header::HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    res
+}
+
 fn reply(status: u16, body: &Value) -> Response<Full<Bytes>> {
     let mut res = Response::new(Full::new(Bytes::from(body.to_string())));
     *res.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     res.headers_mut()
         .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
-    res
+    with_cors(res)
 }
 
-/// `{"error": <message>, "code": <CODE>}` with the error's status.
+/// `{"error": <message: its causes>, "code": <CODE>}` with the error's status.
 pub(crate) fn error_reply(e: &NodeError) -> Response<Full<Bytes>> {
-    reply(e.status(), &json!({ "error": e.to_string(), "code": e.code() }))
+    let mut message = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    reply(e.status(), &json!({ "error": message, "code": e.code() }))
 }
 
 fn check_key(node: &Node, req: &Request<Incoming>) -> Result<(), NodeError> {
@@ -71,6 +93,11 @@ pub(crate) async fn serve(
     node: Arc<Node>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    if req.method() == Method::OPTIONS {
+        let mut res = Response::new(Full::new(Bytes::new()));
+        *res.status_mut() = StatusCode::NO_CONTENT;
+        return Ok(with_cors(res));
+    }
     Ok(match route(node, req).await {
         Ok(v) => reply(200, &v),
         Err(e) => error_reply(&e),

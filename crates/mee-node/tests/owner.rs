@@ -102,6 +102,23 @@ async fn the_node_refuses_what_a_node_refuses() {
     bad["userOps"][0]["upperBoundTimestamp"] = (now() - 10).into();
     let (status, v) = http(&mee, "POST", "quote", Some(&bad), Some(&key)).await;
     assert_eq!((status, v["code"].as_str()), (400, Some("TIME_BOUNDS")), "{v}");
+    // Bounds beyond uint48 (what the validator reads) are refused, not truncated.
+    let mut bad = req.clone();
+    bad["userOps"][0]["upperBoundTimestamp"] = (1u64 << 48).into();
+    let (status, v) = http(&mee, "POST", "quote", Some(&bad), Some(&key)).await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("TIME_BOUNDS")), "{v}");
+    // Not JSON.
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/quote", mee.url()))
+        .header("x-api-key", &key)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    let v: serde_json::Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+    assert_eq!(v["code"], "BAD_REQUEST", "{v}");
 
     let (status, quote) = http(&mee, "POST", "quote", Some(&req), Some(&key)).await;
     assert_eq!(status, 200, "{quote}");
