@@ -10,6 +10,8 @@ use alloy_sol_types::SolCall;
 use serde_json::json;
 use smart_sessions_mee_node::{MeeDevnet, payment};
 
+use std::time::Duration;
+
 mod common;
 use common::*;
 
@@ -148,6 +150,16 @@ async fn the_node_refuses_what_a_node_refuses() {
     let (status, v) =
         http(&mee, "POST", "exec", Some(&exec_body(&quote, "0x1234".into())), Some(&key)).await;
     assert_eq!((status, v["code"].as_str()), (400, Some("BAD_SIGNATURE")), "{v}");
+
+    // A quote whose bounds pass before exec is refused at exec.
+    let short = request(&mee, &a, incrementCall {}.abi_encode(), token, now() + 2);
+    let (status, stale) = http(&mee, "POST", "quote", Some(&short), Some(&key)).await;
+    assert_eq!(status, 200, "{stale}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (status, v) =
+        http(&mee, "POST", "exec", Some(&exec_body(&stale, sign(&stale, &a.owner))), Some(&key))
+            .await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("TIME_BOUNDS")), "{v}");
 
     // Nothing was sent for any refusal: the account is still undeployed on both chains, and
     // the genuine exec still goes through.
