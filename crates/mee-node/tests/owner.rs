@@ -315,3 +315,21 @@ async fn a_restarted_node_refuses_quotes_it_no_longer_knows() {
         "{ex}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_supertransactions_of_one_account_run_at_once() {
+    let mee = MeeDevnet::start().await.expect("the MEE stack starts");
+    let a = account(&mee).await;
+    let counter = mee.chain(BASE).unwrap().contracts.counter;
+    let inc =
+        || payment::single_execute(counter, U256::ZERO, &incrementCall {}.abi_encode()).to_vec();
+    // deploy on both chains first
+    owner_stx(&mee, &a, vec![(BASE, inc()), (OP, inc())], Some(&a.init_code)).await;
+    // then two supertransactions on other nonce lanes, quoted, signed and executed concurrently
+    tokio::join!(
+        owner_stx_on_lanes(&mee, &a, vec![(BASE, inc()), (OP, inc())], None, 100),
+        owner_stx_on_lanes(&mee, &a, vec![(BASE, inc()), (OP, inc())], None, 200),
+    );
+    assert_eq!(call(&mee, BASE, counter, countOfCall { who: a.address }).await, U256::from(3));
+    assert_eq!(call(&mee, OP, counter, countOfCall { who: a.address }).await, U256::from(3));
+}

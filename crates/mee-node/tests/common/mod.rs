@@ -170,6 +170,17 @@ pub async fn owner_stx(
     calls: Vec<(u64, Vec<u8>)>,
     init_code: Option<&str>,
 ) {
+    owner_stx_on_lanes(mee, a, calls, init_code, 10).await;
+}
+
+/// [`owner_stx`] with the nonce lanes starting at `first_lane`.
+pub async fn owner_stx_on_lanes(
+    mee: &MeeDevnet,
+    a: &Account,
+    calls: Vec<(u64, Vec<u8>)>,
+    init_code: Option<&str>,
+    first_lane: u32,
+) {
     let key = mee.api_key();
     let validator = mee.chain(BASE).unwrap().contracts.validator;
     let lower = now();
@@ -181,7 +192,7 @@ pub async fn owner_stx(
             let mut op = json!({
                 "lowerBoundTimestamp": lower, "upperBoundTimestamp": lower + 180,
                 "sender": a.address, "callData": alloy_primitives::Bytes::from(data),
-                "callGasLimit": "1000000", "nonce": nonce(10 + i as u32, validator).to_string(),
+                "callGasLimit": "1000000", "nonce": nonce(first_lane + i as u32, validator).to_string(),
                 "chainId": chain_id.to_string(),
             });
             if !seen.contains(&chain_id)
