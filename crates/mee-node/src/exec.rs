@@ -15,7 +15,7 @@ use crate::{
     userop::{self, FilledUserOp, object},
 };
 use alloy_primitives::{Address, B256, Bytes, Log, Signature, U256};
-use alloy_provider::Provider;
+use alloy_provider::{Provider, ext::AnvilApi};
 use alloy_rpc_types_eth::{
     BlockNumberOrTag, BlockOverrides, TransactionRequest,
     simulate::{SimBlock, SimulatePayload},
@@ -36,6 +36,8 @@ struct Ready {
     user_op_hash: B256,
     prefund: U256,
     gas: u64,
+    /// The op's lower time bound: its block must not be older.
+    lower: u64,
 }
 
 fn field_differs(hash: B256, index: usize, field: &str) -> NodeError {
@@ -237,6 +239,7 @@ pub(crate) async fn exec(node: &Arc<Node>, body: Value) -> Result<Value, NodeErr
             packed: q.op.pack(signature),
             user_op_hash: q.user_op_hash,
             prefund: U256::from(max_gas) * U256::from(q.op.max_fee_per_gas),
+            lower: q.lower,
             gas: u64::try_from(max_gas).unwrap_or(u64::MAX / 2).saturating_add(HANDLE_OPS_OVERHEAD),
         });
     }
@@ -393,7 +396,9 @@ async fn simulate(node: &Node, ready: &[Ready]) -> Result<Option<(usize, String)
         let payload = SimulatePayload {
             block_state_calls: vec![SimBlock {
                 block_overrides: Some(BlockOverrides {
-                    time: Some(now().max(latest + 1)),
+                    time: Some(
+                        now().max(latest + 1).max(rs.iter().map(|r| r.lower).max().unwrap_or(0)),
+                    ),
                     ..Default::default()
                 }),
                 state_overrides: None,
@@ -511,6 +516,20 @@ async fn send_one(node: &Node, hash: B256, r: &Ready) -> Result<OpStatus, NodeEr
         bounded(id, "depositTo receipt", pending.get_receipt()).await?;
     }
     set(node, hash, r.index, OpStatus { status: ExecutionStatus::Mining, ..OpStatus::pending() });
+    // anvil's block clock can trail the wall clock by a second, so a block mined right after the
+    // quote may be older than the op's lower bound (AA22). The local node pins the next block's
+    // timestamp to what the simulation used: max(latest + 1, now, lower). Local-only behaviour:
+    // a real node waits for the chain instead.
+    let latest = bounded(id, "eth_getBlockByNumber", async {
+        chain.provider.get_block_by_number(BlockNumberOrTag::Latest).await
+    })
+    .await?
+    .map_or(0, |b| b.header.timestamp);
+    let next = now().max(latest + 1).max(r.lower);
+    bounded(id, "anvil_setNextBlockTimestamp", async {
+        chain.provider.anvil_set_next_block_timestamp(next).await
+    })
+    .await?;
     let tx = handle_ops_tx(node, ep, r);
     let pending =
         bounded(id, "handleOps", async { chain.provider.send_transaction(tx).await }).await?;
