@@ -1,6 +1,8 @@
 // The independent client of the local MEE node: the real @biconomy/abstractjs 1.2.3 runs an owner
 // supertransaction with a fee token on chains 8453 and 10 (counter.increment() on both) against
-// the node, with the stack's custom MEE version. Input: the stack's summary JSON in $MEE_SUMMARY.
+// the node, with the stack's custom MEE version; with FLOW=sponsored the same supertransaction is
+// sponsored (abstractjs `sponsorship: true`: the trusted gas tank) instead of paid in the fee token.
+// Input: the stack's summary JSON in $MEE_SUMMARY.
 // Output: one JSON line {account, hash, quote, receipt} (bigints as decimal strings).
 // Written by smart-sessions-rs for tests/abstractjs.rs.
 import { createMeeClient, toMultichainNexusAccount } from '@biconomy/abstractjs'
@@ -42,7 +44,10 @@ const instructions = await Promise.all(
     account.build({ type: 'default', data: { chainId, calls: [{ to: counter, data: increment, gasLimit: 200_000n }] } }),
   ),
 )
-const quote = await mee.getQuote({ instructions, feeToken: { address: feeToken, chainId: 8453 } })
+const sponsored = process.env.FLOW === 'sponsored'
+const quote = sponsored
+  ? await mee.getQuote({ instructions, sponsorship: true })
+  : await mee.getQuote({ instructions, feeToken: { address: feeToken, chainId: 8453 } })
 const { hash } = await mee.executeQuote({ quote })
 const receipt = await mee.waitForSupertransactionReceipt({ hash })
 const json = (v) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x))

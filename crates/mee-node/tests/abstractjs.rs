@@ -1,9 +1,9 @@
 //! The independent check: the real `@biconomy/abstractjs` 1.2.3 (pinned in `js/package-lock.json`,
 //! installed with `npm ci` into a cache directory on first use) runs an owner supertransaction
 //! with a fee token on chains 8453 and 10 against the local node (`js/owner-flow.mjs`), with the
-//! stack's custom MEE version. The test then checks on chain what the SDK's receipt claims: the
-//! counter was incremented by the SDK's account on both chains and the fee the node quoted reached
-//! the fee recipient.
+//! stack's custom MEE version, then the same sponsored (`sponsorship: true`). The test checks on
+//! chain what the SDK's receipt claims: the counter was incremented by the SDK's account on both
+//! chains, and the fee the node quoted reached the fee recipient (nothing moved when sponsored).
 
 use alloy_primitives::{Address, U256, hex, keccak256};
 use alloy_provider::Provider;
@@ -51,14 +51,13 @@ async fn read<C: SolCall>(mee: &MeeDevnet, chain_id: u64, to: Address, c: C) -> 
     C::abi_decode_returns(&out).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn abstractjs_runs_an_owner_supertransaction_with_a_fee_token_against_the_node() {
-    let dir = tokio::task::spawn_blocking(install).await.unwrap();
-    let mee = MeeDevnet::start().await.expect("the MEE stack starts");
+/// Runs `owner-flow.mjs` with `flow` and returns its JSON line.
+async fn run_flow(dir: &std::path::Path, mee: &MeeDevnet, flow: &str) -> Value {
     let child = tokio::process::Command::new("node")
         .arg("owner-flow.mjs")
-        .current_dir(&dir)
+        .current_dir(dir)
         .env("MEE_SUMMARY", mee.summary().to_string())
+        .env("FLOW", flow)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -70,13 +69,22 @@ async fn abstractjs_runs_an_owner_supertransaction_with_a_fee_token_against_the_
         .expect("abstractjs finishes within 180 s")
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "owner-flow.mjs failed: {stderr}");
+    assert!(out.status.success(), "owner-flow.mjs ({flow}) failed: {stderr}");
     let run: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     assert_eq!(run["receipt"]["transactionStatus"], "MINED_SUCCESS", "{}", run["receipt"]);
-    let account: Address = run["account"].as_str().unwrap().parse().unwrap();
+    run
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abstractjs_runs_owner_supertransactions_against_the_node() {
+    let dir = tokio::task::spawn_blocking(install).await.unwrap();
+    let mee = MeeDevnet::start().await.expect("the MEE stack starts");
     let base = mee.chain(8453).unwrap();
     let (counter, token) = (base.contracts.counter, base.contracts.fee_token);
-    // What the SDK's receipt says, checked on chain.
+
+    // With the fee token.
+    let run = run_flow(&dir, &mee, "fee").await;
+    let account: Address = run["account"].as_str().unwrap().parse().unwrap();
     assert_eq!(read(&mee, 8453, counter, countOfCall { who: account }).await, U256::from(1));
     assert_eq!(read(&mee, 10, counter, countOfCall { who: account }).await, U256::from(1));
     let fee: U256 =
@@ -87,4 +95,16 @@ async fn abstractjs_runs_an_owner_supertransaction_with_a_fee_token_against_the_
         read(&mee, 8453, token, balanceOfCall { who: account }).await,
         U256::from(100_000_000u64) - fee
     );
+
+    // Sponsored: another account (fresh signer), no token moves.
+    let run = run_flow(&dir, &mee, "sponsored").await;
+    assert_eq!(run["quote"]["paymentInfo"]["sponsored"], true);
+    let account: Address = run["account"].as_str().unwrap().parse().unwrap();
+    assert_eq!(read(&mee, 8453, counter, countOfCall { who: account }).await, U256::from(1));
+    assert_eq!(read(&mee, 10, counter, countOfCall { who: account }).await, U256::from(1));
+    assert_eq!(
+        read(&mee, 8453, token, balanceOfCall { who: account }).await,
+        U256::from(100_000_000u64)
+    );
+    assert_eq!(read(&mee, 8453, token, balanceOfCall { who: mee.fee_recipient }).await, fee);
 }
