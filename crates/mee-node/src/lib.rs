@@ -30,7 +30,8 @@ use std::{fmt, net::SocketAddr, sync::Arc};
 use tokio::{net::TcpListener, task::JoinHandle};
 
 /// A running node: an HTTP server on 127.0.0.1 in a task of the current tokio runtime. Dropping it
-/// stops the server (open connections end with it).
+/// stops the server and ends its open connections; supertransactions already being sent finish
+/// on chain.
 pub struct MeeNode {
     addr: SocketAddr,
     task: JoinHandle<()>,
@@ -63,17 +64,25 @@ impl MeeNode {
         let addr = listener.local_addr()?;
         let shared = Arc::clone(&node);
         let task = tokio::spawn(async move {
+            // Connections live in this set: when the server task is aborted (stop, drop), the set
+            // drops with it and every open connection ends, keep-alive ones included.
+            let mut connections = tokio::task::JoinSet::new();
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                let node = Arc::clone(&shared);
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        server::serve(Arc::clone(&node), req)
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        let Ok((stream, _)) = accepted else { continue };
+                        let node = Arc::clone(&shared);
+                        connections.spawn(async move {
+                            let service = hyper::service::service_fn(move |req| {
+                                server::serve(Arc::clone(&node), req)
+                            });
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
+                        });
+                    }
+                    Some(_) = connections.join_next() => {}
+                }
             }
         });
         Ok(Self { addr, task, node })

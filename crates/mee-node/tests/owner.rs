@@ -286,8 +286,21 @@ async fn a_restarted_node_refuses_quotes_it_no_longer_knows() {
     let (status, quote) = http(&mee, "POST", "quote", Some(&req), Some(&key)).await;
     assert_eq!(status, 200, "{quote}");
     let url = mee.url();
+    // a client with a keep-alive connection to the old node
+    let client = reqwest::Client::new();
+    let res = client.get(format!("{url}/info")).header("x-api-key", &key).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
     mee.restart_node().await.expect("the node restarts");
     assert_eq!(mee.url(), url, "same port");
+    // the pooled connection does not reach the old node: the new one does not know the quote
+    let res = client
+        .post(format!("{url}/exec"))
+        .header("x-api-key", &key)
+        .body(exec_body(&quote, sign(&quote, &a.owner)).to_string())
+        .send()
+        .await
+        .expect("the restarted node answers");
+    assert_eq!(res.status().as_u16(), 400);
     let (status, v) =
         http(&mee, "POST", "exec", Some(&exec_body(&quote, sign(&quote, &a.owner))), Some(&key))
             .await;
