@@ -9,7 +9,10 @@ pub use bundler::{
 };
 
 mod nexus;
-pub use nexus::{ClientError, NexusAccount, NexusDeployment, sender_address};
+pub use nexus::{NexusAccount, NexusDeployment, sender_address};
+
+mod error;
+pub use error::{ClientError, FlowError};
 
 pub mod sessions;
 pub use sessions::{
@@ -19,12 +22,17 @@ pub use sessions::{
 
 pub mod checks;
 pub use checks::{Budget, BudgetItem, Refused};
+mod policy_read;
 
-mod flow;
-pub use flow::{
-    ClientOptions, FlowError, GasPriceSource, Grant, NexusClient, Precheck, Sent, SessionRequest,
-    grant_permission_multichain,
-};
+mod client;
+pub use client::{ClientOptions, GasPriceSource, NexusClient};
+mod request;
+pub use request::{Grant, Precheck, Sent, SessionRequest};
+mod grant;
+mod send;
+pub use grant::grant_permission_multichain;
+mod admin;
+mod usage;
 
 pub mod transport;
 

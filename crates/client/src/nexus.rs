@@ -1,7 +1,7 @@
 //! Nexus 1.0 accounts deployed through `NexusAccountFactory` + `NexusBootstrap` with a single
 //! owner validator, and the user operations they send.
 
-use crate::UserOperation;
+use crate::{ClientError, UserOperation};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
@@ -11,23 +11,6 @@ use smart_sessions_bindings::common::{
 };
 use smart_sessions_codec::{Execution, NexusNonceKey, execute};
 use std::fmt;
-
-/// A client-side failure: a node call or an encoding.
-#[derive(Debug)]
-pub struct ClientError {
-    /// The step that failed.
-    pub step: &'static str,
-    /// Why.
-    pub reason: String,
-}
-
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.step, self.reason)
-    }
-}
-
-impl std::error::Error for ClientError {}
 
 fn fail<E: fmt::Display>(step: &'static str) -> impl FnOnce(E) -> ClientError {
     move |e| ClientError { step, reason: e.to_string() }
