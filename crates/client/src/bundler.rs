@@ -53,6 +53,25 @@ pub struct UserOperationReceipt {
     pub receipt: serde_json::Value,
 }
 
+/// An answer of `eth_getUserOperationByHash`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserOperationByHash {
+    /// The operation as the bundler holds it.
+    pub user_operation: UserOperation,
+    /// The EntryPoint it is for.
+    pub entry_point: Address,
+    /// The block it was included in (`None` while pending).
+    #[serde(default)]
+    pub block_number: Option<U256>,
+    /// The block's hash.
+    #[serde(default)]
+    pub block_hash: Option<B256>,
+    /// The bundle transaction's hash.
+    #[serde(default)]
+    pub transaction_hash: Option<B256>,
+}
+
 /// What a bundler's refusal means.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -256,6 +275,33 @@ pub trait BundlerApi: Provider + Sized {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(1));
         }
+    }
+
+    /// `eth_supportedEntryPoints`: the `EntryPoint`s the bundler serves.
+    async fn supported_entry_points(&self) -> Result<Vec<Address>, BundlerError> {
+        self.raw_request("eth_supportedEntryPoints".into(), Vec::<()>::new())
+            .await
+            .map_err(|e| refused("eth_supportedEntryPoints", e))
+    }
+
+    /// `eth_getUserOperationByHash`: the operation and where it was included, `None` when the
+    /// bundler does not know the hash.
+    async fn user_operation_by_hash(
+        &self,
+        hash: B256,
+    ) -> Result<Option<UserOperationByHash>, BundlerError> {
+        self.raw_request("eth_getUserOperationByHash".into(), (hash,))
+            .await
+            .map_err(|e| refused("eth_getUserOperationByHash", e))
+    }
+
+    /// Alchemy's `rundler_maxPriorityFeePerGas`: the tip the bundler wants.
+    async fn rundler_max_priority_fee_per_gas(&self) -> Result<U256, BundlerError> {
+        let tip: Quantity = self
+            .raw_request("rundler_maxPriorityFeePerGas".into(), Vec::<()>::new())
+            .await
+            .map_err(|e| refused("rundler_maxPriorityFeePerGas", e))?;
+        Ok(tip.0)
     }
 
     /// `pimlico_getUserOperationGasPrice`: the `fast` tier as `(maxFeePerGas, maxPriorityFeePerGas)`.

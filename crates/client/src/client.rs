@@ -12,23 +12,29 @@ use crate::{ClientError, Deployments, FlowError, NexusAccount, SmartSessions, ch
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_signer::Signer;
+use smart_sessions_codec::NexusNonceKey;
 use std::{
-    collections::BTreeMap,
-    sync::{Mutex, PoisonError},
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::{Arc, Mutex, PoisonError},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 /// Where user-operation fees come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum GasPriceSource {
-    /// `pimlico_getUserOperationGasPrice`, else `biconomy_getGasFeeValues`, else the node's
-    /// `eth_maxPriorityFeePerGas` and `eth_gasPrice`; the first that answers is remembered.
+    /// `pimlico_getUserOperationGasPrice`, else `biconomy_getGasFeeValues`, else
+    /// `rundler_maxPriorityFeePerGas`, else the node's `eth_maxPriorityFeePerGas` and
+    /// `eth_gasPrice`. A method is skipped only when the bundler answers JSON-RPC -32601 (method
+    /// not found); any other failure is returned as is. The first that answers is remembered.
     #[default]
     Auto,
     /// `pimlico_getUserOperationGasPrice` (`fast`).
     Pimlico,
     /// `biconomy_getGasFeeValues` (`fast`).
     Biconomy,
+    /// Alchemy's `rundler_maxPriorityFeePerGas` for the tip; fee cap twice the node's
+    /// `eth_gasPrice` plus the tip.
+    Rundler,
     /// The node: tip `eth_maxPriorityFeePerGas`, fee cap twice `eth_gasPrice` (one batch).
     Node,
     /// Fixed values.
@@ -43,24 +49,100 @@ pub enum GasPriceSource {
 /// Client settings.
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
-    /// How long to wait for a receipt.
+    /// The whole receipt wait's bound (after it, [`FlowError::OutcomeUnknown`]).
     pub receipt_timeout: Duration,
+    /// The bound of each JSON-RPC request this client makes (after it, [`FlowError::Timeout`]
+    /// naming the method, or [`FlowError::OutcomeUnknown`] for `eth_sendUserOperation`).
+    pub request_timeout: Duration,
     /// Where fees come from.
     pub gas_price: GasPriceSource,
+    /// The highest gas values this client signs.
+    pub gas_caps: GasCaps,
+    /// Which 2D-nonce lane session operations use.
+    pub lanes: Lanes,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        Self { receipt_timeout: Duration::from_secs(60), gas_price: GasPriceSource::Auto }
+        Self {
+            receipt_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+            gas_price: GasPriceSource::Auto,
+            gas_caps: GasCaps::default(),
+            lanes: Lanes::default(),
+        }
     }
+}
+
+/// The highest gas values this client puts into an operation it signs: an estimate or fee above
+/// one is refused before signing ([`FlowError::GasAboveCap`]), whatever the bundler says. Values
+/// above `u128::MAX` (the packed fields' width) are always refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GasCaps {
+    /// `maxFeePerGas` in wei (default 10,000 gwei).
+    pub max_fee_per_gas: U256,
+    /// `maxPriorityFeePerGas` in wei (default 10,000 gwei).
+    pub max_priority_fee_per_gas: U256,
+    /// `callGasLimit` (default 30,000,000).
+    pub call_gas_limit: U256,
+    /// `verificationGasLimit` (default 10,000,000).
+    pub verification_gas_limit: U256,
+    /// `preVerificationGas` (default 50,000,000: rollups fold L1 data costs into it).
+    pub pre_verification_gas: U256,
+    /// `paymasterVerificationGasLimit` and `paymasterPostOpGasLimit` (default 10,000,000).
+    pub paymaster_gas_limit: U256,
+}
+
+impl Default for GasCaps {
+    fn default() -> Self {
+        let gwei = U256::from(1_000_000_000u64);
+        Self {
+            max_fee_per_gas: gwei * U256::from(10_000u64),
+            max_priority_fee_per_gas: gwei * U256::from(10_000u64),
+            call_gas_limit: U256::from(30_000_000u64),
+            verification_gas_limit: U256::from(10_000_000u64),
+            pre_verification_gas: U256::from(50_000_000u64),
+            paymaster_gas_limit: U256::from(10_000_000u64),
+        }
+    }
+}
+
+/// Which 2D-nonce lane (the Nexus nonce key's free 24-bit batch key) session operations use.
+///
+/// The EntryPoint orders operations per `(sender, key)`: two operations of one lane must carry
+/// consecutive nonces, operations of different lanes never collide. The owner's operations use
+/// the owner validator's lane 0 (what `@biconomy/sdk` uses); session operations use the
+/// SmartSession validator's key with the batch key below. A caller who wants its own lanes
+/// (e.g. one per worker) passes a batch key to
+/// [`NexusClient::use_permission_on_lane`] or [`NexusClient::owner_execute_on_lane`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lanes {
+    /// Each permission has its own lane, derived from its permission id
+    /// ([`permission_lane`](crate::permission_lane)): independent processes using different
+    /// session keys never collide, whatever they know of each other (the default).
+    #[default]
+    PerPermission,
+    /// Every permission shares lane 0 (the TypeScript SDKs' choice): operations of different
+    /// session keys through different clients collide (`AA25`).
+    Shared,
+}
+
+/// The nonces of one lane this client has handed out.
+#[derive(Debug, Default)]
+pub(crate) struct LaneState {
+    /// The next nonce to hand out (`None`: read it from chain).
+    pub(crate) next: Option<U256>,
+    /// Nonces of operations the bundler accepted (or may have) whose inclusion is not known yet.
+    pub(crate) in_flight: BTreeSet<U256>,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) deployed: Option<bool>,
     pub(crate) installed: Option<bool>,
-    pub(crate) nonces: BTreeMap<Address, U256>,
+    pub(crate) lanes: HashMap<NexusNonceKey, Arc<tokio::sync::Mutex<LaneState>>>,
     pub(crate) gas: Option<GasPriceSource>,
+    pub(crate) entry_point_checked: bool,
     pub(crate) inclusion: Vec<Duration>,
     pub(crate) enabled: BTreeMap<B256, bool>,
     pub(crate) policies: BTreeMap<B256, PolicyView>,
@@ -69,10 +151,11 @@ pub(crate) struct State {
 /// A Nexus account on one chain: its node provider `N`, its bundler provider `B`, and where the
 /// contracts live. Keys are never held: each flow takes the signer it needs.
 ///
-/// The client tracks nonces per validator lane, so operations of one lane (the owner's, or the
-/// session keys') should be sent one at a time through one client; operations of different lanes
-/// may run concurrently. A lane used by someone else meanwhile costs one retry (`AA25`).
-/// [`forget`](Self::forget) drops everything learnt.
+/// Nonces are reserved per lane ([`Lanes`]) under an async lock, as alloy's
+/// `CachedNonceManager` does: concurrent operations of one lane through one client get
+/// consecutive nonces and are sent in nonce order; operations of different lanes run
+/// concurrently. A lane used by someone else meanwhile costs one retry (`AA25`, only when
+/// nothing was sent). [`forget`](Self::forget) drops everything learnt.
 #[derive(Debug)]
 pub struct NexusClient<N, B> {
     pub(crate) node: N,

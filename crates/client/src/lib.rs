@@ -5,7 +5,8 @@ pub use user_op::UserOperation;
 
 pub mod bundler;
 pub use bundler::{
-    BundlerApi, BundlerError, GasEstimate, Refusal, SmartSessionError, UserOperationReceipt,
+    BundlerApi, BundlerError, GasEstimate, Refusal, SmartSessionError, UserOperationByHash,
+    UserOperationReceipt,
 };
 
 mod nexus;
@@ -25,13 +26,18 @@ pub use checks::{Budget, BudgetItem, Refused};
 mod policy_read;
 
 mod client;
-pub use client::{ClientOptions, GasPriceSource, NexusClient};
+pub use client::{ClientOptions, GasCaps, GasPriceSource, Lanes, NexusClient};
 mod request;
 pub use request::{Grant, Precheck, Sent, SessionRequest};
 mod grant;
 mod send;
+pub use send::permission_lane;
+mod pending;
 pub use grant::grant_permission_multichain;
+pub use pending::PendingUserOperation;
 mod admin;
+#[cfg(test)]
+mod test_transport;
 mod usage;
 
 pub mod transport;

@@ -225,7 +225,23 @@ impl NexusAccount {
         Ok(!provider.get_code_at(self.address).await.map_err(fail("eth_getCode"))?.is_empty())
     }
 
-    /// `EntryPoint.getNonce(account, key)` for the lane that routes to `validator`.
+    /// `EntryPoint.getNonce(account, key)` of a lane (Nexus nonce key: batch key, mode,
+    /// validator).
+    pub async fn nonce_of_key<P: Provider>(
+        &self,
+        provider: &P,
+        key: NexusNonceKey,
+    ) -> Result<U256, ClientError> {
+        call(
+            provider,
+            self.deployment.entry_point,
+            entry_point::getNonceCall { sender: self.address, key: key.key() },
+            "EntryPoint.getNonce",
+        )
+        .await
+    }
+
+    /// `EntryPoint.getNonce(account, key)` for the lane 0 that routes to `validator`.
     pub async fn nonce<P: Provider>(
         &self,
         provider: &P,

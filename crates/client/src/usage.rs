@@ -2,14 +2,14 @@
 //! remaining budgets, and `use_permission`.
 
 use crate::{
-    ClientError, FlowError, NexusClient, Precheck, Sent, SessionDetails,
+    ClientError, FlowError, Lanes, NexusClient, Precheck, Sent, SessionDetails,
     checks::{self, Budget, PolicyView},
     client::{now, personal_sign},
 };
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_provider::Provider;
 use alloy_signer::Signer;
-use smart_sessions_codec::{AnySession, Execution};
+use smart_sessions_codec::{AnySession, Execution, NexusNonceKey};
 
 impl<N: Provider, B: Provider> NexusClient<N, B> {
     /// `isPermissionEnabled` (cached once true).
@@ -32,17 +32,20 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         &self,
         session: &AnySession,
         precheck: Precheck,
+        lane_key: NexusNonceKey,
     ) -> Result<Option<bool>, FlowError> {
         use alloy_rpc_types_eth::{BlockId, TransactionRequest};
         use alloy_sol_types::SolCall;
         let pid = session.permission_id();
         let lane = self.deployments.smart_session;
         let account = self.account.address;
+        let lane_lock = self.lane(lane_key);
+        let nonce_unknown = lane_lock.lock().await.next.is_none();
         let (code, nonce, enabled, view) = {
             let st = self.state();
             (
                 st.deployed.is_none(),
-                !st.nonces.contains_key(&lane),
+                nonce_unknown,
                 st.enabled.get(&pid) != Some(&true),
                 precheck == Precheck::On && !st.policies.contains_key(&pid),
             )
@@ -60,7 +63,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         };
         let nonce = nonce
             .then(|| {
-                let key = smart_sessions_codec::NexusNonceKey::new(lane).key();
+                let key = lane_key.key();
                 let c = smart_sessions_bindings::common::entry_point::getNonceCall {
                     sender: account,
                     key,
@@ -94,7 +97,10 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
                 &raw,
             )
             .map_err(|e| ClientError { step: "EntryPoint.getNonce", reason: e.to_string() })?;
-            self.state().nonces.insert(lane, n);
+            let mut l = lane_lock.lock().await;
+            if l.next.is_none() {
+                l.next = Some(n);
+            }
         }
         let mut fetched = None;
         if let Some(w) = enabled {
@@ -166,13 +172,50 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     /// ENABLE_AND_USE when `details` carry the owner's enable signature and it is not enabled
     /// yet. With [`Precheck::On`] the calls are first checked against the session's policies
     /// and refused with the failing rule instead of spending gas.
-    #[tracing::instrument(level = "info", skip_all, fields(chain_id = self.chain_id, account = %self.account.address, permission_id = %details.permission_id, calls = calls.len()))]
+    ///
+    /// The operation uses the lane [`ClientOptions::lanes`](crate::ClientOptions::lanes) picks
+    /// (by default the permission's own, [`permission_lane`](crate::permission_lane)).
     pub async fn use_permission<S: Signer + Sync>(
         &self,
         session_key: &S,
         details: &SessionDetails,
         calls: &[Execution],
         precheck: Precheck,
+    ) -> Result<Sent, FlowError> {
+        let lane = match self.options.lanes {
+            Lanes::PerPermission => {
+                crate::permission_lane(self.deployments.smart_session, details.permission_id)
+            }
+            Lanes::Shared => NexusNonceKey::new(self.deployments.smart_session),
+        };
+        self.use_in_lane(session_key, details, calls, precheck, lane).await
+    }
+
+    /// [`use_permission`](Self::use_permission) on the SmartSession validator's lane
+    /// `batch_key` (24 bits) chosen by the caller (e.g. one lane per worker of one session key,
+    /// so that they never wait for each other's nonces).
+    pub async fn use_permission_on_lane<S: Signer + Sync>(
+        &self,
+        session_key: &S,
+        details: &SessionDetails,
+        calls: &[Execution],
+        precheck: Precheck,
+        batch_key: u32,
+    ) -> Result<Sent, FlowError> {
+        let lane = NexusNonceKey::new(self.deployments.smart_session)
+            .with_batch_key(batch_key)
+            .map_err(|e| FlowError::Invalid { field: "batchKey", reason: e.to_string() })?;
+        self.use_in_lane(session_key, details, calls, precheck, lane).await
+    }
+
+    #[tracing::instrument(level = "info", skip_all, fields(chain_id = self.chain_id, account = %self.account.address, permission_id = %details.permission_id, calls = calls.len(), lane = lane.batch_key()))]
+    async fn use_in_lane<S: Signer + Sync>(
+        &self,
+        session_key: &S,
+        details: &SessionDetails,
+        calls: &[Execution],
+        precheck: Precheck,
+        lane: NexusNonceKey,
     ) -> Result<Sent, FlowError> {
         if details.account != self.account.address {
             return Err(FlowError::Invalid {
@@ -212,7 +255,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             });
         }
         let pid = details.permission_id;
-        let enabled = match self.prefetch_for_use(&session, precheck).await? {
+        let enabled = match self.prefetch_for_use(&session, precheck, lane).await? {
             Some(e) => e,
             None => self.is_permission_enabled(pid).await?,
         };
@@ -240,7 +283,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         let stub =
             if use_mode { ss.stub_use_signature(pid) } else { details.stub_enable_signature()? };
         let result = self
-            .send_operation(ss.address, calls, stub, |hash| async move {
+            .send_operation(lane, calls, stub, |hash| async move {
                 let sig = personal_sign(session_key, hash).await?;
                 if use_mode {
                     Ok(ss.use_signature(pid, &sig))
