@@ -171,11 +171,7 @@ pub(crate) async fn personal_sign<S: Signer + Sync>(
     signer: &S,
     hash: B256,
 ) -> Result<[u8; 65], FlowError> {
-    signer
-        .sign_message(hash.as_slice())
-        .await
-        .map(|s| s.as_bytes())
-        .map_err(|e| FlowError::Signer(e.to_string()))
+    signer.sign_message(hash.as_slice()).await.map(|s| s.as_bytes()).map_err(FlowError::Signer)
 }
 
 pub(crate) fn now() -> u64 {
@@ -190,10 +186,8 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         deployments: Deployments,
         account: NexusAccount,
     ) -> Result<Self, FlowError> {
-        let chain_id = node
-            .get_chain_id()
-            .await
-            .map_err(|e| ClientError { step: "eth_chainId", reason: e.to_string() })?;
+        let chain_id =
+            node.get_chain_id().await.map_err(|e| ClientError::node("eth_chainId", e))?;
         Ok(Self::with_chain_id(node, bundler, chain_id, deployments, account))
     }
 

@@ -3,11 +3,14 @@
 
 use crate::{
     BundlerError, Refusal, UserOperationReceipt,
+    bundler::decode_revert,
     checks::{NoAction, Refused},
 };
+use alloy_primitives::Bytes;
 use alloy_primitives::{Address, B256, U256};
+use alloy_transport::TransportError;
 use smart_sessions_policy::PolicyError;
-use std::{fmt, time::Duration};
+use std::time::Duration;
 
 /// Why a flow failed.
 ///
@@ -28,9 +31,9 @@ pub enum FlowError {
     /// The permission request is invalid (names the rule or policy).
     #[error("permission: {0}")]
     Policy(#[from] PolicyError),
-    /// The signer failed (its message; never key material).
+    /// The signer failed (never key material).
     #[error("signer: {0}")]
-    Signer(String),
+    Signer(#[source] alloy_signer::Error),
     /// The operation was included but the account's call reverted.
     #[error("user operation {user_op_hash} was included but its call reverted{}", reason.as_ref().map(|r| format!(": {r:?}")).unwrap_or_default())]
     Reverted {
@@ -150,25 +153,138 @@ impl FlowError {
         )
     }
 
+    /// Whether trying again later may succeed without changing anything: a node or bundler
+    /// unreachable or overloaded, a timeout before anything was sent, a stale nonce. Never for
+    /// an operation that may have executed ([`may_have_executed`](Self::may_have_executed)):
+    /// resume it instead.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Client(e) => e.is_retryable(),
+            Self::Bundler(e) => e.is_retryable(),
+            Self::Timeout { step, .. } => *step != "eth_sendUserOperation",
+            _ => false,
+        }
+    }
+
     /// Whether the JSON-RPC error code is -32601 (method not found).
     pub(crate) const fn is_method_not_found(&self) -> bool {
         matches!(self, Self::Bundler(BundlerError { code: Some(-32601), .. }))
     }
 }
 
-/// A client-side failure: a node call or an encoding.
-#[derive(Debug)]
-pub struct ClientError {
-    /// The step that failed.
-    pub step: &'static str,
-    /// Why.
-    pub reason: String,
+/// A client-side failure: a node call, an answer that does not decode, an encoding, a signer.
+/// Each variant names the step (the contract call or the encoding) and keeps its cause as
+/// `source()`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The node could not be reached, or answered with a JSON-RPC error that is not a revert.
+    #[error("{step}: node call failed: {source}")]
+    Transport {
+        /// The call (`EntryPoint.getNonce`, `eth_getCode`, ...).
+        step: &'static str,
+        /// The transport's error.
+        #[source]
+        source: TransportError,
+    },
+    /// The call reverted; the revert data decoded where it is an error this crate knows.
+    #[error("{step} reverted{}", decoded.as_ref().map(|d| format!(" with {d}")).unwrap_or_else(|| format!(" with {data}")))]
+    Reverted {
+        /// The call.
+        step: &'static str,
+        /// The revert data.
+        data: Bytes,
+        /// The decoded error (SmartSession, EntryPoint, registry).
+        decoded: Option<Refusal>,
+        /// The node's error answer.
+        #[source]
+        source: TransportError,
+    },
+    /// An answer that does not decode as the ABI says.
+    #[error("{step}: the answer does not decode: {source}")]
+    Decode {
+        /// The call.
+        step: &'static str,
+        /// The decoder's error.
+        #[source]
+        source: alloy_sol_types::Error,
+    },
+    /// A policy's on-chain state does not decode.
+    #[error("{step}: policy {policy}: the answer does not decode: {source}")]
+    PolicyDecode {
+        /// The call.
+        step: &'static str,
+        /// The policy contract.
+        policy: Address,
+        /// The decoder's error.
+        #[source]
+        source: alloy_sol_types::Error,
+    },
+    /// An encoding failed (calldata, signatures).
+    #[error("{step}: {source}")]
+    Encoding {
+        /// What was encoded.
+        step: &'static str,
+        /// The codec's error.
+        #[source]
+        source: smart_sessions_codec::Error,
+    },
+    /// A policy's init data does not decode for its kind.
+    #[error("policy {policy}: invalid init data: {source}")]
+    PolicyInit {
+        /// The policy contract.
+        policy: Address,
+        /// The policy crate's error.
+        #[source]
+        source: PolicyError,
+    },
+    /// The signer refused or failed (never key material).
+    #[error("{step}: the signer failed: {source}")]
+    Signer {
+        /// What was signed.
+        step: &'static str,
+        /// The signer's error.
+        #[source]
+        source: alloy_signer::Error,
+    },
+    /// An answer or an input that is well-formed but not what the step needs.
+    #[error("{step}: {reason}")]
+    Unexpected {
+        /// The step.
+        step: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.step, self.reason)
+impl ClientError {
+    /// A node call's failure: [`ClientError::Reverted`] when the error answer carries revert
+    /// data (decoded from `ErrorPayload.data`), else [`ClientError::Transport`].
+    pub(crate) fn node(step: &'static str, source: TransportError) -> Self {
+        if let Some(data) = source.as_error_resp().and_then(|r| r.as_revert_data()) {
+            return Self::Reverted { step, decoded: decode_revert(&data), data, source };
+        }
+        Self::Transport { step, source }
+    }
+
+    /// Whether trying again later may succeed (the node unreachable or overloaded); a revert,
+    /// a decode or encoding error will fail again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { source, .. } => {
+                matches!(source, TransportError::Transport(_))
+                    || source.as_error_resp().is_some_and(|r| matches!(r.code, -32005 | 429))
+            }
+            _ => false,
+        }
+    }
+
+    /// The revert data decoded as the error enum `E` of a contract's bindings (as
+    /// alloy-contract's `as_decoded_interface_error`).
+    pub fn as_decoded_interface_error<E: alloy_sol_types::SolInterface>(&self) -> Option<E> {
+        match self {
+            Self::Reverted { data, .. } => E::abi_decode(data).ok(),
+            _ => None,
+        }
     }
 }
-
-impl std::error::Error for ClientError {}

@@ -1,12 +1,15 @@
 #![doc = include_str!("../README.md")]
 
+mod remote_text;
+pub use remote_text::{REMOTE_TEXT_LIMIT, RemoteText};
+
 mod user_op;
 pub use user_op::UserOperation;
 
 pub mod bundler;
 pub use bundler::{
     BundlerApi, BundlerError, GasEstimate, Refusal, SmartSessionError, UserOperationByHash,
-    UserOperationReceipt,
+    UserOperationReceipt, WaitError,
 };
 
 mod nexus;

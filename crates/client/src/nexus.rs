@@ -5,15 +5,18 @@ use crate::{ClientError, UserOperation};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::{SolCall, SolInterface, sol};
+use alloy_sol_types::{SolCall, sol};
 use smart_sessions_bindings::common::{
     entry_point, nexus_account_factory as factory, nexus_bootstrap as bootstrap,
 };
 use smart_sessions_codec::{Execution, NexusNonceKey, execute};
-use std::fmt;
 
-fn fail<E: fmt::Display>(step: &'static str) -> impl FnOnce(E) -> ClientError {
-    move |e| ClientError { step, reason: e.to_string() }
+fn fail(step: &'static str) -> impl FnOnce(alloy_transport::TransportError) -> ClientError {
+    move |e| ClientError::node(step, e)
+}
+
+fn undecodable(step: &'static str) -> impl FnOnce(alloy_sol_types::Error) -> ClientError {
+    move |source| ClientError::Decode { step, source }
 }
 
 /// `eth_call` of a typed call, its return decoded; errors name the step.
@@ -28,7 +31,7 @@ pub(crate) async fn call<P: Provider, C: SolCall>(
         .call(TransactionRequest::default().to(to).input(Bytes::from(c.abi_encode()).into()))
         .await
         .map_err(fail(step))?;
-    C::abi_decode_returns(&out).map_err(fail(step))
+    C::abi_decode_returns(&out).map_err(undecodable(step))
 }
 
 /// Where the Nexus contracts live.
@@ -67,22 +70,23 @@ pub async fn sender_address<P: Provider>(
     let c = entry_point::getSenderAddressCall { initCode: init_code };
     let tx =
         TransactionRequest::default().to(entry_point).input(Bytes::from(c.abi_encode()).into());
-    let data = match provider.call(tx).await {
+    let e = match provider.call(tx).await {
         Ok(out) => {
-            return Err(ClientError {
+            return Err(ClientError::Unexpected {
                 step: STEP,
                 reason: format!("returned {out} instead of reverting with SenderAddressResult"),
             });
         }
-        Err(e) => e
-            .as_error_resp()
-            .and_then(|r| r.as_revert_data())
-            .ok_or_else(|| ClientError { step: STEP, reason: e.to_string() })?,
+        Err(e) => e,
     };
-    match entry_point::EntryPointErrors::abi_decode(&data) {
-        Ok(entry_point::EntryPointErrors::SenderAddressResult(r)) => Ok(r.sender),
-        Ok(other) => Err(ClientError { step: STEP, reason: format!("reverted with {other:?}") }),
-        Err(_) => Err(ClientError { step: STEP, reason: format!("reverted with {data}") }),
+    match ClientError::node(STEP, e) {
+        err @ ClientError::Reverted { .. } => {
+            match err.as_decoded_interface_error::<entry_point::EntryPointErrors>() {
+                Some(entry_point::EntryPointErrors::SenderAddressResult(r)) => Ok(r.sender),
+                _ => Err(err),
+            }
+        }
+        other => Err(other),
     }
 }
 
@@ -171,9 +175,8 @@ impl NexusAccount {
                 "K1ValidatorFactory.computeAccountAddress",
             )
             .await
-            .map_err(|e| ClientError {
-                step: "account address",
-                reason: format!("{first}; fallback {e}"),
+            .inspect_err(|_| {
+                tracing::debug!(error = %first, "EntryPoint.getSenderAddress failed, fallback failed too");
             })?,
         };
         let deployment = NexusDeployment { entry_point, factory, bootstrap: Address::ZERO };
@@ -217,7 +220,7 @@ impl NexusAccount {
             return Ok(false);
         }
         Erc7579Account::isModuleInstalledCall::abi_decode_returns(&out)
-            .map_err(fail("isModuleInstalled"))
+            .map_err(undecodable("isModuleInstalled"))
     }
 
     /// Whether the account has code.
@@ -266,7 +269,8 @@ impl NexusAccount {
         validator: Address,
         calls: &[Execution],
     ) -> Result<UserOperation, ClientError> {
-        let call_data = execute::execute_calls(calls).map_err(fail("execute calldata"))?;
+        let call_data = execute::execute_calls(calls)
+            .map_err(|source| ClientError::Encoding { step: "execute calldata", source })?;
         let deployed = self.is_deployed(provider).await?;
         Ok(UserOperation {
             sender: self.address,

@@ -64,7 +64,7 @@ impl<N: Provider, B: Provider> PendingUserOperation<'_, N, B> {
             .client
             .bounded(
                 "eth_getUserOperationReceipt",
-                self.client.bundler.user_operation_receipt(self.user_op_hash),
+                self.client.bundler.user_op_receipt(self.user_op_hash),
             )
             .await?;
         if let Some(r) = &r {
@@ -88,7 +88,7 @@ impl<N: Provider, B: Provider> PendingUserOperation<'_, N, B> {
         self.client
             .bounded(
                 "eth_getUserOperationByHash",
-                self.client.bundler.user_operation_by_hash(self.user_op_hash),
+                self.client.bundler.user_op_by_hash(self.user_op_hash),
             )
             .await
     }

@@ -32,10 +32,7 @@ pub(crate) fn initial_state(
     d: &Deployments,
     policy: &PolicyData,
 ) -> Result<PolicyState, ClientError> {
-    let bad = |e: smart_sessions_policy::PolicyError| ClientError {
-        step: "policy init data",
-        reason: format!("policy {}: {e}", policy.policy),
-    };
+    let bad = |source| ClientError::PolicyInit { policy: policy.policy, source };
     let data = &policy.initData;
     Ok(match d.policy_kind(policy.policy) {
         Some(PolicyKind::Sudo) => PolicyState::Sudo,
@@ -61,8 +58,8 @@ fn time_frame(d: &Deployments, policy: &PolicyData) -> Result<TimeFramePolicy, C
     let u128_layout = policy.policy == smart_sessions_policy::json::BICONOMY_TIME_FRAME_POLICY
         || d.generation.time_frame_uses_u128();
     if u128_layout {
-        let word = data.get(..32).ok_or_else(|| ClientError {
-            step: "policy init data",
+        let word = data.get(..32).ok_or_else(|| ClientError::Unexpected {
+            step: "time frame policy init data",
             reason: format!(
                 "time frame policy {}: needs 32 bytes (uint128, uint128)",
                 policy.policy
@@ -75,10 +72,8 @@ fn time_frame(d: &Deployments, policy: &PolicyData) -> Result<TimeFramePolicy, C
             valid_after: u64::try_from(after).unwrap_or(u64::MAX),
         })
     } else {
-        TimeFramePolicy::initialize(data).map_err(|e| ClientError {
-            step: "policy init data",
-            reason: format!("time frame policy {}: {e}", policy.policy),
-        })
+        TimeFramePolicy::initialize(data)
+            .map_err(|source| ClientError::PolicyInit { policy: policy.policy, source })
     }
 }
 
@@ -100,7 +95,7 @@ pub(crate) async fn read_view<P: Provider>(
 type Waiter = alloy_rpc_client::Waiter<Bytes>;
 
 fn fail(step: &'static str) -> impl Fn(alloy_transport::TransportError) -> ClientError {
-    move |e| ClientError { step, reason: e.to_string() }
+    move |e| ClientError::node(step, e)
 }
 
 /// The calls of [`read_view`] added to a batch, to collect once it is sent.
@@ -205,11 +200,10 @@ impl ViewRequest {
         }
         for (key, policy, w) in flags {
             let raw = w.await.map_err(fail("policy enabled"))?;
-            let on =
-                isUserOpPolicyEnabledCall::abi_decode_returns(&raw).map_err(|e| ClientError {
-                    step: "enabled policies",
-                    reason: format!("policy {policy} of permission {pid}: {e}"),
-                })?;
+            let on = isUserOpPolicyEnabledCall::abi_decode_returns(&raw).map_err(|source| {
+                tracing::debug!(%pid, "enabled-policy flag does not decode");
+                ClientError::PolicyDecode { step: "enabled policies", policy, source }
+            })?;
             let list = match key {
                 None => &mut enabled.user_op,
                 Some(id) => enabled.actions.entry(id).or_default(),
@@ -226,15 +220,16 @@ impl ViewRequest {
             }
             // one answer per waiter: single-call policies have exactly one
             let first = results.first().cloned().unwrap_or_default();
-            let decode = |e: alloy_sol_types::Error| ClientError {
+            let decode = |source: alloy_sol_types::Error| ClientError::PolicyDecode {
                 step,
-                reason: format!("policy {} config {}: {e}", slot.policy, slot.config_id),
+                policy: slot.policy,
+                source,
             };
             let state = match init {
                 PolicyState::UniAction(_) => PolicyState::UniAction(UniActionPolicy::from_config(
-                    ActionConfig::abi_decode(&first).map_err(|e| ClientError {
-                        step,
-                        reason: format!("policy {} config {}: {e}", slot.policy, slot.config_id),
+                    ActionConfig::abi_decode(&first).map_err(|source| ClientError::Encoding {
+                        step: "UniActionPolicy.actionConfigs",
+                        source,
                     })?,
                 )),
                 PolicyState::UsageLimit(_) => {

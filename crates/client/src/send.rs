@@ -165,20 +165,18 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
                     .await?;
                 let price = self
                     .bounded("eth_gasPrice", async {
-                        self.node.get_gas_price().await.map_err(|e| ClientError {
-                            step: "eth_gasPrice",
-                            reason: e.to_string(),
-                        })
+                        self.node
+                            .get_gas_price()
+                            .await
+                            .map_err(|e| ClientError::node("eth_gasPrice", e))
                     })
                     .await?;
                 let max = U256::from(price).saturating_mul(U256::from(2)).saturating_add(tip);
                 Ok((max, tip))
             }
             GasPriceSource::Node | GasPriceSource::Auto => {
-                let fail = |e: alloy_transport::TransportError| ClientError {
-                    step: "node gas price",
-                    reason: e.to_string(),
-                };
+                let fail =
+                    |e: alloy_transport::TransportError| ClientError::node("node gas price", e);
                 let mut batch = alloy_rpc_client::BatchRequest::new(self.node.client());
                 let price = batch.add_call::<_, U256>("eth_gasPrice", &()).map_err(fail)?;
                 let tip =
@@ -198,8 +196,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             return Ok(());
         }
         let ep = self.deployments.entry_point;
-        match self.bounded("eth_supportedEntryPoints", self.bundler.supported_entry_points()).await
-        {
+        match self.bounded("eth_supportedEntryPoints", self.bundler.bundler_entry_points()).await {
             Ok(list) if !list.contains(&ep) => {
                 return Err(FlowError::EntryPointUnsupported { entry_point: ep, supported: list });
             }
@@ -278,7 +275,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         let start = Instant::now();
         let ep = self.deployments.entry_point;
         let call_data = smart_sessions_codec::execute::execute_calls(calls)
-            .map_err(|e| ClientError { step: "execute calldata", reason: e.to_string() })?;
+            .map_err(|source| ClientError::Encoding { step: "execute calldata", source })?;
         self.check_entry_point().await?;
         let deployed = self.is_deployed().await?;
         let with_factory = !deployed && !self.account.factory_data.is_empty();
@@ -302,7 +299,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             self.gas_price(),
             self.bounded(
                 "eth_estimateUserOperationGas",
-                self.bundler.estimate_user_operation_gas(&op, ep)
+                self.bundler.estimate_user_op_gas(&op, ep)
             )
         );
         let (max_fee, tip) = price?;
@@ -324,8 +321,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             step,
             source: Box::new(source),
         };
-        let sent =
-            self.bounded("eth_sendUserOperation", self.bundler.send_user_operation(&op, ep)).await;
+        let sent = self.bounded("eth_sendUserOperation", self.bundler.send_user_op(&op, ep)).await;
         match sent {
             // a JSON-RPC error answer: the bundler refused, nothing is in its mempool
             Err(FlowError::Bundler(b)) if b.code.is_some() => return Err(FlowError::Bundler(b)),
@@ -385,10 +381,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             let mut delay = (first / 4).max(Duration::from_millis(25));
             loop {
                 let r = self
-                    .bounded(
-                        "eth_getUserOperationReceipt",
-                        self.bundler.user_operation_receipt(hash),
-                    )
+                    .bounded("eth_getUserOperationReceipt", self.bundler.user_op_receipt(hash))
                     .await?;
                 if let Some(r) = r {
                     return Ok::<_, FlowError>(r);

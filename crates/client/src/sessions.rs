@@ -20,7 +20,7 @@ sol! {
 }
 
 fn encoding(step: &'static str) -> impl FnOnce(smart_sessions_codec::Error) -> ClientError {
-    move |e| ClientError { step, reason: e.to_string() }
+    move |source| ClientError::Encoding { step, source }
 }
 
 /// The SmartSession module of one generation at one address.
@@ -294,7 +294,7 @@ impl SessionDetails {
 
     /// The ENABLE-mode `userOp.signature` around the session key's signature.
     pub fn enable_signature(&self, session_key_signature: &[u8]) -> Result<Bytes, ClientError> {
-        let enable = self.enable().ok_or_else(|| ClientError {
+        let enable = self.enable().ok_or_else(|| ClientError::Unexpected {
             step: "enable signature",
             reason: "no enable payload".into(),
         })?;
@@ -340,9 +340,10 @@ impl SmartSessions {
             style,
         )
         .await?;
-        details
-            .pop()
-            .ok_or_else(|| ClientError { step: "off-chain grant", reason: "no chain".into() })
+        details.pop().ok_or_else(|| ClientError::Unexpected {
+            step: "off-chain grant",
+            reason: "no chain".into(),
+        })
     }
 }
 
@@ -361,7 +362,7 @@ pub async fn grant_off_chain_multichain<P: Provider, S: alloy_signer::Signer + S
     style: OwnerSignatureStyle,
 ) -> Result<Vec<SessionDetails>, ClientError> {
     use smart_sessions_codec::{AccountType, ChainDigest, EnableMode, eip712};
-    let invalid = |reason: String| ClientError { step: "off-chain grant", reason };
+    let invalid = |reason: String| ClientError::Unexpected { step: "off-chain grant", reason };
     let Some((_, _, first)) = chains.first() else {
         return Err(invalid("no chain given".into()));
     };
@@ -384,17 +385,22 @@ pub async fn grant_off_chain_multichain<P: Provider, S: alloy_signer::Signer + S
     let permission_id = session.permission_id();
     let mode = if unsafe_enable { EnableMode::UnsafeEnable } else { EnableMode::Enable };
     let mut digests = Vec::with_capacity(chains.len());
+    let mut nonces = Vec::with_capacity(chains.len());
     for (chain_id, provider, ss) in chains {
         let nonce = ss.enable_nonce(*provider, permission_id, account).await?;
         let digest = eip712::any_session_digest(session, account, ss.address, mode, nonce);
         digests.push(ChainDigest { chainId: *chain_id, sessionDigest: digest });
+        nonces.push(nonce);
     }
     let to_sign = eip712::multichain_digest(generation, &digests);
     let sig = match style {
-        OwnerSignatureStyle::TypedData => owner.sign_hash(&to_sign).await,
+        OwnerSignatureStyle::TypedData => {
+            sign_multichain_typed_data(owner, session, account, mode, chains, &nonces, to_sign)
+                .await
+        }
         OwnerSignatureStyle::PersonalSign => owner.sign_message(to_sign.as_slice()).await,
     }
-    .map_err(|e| ClientError { step: "owner signature", reason: e.to_string() })?
+    .map_err(|source| ClientError::Signer { step: "owner signature", source })?
     .as_bytes();
     let prefixed = AccountType::Nexus.format_permission_enable_sig(owner_validator, &sig);
     let mut out = Vec::with_capacity(chains.len());
@@ -436,6 +442,66 @@ pub async fn grant_off_chain_multichain<P: Provider, S: alloy_signer::Signer + S
     Ok(out)
 }
 
+/// Has `owner` sign the `MultiChainSession` (legacy: `MultiChainSessionEIP712`) typed data
+/// through [`Signer::sign_typed_data`](alloy_signer::Signer::sign_typed_data), so signers that
+/// sign typed data only (Ledger, Trezor) can grant. The struct's EIP-712 hash is checked against
+/// `digest` (the contract's) first: a signer is never asked to sign anything else.
+async fn sign_multichain_typed_data<P, S: alloy_signer::Signer + Sync>(
+    owner: &S,
+    session: &AnySession,
+    account: Address,
+    mode: smart_sessions_codec::EnableMode,
+    chains: &[(u64, &P, SmartSessions)],
+    nonces: &[U256],
+    digest: B256,
+) -> alloy_signer::Result<alloy_primitives::Signature> {
+    use alloy_sol_types::SolStruct;
+    use smart_sessions_codec::{ChainSession, MultiChainSession, SignedSession, eip712};
+    let domain = eip712::domain();
+    let mismatch = || {
+        alloy_signer::Error::other(format!(
+            "the MultiChainSession typed data does not hash to the enable digest {digest}"
+        ))
+    };
+    match session {
+        AnySession::Current(s) => {
+            let typed = MultiChainSession {
+                sessionsAndChainIds: chains
+                    .iter()
+                    .zip(nonces)
+                    .map(|((chain_id, _, ss), nonce)| ChainSession {
+                        chainId: *chain_id,
+                        session: SignedSession::from_session(s, account, ss.address, mode, *nonce),
+                    })
+                    .collect(),
+            };
+            if typed.eip712_signing_hash(&domain) != digest {
+                return Err(mismatch());
+            }
+            owner.sign_typed_data(&typed, &domain).await
+        }
+        AnySession::Legacy(s) => {
+            use smart_sessions_codec::legacy::{
+                ChainSessionEIP712, MultiChainSessionEIP712, SessionEIP712,
+            };
+            let typed = MultiChainSessionEIP712 {
+                sessionsAndChainIds: chains
+                    .iter()
+                    .zip(nonces)
+                    .map(|((chain_id, _, ss), nonce)| ChainSessionEIP712 {
+                        chainId: *chain_id,
+                        session: SessionEIP712::from_session(s, account, ss.address, mode, *nonce),
+                    })
+                    .collect(),
+            };
+            if typed.eip712_signing_hash(&domain) != digest {
+                return Err(mismatch());
+            }
+            owner.sign_typed_data(&typed, &domain).await
+        }
+    }
+}
+
 /// `isPermissionEnabled` of every permission on every chain: permission id → chain id → enabled.
 /// One JSON-RPC batch per chain.
 pub async fn check_enabled_permissions<P: Provider>(
@@ -444,10 +510,8 @@ pub async fn check_enabled_permissions<P: Provider>(
     permission_ids: &[B256],
 ) -> Result<std::collections::BTreeMap<B256, std::collections::BTreeMap<u64, bool>>, ClientError> {
     use alloy_rpc_types_eth::{BlockId, TransactionRequest};
-    let fail = |e: alloy_provider::transport::TransportError| ClientError {
-        step: "isPermissionEnabled",
-        reason: e.to_string(),
-    };
+    let fail =
+        |e: alloy_provider::transport::TransportError| ClientError::node("isPermissionEnabled", e);
     let mut out: std::collections::BTreeMap<B256, std::collections::BTreeMap<u64, bool>> =
         Default::default();
     for (chain_id, provider, ss) in chains {
@@ -464,11 +528,10 @@ pub async fn check_enabled_permissions<P: Provider>(
         batch.send().await.map_err(fail)?;
         for (id, w) in waiters {
             let raw = w.await.map_err(fail)?;
-            let enabled =
-                isPermissionEnabledCall::abi_decode_returns(&raw).map_err(|e| ClientError {
-                    step: "isPermissionEnabled",
-                    reason: format!("chain {chain_id}, permission {id}: {e}"),
-                })?;
+            let enabled = isPermissionEnabledCall::abi_decode_returns(&raw).map_err(|source| {
+                tracing::debug!(chain_id, %id, "isPermissionEnabled answer does not decode");
+                ClientError::Decode { step: "isPermissionEnabled", source }
+            })?;
             out.entry(id).or_default().insert(*chain_id, enabled);
         }
     }
@@ -479,6 +542,103 @@ pub async fn check_enabled_permissions<P: Provider>(
 mod tests {
     use super::*;
     use alloy_primitives::keccak256;
+
+    /// A signer like a hardware wallet's: it signs typed data (here with a local key) and
+    /// refuses to sign a bare hash.
+    #[derive(Debug)]
+    struct TypedDataOnly(alloy_signer_local::PrivateKeySigner);
+
+    #[async_trait::async_trait]
+    impl alloy_signer::Signer for TypedDataOnly {
+        async fn sign_hash(&self, _: &B256) -> alloy_signer::Result<alloy_primitives::Signature> {
+            Err(alloy_signer::Error::UnsupportedOperation(
+                alloy_signer::UnsupportedSignerOperation::SignHash,
+            ))
+        }
+
+        async fn sign_typed_data<T: alloy_sol_types::SolStruct + Send + Sync>(
+            &self,
+            payload: &T,
+            domain: &alloy_sol_types::Eip712Domain,
+        ) -> alloy_signer::Result<alloy_primitives::Signature> {
+            self.0.sign_typed_data(payload, domain).await
+        }
+
+        fn address(&self) -> Address {
+            alloy_signer::Signer::address(&self.0)
+        }
+
+        fn chain_id(&self) -> Option<u64> {
+            None
+        }
+
+        fn set_chain_id(&mut self, _: Option<u64>) {}
+    }
+
+    /// The typed-data grant goes through `sign_typed_data` (a signer refusing `sign_hash` can
+    /// grant), and the signature recovers to the owner over the codec's multichain digest (the
+    /// digest the contract checks, compared byte for byte with module-sdk in the codec's
+    /// vectors), for both layouts.
+    #[tokio::test]
+    async fn typed_data_grants_work_with_a_signer_that_refuses_sign_hash() {
+        use alloy_transport::mock::Asserter;
+        use smart_sessions_codec::{ChainDigest, EnableMode, eip712};
+        let owner = TypedDataOnly(alloy_signer_local::PrivateKeySigner::random());
+        let account = Address::repeat_byte(0xac);
+        for g in [Generation::Legacy, Generation::Current] {
+            let d = match g {
+                Generation::Legacy => crate::Deployments::legacy_nexus_k1(),
+                _ => crate::Deployments::current(Address::repeat_byte(0x0b)),
+            };
+            let request = crate::SessionRequest::new(
+                Address::repeat_byte(5),
+                serde_json::from_value(serde_json::json!([{
+                    "contractAddress": Address::repeat_byte(9),
+                    "functionSelector": "0xa9059cbb", "sudo": true
+                }]))
+                .unwrap(),
+            );
+            let session = request.to_session(&d).unwrap();
+            let asserter = Asserter::new();
+            asserter.push_success(&format!("0x{:064x}", 4)); // SmartSession.getNonce: 4
+            let node = alloy_provider::ProviderBuilder::new().connect_mocked_client(asserter);
+            let ss = d.smart_sessions();
+            let details = ss
+                .grant_off_chain(
+                    &node,
+                    account,
+                    10,
+                    &session,
+                    false,
+                    &owner,
+                    d.owner_validator,
+                    OwnerSignatureStyle::TypedData,
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{g:?}: {e}"));
+            let sig_bytes = match details.enable().unwrap() {
+                smart_sessions_codec::AnyEnableSession::Current(e) => e.permissionEnableSig,
+                smart_sessions_codec::AnyEnableSession::Legacy(e) => e.permissionEnableSig,
+            };
+            // the owner validator's address, then r ‖ s ‖ v
+            let sig = alloy_primitives::Signature::from_raw(&sig_bytes[20..]).unwrap();
+            let digest = eip712::multichain_digest(
+                g,
+                &[ChainDigest {
+                    chainId: 10,
+                    sessionDigest: eip712::any_session_digest(
+                        &session,
+                        account,
+                        ss.address,
+                        EnableMode::Enable,
+                        U256::from(4),
+                    ),
+                }],
+            );
+            let signer = sig.recover_address_from_prehash(&digest).unwrap();
+            assert_eq!(signer, alloy_signer::Signer::address(&owner), "{g:?}");
+        }
+    }
 
     /// The legacy USE signature is compressed: the stub must not come out shorter than real
     /// signatures do (random-looking r and s, low s).

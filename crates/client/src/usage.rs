@@ -54,7 +54,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             return Ok(None); // one read is one round trip either way
         }
         let fail = |step: &'static str| {
-            move |e: alloy_transport::TransportError| ClientError { step, reason: e.to_string() }
+            move |e: alloy_transport::TransportError| ClientError::node(step, e)
         };
         let mut batch = alloy_rpc_client::BatchRequest::new(self.node.client());
         let mut call = |to: Address, data: Vec<u8>| {
@@ -96,7 +96,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             let n = smart_sessions_bindings::common::entry_point::getNonceCall::abi_decode_returns(
                 &raw,
             )
-            .map_err(|e| ClientError { step: "EntryPoint.getNonce", reason: e.to_string() })?;
+            .map_err(|source| ClientError::Decode { step: "EntryPoint.getNonce", source })?;
             let mut l = lane_lock.lock().await;
             if l.next.is_none() {
                 l.next = Some(n);
@@ -106,7 +106,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         if let Some(w) = enabled {
             let raw = w.await.map_err(fail("isPermissionEnabled"))?;
             let e = crate::sessions::isPermissionEnabledCall::abi_decode_returns(&raw)
-                .map_err(|e| ClientError { step: "isPermissionEnabled", reason: e.to_string() })?;
+                .map_err(|source| ClientError::Decode { step: "isPermissionEnabled", source })?;
             self.state().enabled.insert(pid, e);
             fetched = Some(e);
         }
