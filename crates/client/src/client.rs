@@ -8,7 +8,10 @@
 //! operation is four round trips: gas price, estimate, send, one receipt poll. Node reads of
 //! several values go out as one JSON-RPC batch.
 
-use crate::{ClientError, Deployments, FlowError, NexusAccount, SmartSessions, checks::PolicyView};
+use crate::{
+    ClientError, Deployments, FlowError, NexusAccount, PaymasterSource, SmartSessions,
+    checks::PolicyView,
+};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_signer::Signer;
@@ -60,6 +63,11 @@ pub struct ClientOptions {
     pub gas_caps: GasCaps,
     /// Which 2D-nonce lane session operations use.
     pub lanes: Lanes,
+    /// Who pays for operations (`None`: the account pays). The send path asks it for stub
+    /// fields before estimating gas and for the final fields after the estimate, before the
+    /// signature (unless the stub answer was final); each call is bounded by
+    /// [`request_timeout`](Self::request_timeout).
+    pub paymaster: Option<Arc<dyn PaymasterSource>>,
 }
 
 impl Default for ClientOptions {
@@ -70,6 +78,7 @@ impl Default for ClientOptions {
             gas_price: GasPriceSource::Auto,
             gas_caps: GasCaps::default(),
             lanes: Lanes::default(),
+            paymaster: None,
         }
     }
 }

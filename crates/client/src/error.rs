@@ -28,6 +28,9 @@ pub enum FlowError {
     /// The bundler refused (estimation or submission), decoded.
     #[error(transparent)]
     Bundler(#[from] BundlerError),
+    /// The paymaster gave no sponsorship (nothing was sent).
+    #[error(transparent)]
+    Paymaster(#[from] crate::PaymasterError),
     /// The permission request is invalid (names the rule or policy).
     #[error("permission: {0}")]
     Policy(#[from] PolicyError),
