@@ -135,6 +135,15 @@ pub enum FlowError {
         /// The receipt's nonce.
         receipt_nonce: U256,
     },
+    /// The details can no longer be used on this chain (their enable signature is revoked or
+    /// used up, or the session was removed): refused before sending.
+    #[error("permission {permission_id} is {status}: nothing sent")]
+    DeadGrant {
+        /// The permission.
+        permission_id: B256,
+        /// What [`NexusClient::grant_status`](crate::NexusClient::grant_status) found.
+        status: crate::GrantStatus,
+    },
     /// The bundler does not serve this client's EntryPoint (`eth_supportedEntryPoints`).
     #[error("the bundler does not support EntryPoint {entry_point} (it lists {supported:?})")]
     EntryPointUnsupported {

@@ -39,6 +39,8 @@ mod pending;
 pub use grant::grant_permission_multichain;
 pub use pending::PendingUserOperation;
 mod admin;
+mod grant_status;
+pub use grant_status::GrantStatus;
 #[cfg(test)]
 mod test_transport;
 mod usage;

@@ -259,6 +259,13 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             Some(e) => e,
             None => self.is_permission_enabled(pid).await?,
         };
+        if !enabled && details.enable().is_some() {
+            // an enable signature for an old nonce would only fail on chain (HashMismatch)
+            let status = self.enable_signature_status(details).await?;
+            if status != crate::GrantStatus::Pending {
+                return Err(FlowError::DeadGrant { permission_id: pid, status });
+            }
+        }
         if !enabled && details.enable().is_none() {
             return Err(FlowError::Invalid {
                 field: "sessionDetails",
