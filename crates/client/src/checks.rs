@@ -189,6 +189,10 @@ pub struct EnabledPolicies {
 pub(crate) struct PolicyView {
     pub(crate) states: BTreeMap<Slot, PolicyState>,
     pub(crate) enabled: Option<EnabledPolicies>,
+    /// The block the state was read at (`None`: built from init data, nothing read).
+    pub(crate) block: Option<u64>,
+    /// When it was read.
+    pub(crate) read_at: Option<std::time::Instant>,
 }
 
 /// The session's action for `(target, selector)`, or its fallback action.

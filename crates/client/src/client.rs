@@ -63,6 +63,13 @@ pub struct ClientOptions {
     pub gas_caps: GasCaps,
     /// Which 2D-nonce lane session operations use.
     pub lanes: Lanes,
+    /// How long a policy view read from chain serves the off-chain pre-check before it is read
+    /// again (another client's use of the same permission is seen after at most this long; a
+    /// refusal is always re-checked on a fresh read first).
+    pub precheck_max_age: Duration,
+    /// Also read again when the chain has moved this many blocks since the view was read (one
+    /// `eth_blockNumber` per pre-check; `None`: age only).
+    pub precheck_max_blocks: Option<u64>,
     /// Who pays for operations (`None`: the account pays). The send path asks it for stub
     /// fields before estimating gas and for the final fields after the estimate, before the
     /// signature (unless the stub answer was final); each call is bounded by
@@ -79,6 +86,8 @@ impl Default for ClientOptions {
             gas_caps: GasCaps::default(),
             lanes: Lanes::default(),
             paymaster: None,
+            precheck_max_age: Duration::from_secs(30),
+            precheck_max_blocks: None,
         }
     }
 }

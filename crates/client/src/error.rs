@@ -144,6 +144,18 @@ pub enum FlowError {
         /// What [`NexusClient::grant_status`](crate::NexusClient::grant_status) found.
         status: crate::GrantStatus,
     },
+    /// The pre-check could not evaluate these policies (not known to this client, or enabled on
+    /// chain without the session declaring them): nothing was sent. Pass
+    /// [`Precheck::AllowUnchecked`](crate::Precheck::AllowUnchecked) to send anyway.
+    #[error(
+        "permission {permission_id}: policies {policies:?} cannot be checked off-chain: nothing sent"
+    )]
+    Unchecked {
+        /// The permission.
+        permission_id: B256,
+        /// The policies not evaluated.
+        policies: Vec<Address>,
+    },
     /// The bundler does not serve this client's EntryPoint (`eth_supportedEntryPoints`).
     #[error("the bundler does not support EntryPoint {entry_point} (it lists {supported:?})")]
     EntryPointUnsupported {

@@ -25,6 +25,8 @@ sol! {
     function usageLimitConfigs(bytes32 id, address msgSender, address userOpSender);
     function valueLimitConfigs(bytes32 id, address msgSender, address userOpSender);
     function getPolicyData(bytes32 id, address multiplexer, address token, address userOpSender);
+    function getUserOpPolicies(address account, bytes32 permissionId) returns (address[]);
+    function getActionPolicies(address account, bytes32 permissionId, bytes32 actionId) returns (address[]);
 }
 
 /// The state a policy starts with after `initializeWithMultiplexer(init_data)`.
@@ -101,10 +103,16 @@ fn fail(step: &'static str) -> impl Fn(alloy_transport::TransportError) -> Clien
 /// The calls of [`read_view`] added to a batch, to collect once it is sent.
 pub(crate) struct ViewRequest {
     pid: B256,
+    account: Address,
     actions: Vec<B256>,
+    block: alloy_rpc_client::Waiter<alloy_primitives::U64>,
+    /// The policy lists SmartSession holds (user-op: `None`), to find policies enabled on chain
+    /// that the session does not declare.
+    lists: Vec<(Option<B256>, Waiter)>,
     flags: Vec<(Option<B256>, Address, Waiter)>,
     pending: Vec<(Slot, Vec<Waiter>, PolicyState)>,
     out: BTreeMap<Slot, PolicyState>,
+    kinds: Deployments,
 }
 
 impl ViewRequest {
@@ -181,17 +189,28 @@ impl ViewRequest {
             }
             out.insert(slot, state);
         }
-        let actions = session
+        let actions: Vec<B256> = session
             .actions()
             .iter()
             .map(|a| action_id(a.actionTarget, a.actionTargetSelector))
             .collect();
-        Ok(Self { pid, actions, flags, pending, out })
+        let block = batch
+            .add_call::<_, alloy_primitives::U64>("eth_blockNumber", &())
+            .map_err(fail("batch"))?;
+        let mut lists = Vec::new();
+        let c = getUserOpPoliciesCall { account, permissionId: pid };
+        lists.push((None, add(batch, ss, c.abi_encode()).map_err(fail("batch"))?));
+        for id in &actions {
+            let c = getActionPoliciesCall { account, permissionId: pid, actionId: *id };
+            lists.push((Some(*id), add(batch, ss, c.abi_encode()).map_err(fail("batch"))?));
+        }
+        Ok(Self { pid, account, actions, block, lists, flags, pending, out, kinds: d.clone() })
     }
 
     /// The view, once the batch is sent.
     pub(crate) async fn collect(self) -> Result<PolicyView, ClientError> {
-        let Self { pid, actions, flags, pending, mut out } = self;
+        let Self { pid, account, actions, block, lists, flags, pending, mut out, kinds } = self;
+        let block = block.await.map_err(fail("eth_blockNumber"))?.to::<u64>();
         let span = tracing::debug_span!("policy_state", calls = pending.len() + flags.len());
         let _enter = span.enter();
         let mut enabled = EnabledPolicies::default();
@@ -258,6 +277,39 @@ impl ViewRequest {
             };
             out.insert(slot, state);
         }
-        Ok(PolicyView { states: out, enabled: Some(enabled) })
+        // policies enabled on chain under this permission that the session does not declare
+        // (added by the owner since): their state is unknown here, so they come out unchecked
+        // (sudo excepted); the legacy module's getActionPolicies answers an empty list, so the
+        // flags above stay the primary source
+        for (key, w) in lists {
+            let raw = w.await.map_err(fail("enabled policy list"))?;
+            let listed = getUserOpPoliciesCall::abi_decode_returns(&raw).map_err(|source| {
+                ClientError::Decode { step: "getUserOpPolicies/getActionPolicies", source }
+            })?;
+            let config_id = match key {
+                None => smart_sessions_codec::user_op_config_id(account, pid),
+                Some(id) => smart_sessions_codec::action_config_id(account, pid, id),
+            };
+            let list = match key {
+                None => &mut enabled.user_op,
+                Some(id) => enabled.actions.entry(id).or_default(),
+            };
+            for policy in listed {
+                if !list.contains(&policy) {
+                    list.push(policy);
+                }
+                let state = match kinds.policy_kind(policy) {
+                    Some(PolicyKind::Sudo) => PolicyState::Sudo,
+                    _ => PolicyState::Unknown,
+                };
+                out.entry(Slot { policy, config_id }).or_insert(state);
+            }
+        }
+        Ok(PolicyView {
+            states: out,
+            enabled: Some(enabled),
+            block: Some(block),
+            read_at: Some(std::time::Instant::now()),
+        })
     }
 }

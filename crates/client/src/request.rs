@@ -11,9 +11,13 @@ use std::time::Duration;
 /// Whether `use_permission` checks the calls against the session's policies off-chain first.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Precheck {
-    /// Check, and refuse with the failing rule instead of sending (the default).
+    /// Check, and refuse with the failing rule instead of sending (the default); a policy the
+    /// evaluator does not know is a refusal too ([`FlowError::Unchecked`]).
     #[default]
     On,
+    /// Check, refuse with the failing rule, but send when the only problem is policies the
+    /// evaluator does not know ([`Sent::unchecked`] lists them).
+    AllowUnchecked,
     /// Send without checking (the bundler's simulation and the chain still enforce everything).
     Skip,
 }
@@ -138,6 +142,9 @@ pub struct Sent {
     pub user_op: UserOperation,
     /// From building to receipt.
     pub latency: Duration,
+    /// Policies the off-chain pre-check could not evaluate (only with
+    /// [`Precheck::AllowUnchecked`]; the chain evaluated them).
+    pub unchecked: Vec<Address>,
 }
 
 impl Sent {

@@ -403,7 +403,13 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
                 receipt: Box::new(receipt),
             });
         }
-        Ok(Sent { user_op_hash: hash, receipt, user_op: op, latency: start.elapsed() })
+        Ok(Sent {
+            user_op_hash: hash,
+            receipt,
+            user_op: op,
+            latency: start.elapsed(),
+            unchecked: Vec::new(),
+        })
     }
 
     /// Waits for the receipt of `hash` within the receipt timeout (each poll within the request

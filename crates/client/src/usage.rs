@@ -47,7 +47,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
                 st.deployed.is_none(),
                 nonce_unknown,
                 st.enabled.get(&pid) != Some(&true),
-                precheck == Precheck::On && !st.policies.contains_key(&pid),
+                precheck != Precheck::Skip && !st.policies.contains_key(&pid),
             )
         };
         if [code, nonce, enabled, view].iter().filter(|x| **x).count() < 2 {
@@ -120,14 +120,23 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         Ok(fetched)
     }
 
+    /// The policy view of `session`: the cached one while fresh
+    /// ([`ClientOptions::precheck_max_age`](crate::ClientOptions::precheck_max_age),
+    /// [`precheck_max_blocks`](crate::ClientOptions::precheck_max_blocks)), else read from chain
+    /// (or built from init data for a permission not enabled yet). The flag says whether it was
+    /// read just now.
     async fn policy_view(
         &self,
         session: &AnySession,
         enabled: bool,
-    ) -> Result<PolicyView, FlowError> {
+    ) -> Result<(PolicyView, bool), FlowError> {
         let pid = session.permission_id();
-        if let Some(s) = self.state().policies.get(&pid) {
-            return Ok(s.clone());
+        let cached = self.state().policies.get(&pid).cloned();
+        if let Some(v) = cached {
+            if self.is_fresh(&v).await? {
+                return Ok((v, false));
+            }
+            self.state().policies.remove(&pid);
         }
         let states = if enabled {
             checks::read_view(&self.node, &self.deployments, session, self.account.address).await?
@@ -140,7 +149,51 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             m
         };
         self.state().policies.insert(pid, states.clone());
-        Ok(states)
+        Ok((states, true))
+    }
+
+    async fn is_fresh(&self, v: &PolicyView) -> Result<bool, FlowError> {
+        let Some(at) = v.read_at else { return Ok(true) };
+        if at.elapsed() >= self.options.precheck_max_age {
+            return Ok(false);
+        }
+        match (self.options.precheck_max_blocks, v.block) {
+            (Some(max), Some(read)) => {
+                let now = self
+                    .bounded("eth_blockNumber", async {
+                        self.node
+                            .get_block_number()
+                            .await
+                            .map_err(|e| ClientError::node("eth_blockNumber", e))
+                    })
+                    .await?;
+                Ok(now.saturating_sub(read) < max)
+            }
+            _ => Ok(true),
+        }
+    }
+
+    /// Runs the pre-check; a refusal from a cached view is checked again on a fresh read
+    /// before it is returned (the chain may have moved on). On success the view after the
+    /// calls and the unchecked policies.
+    async fn precheck(
+        &self,
+        session: &AnySession,
+        enabled: bool,
+        calls: &[Execution],
+    ) -> Result<(PolicyView, Vec<Address>), FlowError> {
+        let (mut view, fresh) = self.policy_view(session, enabled).await?;
+        match checks::evaluate(session, self.account.address, calls, &mut view, now()) {
+            Ok(unchecked) => Ok((view, unchecked)),
+            Err(_) if !fresh => {
+                self.state().policies.remove(&session.permission_id());
+                let (mut view, _) = self.policy_view(session, enabled).await?;
+                let unchecked =
+                    checks::evaluate(session, self.account.address, calls, &mut view, now())?;
+                Ok((view, unchecked))
+            }
+            Err(stop) => Err(stop.into()),
+        }
     }
 
     /// The remaining budgets of a session (limited rules, usage, value and token limits), from
@@ -148,7 +201,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     /// are the last that used the session).
     pub async fn remaining_budgets(&self, session: &AnySession) -> Result<Vec<Budget>, FlowError> {
         let enabled = self.is_permission_enabled(session.permission_id()).await?;
-        let states = self.policy_view(session, enabled).await?;
+        let (states, _) = self.policy_view(session, enabled).await?;
         Ok(checks::budgets(session, self.account.address, &states))
     }
 
@@ -164,8 +217,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             reason: "no session in the details".into(),
         })?;
         let enabled = self.is_permission_enabled(details.permission_id).await?;
-        let mut states = self.policy_view(&session, enabled).await?;
-        Ok(checks::evaluate(&session, self.account.address, calls, &mut states, now())?)
+        Ok(self.precheck(&session, enabled, calls).await?.1)
     }
 
     /// `usePermission`: runs `calls` as the session key. USE mode when the permission is enabled,
@@ -276,13 +328,16 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             });
         }
         let mut after = None;
-        if precheck == Precheck::On {
-            let mut states = self.policy_view(&session, enabled).await?;
-            let unchecked =
-                checks::evaluate(&session, self.account.address, calls, &mut states, now())?;
-            if !unchecked.is_empty() {
-                tracing::debug!(?unchecked, "policies not evaluated off-chain");
+        let mut unchecked = Vec::new();
+        if precheck != Precheck::Skip {
+            let (states, not_checked) = self.precheck(&session, enabled, calls).await?;
+            if !not_checked.is_empty() {
+                if precheck == Precheck::On {
+                    return Err(FlowError::Unchecked { permission_id: pid, policies: not_checked });
+                }
+                tracing::debug!(unchecked = ?not_checked, "policies not evaluated off-chain");
             }
+            unchecked = not_checked;
             after = Some(states);
         }
         let ss = self.smart_sessions();
@@ -315,7 +370,10 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             }
         }
         drop(st);
-        result
+        result.map(|mut s| {
+            s.unchecked = unchecked;
+            s
+        })
     }
 }
 
