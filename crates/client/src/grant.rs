@@ -68,19 +68,24 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         let mut calls = Vec::new();
         let deployed = self.is_deployed().await?;
         if self.consults_registry() && !self.deployments.attesters.is_empty() {
+            // an account that trusts attesters already (or whose factory call sets them) keeps
+            // its list and threshold: no trustAttesters that changes nothing, none that raises
+            // its threshold; an account trusting no one trusts the deployment's attesters with
+            // threshold 1, as the factories and the TypeScript SDKs do
             let trusted = if deployed {
                 trusted_attesters(&self.node, self.deployments.registry, self.account.address)
                     .await?
             } else {
-                Vec::new()
+                factory_attesters(&self.account.factory_data)
             };
             if trusted.is_empty() {
-                let n = u8::try_from(self.deployments.attesters.len()).unwrap_or(u8::MAX);
                 calls.push(trust_attesters(
                     self.deployments.registry,
-                    n,
+                    1,
                     &self.deployments.attesters,
                 ));
+            } else {
+                tracing::debug!(?trusted, "the account trusts attesters already: kept as they are");
             }
         }
         let installed = self.is_smart_sessions_installed().await?;
@@ -148,6 +153,16 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             )
             .await?)
     }
+}
+
+/// The attesters a counterfactual account's factory call sets in the registry: those of a
+/// `K1ValidatorFactory.createAccount(owner, index, attesters, threshold)`; none for other
+/// factory data (the `NexusAccountFactory` accounts this crate builds set none).
+fn factory_attesters(factory_data: &[u8]) -> Vec<Address> {
+    use alloy_sol_types::SolCall;
+    crate::nexus::K1ValidatorFactory::createAccountCall::abi_decode(factory_data)
+        .map(|c| c.attesters)
+        .unwrap_or_default()
 }
 
 /// The off-chain grant for several chains at once (one owner signature; `getNonce` once per
