@@ -260,7 +260,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         self.use_in_lane(session_key, details, calls, precheck, lane).await
     }
 
-    #[tracing::instrument(level = "info", skip_all, fields(chain_id = self.chain_id, account = %self.account.address, permission_id = %details.permission_id, calls = calls.len(), lane = lane.batch_key()))]
+    #[tracing::instrument(name = "use_permission", level = "info", skip_all, fields(chain_id = self.chain_id, account = %self.account.address, permission_id = %details.permission_id, calls = calls.len(), lane = lane.batch_key()))]
     async fn use_in_lane<S: Signer + Sync>(
         &self,
         session_key: &S,
