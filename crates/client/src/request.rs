@@ -154,7 +154,7 @@ impl Sent {
     }
 }
 
-/// What [`NexusClient::grant_permission`] returns (the seed's `{userOpHash, permissionIds}`, and
+/// What [`NexusClient::grant_permission`](crate::NexusClient::grant_permission) returns (the seed's `{userOpHash, permissionIds}`, and
 /// the sessions, ready to hand to the session key holder).
 #[derive(Clone, Debug)]
 pub struct Grant {
