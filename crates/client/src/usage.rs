@@ -409,4 +409,76 @@ mod tests {
         // nothing was asked of the node or the bundler (an unanswered call would have failed)
         assert!(node.read_q().is_empty() && bundler.read_q().is_empty());
     }
+
+    /// A policy the owner enabled on chain under the permission (listed by
+    /// `getUserOpPolicies`) that the session does not declare is read, and comes out
+    /// unchecked: `check_calls` lists it and `use_permission` with `Precheck::On` refuses,
+    /// nothing sent. The node is scripted by selector (`test_transport`).
+    #[tokio::test]
+    async fn a_policy_enabled_on_chain_but_not_declared_is_unchecked() {
+        use crate::{
+            ENTRY_POINT_V07, NexusAccount,
+            policy_read::{
+                getActionPoliciesCall, getUserOpPoliciesCall, isActionPolicyEnabledCall,
+            },
+            sessions::isPermissionEnabledCall,
+            test_transport::{Reply, Scripted},
+        };
+        use alloy_sol_types::SolCall;
+        let extra = Address::repeat_byte(0xe7);
+        let node = Scripted::new(move |m, p| match m {
+            "eth_blockNumber" => Reply::Ok(json!("0x10")),
+            "eth_getCode" => Reply::Ok(json!("0x01")),
+            "eth_call" => {
+                let input = p[0].get("input").or_else(|| p[0].get("data")).unwrap();
+                let data: Bytes = serde_json::from_value(input.clone()).unwrap();
+                let sel: [u8; 4] = data[..4].try_into().unwrap();
+                let out: Vec<u8> = if sel == isPermissionEnabledCall::SELECTOR
+                    || sel == isActionPolicyEnabledCall::SELECTOR
+                {
+                    isPermissionEnabledCall::abi_encode_returns(&true)
+                } else if sel == getUserOpPoliciesCall::SELECTOR {
+                    getUserOpPoliciesCall::abi_encode_returns(&vec![extra])
+                } else if sel == getActionPoliciesCall::SELECTOR {
+                    getActionPoliciesCall::abi_encode_returns(&Vec::new())
+                } else {
+                    // EntryPoint.getNonce and anything else: zero
+                    vec![0u8; 32]
+                };
+                Reply::Ok(json!(Bytes::from(out)))
+            }
+            _ => Reply::Lost,
+        });
+        let bundler = Scripted::new(|_, _| Reply::Lost);
+        let d = Deployments::legacy_nexus_k1();
+        let c = NexusClient::with_chain_id(
+            node.provider(),
+            bundler.provider(),
+            1,
+            d.clone(),
+            NexusAccount::existing(Address::repeat_byte(1), ENTRY_POINT_V07),
+        );
+        let r: SessionRequest = serde_json::from_value(json!({
+            "sessionPublicKey": Address::repeat_byte(5),
+            "actionPoliciesInfo": [{ "contractAddress": Address::repeat_byte(9),
+                "functionSelector": "0xa9059cbb", "sudo": true }]
+        }))
+        .unwrap();
+        let details =
+            SessionDetails::enabled(d.smart_sessions(), c.address(), r.to_session(&d).unwrap());
+        let call = Execution::new(
+            Address::repeat_byte(9),
+            alloy_primitives::U256::ZERO,
+            [0xa9, 0x05, 0x9c, 0xbb].to_vec(),
+        );
+        let unchecked = c.check_calls(&details, std::slice::from_ref(&call)).await.unwrap();
+        assert_eq!(unchecked, vec![extra]);
+        let key = alloy_signer_local::PrivateKeySigner::random();
+        let e = c.use_permission(&key, &details, &[call], Precheck::On).await.unwrap_err();
+        assert!(
+            matches!(&e, FlowError::Unchecked { policies, .. } if policies == &vec![extra]),
+            "{e}"
+        );
+        assert!(bundler.methods().is_empty(), "nothing asked of the bundler");
+    }
 }
