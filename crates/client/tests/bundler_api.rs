@@ -28,3 +28,31 @@ async fn both_traits_in_scope_and_the_bundler_api_on_a_spawned_task() {
     assert!(receipt.is_none(), "null: not included yet");
     assert!(asserter.read_q().is_empty());
 }
+
+/// A node that is not there (a closed port on 127.0.0.1): the flow's error is a
+/// `ClientError::Transport` naming the step, retryable, and its `source()` chain reaches the
+/// transport's own error.
+#[tokio::test]
+async fn an_unreachable_node_is_a_typed_error_whose_chain_reaches_the_transport() {
+    use smart_sessions_client::{ClientError, Deployments, FlowError, NexusAccount, NexusClient};
+    use std::error::Error as _;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // the listener is dropped: nothing listens on the port any more
+    let url = format!("http://127.0.0.1:{port}");
+    let node = ProviderBuilder::new().connect_http(url.parse().unwrap());
+    let bundler = ProviderBuilder::new().connect_http(url.parse().unwrap());
+    let account = NexusAccount::existing(Address::repeat_byte(1), ENTRY_POINT_V07);
+    let e =
+        NexusClient::new(node, bundler, Deployments::legacy_nexus_k1(), account).await.unwrap_err();
+    assert!(
+        matches!(&e, FlowError::Client(ClientError::Transport { step: "eth_chainId", .. })),
+        "{e}"
+    );
+    assert!(e.is_retryable(), "{e}");
+    assert!(e.to_string().starts_with("eth_chainId: node call failed"), "{e}");
+    // FlowError::Client is transparent over the ClientError, whose source is the
+    // TransportError, whose source is the HTTP client's error
+    let transport = e.source().expect("the TransportError");
+    assert!(transport.downcast_ref::<alloy_transport::TransportError>().is_some(), "{transport}");
+    assert!(transport.source().is_some(), "the HTTP client's own error below it");
+}
