@@ -356,8 +356,11 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             .await;
         let mut st = self.state();
         match (&result, after) {
-            (Ok(_), Some(states)) => {
+            (Ok(_), Some(mut states)) => {
                 st.enabled.insert(pid, true);
+                // a view built from init data (first use of an off-chain grant) ages from now,
+                // like one read from chain
+                states.read_at.get_or_insert_with(std::time::Instant::now);
                 st.policies.insert(pid, states);
             }
             (Ok(_), None) => {
