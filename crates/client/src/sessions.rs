@@ -4,20 +4,21 @@
 use crate::ClientError;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use smart_sessions_codec::{
     AnySession, Execution, Generation, execute::install_module_calldata, install,
 };
 
-sol! {
-    function trustAttesters(uint8 threshold, address[] attesters);
-    function findTrustedAttesters(address account) returns (address[]);
-    function isPermissionEnabled(bytes32 permissionId, address account) returns (bool);
-    function getNonce(bytes32 permissionId, address account) returns (uint256);
-    function disableActionPolicies(bytes32 permissionId, bytes32 actionId, address[] policies);
-    function disableActionId(bytes32 permissionId, bytes32 actionId);
-    function disableUserOpPolicies(bytes32 permissionId, address[] policies);
-}
+use smart_sessions_bindings::{
+    common::registry::Registry::{findTrustedAttestersCall, trustAttestersCall},
+    legacy::smart_session::SmartSession::{
+        disableActionIdCall, disableActionPoliciesCall, disableUserOpPoliciesCall, getNonceCall,
+    },
+};
+
+// `isPermissionEnabled(bytes32, address)`: the same selector and layout in every generation;
+// the legacy bindings' call (the prefetch batch and `check_enabled_permissions` use it too)
+pub(crate) use smart_sessions_bindings::legacy::smart_session::SmartSession::isPermissionEnabledCall;
 
 fn encoding(step: &'static str) -> impl FnOnce(smart_sessions_codec::Error) -> ClientError {
     move |source| ClientError::Encoding { step, source }
@@ -177,7 +178,7 @@ pub async fn trusted_attesters<P: Provider>(
     crate::nexus::call(
         provider,
         registry,
-        findTrustedAttestersCall { account },
+        findTrustedAttestersCall { smartAccount: account },
         "findTrustedAttesters",
     )
     .await
