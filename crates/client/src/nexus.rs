@@ -51,11 +51,10 @@ sol! {
         function createAccount(address eoaOwner, uint256 index, address[] attesters, uint8 threshold) external payable returns (address);
         function computeAccountAddress(address eoaOwner, uint256 index, address[] attesters, uint8 threshold) external view returns (address);
     }
-    /// ERC-7579 module queries of the account.
-    interface Erc7579Account {
-        function isModuleInstalled(uint256 moduleTypeId, address module, bytes additionalContext) external view returns (bool);
-    }
 }
+
+/// ERC-7579 module queries of the account: Nexus's ABI from the generated bindings.
+use smart_sessions_bindings::common::nexus::Nexus as Erc7579Account;
 
 /// `EntryPoint.getSenderAddress(initCode)`: the address the factory call in `init_code`
 /// (`factory ‖ factoryData`) deploys, for any factory. The EntryPoint answers by reverting with

@@ -10,7 +10,7 @@ use alloy_primitives::{Address, B256, Bytes};
 use alloy_provider::Provider;
 use alloy_rpc_client::BatchRequest;
 use alloy_rpc_types_eth::{BlockId, TransactionRequest};
-use alloy_sol_types::{SolCall, SolType, sol, sol_data};
+use alloy_sol_types::{SolCall, SolType, sol_data};
 use smart_sessions_codec::{ActionConfig, AnySession, PolicyData, PolicyKind, action_id};
 use smart_sessions_policy::eval::{
     Erc20SpendingLimitPolicy, TimeFramePolicy, TokenSpend, UniActionPolicy, UsageLimitPolicy,
@@ -18,16 +18,21 @@ use smart_sessions_policy::eval::{
 };
 use std::collections::BTreeMap;
 
-sol! {
-    function isUserOpPolicyEnabled(address account, bytes32 permissionId, address policy) returns (bool);
-    function isActionPolicyEnabled(address account, bytes32 permissionId, bytes32 actionId, address policy) returns (bool);
-    function actionConfigs(bytes32 id, address msgSender, address userOpSender);
-    function usageLimitConfigs(bytes32 id, address msgSender, address userOpSender);
-    function valueLimitConfigs(bytes32 id, address msgSender, address userOpSender);
-    function getPolicyData(bytes32 id, address multiplexer, address token, address userOpSender);
-    function getUserOpPolicies(address account, bytes32 permissionId) returns (address[]);
-    function getActionPolicies(address account, bytes32 permissionId, bytes32 actionId) returns (address[]);
-}
+// The calls, from the generated bindings (the same selectors in every generation: the
+// SmartSession views are the legacy ABI's, the policies' getters the current policies' ABIs).
+// Answers are decoded by hand below where a generation's layout differs.
+pub(crate) use smart_sessions_bindings::{
+    current::{
+        erc20_spending_limit_policy::ERC20SpendingLimitPolicy::getPolicyDataCall,
+        uni_action_policy::UniActionPolicy::actionConfigsCall,
+        usage_limit_policy::UsageLimitPolicy::usageLimitConfigsCall,
+        value_limit_policy::ValueLimitPolicy::valueLimitConfigsCall,
+    },
+    legacy::smart_session::SmartSession::{
+        getActionPoliciesCall, getUserOpPoliciesCall, isActionPolicyEnabledCall,
+        isUserOpPolicyEnabledCall,
+    },
+};
 
 /// The state a policy starts with after `initializeWithMultiplexer(init_data)`.
 pub(crate) fn initial_state(
