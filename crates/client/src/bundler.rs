@@ -1,14 +1,22 @@
-//! The ERC-4337 bundler JSON-RPC methods as an extension trait on any alloy `Provider`, with
-//! typed errors that decode `AAxx` codes and SmartSession / EntryPoint revert data.
+//! The ERC-4337 bundler JSON-RPC methods as an extension trait on any alloy `Provider`
+//! ([`BundlerApi`], `Send` futures, names that coexist with alloy's `Erc4337Api`), with typed
+//! errors that keep the transport error as their source and decode `AAxx` codes and the
+//! revert data of SmartSession, the EntryPoint and the ERC-7484 registry.
 
+use crate::RemoteText;
 use crate::UserOperation;
 use alloy_primitives::{Address, B256, Bytes, U256, hex};
 use alloy_provider::Provider;
 use alloy_sol_types::SolInterface;
+use alloy_transport::TransportError;
 use serde::{Deserialize, Serialize};
-use smart_sessions_bindings::{common::entry_point::EntryPointErrors, current, legacy};
+use smart_sessions_bindings::{
+    common::{entry_point::EntryPointErrors, registry::Registry::RegistryErrors},
+    current, legacy,
+};
 use std::{
     fmt,
+    future::Future,
     time::{Duration, Instant},
 };
 
@@ -53,43 +61,135 @@ pub struct UserOperationReceipt {
     pub receipt: serde_json::Value,
 }
 
+/// An answer of `eth_getUserOperationByHash`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserOperationByHash {
+    /// The operation as the bundler holds it.
+    pub user_operation: UserOperation,
+    /// The EntryPoint it is for.
+    pub entry_point: Address,
+    /// The block it was included in (`None` while pending).
+    #[serde(default)]
+    pub block_number: Option<U256>,
+    /// The block's hash.
+    #[serde(default)]
+    pub block_hash: Option<B256>,
+    /// The bundle transaction's hash.
+    #[serde(default)]
+    pub transaction_hash: Option<B256>,
+}
+
 /// What a bundler's refusal means.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Refusal {
-    /// An EntryPoint `AAxx` code (e.g. 24: signature error), with its text.
+    /// An EntryPoint `AAxx` code (e.g. 24: signature error), with the bundler's text.
     EntryPoint {
         /// The number after `AA`.
         code: u8,
-        /// The bundler's message.
-        message: String,
+        /// The bundler's message (escaped, bounded).
+        message: RemoteText,
     },
     /// A SmartSession error found in the revert data.
     SmartSession(SmartSessionError),
-    /// An EntryPoint error (`FailedOp`, `FailedOpWithRevert`).
-    EntryPointRevert(String),
-    /// Anything else.
-    Other(String),
+    /// An EntryPoint error (`FailedOp`, `FailedOpWithRevert`, ...).
+    EntryPointRevert(EntryPointErrors),
+    /// An ERC-7484 registry error (e.g. `InsufficientAttestations`: the registry has fewer
+    /// attestations of the module from the account's trusted attesters than its threshold).
+    Registry(RegistryErrors),
+    /// An error known only by its selector, seen from deployed contracts whose ABI no package
+    /// ships (the deployed ERC-7484 registry's `InsufficientAttestations` is `0x0124f8d7`, which
+    /// is not the ABI's `InsufficientAttestations()`, `0xe424f994`); its arguments stay raw.
+    Observed {
+        /// The name it was seen under.
+        name: &'static str,
+        /// The whole revert data.
+        data: Bytes,
+    },
+    /// Anything else: the bundler's message.
+    Other {
+        /// The bundler's message (escaped, bounded).
+        message: RemoteText,
+    },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EntryPoint { code, message } => write!(f, "AA{code}: {message}"),
+            Self::SmartSession(e) => write!(f, "SmartSession {e}"),
+            Self::EntryPointRevert(e) => write!(f, "EntryPoint {e:?}"),
+            Self::Registry(e) => write!(
+                f,
+                "registry {}",
+                RegistryErrors::name_by_selector(e.selector()).unwrap_or("error")
+            ),
+            Self::Observed { name, data } => write!(f, "registry {name} ({data})"),
+            Self::Other { message } => f.write_str(message.as_str()),
+        }
+    }
 }
 
 /// A SmartSession error decoded from revert data, with the permission and policy it names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SmartSessionError {
     /// The error's name (`PolicyViolation`, `InvalidPermissionId`, `NoPoliciesSet`,
-    /// `HashMismatch`, …).
-    pub name: String,
+    /// `HashMismatch`, …), from the bindings' selector table.
+    pub name: &'static str,
     /// The permission it names, if any.
     pub permission_id: Option<B256>,
     /// The policy it names, if any.
     pub policy: Option<Address>,
     /// The error with all its arguments.
     pub detail: String,
+    /// For `PolicyCheckReverted`: the policy's own revert, when its selector is one this crate
+    /// knows (a policy's, SmartSession's or the registry's error name).
+    pub inner: Option<&'static str>,
 }
 
 impl fmt::Display for SmartSessionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.detail)
+        f.write_str(&self.detail)?;
+        if let Some(inner) = self.inner {
+            write!(f, " (the policy reverted with {inner})")?;
+        }
+        Ok(())
     }
+}
+
+/// Selectors seen from deployed contracts whose ABI no package ships (issue 13 item 4: the
+/// registry's refusal when installing SmartSession on a K1-factory account whose attesters have
+/// not attested it).
+const OBSERVED: [([u8; 4], &str); 1] = [([0x01, 0x24, 0xf8, 0xd7], "InsufficientAttestations")];
+
+fn observed_error_name(data: &[u8]) -> Option<&'static str> {
+    let sel = data.get(..4)?;
+    OBSERVED.iter().find(|(s, _)| s == sel).map(|(_, n)| *n)
+}
+
+/// The name of a known error selector: SmartSession's (any generation), the policies', the
+/// registry's, the EntryPoint's.
+pub fn error_name(selector: [u8; 4]) -> Option<&'static str> {
+    use current::{
+        erc20_spending_limit_policy::ERC20SpendingLimitPolicy::ERC20SpendingLimitPolicyErrors as S,
+        time_frame_policy::TimeFramePolicy::TimeFramePolicyErrors as T,
+        uni_action_policy::UniActionPolicy::UniActionPolicyErrors as A,
+        usage_limit_policy::UsageLimitPolicy::UsageLimitPolicyErrors as U,
+        value_limit_policy::ValueLimitPolicy::ValueLimitPolicyErrors as V,
+    };
+    current::smart_session::SmartSession::SmartSessionErrors::name_by_selector(selector)
+        .or_else(|| {
+            legacy::smart_session::SmartSession::SmartSessionErrors::name_by_selector(selector)
+        })
+        .or_else(|| A::name_by_selector(selector))
+        .or_else(|| T::name_by_selector(selector))
+        .or_else(|| U::name_by_selector(selector))
+        .or_else(|| V::name_by_selector(selector))
+        .or_else(|| S::name_by_selector(selector))
+        .or_else(|| RegistryErrors::name_by_selector(selector))
+        .or_else(|| EntryPointErrors::name_by_selector(selector))
+        .or_else(|| observed_error_name(&selector))
 }
 
 macro_rules! smart_session_error {
@@ -106,59 +206,111 @@ macro_rules! smart_session_error {
             E::UnsupportedPolicy(x) => (None, Some(x.policy)),
             _ => (None, None),
         };
-        let detail = format!("{e:?}");
-        let name = detail.split(['(', ' ', '{']).next().unwrap_or_default().to_string();
-        SmartSessionError { name, permission_id, policy, detail }
+        SmartSessionError {
+            name: E::name_by_selector(e.selector()).unwrap_or("unknown"),
+            permission_id,
+            policy,
+            detail: format!("{e:?}"),
+            inner: None,
+        }
     }};
 }
 
-/// A bundler JSON-RPC failure.
-#[derive(Debug)]
+/// A bundler JSON-RPC failure: a refusal (the bundler answered with a JSON-RPC error), or no
+/// usable answer (the transport failed or the answer did not parse: `source` holds why).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.line())]
 pub struct BundlerError {
     /// The method.
     pub method: &'static str,
-    /// The JSON-RPC error code, if the bundler answered with one.
+    /// The JSON-RPC error code, when the bundler answered with a JSON-RPC error.
     pub code: Option<i64>,
-    /// What it means.
+    /// What it means (for an answer without a JSON-RPC error: [`Refusal::Other`] with the
+    /// transport's text).
     pub refusal: Refusal,
+    /// The error's `data`, when the answer carried revert data there.
+    pub data: Option<Bytes>,
+    /// The transport failure, when the bundler gave no JSON-RPC answer.
+    #[source]
+    pub source: Option<TransportError>,
 }
 
-impl fmt::Display for BundlerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} refused: ", self.method)?;
-        match &self.refusal {
-            Refusal::EntryPoint { code, message } => write!(f, "AA{code}: {message}"),
-            Refusal::SmartSession(e) => write!(f, "SmartSession {}", e.detail),
-            Refusal::EntryPointRevert(e) => write!(f, "EntryPoint {e}"),
-            Refusal::Other(m) => f.write_str(m),
+impl BundlerError {
+    fn line(&self) -> String {
+        match (&self.source, self.code) {
+            (Some(_), None) => {
+                format!("{}: no usable answer from the bundler: {}", self.method, self.refusal)
+            }
+            (_, Some(code)) => format!("{} refused ({code}): {}", self.method, self.refusal),
+            (None, None) => format!("{} refused: {}", self.method, self.refusal),
         }
     }
+
+    /// Whether the bundler answered with a JSON-RPC error (it refused, so it holds nothing
+    /// from this request); `false` when the answer was lost or unreadable.
+    pub const fn is_refusal(&self) -> bool {
+        self.code.is_some()
+    }
+
+    /// Whether trying again later may succeed: transport failures and timeouts of the
+    /// transport, a stale nonce or deployment (`AA25`, `AA10`), rate limits (-32005) and
+    /// internal errors (-32603). A read is then safe to repeat; a send only if
+    /// [`is_refusal`](Self::is_refusal).
+    pub fn is_retryable(&self) -> bool {
+        if let Some(s) = &self.source {
+            return matches!(s, TransportError::Transport(_));
+        }
+        matches!(self.code, Some(-32005 | -32603))
+            || matches!(self.refusal, Refusal::EntryPoint { code: 10 | 25, .. })
+    }
+
+    /// The revert data decoded as the error enum `E` of a contract's bindings, if it is one of
+    /// `E`'s errors (as alloy-contract's `as_decoded_interface_error`).
+    pub fn as_decoded_interface_error<E: SolInterface>(&self) -> Option<E> {
+        self.data.as_ref().and_then(|d| E::abi_decode(d).ok())
+    }
 }
 
-impl std::error::Error for BundlerError {}
-
-/// Decodes revert data of the SmartSession generations or the EntryPoint, if it is one of theirs.
+/// Decodes revert data of the SmartSession generations, the EntryPoint or the ERC-7484
+/// registry, if it is one of theirs. For `PolicyCheckReverted`, the policy's inner revert is
+/// named when its selector is known.
 pub fn decode_revert(data: &[u8]) -> Option<Refusal> {
-    if let Ok(e) = current::smart_session::SmartSessionErrors::abi_decode(data) {
-        return Some(Refusal::SmartSession(smart_session_error!(
-            e,
-            current::smart_session::SmartSessionErrors
-        )));
+    use current::smart_session::SmartSession::SmartSessionErrors as C;
+    if let Ok(e) = C::abi_decode(data) {
+        let inner = match &e {
+            C::PolicyCheckReverted(r) => {
+                let w = r.revertReason.0;
+                error_name([w[0], w[1], w[2], w[3]])
+            }
+            _ => None,
+        };
+        let mut s = smart_session_error!(e, C);
+        s.inner = inner;
+        return Some(Refusal::SmartSession(s));
     }
-    if let Ok(e) = legacy::smart_session::SmartSessionErrors::abi_decode(data) {
+    if let Ok(e) = legacy::smart_session::SmartSession::SmartSessionErrors::abi_decode(data) {
         return Some(Refusal::SmartSession(smart_session_error!(
             e,
-            legacy::smart_session::SmartSessionErrors
+            legacy::smart_session::SmartSession::SmartSessionErrors
         )));
     }
     if let Ok(e) = EntryPointErrors::abi_decode(data) {
-        return Some(Refusal::EntryPointRevert(format!("{e:?}")));
+        return Some(Refusal::EntryPointRevert(e));
     }
-    None
+    if let Ok(e) = RegistryErrors::abi_decode(data) {
+        return Some(Refusal::Registry(e));
+    }
+    observed_error_name(data)
+        .map(|name| Refusal::Observed { name, data: Bytes::copy_from_slice(data) })
 }
 
-/// Interprets a bundler's error message: `AAxx` codes first, then any revert data in it.
-pub fn classify(message: &str) -> Refusal {
+/// Interprets a bundler's error: revert data in the JSON-RPC error's `data` first (decoded with
+/// the bindings' error enums), then an `AAxx` code in the message, then revert data written into
+/// the message (Alto puts simulation reverts there).
+pub fn classify(message: &str, data: Option<&[u8]>) -> Refusal {
+    if let Some(r) = data.and_then(decode_revert) {
+        return r;
+    }
     if let Some(at) = message.find("AA") {
         let digits: String = message[at + 2..].chars().take_while(char::is_ascii_digit).collect();
         if let (2, Ok(code)) = (digits.len(), digits.parse::<u8>()) {
@@ -166,12 +318,12 @@ pub fn classify(message: &str) -> Refusal {
             if let Some(r) = hex_in(message).and_then(|d| decode_revert(&d)) {
                 return r;
             }
-            return Refusal::EntryPoint { code, message: message.to_string() };
+            return Refusal::EntryPoint { code, message: RemoteText::new(message) };
         }
     }
     hex_in(message)
         .and_then(|d| decode_revert(&d))
-        .unwrap_or_else(|| Refusal::Other(message.to_string()))
+        .unwrap_or_else(|| Refusal::Other { message: RemoteText::new(message) })
 }
 
 fn hex_in(message: &str) -> Option<Vec<u8>> {
@@ -180,121 +332,246 @@ fn hex_in(message: &str) -> Option<Vec<u8>> {
     if h.len() >= 8 && h.len().is_multiple_of(2) { hex::decode(h).ok() } else { None }
 }
 
-fn refused(method: &'static str, e: impl fmt::Display + ErrorCode) -> BundlerError {
-    BundlerError { method, code: e.code(), refusal: classify(&e.to_string()) }
-}
-
-/// Access to a JSON-RPC error code.
-pub trait ErrorCode {
-    /// The code, when the error is a JSON-RPC error response.
-    fn code(&self) -> Option<i64>;
-}
-
-impl ErrorCode for alloy_provider::transport::TransportError {
-    fn code(&self) -> Option<i64> {
-        self.as_error_resp().map(|e| e.code)
+/// The bundler's error as a [`BundlerError`] of `method`: a JSON-RPC error answer is a refusal
+/// (its `data` read for revert data), anything else keeps the transport error as its source.
+pub(crate) fn bundler_error(method: &'static str, e: TransportError) -> BundlerError {
+    match e.as_error_resp() {
+        Some(resp) => {
+            let data = resp.as_revert_data();
+            BundlerError {
+                method,
+                code: Some(resp.code),
+                refusal: classify(&resp.message, data.as_ref().map(|d| &d[..])),
+                data,
+                source: None,
+            }
+        }
+        None => BundlerError {
+            method,
+            code: None,
+            refusal: Refusal::Other { message: RemoteText::new(&e.to_string()) },
+            data: None,
+            source: Some(e),
+        },
     }
 }
 
-/// The bundler methods, for any provider pointed at a bundler.
-#[allow(async_fn_in_trait)]
-pub trait BundlerApi: Provider + Sized {
-    /// `eth_sendUserOperation`: the user-operation hash.
-    #[tracing::instrument(level = "debug", name = "eth_sendUserOperation", skip_all, fields(sender = %op.sender, nonce = %op.nonce))]
-    async fn send_user_operation(
+/// The bundler methods, for any provider pointed at a bundler. Every future is `Send` (flows
+/// run on spawned tasks), and no name is one of alloy's `Erc4337Api`'s, so both traits can be
+/// in scope together.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), smart_sessions_client::BundlerError> {
+/// use alloy_provider::ProviderBuilder;
+/// use smart_sessions_client::{BundlerApi, ENTRY_POINT_V07};
+/// let bundler = ProviderBuilder::new().connect_http("http://127.0.0.1:4337".parse().unwrap());
+/// let served = tokio::spawn(async move { bundler.bundler_entry_points().await }).await.unwrap()?;
+/// assert!(served.contains(&ENTRY_POINT_V07));
+/// # Ok(()) }
+/// ```
+pub trait BundlerApi: Send + Sync {
+    /// `eth_sendUserOperation`: the user-operation hash the bundler reports (compare it with
+    /// [`UserOperation::hash`]).
+    fn send_user_op(
         &self,
         op: &UserOperation,
         entry_point: Address,
-    ) -> Result<B256, BundlerError> {
-        self.raw_request("eth_sendUserOperation".into(), (op, entry_point))
-            .await
-            .map_err(|e| refused("eth_sendUserOperation", e))
-    }
+    ) -> impl Future<Output = Result<B256, BundlerError>> + Send;
 
     /// `eth_estimateUserOperationGas` (the signature must be a stub of the real shape).
-    #[tracing::instrument(level = "debug", name = "eth_estimateUserOperationGas", skip_all, fields(sender = %op.sender))]
-    async fn estimate_user_operation_gas(
+    fn estimate_user_op_gas(
         &self,
         op: &UserOperation,
         entry_point: Address,
-    ) -> Result<GasEstimate, BundlerError> {
-        self.raw_request("eth_estimateUserOperationGas".into(), (op, entry_point))
-            .await
-            .map_err(|e| refused("eth_estimateUserOperationGas", e))
+    ) -> impl Future<Output = Result<GasEstimate, BundlerError>> + Send;
+
+    /// `eth_getUserOperationReceipt`: `None` while not included.
+    fn user_op_receipt(
+        &self,
+        hash: B256,
+    ) -> impl Future<Output = Result<Option<UserOperationReceipt>, BundlerError>> + Send;
+
+    /// `eth_getUserOperationByHash`: the operation and where it was included, `None` when the
+    /// bundler does not know the hash.
+    fn user_op_by_hash(
+        &self,
+        hash: B256,
+    ) -> impl Future<Output = Result<Option<UserOperationByHash>, BundlerError>> + Send;
+
+    /// `eth_supportedEntryPoints`: the `EntryPoint`s the bundler serves.
+    fn bundler_entry_points(
+        &self,
+    ) -> impl Future<Output = Result<Vec<Address>, BundlerError>> + Send;
+
+    /// Polls for the receipt with backoff (50 ms doubling to 1 s) until `timeout` (the whole
+    /// wait, polls included, is bounded by it).
+    fn wait_for_user_op_receipt(
+        &self,
+        hash: B256,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<UserOperationReceipt, WaitError>> + Send;
+
+    /// `pimlico_getUserOperationGasPrice`: the `fast` tier as `(maxFeePerGas,
+    /// maxPriorityFeePerGas)`.
+    fn pimlico_gas_price(&self) -> impl Future<Output = Result<(U256, U256), BundlerError>> + Send;
+
+    /// `biconomy_getGasFeeValues`: the `fast` tier as `(maxFeePerGas, maxPriorityFeePerGas)`.
+    /// Quantities may be `0x` hex or decimal strings (or JSON numbers).
+    fn biconomy_gas_fee_values(
+        &self,
+    ) -> impl Future<Output = Result<(U256, U256), BundlerError>> + Send;
+
+    /// Alchemy's `rundler_maxPriorityFeePerGas`: the tip the bundler wants.
+    fn rundler_max_priority_fee_per_gas(
+        &self,
+    ) -> impl Future<Output = Result<U256, BundlerError>> + Send;
+}
+
+/// Why [`BundlerApi::wait_for_user_op_receipt`] returned without a receipt.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WaitError {
+    /// A poll failed.
+    #[error(transparent)]
+    Bundler(#[from] BundlerError),
+    /// No receipt within the bound.
+    #[error("no receipt for {user_op_hash} within {after:?}")]
+    Timeout {
+        /// The hash waited for.
+        user_op_hash: B256,
+        /// The bound.
+        after: Duration,
+    },
+}
+
+impl WaitError {
+    /// The bundler's refusal, when a poll was refused.
+    pub const fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            Self::Bundler(b) => Some(&b.refusal),
+            Self::Timeout { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Tier<Q> {
+    max_fee_per_gas: Q,
+    max_priority_fee_per_gas: Q,
+}
+
+#[derive(Debug, Deserialize)]
+struct Prices<Q> {
+    fast: Tier<Q>,
+}
+
+impl<P: Provider> BundlerApi for P {
+    fn send_user_op(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+    ) -> impl Future<Output = Result<B256, BundlerError>> + Send {
+        let op = op.clone();
+        let span =
+            tracing::debug_span!("eth_sendUserOperation", sender = %op.sender, nonce = %op.nonce);
+        tracing::Instrument::instrument(
+            async move {
+                self.raw_request("eth_sendUserOperation".into(), (op, entry_point))
+                    .await
+                    .map_err(|e| bundler_error("eth_sendUserOperation", e))
+            },
+            span,
+        )
     }
 
-    /// `eth_getUserOperationReceipt`.
-    async fn user_operation_receipt(
+    fn estimate_user_op_gas(
+        &self,
+        op: &UserOperation,
+        entry_point: Address,
+    ) -> impl Future<Output = Result<GasEstimate, BundlerError>> + Send {
+        let op = op.clone();
+        let span = tracing::debug_span!("eth_estimateUserOperationGas", sender = %op.sender);
+        tracing::Instrument::instrument(
+            async move {
+                self.raw_request("eth_estimateUserOperationGas".into(), (op, entry_point))
+                    .await
+                    .map_err(|e| bundler_error("eth_estimateUserOperationGas", e))
+            },
+            span,
+        )
+    }
+
+    async fn user_op_receipt(
         &self,
         hash: B256,
     ) -> Result<Option<UserOperationReceipt>, BundlerError> {
         self.raw_request("eth_getUserOperationReceipt".into(), (hash,))
             .await
-            .map_err(|e| refused("eth_getUserOperationReceipt", e))
+            .map_err(|e| bundler_error("eth_getUserOperationReceipt", e))
     }
 
-    /// Polls for the receipt with backoff (50 ms doubling to 1 s) until `timeout`.
-    #[tracing::instrument(level = "debug", name = "wait_for_user_operation_receipt", skip(self), fields(user_op_hash = %hash))]
-    async fn wait_for_user_operation_receipt(
+    async fn user_op_by_hash(
+        &self,
+        hash: B256,
+    ) -> Result<Option<UserOperationByHash>, BundlerError> {
+        self.raw_request("eth_getUserOperationByHash".into(), (hash,))
+            .await
+            .map_err(|e| bundler_error("eth_getUserOperationByHash", e))
+    }
+
+    async fn bundler_entry_points(&self) -> Result<Vec<Address>, BundlerError> {
+        self.raw_request("eth_supportedEntryPoints".into(), Vec::<()>::new())
+            .await
+            .map_err(|e| bundler_error("eth_supportedEntryPoints", e))
+    }
+
+    async fn wait_for_user_op_receipt(
         &self,
         hash: B256,
         timeout: Duration,
-    ) -> Result<UserOperationReceipt, BundlerError> {
+    ) -> Result<UserOperationReceipt, WaitError> {
+        let poll = async {
+            let mut delay = Duration::from_millis(50);
+            loop {
+                if let Some(r) = self.user_op_receipt(hash).await? {
+                    return Ok::<_, WaitError>(r);
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(1));
+            }
+        };
         let start = Instant::now();
-        let mut delay = Duration::from_millis(50);
-        loop {
-            if let Some(r) = self.user_operation_receipt(hash).await? {
-                return Ok(r);
+        match tokio::time::timeout(timeout, poll).await {
+            Ok(r) => r,
+            Err(_) => {
+                Err(WaitError::Timeout { user_op_hash: hash, after: start.elapsed().max(timeout) })
             }
-            if start.elapsed() >= timeout {
-                return Err(BundlerError {
-                    method: "eth_getUserOperationReceipt",
-                    code: None,
-                    refusal: Refusal::Other(format!("no receipt for {hash} within {timeout:?}")),
-                });
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(1));
         }
     }
 
-    /// `pimlico_getUserOperationGasPrice`: the `fast` tier as `(maxFeePerGas, maxPriorityFeePerGas)`.
     async fn pimlico_gas_price(&self) -> Result<(U256, U256), BundlerError> {
-        #[derive(Debug, Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Tier {
-            max_fee_per_gas: U256,
-            max_priority_fee_per_gas: U256,
-        }
-        #[derive(Debug, Deserialize)]
-        struct Prices {
-            fast: Tier,
-        }
-        let p: Prices = self
+        let p: Prices<U256> = self
             .raw_request("pimlico_getUserOperationGasPrice".into(), Vec::<()>::new())
             .await
-            .map_err(|e| refused("pimlico_getUserOperationGasPrice", e))?;
+            .map_err(|e| bundler_error("pimlico_getUserOperationGasPrice", e))?;
         Ok((p.fast.max_fee_per_gas, p.fast.max_priority_fee_per_gas))
     }
 
-    /// `biconomy_getGasFeeValues`: the `fast` tier as `(maxFeePerGas, maxPriorityFeePerGas)`.
-    /// Quantities may be `0x` hex or decimal strings (or JSON numbers).
     async fn biconomy_gas_fee_values(&self) -> Result<(U256, U256), BundlerError> {
-        #[derive(Debug, Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Tier {
-            max_fee_per_gas: Quantity,
-            max_priority_fee_per_gas: Quantity,
-        }
-        #[derive(Debug, Deserialize)]
-        struct Prices {
-            fast: Tier,
-        }
-        let p: Prices = self
+        let p: Prices<Quantity> = self
             .raw_request("biconomy_getGasFeeValues".into(), Vec::<()>::new())
             .await
-            .map_err(|e| refused("biconomy_getGasFeeValues", e))?;
+            .map_err(|e| bundler_error("biconomy_getGasFeeValues", e))?;
         Ok((p.fast.max_fee_per_gas.0, p.fast.max_priority_fee_per_gas.0))
+    }
+
+    async fn rundler_max_priority_fee_per_gas(&self) -> Result<U256, BundlerError> {
+        let tip: Quantity = self
+            .raw_request("rundler_maxPriorityFeePerGas".into(), Vec::<()>::new())
+            .await
+            .map_err(|e| bundler_error("rundler_maxPriorityFeePerGas", e))?;
+        Ok(tip.0)
     }
 }
 
@@ -321,4 +598,5 @@ impl<'de> Deserialize<'de> for Quantity {
     }
 }
 
-impl<P: Provider> BundlerApi for P {}
+#[cfg(test)]
+mod tests;

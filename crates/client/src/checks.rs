@@ -2,32 +2,20 @@
 //! policies' state read from chain (one batched request), run through the policy crate's
 //! evaluator exactly as SmartSession runs them.
 
-use crate::{ClientError, Deployments};
-use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256};
-use alloy_provider::Provider;
-use alloy_rpc_client::BatchRequest;
-use alloy_rpc_types_eth::{BlockId, TransactionRequest};
-use alloy_sol_types::{SolCall, SolType, sol, sol_data};
+use crate::Deployments;
+use alloy_primitives::{Address, B256, FixedBytes, U256};
 use serde::Serialize;
 use smart_sessions_codec::{
-    ActionConfig, ActionData, AnySession, Execution, FALLBACK_TARGET_FLAG,
-    FALLBACK_TARGET_SELECTOR_FLAG, PolicyData, PolicyKind, action_config_id, action_id,
-    call_selector, user_op_config_id,
+    ActionData, AnySession, Execution, FALLBACK_TARGET_FLAG, FALLBACK_TARGET_SELECTOR_FLAG,
+    PolicyData, PolicyKind, action_config_id, action_id, call_selector, user_op_config_id,
 };
 use smart_sessions_policy::eval::{
-    Erc20SpendingLimitPolicy, Rejection, TimeFramePolicy, TokenSpend, UniActionPolicy,
-    UsageLimitPolicy, ValueLimitPolicy,
+    Erc20SpendingLimitPolicy, Rejection, TimeFramePolicy, UniActionPolicy, UsageLimitPolicy,
+    ValueLimitPolicy,
 };
 use std::collections::BTreeMap;
 
-sol! {
-    function isUserOpPolicyEnabled(address account, bytes32 permissionId, address policy) returns (bool);
-    function isActionPolicyEnabled(address account, bytes32 permissionId, bytes32 actionId, address policy) returns (bool);
-    function actionConfigs(bytes32 id, address msgSender, address userOpSender);
-    function usageLimitConfigs(bytes32 id, address msgSender, address userOpSender);
-    function valueLimitConfigs(bytes32 id, address msgSender, address userOpSender);
-    function getPolicyData(bytes32 id, address multiplexer, address token, address userOpSender);
-}
+pub(crate) use crate::policy_read::{ViewRequest, initial_state, read_view};
 
 /// A policy's state for one config id, as the evaluator holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -201,6 +189,10 @@ pub struct EnabledPolicies {
 pub(crate) struct PolicyView {
     pub(crate) states: BTreeMap<Slot, PolicyState>,
     pub(crate) enabled: Option<EnabledPolicies>,
+    /// The block the state was read at (`None`: built from init data, nothing read).
+    pub(crate) block: Option<u64>,
+    /// When it was read.
+    pub(crate) read_at: Option<std::time::Instant>,
 }
 
 /// The session's action for `(target, selector)`, or its fallback action.
@@ -279,246 +271,6 @@ impl Deployments {
         if let Some((_, Some(to))) = map.iter().find(|(from, _)| *from == policy.policy) {
             policy.policy = *to;
         }
-    }
-}
-
-/// The state a policy starts with after `initializeWithMultiplexer(init_data)`.
-pub(crate) fn initial_state(
-    d: &Deployments,
-    policy: &PolicyData,
-) -> Result<PolicyState, ClientError> {
-    let bad = |e: smart_sessions_policy::PolicyError| ClientError {
-        step: "policy init data",
-        reason: format!("policy {}: {e}", policy.policy),
-    };
-    let data = &policy.initData;
-    Ok(match d.policy_kind(policy.policy) {
-        Some(PolicyKind::Sudo) => PolicyState::Sudo,
-        Some(PolicyKind::UniversalAction) => {
-            PolicyState::UniAction(UniActionPolicy::initialize(data).map_err(bad)?)
-        }
-        Some(PolicyKind::UsageLimit) => {
-            PolicyState::UsageLimit(UsageLimitPolicy::initialize(data).map_err(bad)?)
-        }
-        Some(PolicyKind::ValueLimit) => {
-            PolicyState::ValueLimit(ValueLimitPolicy::initialize(data).map_err(bad)?)
-        }
-        Some(PolicyKind::TimeFrame) => PolicyState::TimeFrame(time_frame(d, policy)?),
-        Some(PolicyKind::SpendingLimits) => {
-            PolicyState::SpendingLimits(Erc20SpendingLimitPolicy::initialize(data).map_err(bad)?)
-        }
-        _ => PolicyState::Unknown,
-    })
-}
-
-fn time_frame(d: &Deployments, policy: &PolicyData) -> Result<TimeFramePolicy, ClientError> {
-    let data = &policy.initData;
-    let u128_layout = policy.policy == smart_sessions_policy::json::BICONOMY_TIME_FRAME_POLICY
-        || d.generation.time_frame_uses_u128();
-    if u128_layout {
-        let word = data.get(..32).ok_or_else(|| ClientError {
-            step: "policy init data",
-            reason: format!(
-                "time frame policy {}: needs 32 bytes (uint128, uint128)",
-                policy.policy
-            ),
-        })?;
-        let until = u128::from_be_bytes(word[..16].try_into().unwrap_or_default());
-        let after = u128::from_be_bytes(word[16..].try_into().unwrap_or_default());
-        Ok(TimeFramePolicy {
-            valid_until: u64::try_from(until).unwrap_or(u64::MAX),
-            valid_after: u64::try_from(after).unwrap_or(u64::MAX),
-        })
-    } else {
-        TimeFramePolicy::initialize(data).map_err(|e| ClientError {
-            step: "policy init data",
-            reason: format!("time frame policy {}: {e}", policy.policy),
-        })
-    }
-}
-
-/// Reads, in one batched request, which policies SmartSession has enabled for the permission and
-/// the on-chain state of every stateful policy of `session`. Stateless policies (sudo, time
-/// frame) come from their init data.
-pub(crate) async fn read_view<P: Provider>(
-    provider: &P,
-    d: &Deployments,
-    session: &AnySession,
-    account: Address,
-) -> Result<PolicyView, ClientError> {
-    let mut batch = BatchRequest::new(provider.client());
-    let request = ViewRequest::add(&mut batch, d, session, account)?;
-    batch.send().await.map_err(fail("policy state batch"))?;
-    request.collect().await
-}
-
-type Waiter = alloy_rpc_client::Waiter<Bytes>;
-
-fn fail(step: &'static str) -> impl Fn(alloy_transport::TransportError) -> ClientError {
-    move |e| ClientError { step, reason: e.to_string() }
-}
-
-/// The calls of [`read_view`] added to a batch, to collect once it is sent.
-pub(crate) struct ViewRequest {
-    pid: B256,
-    actions: Vec<B256>,
-    flags: Vec<(Option<B256>, Address, Waiter)>,
-    pending: Vec<(Slot, Vec<Waiter>, PolicyState)>,
-    out: BTreeMap<Slot, PolicyState>,
-}
-
-impl ViewRequest {
-    /// Adds the calls to `batch`.
-    pub(crate) fn add(
-        batch: &mut BatchRequest<'_>,
-        d: &Deployments,
-        session: &AnySession,
-        account: Address,
-    ) -> Result<Self, ClientError> {
-        let ss = d.smart_session;
-        let mut pending = Vec::new();
-        let mut out = BTreeMap::new();
-        let pid = session.permission_id();
-        let add = |batch: &mut BatchRequest<'_>, to: Address, data: Vec<u8>| {
-            let tx = TransactionRequest::default().to(to).input(Bytes::from(data).into());
-            batch.add_call::<_, Bytes>("eth_call", &(tx, BlockId::latest()))
-        };
-        // is each declared policy enabled on chain?
-        let mut flags = Vec::new();
-        for (action, policy, _) in slots(session, account) {
-            let data = match action {
-                None => {
-                    isUserOpPolicyEnabledCall { account, permissionId: pid, policy: policy.policy }
-                        .abi_encode()
-                }
-                Some(a) => isActionPolicyEnabledCall {
-                    account,
-                    permissionId: pid,
-                    actionId: action_id(a.actionTarget, a.actionTargetSelector),
-                    policy: policy.policy,
-                }
-                .abi_encode(),
-            };
-            let key = action.map(|a| action_id(a.actionTarget, a.actionTargetSelector));
-            flags.push((key, policy.policy, add(batch, ss, data).map_err(fail("batch"))?));
-        }
-        for (_, policy, slot) in slots(session, account) {
-            if out.contains_key(&slot) {
-                continue;
-            }
-            let state = initial_state(d, policy)?;
-            let (s, p, cid) = (ss, policy.policy, slot.config_id);
-            match &state {
-                PolicyState::UniAction(_) => {
-                    let c = actionConfigsCall { id: cid, msgSender: s, userOpSender: account };
-                    let w = add(batch, p, c.abi_encode()).map_err(fail("batch"))?;
-                    pending.push((slot.clone(), vec![w], state.clone()));
-                }
-                PolicyState::UsageLimit(_) => {
-                    let c = usageLimitConfigsCall { id: cid, msgSender: s, userOpSender: account };
-                    let w = add(batch, p, c.abi_encode()).map_err(fail("batch"))?;
-                    pending.push((slot.clone(), vec![w], state.clone()));
-                }
-                PolicyState::ValueLimit(_) => {
-                    let c = valueLimitConfigsCall { id: cid, msgSender: s, userOpSender: account };
-                    let w = add(batch, p, c.abi_encode()).map_err(fail("batch"))?;
-                    pending.push((slot.clone(), vec![w], state.clone()));
-                }
-                PolicyState::SpendingLimits(init) => {
-                    let mut ws = Vec::new();
-                    for token in init.tokens.keys() {
-                        let c = getPolicyDataCall {
-                            id: cid,
-                            multiplexer: s,
-                            token: *token,
-                            userOpSender: account,
-                        };
-                        ws.push(add(batch, p, c.abi_encode()).map_err(fail("batch"))?);
-                    }
-                    pending.push((slot.clone(), ws, state.clone()));
-                }
-                _ => {}
-            }
-            out.insert(slot, state);
-        }
-        let actions = session
-            .actions()
-            .iter()
-            .map(|a| action_id(a.actionTarget, a.actionTargetSelector))
-            .collect();
-        Ok(Self { pid, actions, flags, pending, out })
-    }
-
-    /// The view, once the batch is sent.
-    pub(crate) async fn collect(self) -> Result<PolicyView, ClientError> {
-        let Self { pid, actions, flags, pending, mut out } = self;
-        let span = tracing::debug_span!("policy_state", calls = pending.len() + flags.len());
-        let _enter = span.enter();
-        let mut enabled = EnabledPolicies::default();
-        for id in actions {
-            enabled.actions.insert(id, Vec::new());
-        }
-        for (key, policy, w) in flags {
-            let raw = w.await.map_err(fail("policy enabled"))?;
-            let on =
-                isUserOpPolicyEnabledCall::abi_decode_returns(&raw).map_err(|e| ClientError {
-                    step: "enabled policies",
-                    reason: format!("policy {policy} of permission {pid}: {e}"),
-                })?;
-            let list = match key {
-                None => &mut enabled.user_op,
-                Some(id) => enabled.actions.entry(id).or_default(),
-            };
-            if on && !list.contains(&policy) {
-                list.push(policy);
-            }
-        }
-        for (slot, waiters, init) in pending {
-            let step = "policy state";
-            let mut results = Vec::new();
-            for w in waiters {
-                results.push(w.await.map_err(fail(step))?);
-            }
-            // one answer per waiter: single-call policies have exactly one
-            let first = results.first().cloned().unwrap_or_default();
-            let decode = |e: alloy_sol_types::Error| ClientError {
-                step,
-                reason: format!("policy {} config {}: {e}", slot.policy, slot.config_id),
-            };
-            let state = match init {
-                PolicyState::UniAction(_) => PolicyState::UniAction(UniActionPolicy::from_config(
-                    ActionConfig::abi_decode(&first).map_err(|e| ClientError {
-                        step,
-                        reason: format!("policy {} config {}: {e}", slot.policy, slot.config_id),
-                    })?,
-                )),
-                PolicyState::UsageLimit(_) => {
-                    let (limit, used) =
-                        <(sol_data::Uint<128>, sol_data::Uint<128>)>::abi_decode_params(&first)
-                            .map_err(decode)?;
-                    PolicyState::UsageLimit(UsageLimitPolicy { limit, used })
-                }
-                PolicyState::ValueLimit(_) => {
-                    let (limit, used) =
-                        <(sol_data::Uint<256>, sol_data::Uint<256>)>::abi_decode_params(&first)
-                            .map_err(decode)?;
-                    PolicyState::ValueLimit(ValueLimitPolicy { limit, used })
-                }
-                PolicyState::SpendingLimits(mut s) => {
-                    for ((_, t), r) in s.tokens.iter_mut().zip(&results) {
-                        type Three =
-                            (sol_data::Uint<256>, sol_data::Uint<256>, sol_data::Uint<256>);
-                        let (limit, spent, approved) =
-                            <Three>::abi_decode_params(r).map_err(decode)?;
-                        *t = TokenSpend { limit, spent, approved };
-                    }
-                    PolicyState::SpendingLimits(s)
-                }
-                other => other,
-            };
-            out.insert(slot, state);
-        }
-        Ok(PolicyView { states: out, enabled: Some(enabled) })
     }
 }
 

@@ -423,7 +423,7 @@ impl Deployments {
         owner: Address,
         index: alloy_primitives::U256,
     ) -> Result<crate::NexusAccount, crate::ClientError> {
-        let unset = |field: &'static str| crate::ClientError {
+        let unset = |field: &'static str| crate::ClientError::Unexpected {
             step: "deployment table",
             reason: format!("the table has no {field}"),
         };

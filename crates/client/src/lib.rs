@@ -1,15 +1,22 @@
 #![doc = include_str!("../README.md")]
 
+mod remote_text;
+pub use remote_text::{REMOTE_TEXT_LIMIT, RemoteText};
+
 mod user_op;
 pub use user_op::UserOperation;
 
 pub mod bundler;
 pub use bundler::{
-    BundlerApi, BundlerError, GasEstimate, Refusal, SmartSessionError, UserOperationReceipt,
+    BundlerApi, BundlerError, GasEstimate, Refusal, SmartSessionError, UserOperationByHash,
+    UserOperationReceipt, WaitError,
 };
 
 mod nexus;
-pub use nexus::{ClientError, NexusAccount, NexusDeployment, sender_address};
+pub use nexus::{NexusAccount, NexusDeployment, sender_address};
+
+mod error;
+pub use error::{ClientError, FlowError};
 
 pub mod sessions;
 pub use sessions::{
@@ -19,12 +26,24 @@ pub use sessions::{
 
 pub mod checks;
 pub use checks::{Budget, BudgetItem, Refused};
+mod policy_read;
 
-mod flow;
-pub use flow::{
-    ClientOptions, FlowError, GasPriceSource, Grant, NexusClient, Precheck, Sent, SessionRequest,
-    grant_permission_multichain,
-};
+mod client;
+pub use client::{ClientOptions, GasCaps, GasPriceSource, Lanes, NexusClient};
+mod request;
+pub use request::{Grant, Precheck, Sent, SessionRequest};
+mod grant;
+mod send;
+pub use send::permission_lane;
+mod pending;
+pub use grant::grant_permission_multichain;
+pub use pending::PendingUserOperation;
+mod admin;
+mod grant_status;
+pub use grant_status::GrantStatus;
+#[cfg(test)]
+mod test_transport;
+mod usage;
 
 pub mod transport;
 

@@ -1,36 +1,22 @@
 //! Nexus 1.0 accounts deployed through `NexusAccountFactory` + `NexusBootstrap` with a single
 //! owner validator, and the user operations they send.
 
-use crate::UserOperation;
+use crate::{ClientError, UserOperation};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::{SolCall, SolInterface, sol};
+use alloy_sol_types::{SolCall, sol};
 use smart_sessions_bindings::common::{
     entry_point, nexus_account_factory as factory, nexus_bootstrap as bootstrap,
 };
 use smart_sessions_codec::{Execution, NexusNonceKey, execute};
-use std::fmt;
 
-/// A client-side failure: a node call or an encoding.
-#[derive(Debug)]
-pub struct ClientError {
-    /// The step that failed.
-    pub step: &'static str,
-    /// Why.
-    pub reason: String,
+fn fail(step: &'static str) -> impl FnOnce(alloy_transport::TransportError) -> ClientError {
+    move |e| ClientError::node(step, e)
 }
 
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.step, self.reason)
-    }
-}
-
-impl std::error::Error for ClientError {}
-
-fn fail<E: fmt::Display>(step: &'static str) -> impl FnOnce(E) -> ClientError {
-    move |e| ClientError { step, reason: e.to_string() }
+fn undecodable(step: &'static str) -> impl FnOnce(alloy_sol_types::Error) -> ClientError {
+    move |source| ClientError::Decode { step, source }
 }
 
 /// `eth_call` of a typed call, its return decoded; errors name the step.
@@ -45,7 +31,7 @@ pub(crate) async fn call<P: Provider, C: SolCall>(
         .call(TransactionRequest::default().to(to).input(Bytes::from(c.abi_encode()).into()))
         .await
         .map_err(fail(step))?;
-    C::abi_decode_returns(&out).map_err(fail(step))
+    C::abi_decode_returns(&out).map_err(undecodable(step))
 }
 
 /// Where the Nexus contracts live.
@@ -65,11 +51,10 @@ sol! {
         function createAccount(address eoaOwner, uint256 index, address[] attesters, uint8 threshold) external payable returns (address);
         function computeAccountAddress(address eoaOwner, uint256 index, address[] attesters, uint8 threshold) external view returns (address);
     }
-    /// ERC-7579 module queries of the account.
-    interface Erc7579Account {
-        function isModuleInstalled(uint256 moduleTypeId, address module, bytes additionalContext) external view returns (bool);
-    }
 }
+
+/// ERC-7579 module queries of the account: Nexus's ABI from the generated bindings.
+use smart_sessions_bindings::common::nexus::Nexus as Erc7579Account;
 
 /// `EntryPoint.getSenderAddress(initCode)`: the address the factory call in `init_code`
 /// (`factory ‖ factoryData`) deploys, for any factory. The EntryPoint answers by reverting with
@@ -84,22 +69,23 @@ pub async fn sender_address<P: Provider>(
     let c = entry_point::getSenderAddressCall { initCode: init_code };
     let tx =
         TransactionRequest::default().to(entry_point).input(Bytes::from(c.abi_encode()).into());
-    let data = match provider.call(tx).await {
+    let e = match provider.call(tx).await {
         Ok(out) => {
-            return Err(ClientError {
+            return Err(ClientError::Unexpected {
                 step: STEP,
                 reason: format!("returned {out} instead of reverting with SenderAddressResult"),
             });
         }
-        Err(e) => e
-            .as_error_resp()
-            .and_then(|r| r.as_revert_data())
-            .ok_or_else(|| ClientError { step: STEP, reason: e.to_string() })?,
+        Err(e) => e,
     };
-    match entry_point::EntryPointErrors::abi_decode(&data) {
-        Ok(entry_point::EntryPointErrors::SenderAddressResult(r)) => Ok(r.sender),
-        Ok(other) => Err(ClientError { step: STEP, reason: format!("reverted with {other:?}") }),
-        Err(_) => Err(ClientError { step: STEP, reason: format!("reverted with {data}") }),
+    match ClientError::node(STEP, e) {
+        err @ ClientError::Reverted { .. } => {
+            match err.as_decoded_interface_error::<entry_point::EntryPointErrors>() {
+                Some(entry_point::EntryPointErrors::SenderAddressResult(r)) => Ok(r.sender),
+                _ => Err(err),
+            }
+        }
+        other => Err(other),
     }
 }
 
@@ -188,9 +174,8 @@ impl NexusAccount {
                 "K1ValidatorFactory.computeAccountAddress",
             )
             .await
-            .map_err(|e| ClientError {
-                step: "account address",
-                reason: format!("{first}; fallback {e}"),
+            .inspect_err(|_| {
+                tracing::debug!(error = %first, "EntryPoint.getSenderAddress failed, fallback failed too");
             })?,
         };
         let deployment = NexusDeployment { entry_point, factory, bootstrap: Address::ZERO };
@@ -234,7 +219,7 @@ impl NexusAccount {
             return Ok(false);
         }
         Erc7579Account::isModuleInstalledCall::abi_decode_returns(&out)
-            .map_err(fail("isModuleInstalled"))
+            .map_err(undecodable("isModuleInstalled"))
     }
 
     /// Whether the account has code.
@@ -242,7 +227,23 @@ impl NexusAccount {
         Ok(!provider.get_code_at(self.address).await.map_err(fail("eth_getCode"))?.is_empty())
     }
 
-    /// `EntryPoint.getNonce(account, key)` for the lane that routes to `validator`.
+    /// `EntryPoint.getNonce(account, key)` of a lane (Nexus nonce key: batch key, mode,
+    /// validator).
+    pub async fn nonce_of_key<P: Provider>(
+        &self,
+        provider: &P,
+        key: NexusNonceKey,
+    ) -> Result<U256, ClientError> {
+        call(
+            provider,
+            self.deployment.entry_point,
+            entry_point::getNonceCall { sender: self.address, key: key.key() },
+            "EntryPoint.getNonce",
+        )
+        .await
+    }
+
+    /// `EntryPoint.getNonce(account, key)` for the lane 0 that routes to `validator`.
     pub async fn nonce<P: Provider>(
         &self,
         provider: &P,
@@ -267,7 +268,8 @@ impl NexusAccount {
         validator: Address,
         calls: &[Execution],
     ) -> Result<UserOperation, ClientError> {
-        let call_data = execute::execute_calls(calls).map_err(fail("execute calldata"))?;
+        let call_data = execute::execute_calls(calls)
+            .map_err(|source| ClientError::Encoding { step: "execute calldata", source })?;
         let deployed = self.is_deployed(provider).await?;
         Ok(UserOperation {
             sender: self.address,

@@ -4,23 +4,24 @@
 use crate::ClientError;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use smart_sessions_codec::{
     AnySession, Execution, Generation, execute::install_module_calldata, install,
 };
 
-sol! {
-    function trustAttesters(uint8 threshold, address[] attesters);
-    function findTrustedAttesters(address account) returns (address[]);
-    function isPermissionEnabled(bytes32 permissionId, address account) returns (bool);
-    function getNonce(bytes32 permissionId, address account) returns (uint256);
-    function disableActionPolicies(bytes32 permissionId, bytes32 actionId, address[] policies);
-    function disableActionId(bytes32 permissionId, bytes32 actionId);
-    function disableUserOpPolicies(bytes32 permissionId, address[] policies);
-}
+use smart_sessions_bindings::{
+    common::registry::Registry::{findTrustedAttestersCall, trustAttestersCall},
+    legacy::smart_session::SmartSession::{
+        disableActionIdCall, disableActionPoliciesCall, disableUserOpPoliciesCall, getNonceCall,
+    },
+};
+
+// `isPermissionEnabled(bytes32, address)`: the same selector and layout in every generation;
+// the legacy bindings' call (the prefetch batch and `check_enabled_permissions` use it too)
+pub(crate) use smart_sessions_bindings::legacy::smart_session::SmartSession::isPermissionEnabledCall;
 
 fn encoding(step: &'static str) -> impl FnOnce(smart_sessions_codec::Error) -> ClientError {
-    move |e| ClientError { step, reason: e.to_string() }
+    move |source| ClientError::Encoding { step, source }
 }
 
 /// The SmartSession module of one generation at one address.
@@ -177,7 +178,7 @@ pub async fn trusted_attesters<P: Provider>(
     crate::nexus::call(
         provider,
         registry,
-        findTrustedAttestersCall { account },
+        findTrustedAttestersCall { smartAccount: account },
         "findTrustedAttesters",
     )
     .await
@@ -294,7 +295,7 @@ impl SessionDetails {
 
     /// The ENABLE-mode `userOp.signature` around the session key's signature.
     pub fn enable_signature(&self, session_key_signature: &[u8]) -> Result<Bytes, ClientError> {
-        let enable = self.enable().ok_or_else(|| ClientError {
+        let enable = self.enable().ok_or_else(|| ClientError::Unexpected {
             step: "enable signature",
             reason: "no enable payload".into(),
         })?;
@@ -340,9 +341,10 @@ impl SmartSessions {
             style,
         )
         .await?;
-        details
-            .pop()
-            .ok_or_else(|| ClientError { step: "off-chain grant", reason: "no chain".into() })
+        details.pop().ok_or_else(|| ClientError::Unexpected {
+            step: "off-chain grant",
+            reason: "no chain".into(),
+        })
     }
 }
 
@@ -361,7 +363,7 @@ pub async fn grant_off_chain_multichain<P: Provider, S: alloy_signer::Signer + S
     style: OwnerSignatureStyle,
 ) -> Result<Vec<SessionDetails>, ClientError> {
     use smart_sessions_codec::{AccountType, ChainDigest, EnableMode, eip712};
-    let invalid = |reason: String| ClientError { step: "off-chain grant", reason };
+    let invalid = |reason: String| ClientError::Unexpected { step: "off-chain grant", reason };
     let Some((_, _, first)) = chains.first() else {
         return Err(invalid("no chain given".into()));
     };
@@ -384,17 +386,22 @@ pub async fn grant_off_chain_multichain<P: Provider, S: alloy_signer::Signer + S
     let permission_id = session.permission_id();
     let mode = if unsafe_enable { EnableMode::UnsafeEnable } else { EnableMode::Enable };
     let mut digests = Vec::with_capacity(chains.len());
+    let mut nonces = Vec::with_capacity(chains.len());
     for (chain_id, provider, ss) in chains {
         let nonce = ss.enable_nonce(*provider, permission_id, account).await?;
         let digest = eip712::any_session_digest(session, account, ss.address, mode, nonce);
         digests.push(ChainDigest { chainId: *chain_id, sessionDigest: digest });
+        nonces.push(nonce);
     }
     let to_sign = eip712::multichain_digest(generation, &digests);
     let sig = match style {
-        OwnerSignatureStyle::TypedData => owner.sign_hash(&to_sign).await,
+        OwnerSignatureStyle::TypedData => {
+            sign_multichain_typed_data(owner, session, account, mode, chains, &nonces, to_sign)
+                .await
+        }
         OwnerSignatureStyle::PersonalSign => owner.sign_message(to_sign.as_slice()).await,
     }
-    .map_err(|e| ClientError { step: "owner signature", reason: e.to_string() })?
+    .map_err(|source| ClientError::Signer { step: "owner signature", source })?
     .as_bytes();
     let prefixed = AccountType::Nexus.format_permission_enable_sig(owner_validator, &sig);
     let mut out = Vec::with_capacity(chains.len());
@@ -436,6 +443,66 @@ pub async fn grant_off_chain_multichain<P: Provider, S: alloy_signer::Signer + S
     Ok(out)
 }
 
+/// Has `owner` sign the `MultiChainSession` (legacy: `MultiChainSessionEIP712`) typed data
+/// through [`Signer::sign_typed_data`](alloy_signer::Signer::sign_typed_data), so signers that
+/// sign typed data only (Ledger, Trezor) can grant. The struct's EIP-712 hash is checked against
+/// `digest` (the contract's) first: a signer is never asked to sign anything else.
+async fn sign_multichain_typed_data<P, S: alloy_signer::Signer + Sync>(
+    owner: &S,
+    session: &AnySession,
+    account: Address,
+    mode: smart_sessions_codec::EnableMode,
+    chains: &[(u64, &P, SmartSessions)],
+    nonces: &[U256],
+    digest: B256,
+) -> alloy_signer::Result<alloy_primitives::Signature> {
+    use alloy_sol_types::SolStruct;
+    use smart_sessions_codec::{ChainSession, MultiChainSession, SignedSession, eip712};
+    let domain = eip712::domain();
+    let mismatch = || {
+        alloy_signer::Error::other(format!(
+            "the MultiChainSession typed data does not hash to the enable digest {digest}"
+        ))
+    };
+    match session {
+        AnySession::Current(s) => {
+            let typed = MultiChainSession {
+                sessionsAndChainIds: chains
+                    .iter()
+                    .zip(nonces)
+                    .map(|((chain_id, _, ss), nonce)| ChainSession {
+                        chainId: *chain_id,
+                        session: SignedSession::from_session(s, account, ss.address, mode, *nonce),
+                    })
+                    .collect(),
+            };
+            if typed.eip712_signing_hash(&domain) != digest {
+                return Err(mismatch());
+            }
+            owner.sign_typed_data(&typed, &domain).await
+        }
+        AnySession::Legacy(s) => {
+            use smart_sessions_codec::legacy::{
+                ChainSessionEIP712, MultiChainSessionEIP712, SessionEIP712,
+            };
+            let typed = MultiChainSessionEIP712 {
+                sessionsAndChainIds: chains
+                    .iter()
+                    .zip(nonces)
+                    .map(|((chain_id, _, ss), nonce)| ChainSessionEIP712 {
+                        chainId: *chain_id,
+                        session: SessionEIP712::from_session(s, account, ss.address, mode, *nonce),
+                    })
+                    .collect(),
+            };
+            if typed.eip712_signing_hash(&domain) != digest {
+                return Err(mismatch());
+            }
+            owner.sign_typed_data(&typed, &domain).await
+        }
+    }
+}
+
 /// `isPermissionEnabled` of every permission on every chain: permission id → chain id → enabled.
 /// One JSON-RPC batch per chain.
 pub async fn check_enabled_permissions<P: Provider>(
@@ -444,10 +511,8 @@ pub async fn check_enabled_permissions<P: Provider>(
     permission_ids: &[B256],
 ) -> Result<std::collections::BTreeMap<B256, std::collections::BTreeMap<u64, bool>>, ClientError> {
     use alloy_rpc_types_eth::{BlockId, TransactionRequest};
-    let fail = |e: alloy_provider::transport::TransportError| ClientError {
-        step: "isPermissionEnabled",
-        reason: e.to_string(),
-    };
+    let fail =
+        |e: alloy_provider::transport::TransportError| ClientError::node("isPermissionEnabled", e);
     let mut out: std::collections::BTreeMap<B256, std::collections::BTreeMap<u64, bool>> =
         Default::default();
     for (chain_id, provider, ss) in chains {
@@ -464,11 +529,10 @@ pub async fn check_enabled_permissions<P: Provider>(
         batch.send().await.map_err(fail)?;
         for (id, w) in waiters {
             let raw = w.await.map_err(fail)?;
-            let enabled =
-                isPermissionEnabledCall::abi_decode_returns(&raw).map_err(|e| ClientError {
-                    step: "isPermissionEnabled",
-                    reason: format!("chain {chain_id}, permission {id}: {e}"),
-                })?;
+            let enabled = isPermissionEnabledCall::abi_decode_returns(&raw).map_err(|source| {
+                tracing::debug!(chain_id, %id, "isPermissionEnabled answer does not decode");
+                ClientError::Decode { step: "isPermissionEnabled", source }
+            })?;
             out.entry(id).or_default().insert(*chain_id, enabled);
         }
     }
@@ -476,27 +540,4 @@ pub async fn check_enabled_permissions<P: Provider>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use alloy_primitives::keccak256;
-
-    /// The legacy USE signature is compressed: the stub must not come out shorter than real
-    /// signatures do (random-looking r and s, low s).
-    #[test]
-    fn the_stub_compresses_no_better_than_real_signatures() {
-        for g in [Generation::Legacy, Generation::V1, Generation::Current] {
-            let ss = SmartSessions::canonical(g);
-            let pid = B256::repeat_byte(7);
-            let stub = ss.stub_use_signature(pid).len();
-            for i in 0u32..500 {
-                let mut sig = [0u8; 65];
-                sig[..32].copy_from_slice(keccak256(i.to_be_bytes()).as_slice());
-                sig[32..64].copy_from_slice(keccak256((i + 1_000_000).to_be_bytes()).as_slice());
-                sig[32] &= 0x7f;
-                sig[64] = 27 + (i % 2) as u8;
-                let real = ss.use_signature(pid, &sig).len();
-                assert!(stub >= real, "{g:?}: stub {stub} < real {real} (signature {i})");
-            }
-        }
-    }
-}
+mod tests;

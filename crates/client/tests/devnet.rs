@@ -61,9 +61,8 @@ async fn nexus_user_operations_through_the_bundler() {
         account.user_operation(&p, a.owner_validator, std::slice::from_ref(&bump)).await.unwrap();
     assert!(op.factory.is_some(), "first operation deploys");
     let op = fill_and_sign(&p, &b, op, d.chain_id, &owner).await;
-    let hash = b.send_user_operation(&op, a.entry_point).await.expect("send");
-    let receipt =
-        b.wait_for_user_operation_receipt(hash, Duration::from_secs(30)).await.expect("receipt");
+    let hash = b.send_user_op(&op, a.entry_point).await.expect("send");
+    let receipt = b.wait_for_user_op_receipt(hash, Duration::from_secs(30)).await.expect("receipt");
     assert!(receipt.success);
     assert_eq!(receipt.user_op_hash, hash);
     assert!(account.is_deployed(&p).await.unwrap());
@@ -73,10 +72,8 @@ async fn nexus_user_operations_through_the_bundler() {
         account.user_operation(&p, a.owner_validator, &[bump.clone(), bump.clone()]).await.unwrap();
     assert!(op.factory.is_none());
     let op = fill_and_sign(&p, &b, op, d.chain_id, &owner).await;
-    let hash = b.send_user_operation(&op, a.entry_point).await.expect("send");
-    assert!(
-        b.wait_for_user_operation_receipt(hash, Duration::from_secs(30)).await.unwrap().success
-    );
+    let hash = b.send_user_op(&op, a.entry_point).await.expect("send");
+    assert!(b.wait_for_user_op_receipt(hash, Duration::from_secs(30)).await.unwrap().success);
     let count = p
         .call(
             TransactionRequest::default()
@@ -90,7 +87,7 @@ async fn nexus_user_operations_through_the_bundler() {
     // a stranger's signature: a typed AA24 refusal
     let op = account.user_operation(&p, a.owner_validator, &[bump]).await.unwrap();
     let op = fill_and_sign(&p, &b, op, d.chain_id, &PrivateKeySigner::random()).await;
-    let err = b.send_user_operation(&op, a.entry_point).await.expect_err("refused");
+    let err = b.send_user_op(&op, a.entry_point).await.expect_err("refused");
     assert!(matches!(err.refusal, Refusal::EntryPoint { code: 24, .. }), "{err}");
 }
 
@@ -98,18 +95,22 @@ async fn nexus_user_operations_through_the_bundler() {
 fn refusals_are_classified() {
     use smart_sessions_client::bundler::classify;
     assert!(matches!(
-        classify("UserOperation reverted during simulation with reason: AA24 signature error"),
+        classify(
+            "UserOperation reverted during simulation with reason: AA24 signature error",
+            None
+        ),
         Refusal::EntryPoint { code: 24, .. }
     ));
     // revert data in a message decodes through the bindings
     let r = classify(
         "AA23 reverted 0x1c792c05aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        None,
     );
     let Refusal::SmartSession(e) = r else { panic!("{r:?}") };
     assert_eq!(e.name, "NoPoliciesSet", "{e}");
     assert_eq!(e.permission_id, Some(B256::repeat_byte(0xaa)));
     assert_eq!(e.policy, None);
-    assert!(matches!(classify("something else"), Refusal::Other(_)));
+    assert!(matches!(classify("something else", None), Refusal::Other { .. }));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -50,8 +50,8 @@ async fn off_chain_grants_replay_removal_and_two_chains() {
             let op = account.user_operation(p, validator, &calls).await.unwrap();
             let mut op = fill(b, op, stub_sig).await?;
             op.signature = sign(op.hash(ENTRY_POINT, CHAIN));
-            let hash = b.send_user_operation(&op, ENTRY_POINT).await?;
-            b.wait_for_user_operation_receipt(hash, Duration::from_secs(30)).await
+            let hash = b.send_user_op(&op, ENTRY_POINT).await?;
+            b.wait_for_user_op_receipt(hash, Duration::from_secs(30)).await
         }
     };
     let owner_sign = {
@@ -126,7 +126,7 @@ async fn off_chain_grants_replay_removal_and_two_chains() {
 
     // 2. the same enable signature again: the nonce moved on, HashMismatch
     let err = enable_and_use(details.clone()).await.expect_err("replay");
-    let Refusal::SmartSession(e) = &err.refusal else { panic!("{err}") };
+    let Some(Refusal::SmartSession(e)) = err.refusal() else { panic!("{err}") };
     assert_eq!(e.name, "HashMismatch", "{e}");
 
     // 3. UNSAFE_ENABLE, the owner signing with personal_sign
@@ -160,7 +160,7 @@ async fn off_chain_grants_replay_removal_and_two_chains() {
 
     // 5. a wrong session key: AA24
     let err = use_with(PrivateKeySigner::random(), id1).await.expect_err("wrong key");
-    assert!(matches!(err.refusal, Refusal::EntryPoint { code: 24, .. }), "{err}");
+    assert!(matches!(err.refusal(), Some(Refusal::EntryPoint { code: 24, .. })), "{err}");
 
     // 6. the owner removes the first session; using it fails
     assert!(
@@ -170,7 +170,7 @@ async fn off_chain_grants_replay_removal_and_two_chains() {
             .success
     );
     let err = use_with(session_key.clone(), id1).await.expect_err("removed");
-    let Refusal::SmartSession(e) = &err.refusal else { panic!("{err}") };
+    let Some(Refusal::SmartSession(e)) = err.refusal() else { panic!("{err}") };
     assert_eq!(e.name, "InvalidPermissionId", "{e}");
     assert_eq!(e.permission_id, Some(id1));
 

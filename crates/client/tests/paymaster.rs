@@ -88,7 +88,7 @@ async fn first_op<N: Provider, B: Provider>(
         stub.apply(&mut op);
         stub_final = stub.is_final;
     }
-    let gas = bundler.estimate_user_operation_gas(&op, ENTRY_POINT).await.unwrap();
+    let gas = bundler.estimate_user_op_gas(&op, ENTRY_POINT).await.unwrap();
     op.call_gas_limit = gas.call_gas_limit;
     op.verification_gas_limit = gas.verification_gas_limit;
     op.pre_verification_gas = gas.pre_verification_gas;
@@ -102,10 +102,10 @@ async fn first_op<N: Provider, B: Provider>(
     }
     let hash = op.hash(ENTRY_POINT, d.chain_id);
     op.signature = owner.sign_message(hash.as_slice()).await.unwrap().as_bytes().to_vec().into();
-    let sent = bundler.send_user_operation(&op, ENTRY_POINT).await.unwrap();
+    let sent = bundler.send_user_op(&op, ENTRY_POINT).await.unwrap();
     let start = Instant::now();
     loop {
-        if let Some(r) = bundler.user_operation_receipt(sent).await.unwrap() {
+        if let Some(r) = bundler.user_op_receipt(sent).await.unwrap() {
             return Ok(r);
         }
         assert!(start.elapsed() < Duration::from_secs(30), "no receipt for {sent}");
@@ -255,7 +255,7 @@ async fn a_sponsored_session_operation_leaves_the_account_balance_unchanged() {
     let sponsor = sponsor_at(service.url(), Duration::from_secs(10));
     let stub = sponsor.stub_data(&op, ENTRY_POINT, d.chain_id).await.unwrap();
     stub.apply(&mut op);
-    let gas = bundler.estimate_user_operation_gas(&op, ENTRY_POINT).await.unwrap();
+    let gas = bundler.estimate_user_op_gas(&op, ENTRY_POINT).await.unwrap();
     op.call_gas_limit = gas.call_gas_limit;
     op.verification_gas_limit = gas.verification_gas_limit;
     op.pre_verification_gas = gas.pre_verification_gas;
@@ -266,10 +266,10 @@ async fn a_sponsored_session_operation_leaves_the_account_balance_unchanged() {
     let hash = op.hash(ENTRY_POINT, d.chain_id);
     let sig = key.sign_message(hash.as_slice()).await.unwrap().as_bytes();
     op.signature = sessions.use_signature(details.permission_id, &sig);
-    let sent = bundler.send_user_operation(&op, ENTRY_POINT).await.unwrap();
+    let sent = bundler.send_user_op(&op, ENTRY_POINT).await.unwrap();
     let start = Instant::now();
     let r = loop {
-        if let Some(r) = bundler.user_operation_receipt(sent).await.unwrap() {
+        if let Some(r) = bundler.user_op_receipt(sent).await.unwrap() {
             break r;
         }
         assert!(start.elapsed() < Duration::from_secs(30));

@@ -55,8 +55,8 @@ async fn seed_000_transfer_limit_until_spent() {
                 .as_bytes()
                 .to_vec()
                 .into();
-            let hash = b.send_user_operation(&op, ENTRY_POINT).await.expect("send");
-            b.wait_for_user_operation_receipt(hash, Duration::from_secs(30)).await.expect("receipt")
+            let hash = b.send_user_op(&op, ENTRY_POINT).await.expect("send");
+            b.wait_for_user_op_receipt(hash, Duration::from_secs(30)).await.expect("receipt")
         }
     };
 
@@ -122,8 +122,8 @@ async fn seed_000_transfer_limit_until_spent() {
                 .unwrap()
                 .as_bytes();
             op.signature = ss.use_signature(permission_id, &sig);
-            let hash = b.send_user_operation(&op, ENTRY_POINT).await?;
-            b.wait_for_user_operation_receipt(hash, Duration::from_secs(30)).await
+            let hash = b.send_user_op(&op, ENTRY_POINT).await?;
+            b.wait_for_user_op_receipt(hash, Duration::from_secs(30)).await
         }
     };
     // two transfers of 600 pass
@@ -175,7 +175,7 @@ async fn seed_000_transfer_limit_until_spent() {
 
     // sent anyway: the bundler's simulation reverts with SmartSession's PolicyViolation
     let err = session_op(transfer(600)).await.expect_err("refused on chain");
-    let Refusal::SmartSession(e) = &err.refusal else { panic!("{err}") };
+    let Some(Refusal::SmartSession(e)) = err.refusal() else { panic!("{err}") };
     assert_eq!(e.name, "PolicyViolation", "{e}");
     assert_eq!(e.permission_id, Some(permission_id));
     assert_eq!(e.policy, Some(a.uni_action_policy));

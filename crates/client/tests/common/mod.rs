@@ -27,7 +27,7 @@ pub(crate) async fn fill<B: Provider>(
     let (max_fee, tip) = b.pimlico_gas_price().await?;
     op.max_fee_per_gas = max_fee;
     op.max_priority_fee_per_gas = tip;
-    let gas = b.estimate_user_operation_gas(&op, ENTRY_POINT).await?;
+    let gas = b.estimate_user_op_gas(&op, ENTRY_POINT).await?;
     op.call_gas_limit = gas.call_gas_limit;
     op.verification_gas_limit = gas.verification_gas_limit;
     op.pre_verification_gas = gas.pre_verification_gas;

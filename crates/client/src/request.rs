@@ -1,0 +1,204 @@
+//! What a caller asks for ([`SessionRequest`], [`Precheck`]) and what a flow returns ([`Sent`],
+//! [`Grant`]).
+
+use crate::{Deployments, FlowError, SessionDetails, UserOperation, UserOperationReceipt};
+use alloy_primitives::{Address, B256, Bytes};
+use serde::Deserialize;
+use smart_sessions_codec::{AnySession, ERC7739Data, PolicyData, Session, legacy};
+use smart_sessions_policy::json::ActionPolicyInfo;
+use std::time::Duration;
+
+/// Whether `use_permission` checks the calls against the session's policies off-chain first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precheck {
+    /// Check, and refuse with the failing rule instead of sending (the default); a policy the
+    /// evaluator does not know is a refusal too ([`FlowError::Unchecked`]).
+    #[default]
+    On,
+    /// Check, refuse with the failing rule, but send when the only problem is policies the
+    /// evaluator does not know ([`Sent::unchecked`] lists them).
+    AllowUnchecked,
+    /// Send without checking (the bundler's simulation and the chain still enforce everything).
+    Skip,
+}
+
+/// One permission request in `@biconomy/sdk`'s `sessionRequestedInfo` shape (seed docs).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRequest {
+    /// The session key's address.
+    pub session_public_key: Address,
+    /// The session validator (default: the deployment's session-key validator).
+    #[serde(default)]
+    pub session_validator_address: Option<Address>,
+    /// The validator's init data (default: the 20 bytes of `session_public_key`).
+    #[serde(default)]
+    pub session_key_data: Option<Bytes>,
+    /// End of the session's validity (unix seconds; adds a user-op time frame policy).
+    #[serde(default)]
+    pub session_valid_until: Option<u64>,
+    /// Start of the session's validity.
+    #[serde(default)]
+    pub session_valid_after: Option<u64>,
+    /// The actions and their policies.
+    pub action_policies_info: Vec<ActionPolicyInfo>,
+    /// The salt (default: 32 random bytes, as the TypeScript SDK).
+    #[serde(default)]
+    pub salt: Option<B256>,
+}
+
+impl SessionRequest {
+    /// A request for `session_key` with `actions`, defaults elsewhere.
+    pub fn new(session_key: Address, actions: Vec<ActionPolicyInfo>) -> Self {
+        Self {
+            session_public_key: session_key,
+            session_validator_address: None,
+            session_key_data: None,
+            session_valid_until: None,
+            session_valid_after: None,
+            action_policies_info: actions,
+            salt: None,
+        }
+    }
+
+    /// The session for `deployments`: policies validated (errors name the rule), canonical
+    /// policy addresses replaced by the deployment's, a user-op time frame policy if a window is
+    /// given.
+    pub fn to_session(&self, d: &Deployments) -> Result<AnySession, FlowError> {
+        let g = d.generation;
+        let validator = self.session_validator_address.or(d.session_key_validator).ok_or(
+            FlowError::Invalid {
+                field: "sessionValidatorAddress",
+                reason: "not given and the deployment has no session-key validator".into(),
+            },
+        )?;
+        let init = self
+            .session_key_data
+            .clone()
+            .unwrap_or_else(|| self.session_public_key.to_vec().into());
+        if self.action_policies_info.is_empty() {
+            return Err(FlowError::Invalid {
+                field: "actionPoliciesInfo",
+                reason: "no action: the session could do nothing".into(),
+            });
+        }
+        let mut actions =
+            smart_sessions_policy::json::action_data_list(&self.action_policies_info, g)?;
+        for a in &mut actions {
+            for p in &mut a.actionPolicies {
+                d.remap_policy(p);
+            }
+        }
+        let mut user_op: Vec<PolicyData> = Vec::new();
+        if self.session_valid_until.is_some() || self.session_valid_after.is_some() {
+            let (until, after) =
+                (self.session_valid_until.unwrap_or(0), self.session_valid_after.unwrap_or(0));
+            let mut p = if g.is_legacy() {
+                PolicyData::new(
+                    d.time_frame_policy
+                        .unwrap_or(smart_sessions_policy::json::BICONOMY_TIME_FRAME_POLICY),
+                    smart_sessions_codec::time_frame_init_data(g, until, after).map_err(|e| {
+                        FlowError::Invalid { field: "sessionValidUntil", reason: e.to_string() }
+                    })?,
+                )
+            } else {
+                smart_sessions_policy::time_frame(g, until, after)?
+            };
+            d.remap_policy(&mut p);
+            user_op.push(p);
+        }
+        let salt = self.salt.unwrap_or_else(B256::random);
+        Ok(if g.is_legacy() {
+            AnySession::Legacy(legacy::Session {
+                sessionValidator: validator,
+                sessionValidatorInitData: init,
+                salt,
+                userOpPolicies: user_op,
+                erc7739Policies: Default::default(),
+                actions,
+            })
+        } else {
+            AnySession::Current(Session {
+                sessionValidator: validator,
+                sessionValidatorInitData: init,
+                salt,
+                userOpPolicies: user_op,
+                erc7739Policies: ERC7739Data::default(),
+                actions,
+                permitERC4337Paymaster: false,
+            })
+        })
+    }
+}
+
+/// An operation that was included.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    /// The user-operation hash.
+    pub user_op_hash: B256,
+    /// The receipt.
+    pub receipt: UserOperationReceipt,
+    /// The operation as sent.
+    pub user_op: UserOperation,
+    /// From building to receipt.
+    pub latency: Duration,
+    /// Policies the off-chain pre-check could not evaluate (only with
+    /// [`Precheck::AllowUnchecked`]; the chain evaluated them).
+    pub unchecked: Vec<Address>,
+}
+
+impl Sent {
+    /// Gas used (the receipt's `actualGasUsed`).
+    pub fn gas_used(&self) -> u64 {
+        self.receipt.actual_gas_used.saturating_to()
+    }
+}
+
+/// What [`NexusClient::grant_permission`](crate::NexusClient::grant_permission) returns (the seed's `{userOpHash, permissionIds}`, and
+/// the sessions, ready to hand to the session key holder).
+#[derive(Clone, Debug)]
+pub struct Grant {
+    /// The owner's operation.
+    pub sent: Sent,
+    /// The permission ids, in request order.
+    pub permission_ids: Vec<B256>,
+    /// For each session, what its session key needs to use it (USE mode).
+    pub sessions: Vec<SessionDetails>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn session_requests_are_validated_and_remapped() {
+        let mut d = Deployments::legacy_nexus_k1();
+        d.uni_action_policy = Address::repeat_byte(0x77);
+        let r: SessionRequest = serde_json::from_value(json!({
+            "sessionPublicKey": Address::repeat_byte(5),
+            "actionPoliciesInfo": [{
+                "contractAddress": Address::repeat_byte(9),
+                "functionSelector": "0xa9059cbb",
+                "rules": [{ "condition": "LESS_THAN", "offsetIndex": 1, "isLimited": false, "ref": 5 }]
+            }],
+            "salt": B256::repeat_byte(3)
+        }))
+        .unwrap();
+        let s = r.to_session(&d).unwrap();
+        assert_eq!(s.actions()[0].actionPolicies[0].policy, d.uni_action_policy);
+        assert_eq!(s.session_validator(), d.session_key_validator.unwrap());
+        assert_eq!(&s.session_validator_init_data()[..], Address::repeat_byte(5).as_slice());
+        assert_eq!(s.salt(), B256::repeat_byte(3));
+        assert!(s.user_op_policies().is_empty());
+        // 17 rules: the policy crate's error names the problem
+        let mut many = r.clone();
+        let rule = many.action_policies_info[0].rules[0];
+        many.action_policies_info[0].rules = vec![rule; 17];
+        assert!(matches!(many.to_session(&d), Err(FlowError::Policy(_))));
+        let mut none = r;
+        none.action_policies_info.clear();
+        let e = none.to_session(&d).unwrap_err();
+        assert!(e.to_string().starts_with("actionPoliciesInfo"), "{e}");
+    }
+}
