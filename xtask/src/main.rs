@@ -13,10 +13,10 @@
 //!                             a devnet left running until `down`
 //! ```
 
+mod bench;
 mod bindings;
 
 use std::{
-    collections::BTreeMap,
     env,
     path::{Path, PathBuf},
     process::{Command, ExitCode, Stdio},
@@ -192,97 +192,6 @@ fn test() -> Result {
     Ok(())
 }
 
-/// Parses criterion's `--output-format bencher` lines: `test NAME ... bench: N ns/iter (+/- M)`.
-fn parse_bencher(out: &str) -> BTreeMap<String, f64> {
-    out.lines()
-        .filter_map(|l| {
-            let l = l.strip_prefix("test ")?;
-            let (name, rest) = l.split_once(" ... bench:")?;
-            let ns: String =
-                rest.split_whitespace().next()?.chars().filter(|c| *c != ',').collect();
-            Some((name.trim().to_string(), ns.parse().ok()?))
-        })
-        .collect()
-}
-
-fn fmt_ns(ns: f64) -> String {
-    if ns >= 1e6 {
-        format!("{:.2} ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{ns:.0} ns")
-    }
-}
-
-fn bench() -> Result {
-    npm_reference()?;
-    eprintln!("==> cargo bench (criterion)");
-    let out = cargo()
-        .args([
-            "bench",
-            "-p",
-            "smart-sessions-benches",
-            "--benches",
-            "--",
-            "--output-format",
-            "bencher",
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err("cargo bench failed".into());
-    }
-    let rust = parse_bencher(&String::from_utf8_lossy(&out.stdout));
-    eprintln!("==> node tests/reference/reference.mjs --bench");
-    let out = Command::new("node")
-        .args(["reference.mjs", "--bench"])
-        .current_dir(root().join("tests/reference"))
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("node: {e}"))?;
-    if !out.status.success() {
-        return Err("the TypeScript benchmark failed".into());
-    }
-    let ts: BTreeMap<String, f64> =
-        serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
-    let bytes = ts.get("flz/bytes").copied().unwrap_or(0.0);
-
-    println!("| operation | Rust | keccak floor | Rust / floor | TypeScript | TypeScript / Rust |");
-    println!("|---|---|---|---|---|---|");
-    for (name, ns) in &rust {
-        if name.contains("floor/") || name.contains("lz4_flex") {
-            continue;
-        }
-        let (group, op) = name.split_once('/').unwrap_or(("", name));
-        let floor = rust.get(&format!("{group}/floor/{op}"));
-        let (floor_s, ratio_s) = match floor {
-            Some(f) => (fmt_ns(*f), format!("{:.2}×", ns / f)),
-            None => ("".into(), "".into()),
-        };
-        let (ts_s, speedup) = match ts.get(name) {
-            Some(t) => (fmt_ns(*t), format!("{:.0}×", t / ns)),
-            None => ("".into(), "".into()),
-        };
-        println!("| {name} | {} | {floor_s} | {ratio_s} | {ts_s} | {speedup} |", fmt_ns(*ns));
-    }
-    if bytes > 0.0 {
-        println!();
-        for (name, label) in [
-            ("flz/compress/enablePayload", "FastLZ compress"),
-            ("flz/decompress/enablePayload", "FastLZ decompress"),
-            ("flz/lz4_flex/compress/enablePayload", "lz4_flex compress"),
-            ("flz/lz4_flex/decompress/enablePayload", "lz4_flex decompress"),
-        ] {
-            if let Some(ns) = rust.get(name) {
-                println!("- {label}: {:.2} GB/s on the {bytes:.0}-byte enable payload", bytes / ns);
-            }
-        }
-    }
-    Ok(())
-}
-
 fn devnet_state() -> PathBuf {
     smart_sessions_devnet::cache_root().join("devnet-up.json")
 }
@@ -402,7 +311,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("nostd") => nostd(),
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(30)),
-        Some("bench") => bench(),
+        Some("bench") => bench::bench(&args[1..]),
         Some("devnet") => devnet(&args[1..]),
         Some("bindings") => bindings::bindings(args.iter().any(|a| a == "--check")),
         _ => {
