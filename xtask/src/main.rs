@@ -4,6 +4,7 @@
 //! cargo xtask test            everything CI runs: lint, docs, tests (vectors, differential,
 //!                             property), no_std check, fuzz smoke
 //! cargo xtask nostd           prove the codec builds without std
+//! cargo xtask msrv            the declared rust-version covers every locked dependency's
 //! cargo xtask fuzz [SECONDS]  run every fuzz target for SECONDS (default 30) each
 //! cargo xtask bench           criterion benches, then the TypeScript reference on the same
 //!                             inputs, as one table (the source of BENCHMARKS.md)
@@ -15,6 +16,7 @@
 
 mod bench;
 mod bindings;
+mod msrv;
 
 use std::{
     env,
@@ -160,6 +162,7 @@ fn fuzz(seconds: u64) -> Result {
 fn test() -> Result {
     npm_reference()?;
     run("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))?;
+    msrv::msrv()?;
     bindings::bindings(true)?;
     run(
         "cargo clippy",
@@ -310,13 +313,14 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("nostd") => nostd(),
+        Some("msrv") => msrv::msrv(),
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(30)),
         Some("bench") => bench::bench(&args[1..]),
         Some("devnet") => devnet(&args[1..]),
         Some("bindings") => bindings::bindings(args.iter().any(|a| a == "--check")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | nostd | fuzz [SECONDS] | bench | devnet up|down|status>"
+                "usage: cargo xtask <test | nostd | msrv | fuzz [SECONDS] | bench [--write] [--quick] | devnet up|down|status | bindings [--check]>"
             );
             return ExitCode::from(2);
         }
