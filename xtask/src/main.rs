@@ -17,12 +17,13 @@
 mod bench;
 mod bindings;
 mod msrv;
+mod procs;
 
 use std::{
     env,
     path::{Path, PathBuf},
     process::{Command, ExitCode, Stdio},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 /// The bare-metal target the `no_std` check builds for: it has no `std` at all, so any crate in
@@ -182,12 +183,26 @@ fn test() -> Result {
             .args(["doc", "--workspace", "--no-deps", "--all-features"])
             .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
-    let before = leftover_devnet_processes();
-    run("cargo test", cargo().args(["test", "--workspace", "--all-features"]))?;
-    let after: Vec<String> =
-        leftover_devnet_processes().into_iter().filter(|p| !before.contains(p)).collect();
-    if !after.is_empty() {
-        return Err(format!("the tests left devnet processes behind:\n{}", after.join("\n")));
+    // every process of the test run carries the run's marker, so the leak check below counts
+    // only what the tests started (a devnet the user left up is not theirs)
+    let run_id = procs::new_run_id();
+    run(
+        "cargo test",
+        cargo().args(["test", "--workspace", "--all-features"]).env(procs::MARKER, &run_id),
+    )?;
+    if procs::supported() {
+        let left = procs::leaked(&run_id, Duration::from_secs(5));
+        if !left.is_empty() {
+            let list: Vec<String> =
+                left.iter().map(|(pid, cmd)| format!("  {pid} {cmd}")).collect();
+            return Err(format!(
+                "the tests left {} processes behind:\n{}",
+                left.len(),
+                list.join("\n")
+            ));
+        }
+    } else {
+        eprintln!("    (leak check skipped: no /proc on this machine)");
     }
     nostd()?;
     let seconds = env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
@@ -298,14 +313,6 @@ fn print_devnet(info: &serde_json::Value, json: bool) {
         }
     }
     println!("{:<24} {}", "funded accounts", info["fundedAccounts"]);
-}
-
-/// Devnet processes (anvil, Alto) still running; the test suite must leave none behind.
-fn leftover_devnet_processes() -> Vec<String> {
-    let out =
-        Command::new("pgrep").args(["-fa", "anvil-linux-amd64/bin/anvil|@pimlico/alto"]).output();
-    out.map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect())
-        .unwrap_or_default()
 }
 
 fn main() -> ExitCode {
