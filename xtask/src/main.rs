@@ -5,6 +5,7 @@
 //!                             property), no_std check, fuzz smoke
 //! cargo xtask nostd           prove the codec builds without std
 //! cargo xtask msrv            the declared rust-version covers every locked dependency's
+//! cargo xtask package         cargo package (verified) of every library crate
 //! cargo xtask fuzz [SECONDS]  run every fuzz target for SECONDS (default 30) each
 //! cargo xtask bench           criterion benches, then the TypeScript reference on the same
 //!                             inputs, as one table (the source of BENCHMARKS.md)
@@ -17,6 +18,7 @@
 mod bench;
 mod bindings;
 mod msrv;
+mod package;
 mod procs;
 
 use std::{
@@ -37,6 +39,9 @@ const FUZZ_TARGETS: &[&str] = &[
     "action_config_decode",
     "flz_decompress",
     "flz_roundtrip",
+    "policy_eval",
+    "decode_execute",
+    "session_json",
 ];
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -205,6 +210,7 @@ fn test() -> Result {
         eprintln!("    (leak check skipped: no /proc on this machine)");
     }
     nostd()?;
+    package::package()?;
     let seconds = env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
     fuzz(seconds)?;
     Ok(())
@@ -321,13 +327,14 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("nostd") => nostd(),
         Some("msrv") => msrv::msrv(),
+        Some("package") => package::package(),
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(30)),
         Some("bench") => bench::bench(&args[1..]),
         Some("devnet") => devnet(&args[1..]),
         Some("bindings") => bindings::bindings(args.iter().any(|a| a == "--check")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | nostd | msrv | fuzz [SECONDS] | bench [--write] [--quick] | devnet up|down|status | bindings [--check]>"
+                "usage: cargo xtask <test | nostd | msrv | package | fuzz [SECONDS] | bench [--write] [--quick] | devnet up|down|status | bindings [--check]>"
             );
             return ExitCode::from(2);
         }
