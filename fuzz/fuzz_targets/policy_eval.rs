@@ -7,8 +7,7 @@
 use alloy_primitives::{Address, U256};
 use libfuzzer_sys::fuzz_target;
 use smart_sessions_policy::eval::{
-    Erc20SpendingLimitPolicy, TimeFramePolicy, UniActionPolicy, UsageLimitPolicy,
-    ValueLimitPolicy,
+    Erc20SpendingLimitPolicy, TimeFramePolicy, UniActionPolicy, UsageLimitPolicy, ValueLimitPolicy,
 };
 
 fn value(b: u8) -> U256 {
@@ -37,7 +36,8 @@ fuzz_target!(|data: &[u8]| {
         for (v, d) in &calls {
             let before = p.clone();
             let result = p.check_action(*v, d);
-            if matches!(result, Err(ref r) if matches!(r.outcome, smart_sessions_policy::eval::Outcome::Revert(_))) {
+            if matches!(result, Err(ref r) if matches!(r.outcome, smart_sessions_policy::eval::Outcome::Revert(_)))
+            {
                 assert_eq!(p, before, "a reverted call changed the state");
             }
             let again = UniActionPolicy::initialize(&p.config().abi_encode())
