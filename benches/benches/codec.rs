@@ -2,17 +2,19 @@
 //! reference's `tests/reference/bench.mjs`, so `cargo xtask bench` compares like with like.
 //!
 //! Every hash-bound operation has a `floor/…` twin that runs keccak256 alone over exactly the
-//! preimages the operation hashes: the ratio between the two is the encoding overhead.
+//! preimages the operation hashes (built with alloy's encoders, and checked before measuring: the
+//! last preimage hashes to the operation's answer): the ratio between the two is the encoding
+//! overhead.
 
 #![allow(missing_docs)]
 
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, keccak256};
-use alloy_sol_types::SolType;
+use alloy_sol_types::{SolStruct, SolType};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
 use smart_sessions_codec::{
-    ActionConfig, AnyEnableSession, ChainDigest, EnableMode, EnableSession, Generation, Session,
-    SmartSessionSignature, eip712, flz,
+    ActionConfig, AnyEnableSession, ChainDigest, EnableMode, EnableSession, Generation, PolicyData,
+    Session, SignedSession, SmartSessionSignature, eip712, flz,
 };
 use std::hint::black_box;
 
@@ -70,55 +72,91 @@ fn fixtures() -> Fixtures {
     }
 }
 
-/// The preimages `eip712::session_digest` hashes, in order (a mirror of the EIP-712 structure,
-/// built with alloy's ABI encoder): the floor for the session digest.
-fn session_digest_preimages(
-    s: &Session,
-    account: Address,
-    smart_session: Address,
-    nonce: U256,
-) -> Vec<Vec<u8>> {
+/// `typeHash ‖ encodeData(s)`: the preimage of `hashStruct(s)`, from alloy's EIP-712 encoder
+/// (not from the code under measurement).
+fn struct_preimage<S: SolStruct>(s: &S) -> Vec<u8> {
+    let mut pre = s.eip712_type_hash().to_vec();
+    pre.extend(s.eip712_encode_data());
+    pre
+}
+
+/// The preimages of a `PolicyData[]` member: each `initData`, each struct, and the list of
+/// element hashes.
+fn policies_preimages(out: &mut Vec<Vec<u8>>, ps: &[PolicyData]) {
+    let mut list = Vec::new();
+    for p in ps {
+        out.push(p.initData.to_vec());
+        out.push(struct_preimage(p));
+        list.extend(p.eip712_hash_struct());
+    }
+    out.push(list);
+}
+
+/// Every preimage keccak256 runs over for the session digest (`hashStruct(SignedSession)`):
+/// every dynamic member (`bytes`, `string`), every array of element hashes and every struct
+/// encoding, down to the leaves. Built with alloy's EIP-712 encoder; `digests` checks that the
+/// last one hashes to `eip712::session_digest`'s answer, so the floor hashes exactly the bytes
+/// the operation hashes.
+fn session_digest_preimages(s: &SignedSession) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let word = |a: Address| <alloy_sol_types::sol_data::Address as SolType>::abi_encode(&a);
-    let policy_list = |out: &mut Vec<Vec<u8>>, ps: &[smart_sessions_codec::PolicyData]| {
-        let mut list = Vec::new();
-        for p in ps {
-            out.push(p.initData.to_vec());
-            let mut pre = eip712::POLICY_DATA_TYPEHASH.to_vec();
-            pre.extend(word(p.policy));
-            pre.extend(keccak256(&p.initData));
-            out.push(pre);
-            list.extend(keccak256(&p.initData)); // stand-in 32 bytes per element
+    let p = &s.permissions;
+    policies_preimages(&mut out, &p.userOpPolicies);
+    let mut contexts = Vec::new();
+    for c in &p.erc7739Policies.allowedERC7739Content {
+        let mut names = Vec::new();
+        for n in &c.contentName {
+            out.push(n.as_bytes().to_vec());
+            names.extend(keccak256(n.as_bytes()));
         }
-        out.push(list);
-    };
-    policy_list(&mut out, &s.userOpPolicies);
-    out.push(Vec::new()); // ERC-7739 contexts (empty)
-    policy_list(&mut out, &s.erc7739Policies.erc1271Policies);
-    out.push(vec![0; 96]); // ERC7739Data struct
+        out.push(names);
+        out.push(struct_preimage(c));
+        contexts.extend(c.eip712_hash_struct());
+    }
+    out.push(contexts);
+    policies_preimages(&mut out, &p.erc7739Policies.erc1271Policies);
+    out.push(struct_preimage(&p.erc7739Policies));
     let mut actions = Vec::new();
-    for a in &s.actions {
-        policy_list(&mut out, &a.actionPolicies);
-        out.push(vec![0; 128]);
-        actions.extend([0u8; 32]);
+    for a in &p.actions {
+        policies_preimages(&mut out, &a.actionPolicies);
+        out.push(struct_preimage(a));
+        actions.extend(a.eip712_hash_struct());
     }
     out.push(actions);
-    out.push(vec![0; 256]); // SignedPermissions
+    out.push(struct_preimage(p));
     out.push(s.sessionValidatorInitData.to_vec());
-    let mut signed = eip712::SIGNED_SESSION_TYPEHASH.to_vec();
-    signed.extend(word(account));
-    signed.extend([0u8; 32 * 4]);
-    signed.extend(word(smart_session));
-    signed.extend(nonce.to_be_bytes::<32>());
-    out.push(signed);
+    out.push(struct_preimage(s));
     out
 }
 
-fn multichain_preimages(n: usize) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = (0..n).map(|_| vec![7u8; 96]).collect();
-    out.push(vec![7u8; 32 * n]);
-    out.push(vec![7u8; 64]);
-    out.push(vec![7u8; 66]);
+/// Every preimage of the multichain digest over `list`: each `ChainSession` struct encoding
+/// (`abi.encode(CHAIN_SESSION_TYPEHASH, chainId, sessionDigest)`), the array of their hashes, the
+/// `MultiChainSession` struct and `0x1901 ‖ domainSeparator ‖ structHash`, built with alloy's ABI
+/// encoder and domain separator. The last one hashes to the digest (checked in `digests`).
+fn multichain_preimages(list: &[ChainDigest]) -> Vec<Vec<u8>> {
+    use alloy_sol_types::sol_data::{FixedBytes as SolB, Uint};
+    let mut out = Vec::new();
+    let mut hashes = Vec::new();
+    for c in list {
+        let pre = <(SolB<32>, Uint<64>, SolB<32>)>::abi_encode_params(&(
+            eip712::CHAIN_SESSION_TYPEHASH,
+            c.chainId,
+            c.sessionDigest,
+        ));
+        hashes.extend(keccak256(&pre));
+        out.push(pre);
+    }
+    let list_hash = keccak256(&hashes);
+    out.push(hashes);
+    let st = <(SolB<32>, SolB<32>)>::abi_encode_params(&(
+        eip712::MULTICHAIN_SESSION_TYPEHASH,
+        list_hash,
+    ));
+    let struct_hash = keccak256(&st);
+    out.push(st);
+    let mut fin = vec![0x19, 0x01];
+    fin.extend(eip712::domain().separator());
+    fin.extend(struct_hash);
+    out.push(fin);
     out
 }
 
@@ -146,6 +184,11 @@ fn ids(c: &mut Criterion, f: &Fixtures) {
         alloy_sol_types::sol_data::Bytes,
         alloy_sol_types::sol_data::FixedBytes<32>,
     ) as SolType>::abi_encode_params(&(f.validator, &f.init_data[..], f.salt));
+    assert_eq!(
+        keccak256(&pre),
+        smart_sessions_codec::permission_id(f.validator, &f.init_data, f.salt),
+        "the floor's preimage is not the permission id's"
+    );
     g.bench_function("floor/permissionId", |b| b.iter(|| keccak256(black_box(&pre))));
     g.bench_function("actionId", |b| {
         b.iter(|| smart_sessions_codec::action_id(black_box(f.target), black_box(f.selector)))
@@ -153,6 +196,11 @@ fn ids(c: &mut Criterion, f: &Fixtures) {
     let mut pre24 = [0u8; 24];
     pre24[..20].copy_from_slice(f.target.as_slice());
     pre24[20..].copy_from_slice(f.selector.as_slice());
+    assert_eq!(
+        keccak256(pre24),
+        smart_sessions_codec::action_id(f.target, f.selector),
+        "the floor's preimage is not the action id's"
+    );
     g.bench_function("floor/actionId", |b| b.iter(|| keccak256(black_box(pre24))));
     g.finish();
 }
@@ -204,7 +252,14 @@ fn digests(c: &mut Criterion, f: &Fixtures) {
             )
         })
     });
-    let pre = session_digest_preimages(&f.session, f.account, ss, f.nonce);
+    let signed =
+        SignedSession::from_session(&f.session, f.account, ss, EnableMode::Enable, f.nonce);
+    let pre = session_digest_preimages(&signed);
+    assert_eq!(
+        keccak256(pre.last().expect("preimages")),
+        eip712::session_digest(&f.session, f.account, ss, EnableMode::Enable, f.nonce),
+        "the floor's preimages are not the session digest's"
+    );
     g.bench_function("floor/session", |b| b.iter(|| hash_all(black_box(&pre))));
     for n in [1usize, 8] {
         let list: Vec<ChainDigest> = f.chain_ids[..n]
@@ -217,7 +272,12 @@ fn digests(c: &mut Criterion, f: &Fixtures) {
         g.bench_with_input(BenchmarkId::new("multichain", n), &list, |b, l| {
             b.iter(|| eip712::multichain_digest(Generation::Current, black_box(l)))
         });
-        let pre = multichain_preimages(n);
+        let pre = multichain_preimages(&list);
+        assert_eq!(
+            keccak256(pre.last().expect("preimages")),
+            eip712::multichain_digest(Generation::Current, &list),
+            "the floor's preimages are not the multichain digest's"
+        );
         g.bench_with_input(BenchmarkId::new("floor/multichain", n), &pre, |b, p| {
             b.iter(|| hash_all(black_box(p)))
         });

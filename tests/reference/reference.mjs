@@ -3,9 +3,32 @@
 // Speaks the `smart-sessions eval` protocol: one JSON request per line on stdin,
 //   {"function": NAME, "generation": "current" | "v1" | "legacy", "inputs": {...}}
 // one answer per line on stdout, {"output": ...} or {"error": "..."}.
-// Every answer is computed by the pinned TypeScript packages (package-lock.json): module-sdk 0.4.0
-// (current), 0.2.3 (v1) and 0.1.32 (legacy) where they have the function, otherwise viem and
-// solady's JS LibZip (which module-sdk itself uses).
+// The pinned packages (package-lock.json): module-sdk 0.4.0 (current), 0.2.3 (v1) and 0.1.32
+// (legacy), permissionless 0.2.40, viem 2.26.2 and solady's JS LibZip (which module-sdk uses).
+//
+// Where each answer comes from (PUBLISHED = a published function computes the whole answer;
+// OWN MODEL = our own JavaScript, built from viem's encoders, because no published offline function
+// exists; such answers are only as good as our reading of the contracts):
+//   getPermissionId, getUniversalActionPolicy, get*Policy, getSmartSessionsValidator.initData,
+//   getEnableSessionsAction.callData, hashChainSessions, encodeSmartSessionSignature,
+//   decodeSmartSessionSignature, getActionId                         PUBLISHED (module-sdk)
+//   LibZip.flzCompress                                              PUBLISHED (solady)
+//   erc7579.executeSingle, erc7579.executeBatch with >= 2 calls     PUBLISHED (permissionless
+//                                                                   encode7579Calls)
+//   erc7579.executeBatch with 0 or 1 calls                          OWN MODEL (permissionless
+//     encodes one call of a batch as a single call and refuses none; the contract decodes mode
+//     0x01 as abi.encode(Execution[]))
+//   nexus.nonceKey: nonce from the key                              PUBLISHED (permissionless
+//                                                                   encodeNonce)
+//   nexus.nonceKey: the key (batchKey ‖ mode ‖ validator)           OWN MODEL (module-sdk's nexus
+//     encodeValidatorNonce is an older layout: validator ‖ 4 zero bytes)
+//   configIds                                                       OWN MODEL (no SDK function)
+//   getSessionDigest                                                OWN MODEL: viem hashStruct over
+//     our copy of the SignedSession / SessionEIP712 types (module-sdk's getSessionDigest reads the
+//     contract); cross-checked on every request against module-sdk hashChainSessions
+//   multichainDigest (from digests)                                 OWN MODEL (module-sdk hashes
+//     whole sessions only); cross-checked against module-sdk hashChainSessions on every
+//     getSessionDigest and hashChainSessions request
 //
 // `node reference.mjs --bench` instead times the operations of BENCHMARKS.md and prints JSON.
 
@@ -22,6 +45,7 @@ import {
   keccak256,
   toHex,
 } from 'viem'
+import { encode7579Calls, encodeNonce } from 'permissionless/utils'
 import { createInterface } from 'node:readline'
 
 const SDK = { current, v1, legacy }
@@ -140,39 +164,107 @@ function multichainDigest(generation, list) {
   return keccak256(concat(['0x1901', domain, structHash]))
 }
 
-function sessionDigest(generation, i) {
-  const s = sessionIn(i.session, generation)
+// OWN MODEL: the SignedSession (legacy: SessionEIP712) the contract hashes for a session, in the
+// JSON shape of a hashChainSessions request, the flags derived as the contract derives them.
+function signedSessionOf(generation, i) {
+  const s = i.session
   const mode = Number(BigInt(i.mode))
-  if (generation === 'legacy') {
-    return hashStruct({
-      types: LEGACY_TYPES,
-      primaryType: 'SessionEIP712',
-      data: { ...s, account: i.account, smartSession: i.smartSession, mode, nonce: big(i.nonce) },
-    })
+  const base = {
+    account: i.account,
+    smartSession: i.smartSession,
+    nonce: i.nonce,
+    sessionValidator: s.sessionValidator,
+    sessionValidatorInitData: s.sessionValidatorInitData,
+    salt: s.salt,
   }
-  const has = (sel) => s.actions.some((a) =>
+  const lists = { userOpPolicies: s.userOpPolicies ?? [], erc7739Policies: s.erc7739Policies, actions: s.actions ?? [] }
+  if (generation === 'legacy') return { ...base, mode, ...lists }
+  const has = (sel) => lists.actions.some((a) =>
     a.actionTarget.toLowerCase() === '0x0000000000000000000000000000000000000001' && a.actionTargetSelector === sel)
-  return hashStruct({
-    types: CURRENT_TYPES,
-    primaryType: 'SignedSession',
-    data: {
-      account: i.account,
-      permissions: {
-        permitGenericPolicy: has('0x00000001'),
-        permitAdminAccess: has('0x00000002'),
-        ignoreSecurityAttestations: mode === 2,
-        permitERC4337Paymaster: s.permitERC4337Paymaster,
-        userOpPolicies: s.userOpPolicies,
-        erc7739Policies: s.erc7739Policies,
-        actions: s.actions,
-      },
-      sessionValidator: s.sessionValidator,
-      sessionValidatorInitData: s.sessionValidatorInitData,
-      salt: s.salt,
-      smartSession: i.smartSession,
-      nonce: big(i.nonce),
+  return {
+    ...base,
+    permissions: {
+      permitGenericPolicy: has('0x00000001'),
+      permitAdminAccess: has('0x00000002'),
+      ignoreSecurityAttestations: mode === 2,
+      permitERC4337Paymaster: !!s.permitERC4337Paymaster,
+      ...lists,
     },
+  }
+}
+
+// OWN MODEL: hashStruct of a signed session (viem hashStruct, our copy of the EIP-712 types).
+function signedSessionDigest(generation, signed) {
+  const [{ session }] = chainSessionsIn(generation, [{ chainId: '1', session: signed }])
+  return generation === 'legacy'
+    ? hashStruct({ types: LEGACY_TYPES, primaryType: 'SessionEIP712', data: session })
+    : hashStruct({ types: CURRENT_TYPES, primaryType: 'SignedSession', data: session })
+}
+
+function sessionDigest(generation, i) {
+  return signedSessionDigest(generation, signedSessionOf(generation, i))
+}
+
+// The own models of the session digest and the multichain digest against module-sdk's
+// hashChainSessions over the same session on chain 1: a reference that disagrees with itself
+// answers an error (so the differential test fails) instead of a number.
+function crossCheckDigest(generation, i, digest) {
+  const published = SDK[generation].hashChainSessions(
+    chainSessionsIn(generation, [{ chainId: '1', session: signedSessionOf(generation, i) }]))
+  const own = multichainDigest(generation, [{ chainId: '1', sessionDigest: digest }])
+  if (own !== published) {
+    throw new Error(`reference self-check: own session-digest model gives ${own}, module-sdk hashChainSessions ${published}`)
+  }
+}
+
+// module-sdk's decodeSmartSessionSignature (as a Nexus account: the validator is the first 20
+// bytes of permissionEnableSig), in the JSON shape of `smart-sessions eval`.
+function decodeSignature(m, i) {
+  const d = m.decodeSmartSessionSignature({
+    signature: i.signature,
+    account: { type: 'nexus', address: '0x0000000000000000000000000000000000000000' },
   })
+  const out = { mode: d.mode, permissionId: d.permissionId, signature: d.signature }
+  if (!d.enableSessionData) return out
+  const e = d.enableSessionData.enableSession
+  const policies = (ps) => ps.map((p) => ({ policy: p.policy, initData: p.initData }))
+  const s = e.sessionToEnable
+  const session = {
+    sessionValidator: s.sessionValidator,
+    sessionValidatorInitData: s.sessionValidatorInitData,
+    salt: s.salt,
+    userOpPolicies: policies(s.userOpPolicies),
+    erc7739Policies: {
+      allowedERC7739Content: s.erc7739Policies.allowedERC7739Content.map((c) =>
+        typeof c === 'string' ? c : { appDomainSeparator: c.appDomainSeparator, contentName: [...c.contentName] }),
+      erc1271Policies: policies(s.erc7739Policies.erc1271Policies),
+    },
+    actions: s.actions.map((a) => ({
+      actionTarget: a.actionTarget,
+      actionTargetSelector: a.actionTargetSelector,
+      actionPolicies: policies(a.actionPolicies),
+    })),
+  }
+  if (s.permitERC4337Paymaster !== undefined) session.permitERC4337Paymaster = s.permitERC4337Paymaster
+  out.enableSession = {
+    chainDigestIndex: Number(e.chainDigestIndex),
+    hashesAndChainIds: e.hashesAndChainIds.map((c) => ({ chainId: c.chainId.toString(), sessionDigest: c.sessionDigest })),
+    sessionToEnable: session,
+    permissionEnableSig: concat([d.enableSessionData.validator, e.permissionEnableSig]),
+  }
+  return out
+}
+
+// PUBLISHED: permissionless encode7579Calls, for a mode it can express (else an error).
+function execute7579(mode, i) {
+  const data = encode7579Calls({
+    mode,
+    callData: i.executions.map((e) => ({ to: e.target, value: big(e.value), data: e.callData })),
+  })
+  if (data.slice(10, 74) !== i.mode.slice(2).toLowerCase()) {
+    throw new Error(`the reference cannot express execution mode ${i.mode} through permissionless`)
+  }
+  return data
 }
 
 const EXECUTE_ABI = [{
@@ -180,14 +272,13 @@ const EXECUTE_ABI = [{
   inputs: [{ name: 'mode', type: 'bytes32' }, { name: 'executionCalldata', type: 'bytes' }],
 }]
 
-export function answer(fn, generation, i) {
+// The answers that need no `await` (the benchmark calls these directly).
+export function answerSync(fn, generation, i) {
   const m = SDK[generation]
   if (!m) throw new Error(`unknown generation ${generation}`)
   switch (fn) {
     case 'getPermissionId':
       return m.getPermissionId({ session: sessionIn({ ...i, userOpPolicies: [], actions: [] }, generation) })
-    case 'getActionId':
-      return keccak256(encodePacked(['address', 'bytes4'], [i.target, i.selector]))
     case 'configIds': {
       const cfg = (id) => keccak256(encodePacked(['address', 'bytes32'], [i.account, id]))
       return {
@@ -233,12 +324,32 @@ export function answer(fn, generation, i) {
       }).initData
     case 'getEnableSessionsAction.callData':
       return m.getEnableSessionsAction({ sessions: i.sessions.map((s) => sessionIn(s, generation)) }).callData
-    case 'getSessionDigest':
-      return sessionDigest(generation, i)
+    case 'getSessionDigest': {
+      const d = sessionDigest(generation, i)
+      crossCheckDigest(generation, i, d)
+      return d
+    }
     case 'multichainDigest':
       return multichainDigest(generation, i.hashesAndChainIds)
-    case 'hashChainSessions':
-      return m.hashChainSessions(i.chainSessions.map((c) => {
+    case 'hashChainSessions': {
+      const published = m.hashChainSessions(chainSessionsIn(generation, i.chainSessions))
+      // the own models of the session digest and the multichain digest, against module-sdk
+      const own = multichainDigest(generation, i.chainSessions.map((c) => ({
+        chainId: c.chainId,
+        sessionDigest: signedSessionDigest(generation, c.session),
+      })))
+      if (own !== published) throw new Error(`reference self-check: own multichain model ${own} != module-sdk hashChainSessions ${published}`)
+      return published
+    }
+    case 'decodeSmartSessionSignature':
+      return decodeSignature(m, i)
+    default:
+      return rest(fn, generation, i)
+  }
+}
+
+function chainSessionsIn(generation, chainSessions) {
+  return chainSessions.map((c) => {
         const s = c.session
         const base = {
           account: s.account,
@@ -269,7 +380,23 @@ export function answer(fn, generation, i) {
             },
           },
         }
-      }))
+  })
+}
+
+export async function answer(fn, generation, i) {
+  const m = SDK[generation]
+  if (!m) throw new Error(`unknown generation ${generation}`)
+  switch (fn) {
+    case 'getActionId':
+      return await m.getActionId({ target: i.target, selector: i.selector })
+    default:
+      return answerSync(fn, generation, i)
+  }
+}
+
+function rest(fn, generation, i) {
+  const m = SDK[generation]
+  switch (fn) {
     case 'encodeSmartSessionSignature': {
       const args = { mode: i.mode, permissionId: i.permissionId, signature: i.signature }
       if (i.enableSessionData) {
@@ -290,14 +417,11 @@ export function answer(fn, generation, i) {
     }
     case 'LibZip.flzCompress':
       return LibZip.flzCompress(i.data)
-    case 'erc7579.executeSingle': {
-      const e = i.executions[0]
-      return encodeFunctionData({
-        abi: EXECUTE_ABI, functionName: 'execute',
-        args: [i.mode, encodePacked(['address', 'uint256', 'bytes'], [e.target, big(e.value), e.callData])],
-      })
-    }
+    case 'erc7579.executeSingle':
+      return execute7579({ type: 'call' }, i)
     case 'erc7579.executeBatch':
+      if (i.executions.length >= 2) return execute7579({ type: 'batchcall' }, i)
+      // own model: see the header
       return encodeFunctionData({
         abi: EXECUTE_ABI, functionName: 'execute',
         args: [i.mode, encodeAbiParameters(
@@ -306,11 +430,12 @@ export function answer(fn, generation, i) {
         )],
       })
     case 'nexus.nonceKey': {
+      // own model of the key (see the header); the nonce from it: permissionless encodeNonce
       const key = encodePacked(['uint24', 'bytes1', 'address'], [Number(i.batchKey), i.validationMode, i.validator])
       return {
         key,
         keyDecimal: BigInt(key).toString(),
-        nonce: encodePacked(['uint192', 'uint64'], [BigInt(key), big(i.sequence)]),
+        nonce: toHex(encodeNonce({ key: BigInt(key), sequence: big(i.sequence) }), { size: 32 }),
       }
     }
     default:
@@ -326,7 +451,7 @@ async function serve() {
     let reply
     try {
       const req = JSON.parse(line)
-      reply = { output: answer(req.function, req.generation ?? 'current', req.inputs ?? {}) }
+      reply = { output: await answer(req.function, req.generation ?? 'current', req.inputs ?? {}) }
     } catch (e) {
       reply = { error: String(e?.message ?? e).split('\n')[0] }
     }
@@ -341,7 +466,7 @@ async function serve() {
 
 if (process.argv.includes('--bench')) {
   const { bench } = await import('./bench.mjs')
-  await bench(answer)
+  await bench(answerSync)
 } else {
   await serve()
 }

@@ -4,6 +4,8 @@
 //! cargo xtask test            everything CI runs: lint, docs, tests (vectors, differential,
 //!                             property), no_std check, fuzz smoke
 //! cargo xtask nostd           prove the codec builds without std
+//! cargo xtask msrv            the declared rust-version covers every locked dependency's
+//! cargo xtask package         cargo package (verified) of every library crate
 //! cargo xtask fuzz [SECONDS]  run every fuzz target for SECONDS (default 30) each
 //! cargo xtask bench           criterion benches, then the TypeScript reference on the same
 //!                             inputs, as one table (the source of BENCHMARKS.md)
@@ -13,14 +15,17 @@
 //!                             a devnet left running until `down`
 //! ```
 
+mod bench;
 mod bindings;
+mod msrv;
+mod package;
+mod procs;
 
 use std::{
-    collections::BTreeMap,
     env,
     path::{Path, PathBuf},
     process::{Command, ExitCode, Stdio},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 /// The bare-metal target the `no_std` check builds for: it has no `std` at all, so any crate in
@@ -34,6 +39,9 @@ const FUZZ_TARGETS: &[&str] = &[
     "action_config_decode",
     "flz_decompress",
     "flz_roundtrip",
+    "policy_eval",
+    "decode_execute",
+    "session_json",
 ];
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -160,6 +168,7 @@ fn fuzz(seconds: u64) -> Result {
 fn test() -> Result {
     npm_reference()?;
     run("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))?;
+    msrv::msrv()?;
     bindings::bindings(true)?;
     run(
         "cargo clippy",
@@ -179,107 +188,31 @@ fn test() -> Result {
             .args(["doc", "--workspace", "--no-deps", "--all-features"])
             .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
-    let before = leftover_devnet_processes();
-    run("cargo test", cargo().args(["test", "--workspace", "--all-features"]))?;
-    let after: Vec<String> =
-        leftover_devnet_processes().into_iter().filter(|p| !before.contains(p)).collect();
-    if !after.is_empty() {
-        return Err(format!("the tests left devnet processes behind:\n{}", after.join("\n")));
+    // every process of the test run carries the run's marker, so the leak check below counts
+    // only what the tests started (a devnet the user left up is not theirs)
+    let run_id = procs::new_run_id();
+    run(
+        "cargo test",
+        cargo().args(["test", "--workspace", "--all-features"]).env(procs::MARKER, &run_id),
+    )?;
+    if procs::supported() {
+        let left = procs::leaked(&run_id, Duration::from_secs(5));
+        if !left.is_empty() {
+            let list: Vec<String> =
+                left.iter().map(|(pid, cmd)| format!("  {pid} {cmd}")).collect();
+            return Err(format!(
+                "the tests left {} processes behind:\n{}",
+                left.len(),
+                list.join("\n")
+            ));
+        }
+    } else {
+        eprintln!("    (leak check skipped: no /proc on this machine)");
     }
     nostd()?;
+    package::package()?;
     let seconds = env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
     fuzz(seconds)?;
-    Ok(())
-}
-
-/// Parses criterion's `--output-format bencher` lines: `test NAME ... bench: N ns/iter (+/- M)`.
-fn parse_bencher(out: &str) -> BTreeMap<String, f64> {
-    out.lines()
-        .filter_map(|l| {
-            let l = l.strip_prefix("test ")?;
-            let (name, rest) = l.split_once(" ... bench:")?;
-            let ns: String =
-                rest.split_whitespace().next()?.chars().filter(|c| *c != ',').collect();
-            Some((name.trim().to_string(), ns.parse().ok()?))
-        })
-        .collect()
-}
-
-fn fmt_ns(ns: f64) -> String {
-    if ns >= 1e6 {
-        format!("{:.2} ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{ns:.0} ns")
-    }
-}
-
-fn bench() -> Result {
-    npm_reference()?;
-    eprintln!("==> cargo bench (criterion)");
-    let out = cargo()
-        .args([
-            "bench",
-            "-p",
-            "smart-sessions-benches",
-            "--benches",
-            "--",
-            "--output-format",
-            "bencher",
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err("cargo bench failed".into());
-    }
-    let rust = parse_bencher(&String::from_utf8_lossy(&out.stdout));
-    eprintln!("==> node tests/reference/reference.mjs --bench");
-    let out = Command::new("node")
-        .args(["reference.mjs", "--bench"])
-        .current_dir(root().join("tests/reference"))
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("node: {e}"))?;
-    if !out.status.success() {
-        return Err("the TypeScript benchmark failed".into());
-    }
-    let ts: BTreeMap<String, f64> =
-        serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
-    let bytes = ts.get("flz/bytes").copied().unwrap_or(0.0);
-
-    println!("| operation | Rust | keccak floor | Rust / floor | TypeScript | TypeScript / Rust |");
-    println!("|---|---|---|---|---|---|");
-    for (name, ns) in &rust {
-        if name.contains("floor/") || name.contains("lz4_flex") {
-            continue;
-        }
-        let (group, op) = name.split_once('/').unwrap_or(("", name));
-        let floor = rust.get(&format!("{group}/floor/{op}"));
-        let (floor_s, ratio_s) = match floor {
-            Some(f) => (fmt_ns(*f), format!("{:.2}×", ns / f)),
-            None => ("".into(), "".into()),
-        };
-        let (ts_s, speedup) = match ts.get(name) {
-            Some(t) => (fmt_ns(*t), format!("{:.0}×", t / ns)),
-            None => ("".into(), "".into()),
-        };
-        println!("| {name} | {} | {floor_s} | {ratio_s} | {ts_s} | {speedup} |", fmt_ns(*ns));
-    }
-    if bytes > 0.0 {
-        println!();
-        for (name, label) in [
-            ("flz/compress/enablePayload", "FastLZ compress"),
-            ("flz/decompress/enablePayload", "FastLZ decompress"),
-            ("flz/lz4_flex/compress/enablePayload", "lz4_flex compress"),
-            ("flz/lz4_flex/decompress/enablePayload", "lz4_flex decompress"),
-        ] {
-            if let Some(ns) = rust.get(name) {
-                println!("- {label}: {:.2} GB/s on the {bytes:.0}-byte enable payload", bytes / ns);
-            }
-        }
-    }
     Ok(())
 }
 
@@ -388,26 +321,20 @@ fn print_devnet(info: &serde_json::Value, json: bool) {
     println!("{:<24} {}", "funded accounts", info["fundedAccounts"]);
 }
 
-/// Devnet processes (anvil, Alto) still running; the test suite must leave none behind.
-fn leftover_devnet_processes() -> Vec<String> {
-    let out =
-        Command::new("pgrep").args(["-fa", "anvil-linux-amd64/bin/anvil|@pimlico/alto"]).output();
-    out.map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect())
-        .unwrap_or_default()
-}
-
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("nostd") => nostd(),
+        Some("msrv") => msrv::msrv(),
+        Some("package") => package::package(),
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(30)),
-        Some("bench") => bench(),
+        Some("bench") => bench::bench(&args[1..]),
         Some("devnet") => devnet(&args[1..]),
         Some("bindings") => bindings::bindings(args.iter().any(|a| a == "--check")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | nostd | fuzz [SECONDS] | bench | devnet up|down|status>"
+                "usage: cargo xtask <test | nostd | msrv | package | fuzz [SECONDS] | bench [--write] [--quick] | devnet up|down|status | bindings [--check]>"
             );
             return ExitCode::from(2);
         }
