@@ -548,8 +548,8 @@ fn details_for_another_smart_session_are_refused() {
 /// Issue 13 item 15: a bundler's error message with ANSI escapes, NUL and 1 MB of text reaches
 /// the terminal escaped and bounded, as text and as JSON. The node stand-in answers what `use`
 /// reads before the bundler (chain id, `eth_call` = 1 so the permission reads as enabled, code,
-/// gas prices); the bundler stand-in answers every method with the hostile message, and the
-/// printed error is its answer to `eth_estimateUserOperationGas`.
+/// gas prices); the bundler stand-in lists the EntryPoint and its gas prices and answers every
+/// other method with the hostile message, and the printed error is its answer to `eth_estimateUserOperationGas`.
 #[test]
 fn hostile_server_text_is_escaped_and_bounded() {
     let hostile = format!("HOSTILE\u{1b}[2J\u{1b}]0;pwned\u{7}\0{}", "B".repeat(1 << 20));
@@ -564,7 +564,22 @@ fn hostile_server_text_is_escaped_and_bounded() {
         ],
         hostile.clone(),
     );
-    let (bundler, asked) = fake_rpc(vec![], hostile);
+    // the bundler supports the v0.7 EntryPoint (checked once before the first estimate)
+    let entry_point = "0x0000000071727De22E5E9d8BAf0edAc6f37da032";
+    let (bundler, asked) = fake_rpc(
+        vec![
+            ("eth_supportedEntryPoints", Ok(serde_json::json!([entry_point]))),
+            (
+                "pimlico_getUserOperationGasPrice",
+                Ok(serde_json::json!({
+                    "slow": {"maxFeePerGas": "0x2", "maxPriorityFeePerGas": "0x1"},
+                    "standard": {"maxFeePerGas": "0x2", "maxPriorityFeePerGas": "0x1"},
+                    "fast": {"maxFeePerGas": "0x2", "maxPriorityFeePerGas": "0x1"},
+                })),
+            ),
+        ],
+        hostile,
+    );
     let dir = tempfile::tempdir().unwrap();
     let det = details_file(dir.path(), LEGACY_SMART_SESSION);
     for json in [false, true] {
@@ -607,7 +622,11 @@ fn hostile_server_text_is_escaped_and_bounded() {
             .to_string())
         );
         assert!(out.len() < 8 << 10, "{} bytes: {:.300}", out.len(), text);
-        assert!(text.contains("more bytes not shown"), "{text:.400}");
+        // cut by the client (RemoteText: "… (N more characters)") or by the CLI's printable
+        assert!(
+            text.contains("more characters") || text.contains("more bytes not shown"),
+            "{text:.400}"
+        );
         // the message printed is the bundler's answer to the estimate
         assert!(text.contains("eth_estimateUserOperationGas"), "{text:.400}");
     }

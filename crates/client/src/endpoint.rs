@@ -354,7 +354,7 @@ impl Endpoint {
                     source: Some(Box::new(e)),
                 })?;
             }
-            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+            let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
             let mut config = rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
                 .map_err(|e| EndpointError::Certificate {

@@ -8,7 +8,7 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, 
 use std::{fmt, sync::Arc};
 use tokio_rustls::rustls::{
     ServerConfig,
-    crypto::ring,
+    crypto::aws_lc_rs,
     pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer},
 };
 
@@ -54,12 +54,13 @@ impl TestCa {
         let key = KeyPair::generate().map_err(tls_err("server key"))?;
         let cert = params.signed_by(&key, &self.issuer).map_err(tls_err("server certificate"))?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let mut config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(tls_err("TLS versions"))?
-            .with_no_client_auth()
-            .with_single_cert(vec![cert.der().clone()], key)
-            .map_err(tls_err("TLS server configuration"))?;
+        let mut config =
+            ServerConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(tls_err("TLS versions"))?
+                .with_no_client_auth()
+                .with_single_cert(vec![cert.der().clone()], key)
+                .map_err(tls_err("TLS server configuration"))?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
