@@ -13,6 +13,8 @@ pub use version::{
     ComposabilityVersion, DEFAULT_MEE_VERSION, EOA_STATELESS_VALIDATOR, MeeVersion,
     MeeVersionConfig,
 };
+mod version_table;
+pub use version_table::KNOWN_ACCOUNT_IDS;
 
 pub mod account;
 pub use account::{Deployment, MultichainAccount};
@@ -54,3 +56,5 @@ mod eval;
 pub use eval::{EvalError, FUNCTIONS as EVAL_FUNCTIONS, eval};
 
 pub mod actions;
+
+pub mod flows;

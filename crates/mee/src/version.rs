@@ -200,6 +200,7 @@ impl MeeVersion {
             eth_forwarder: fwd,
             composability: comp,
             smart_sessions: Generation::Current,
+            executes_composable: true,
         }
     }
 }
@@ -251,6 +252,13 @@ pub struct MeeVersionConfig {
     /// [`Generation::Legacy`].
     #[serde(skip)]
     pub smart_sessions: Generation,
+    /// Whether the account speaks `executeComposable` (not sent to the node). `true` for every
+    /// table of the SDK; `false` for a stack without a composable module (the project's local
+    /// Nexus 1.0 stack): prepare's install calls then go as a plain `execute` batch, and MEE 1.x
+    /// accounts are initialised with `initNexusWithSingleValidator` (the MEE validator, no
+    /// registry). See [`MeeVersionConfig::from_json`].
+    #[serde(skip)]
+    pub executes_composable: bool,
 }
 
 fn ser_version<S: serde::Serializer>(v: &MeeVersion, s: S) -> Result<S::Ok, S::Error> {

@@ -21,7 +21,8 @@ pub use gas::{
 
 mod grant;
 pub use grant::{
-    ChainRead, FeeToken, GrantAction, GrantPlan, GrantTypedData, MOCK_SIGNATURE, plan_grant,
+    ChainRead, FeeToken, GrantAction, GrantPlan, GrantTypedData, MOCK_SIGNATURE, grant_sessions,
+    plan_grant,
 };
 
 mod precheck;
