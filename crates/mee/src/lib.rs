@@ -11,7 +11,7 @@ pub use json::Dec;
 mod version;
 pub use version::{
     ComposabilityVersion, DEFAULT_MEE_VERSION, EOA_STATELESS_VALIDATOR, MeeVersion,
-    MeeVersionConfig,
+    MeeVersionConfig, PolicyAddresses,
 };
 mod version_table;
 pub use version_table::KNOWN_ACCOUNT_IDS;

@@ -2,7 +2,7 @@
 //! (what a devnet prints, e.g. the local MEE node's `meeVersion`).
 
 use crate::{
-    MeeError, MeeVersion, MeeVersionConfig, Result,
+    MeeError, MeeVersion, MeeVersionConfig, PolicyAddresses, Result,
     json::{address, get},
     version::ComposabilityVersion,
 };
@@ -31,6 +31,11 @@ impl MeeVersionConfig {
     /// account has no `executeComposable` ([`MeeVersionConfig::executes_composable`] false); a
     /// zero `ethForwarderAddress` means none. The enable signature of a grant is routed to
     /// `defaultValidatorAddress` (`sessionDetails.enableSessionData.validator`).
+    ///
+    /// Beyond the SDK's shape, `sudoPolicyAddress`, `universalActionPolicyAddress`,
+    /// `valueLimitPolicyAddress` and `usageLimitPolicyAddress` name where a stack deployed its
+    /// session policies (default: the generation's canonical addresses); they are not sent to the
+    /// node.
     ///
     /// ```
     /// use smart_sessions_codec::Generation;
@@ -68,6 +73,7 @@ impl MeeVersionConfig {
             }
         };
         let version = MeeVersion::parse(str_of("version")?)?;
+        let canonical = PolicyAddresses::of(generation);
         let id = str_of("accountId")?;
         let account_id = KNOWN_ACCOUNT_IDS
             .into_iter()
@@ -114,6 +120,13 @@ impl MeeVersionConfig {
             composability,
             smart_sessions: generation,
             executes_composable,
+            policy_addresses: Some(PolicyAddresses {
+                sudo: opt_addr("sudoPolicyAddress")?.unwrap_or(canonical.sudo),
+                universal_action: opt_addr("universalActionPolicyAddress")?
+                    .unwrap_or(canonical.universal_action),
+                value_limit: opt_addr("valueLimitPolicyAddress")?.unwrap_or(canonical.value_limit),
+                usage_limit: opt_addr("usageLimitPolicyAddress")?.unwrap_or(canonical.usage_limit),
+            }),
         })
     }
 }

@@ -11,7 +11,7 @@
 //! the supertransaction hash; nothing is ever sent twice.
 //!
 //! ```no_run
-//! use alloy_primitives::{address, U256};
+//! use alloy_primitives::{address, bytes, U256};
 //! use alloy_provider::{Provider, ProviderBuilder};
 //! use alloy_signer_local::PrivateKeySigner;
 //! use smart_sessions_codec::Generation;
@@ -19,7 +19,7 @@
 //!     flows::{Grant, MeeSessions, UsePermission},
 //!     node::MeeClient,
 //!     quote_request::{Payment, UseMode},
-//!     session::{sudo_policy_of, Call, FeeToken, GrantAction},
+//!     session::{Call, FeeToken, GrantAction},
 //!     Instruction, MeeVersionConfig,
 //! };
 //! # async fn run(summary: serde_json::Value, owner: PrivateKeySigner, redeemer: PrivateKeySigner)
@@ -41,11 +41,11 @@
 //! let counter = address!("0x00000000000000000000000000000000000000cc");
 //! let actions = [GrantAction { chain_id: 8453, action: smart_sessions_codec::ActionData {
 //!     actionTargetSelector: "0xd09de08a".parse()?, actionTarget: counter,
-//!     actionPolicies: vec![sudo_policy_of(Generation::Legacy)] } }];
+//!     actionPolicies: vec![mee.version().policies().sudo_policy()] } }];
 //! let grant = Grant::new(redeemer.address(), &actions).fee_token(fee, Some(U256::from(100_000_000u64)));
 //! let details = mee.grant_permission_typed_data_sign(&owner, &account, &grant).await?;
 //! // 4. use (redeemer): ENABLE_AND_USE, fee in the token
-//! let calls = [Instruction::new(8453, vec![Call::new(counter, "0xd09de08a".parse()?)])];
+//! let calls = [Instruction::new(8453, vec![Call::new(counter, bytes!("0xd09de08a"))])];
 //! let sent = mee.use_permission(&redeemer, &account, &UsePermission::new(&details, UseMode::EnableAndUse, &calls,
 //!     Payment::FeeToken { token: fee, gas_refund_address: None })).await?;
 //! mee.wait_for_supertransaction_receipt(sent.hash).await?;

@@ -9,7 +9,7 @@ use crate::{
     actions::use_permission_request,
     exec::ExecSession,
     quote_request::UseMode,
-    session::{Call, TRANSFER_SELECTOR, precheck},
+    session::{Call, TRANSFER_SELECTOR, precheck_with},
 };
 
 use super::{FlowError, MeeSessions, PreparedSupertransaction, Submitted, submit::check_fee};
@@ -60,7 +60,7 @@ impl<'a> UsePermission<'a> {
 /// The quoted fee transfer run through the fee chain's session policies (the payment policy's
 /// per-use bound), so a fee the session cannot pay is refused before signing.
 fn precheck_fee(
-    generation: smart_sessions_codec::Generation,
+    policies: &crate::PolicyAddresses,
     details: &[SessionDetails],
     quote: &VerifiedQuote,
     sponsored: bool,
@@ -75,7 +75,7 @@ fn precheck_fee(
     let mut data = TRANSFER_SELECTOR.to_vec();
     data.extend_from_slice(&(to, amount).abi_encode_params());
     let ins = [Instruction::new(pay.chain_id, vec![Call::new(token, Bytes::from(data))])];
-    precheck(generation, details, &ins).map_err(|e| FlowError::Mee(MeeError::Precheck(e)))?;
+    precheck_with(policies, details, &ins).map_err(|e| FlowError::Mee(MeeError::Precheck(e)))?;
     Ok(())
 }
 
@@ -101,11 +101,11 @@ impl MeeSessions {
             self.clock.as_ref(),
         )?;
         let sponsored = request.sponsored();
-        let generation = self.version.smart_sessions;
+        let policies = self.version.policies();
         let session = ExecSession { details: params.details, mode: params.mode };
         self.quote_and_sign(redeemer, request, Some(session), |q| {
             check_fee(q, params.max_fee)?;
-            precheck_fee(generation, params.details, q, sponsored)
+            precheck_fee(&policies, params.details, q, sponsored)
         })
         .await
     }

@@ -8,8 +8,7 @@
 use crate::{
     MeeError, MeeVersionConfig, Result,
     session::{
-        MeeSession, SessionDetails, add_payment_policy, session_validator_init_data,
-        sudo_policy_of, to_legacy,
+        MeeSession, SessionDetails, add_payment_policy_at, session_validator_init_data, to_legacy,
     },
 };
 use alloy_primitives::{Address, B256, Bytes, U256, bytes};
@@ -113,14 +112,19 @@ pub fn grant_sessions(
         if let Some((token, max)) = fee_token
             && token.chain_id == chain_id
         {
-            add_payment_policy(g, &mut chain_actions, token.address, max)?;
+            add_payment_policy_at(
+                version.policies().universal_action,
+                &mut chain_actions,
+                token.address,
+                max,
+            )?;
         }
         let n = chain_actions.len();
         let session = Session {
             sessionValidator: version.validator,
             sessionValidatorInitData: init.clone(),
             salt: salts[i],
-            userOpPolicies: vec![sudo_policy_of(g)],
+            userOpPolicies: vec![version.policies().sudo_policy()],
             erc7739Policies: ERC7739Data::default(),
             actions: chain_actions,
             // the legacy layout has no paymaster permission
