@@ -228,10 +228,15 @@ impl MeeDevnet {
     }
 
     /// Everything a client needs, as JSON (`cargo xtask devnet up --mee` prints this): the MEE
-    /// URL, the API key, each chain's RPC URL and contracts, the fee recipient and the version
-    /// table.
+    /// URL, the API key, each chain's RPC URL and contracts, the fee recipient, the version
+    /// table, `nodePid` (the process the node runs in: this one; SIGTERM to the
+    /// `smart-sessions-mee-node` binary stops the node and both anvils) and `anvilPids`.
+    ///
+    /// Keys: `meeUrl`, `apiKey`, `node`, `feeRecipient`, `chains[]` (`chainId`, `rpcUrl`,
+    /// `addresses`, `mee`), `meeVersion`, `nodePid`, `anvilPids`.
     pub fn summary(&self) -> Value {
         json!({
+            "nodePid": std::process::id(),
             "meeUrl": self.url(),
             "apiKey": self.api_key,
             "node": self.node.executor(),
