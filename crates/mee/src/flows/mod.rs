@@ -54,6 +54,7 @@
 
 mod chain;
 mod error;
+mod execute;
 mod grant;
 mod prepare;
 mod status;
