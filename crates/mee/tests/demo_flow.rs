@@ -14,6 +14,7 @@ use smart_sessions_mee_node::MeeDevnet;
 async fn the_mee_demo_completes_every_step() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mee = MeeDevnet::start().await.expect("the MEE stack starts");
+    let served_before = mee.node.request_counts();
     let steps = tokio::time::timeout(Duration::from_secs(600), mee_flow::run_demo(&mee.summary()))
         .await
         .expect("bounded")
@@ -21,6 +22,15 @@ async fn the_mee_demo_completes_every_step() {
     for s in &steps {
         eprintln!("{}", s.to_json());
     }
+    // the client's count of node calls against what the node served (independent): every
+    // quote and exec, plus one per receipt wait (5 waits: fund, prepare, the receipt, the
+    // sponsored use, the budget grant's enable), whose polls the node serves as explorer calls
+    let served = mee.node.request_counts();
+    let count =
+        |k: &str| served.get(k).copied().unwrap_or(0) - served_before.get(k).copied().unwrap_or(0);
+    let client: u64 = steps.iter().map(|s| u64::from(s.round_trips.node)).sum();
+    assert_eq!(client, count("quote") + count("exec") + 5, "served: {served:?}");
+    assert!(count("explorer") >= 5, "served: {served:?}");
     let names: Vec<&str> = steps.iter().map(|s| s.name).collect();
     assert_eq!(
         names,
