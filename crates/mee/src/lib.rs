@@ -38,7 +38,7 @@ pub mod stx_signature;
 pub mod composable;
 
 pub mod clock;
-pub use clock::{Clock, StepClock, SystemClock};
+pub use clock::{Clock, MonotonicClock, StepClock, SystemClock};
 
 pub mod quote_request;
 pub use quote_request::{Instruction, Payment, QuoteParams, QuoteRequest, build_quote_request};

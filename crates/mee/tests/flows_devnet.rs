@@ -338,12 +338,28 @@ async fn complete_flow() {
         sessions.is_permission_enabled(&account, details2[0].permission_id, BASE).await.unwrap()
     );
     assert_eq!(stack.count(BASE, acct).await, U256::from(4));
+    // two redeemers of one account at once (clones of one MeeSessions share its clock: the
+    // nonce lanes differ), both sponsored
+    let other = sessions.clone();
+    let sponsored_too = Payment::Sponsored(sessions.sponsorship(BASE, token));
+    let use2_sponsored = UsePermission::new(&details2, UseMode::Use, &on_base, sponsored_too);
+    let (a, b) = tokio::join!(
+        sessions.use_permission(&redeemer, &account, &use_sponsored),
+        other.use_permission(&redeemer2, &account, &use2_sponsored),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_ne!(a.hash, b.hash);
+    for h in [a.hash, b.hash] {
+        let receipt = sessions.wait_for_supertransaction_receipt(h).await.unwrap();
+        assert_eq!(receipt.status().as_str(), "MINED_SUCCESS", "{:?}", receipt.explorer());
+    }
+    assert_eq!(stack.count(BASE, acct).await, U256::from(6), "both ran");
     // first paid use fits the budget
     let use2 = UsePermission::new(&details2, UseMode::Use, &on_base, stack.pay_in_token());
     let sent = sessions.use_permission(&redeemer2, &account, &use2).await.unwrap();
     let receipt = sessions.wait_for_supertransaction_receipt(sent.hash).await.unwrap();
     assert_eq!(receipt.status().as_str(), "MINED_SUCCESS", "{:?}", receipt.explorer());
-    assert_eq!(stack.count(BASE, acct).await, U256::from(5));
+    assert_eq!(stack.count(BASE, acct).await, U256::from(7));
     // the second exceeds it: the payment policy's cumulative limit refuses on chain (the node's
     // simulation), FAILED, no fee taken
     let before = stack.balance(acct).await;
@@ -355,7 +371,7 @@ async fn complete_flow() {
         other => panic!("expected FAILED (fee budget spent), got {other:?}"),
     }
     assert_eq!(stack.balance(acct).await, before);
-    assert_eq!(stack.count(BASE, acct).await, U256::from(5));
+    assert_eq!(stack.count(BASE, acct).await, U256::from(7));
     // a fee limit below the quote: refused before signing, naming the hash
     let capped = UsePermission::new(&details, UseMode::Use, &on_base, stack.pay_in_token())
         .max_fee(U256::from(1));
@@ -379,7 +395,7 @@ async fn complete_flow() {
     }
     assert!(!err.outcome_unknown());
     assert_eq!(stack.balance(acct).await, before);
-    assert_eq!(stack.count(BASE, acct).await, U256::from(5));
+    assert_eq!(stack.count(BASE, acct).await, U256::from(7));
 
     // ---- node restarted right after exec: the wait fails typed with the hash; the
     // supertransaction runs once, and sending it again is refused (no double execution)
@@ -390,7 +406,7 @@ async fn complete_flow() {
     assert_eq!(err.hash(), sent.hash);
     assert!(err.is_unknown_outcome(), "{err:?}");
     let started = std::time::Instant::now();
-    while stack.count(BASE, acct).await != U256::from(6) {
+    while stack.count(BASE, acct).await != U256::from(8) {
         assert!(started.elapsed() < Duration::from_secs(60), "the accepted supertransaction runs");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -400,6 +416,6 @@ async fn complete_flow() {
         "{again:?}"
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(stack.count(BASE, acct).await, U256::from(6), "executed exactly once");
+    assert_eq!(stack.count(BASE, acct).await, U256::from(8), "executed exactly once");
     assert_eq!(stack.balance(acct).await, before - prepared.fee().unwrap().2, "one fee");
 }

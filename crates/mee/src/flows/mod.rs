@@ -75,7 +75,7 @@ use alloy_primitives::{Address, B256};
 use alloy_provider::DynProvider;
 
 use crate::{
-    Clock, ENTRY_POINT_V07, MeeVersionConfig, MultichainAccount, SystemClock,
+    Clock, ENTRY_POINT_V07, MeeVersionConfig, MonotonicClock, MultichainAccount,
     account::compute_account_address_calldata,
     node::{MeeClient, ReceiptError, ReceiptMode, SupertransactionReceipt, WaitOptions},
     quote_request::Sponsorship,
@@ -114,7 +114,7 @@ impl MeeSessions {
             node,
             version,
             chains: Vec::new(),
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(MonotonicClock::new()),
             wait: WaitOptions::new(ReceiptMode::Default),
             entry_point: ENTRY_POINT_V07,
             trips: Arc::new([AtomicU32::new(0), AtomicU32::new(0)]),
@@ -129,7 +129,8 @@ impl MeeSessions {
         self
     }
 
-    /// The clock nonce lanes and time bounds read (default: the system clock).
+    /// The clock nonce lanes and time bounds read (default: a [`MonotonicClock`] shared by the
+    /// clones of this value, so concurrent flows of one account never share a nonce lane).
     #[must_use]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
