@@ -382,6 +382,23 @@ async fn complete_flow() {
     );
     assert!(err.supertransaction_hash().is_some());
 
+    // ---- node down between quote and exec: typed, naming the hash, nothing runs
+    let before = stack.balance(acct).await;
+    let prepared = sessions.prepare_use_permission(&redeemer, &account, &use_base).await.unwrap();
+    stack.mee.node.stop();
+    let err = sessions.submit(&prepared).await.unwrap_err();
+    match &err {
+        FlowError::Exec {
+            hash,
+            source: NodeError::Unreachable { .. } | NodeError::ExecOutcomeUnknown { .. },
+        } => assert_eq!(*hash, prepared.hash()),
+        other => panic!("expected a typed exec failure naming the hash, got {other:?}"),
+    }
+    assert_eq!(err.supertransaction_hash(), Some(prepared.hash()));
+    stack.mee.restart_node().await.unwrap();
+    assert_eq!(stack.balance(acct).await, before);
+    assert_eq!(stack.count(BASE, acct).await, U256::from(7));
+
     // ---- node restarted between quote and exec: typed refusal naming the hash, nothing runs
     let before = stack.balance(acct).await;
     let prepared = sessions.prepare_use_permission(&redeemer, &account, &use_base).await.unwrap();
