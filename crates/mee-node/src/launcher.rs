@@ -192,6 +192,9 @@ impl MeeDevnet {
     /// and named in every nonce key. The 2.0.0 semantics (a default validator at `0x00…00` in the
     /// nonce key, `initNexusWithDefaultValidatorAndOtherModulesNoRegistry`) need Nexus ≥ 1.2, whose
     /// bytecode no registry ships.
+    ///
+    /// Two members are not the SDK's: `sudoPolicyAddress` and `universalActionPolicyAddress`, where
+    /// the devnet deployed its session policies (the SDK ignores them).
     pub fn version_table(&self) -> Value {
         let a = &self.chains[0].devnet.addresses;
         let c = &self.chains[0].contracts;
@@ -211,6 +214,11 @@ impl MeeDevnet {
             "composableModuleAddress": Address::ZERO,
             "ethForwarderAddress": Address::ZERO,
             "composabilityVersion": "1.0.0",
+            // not the SDK's: where this stack's session policies live (the devnet deploys them
+            // with CREATE2, not at the legacy generation's canonical addresses); the SDK ignores
+            // them, `smart_sessions_mee::MeeVersionConfig::from_json` reads them
+            "sudoPolicyAddress": a.sudo_policy,
+            "universalActionPolicyAddress": a.uni_action_policy,
         })
     }
 
@@ -220,10 +228,15 @@ impl MeeDevnet {
     }
 
     /// Everything a client needs, as JSON (`cargo xtask devnet up --mee` prints this): the MEE
-    /// URL, the API key, each chain's RPC URL and contracts, the fee recipient and the version
-    /// table.
+    /// URL, the API key, each chain's RPC URL and contracts, the fee recipient, the version
+    /// table, `nodePid` (the process the node runs in: this one; SIGTERM to the
+    /// `smart-sessions-mee-node` binary stops the node and both anvils) and `anvilPids`.
+    ///
+    /// Keys: `meeUrl`, `apiKey`, `node`, `feeRecipient`, `chains[]` (`chainId`, `rpcUrl`,
+    /// `addresses`, `mee`), `meeVersion`, `nodePid`, `anvilPids`.
     pub fn summary(&self) -> Value {
         json!({
+            "nodePid": std::process::id(),
             "meeUrl": self.url(),
             "apiKey": self.api_key,
             "node": self.node.executor(),

@@ -103,6 +103,13 @@ impl MeeNode {
         self.node.address()
     }
 
+    /// Requests served so far per route (`info`, `quote` (with `quote-permit`), `exec`,
+    /// `explorer`, `other`), CORS preflights not counted: what a client's flow cost in node
+    /// round trips, seen from the node.
+    pub fn request_counts(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        self.node.requests.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
     /// Stops the server.
     pub fn stop(&self) {
         self.task.abort();

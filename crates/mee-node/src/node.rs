@@ -56,6 +56,8 @@ pub(crate) struct Node {
     pub(crate) chains: HashMap<u64, Chain>,
     pub(crate) quotes: Mutex<HashMap<B256, Issued>>,
     pub(crate) records: Mutex<HashMap<B256, Record>>,
+    /// Requests served per route (`info`, `quote`, `exec`, `explorer`, `other`).
+    pub(crate) requests: Mutex<std::collections::BTreeMap<&'static str, u64>>,
 }
 
 /// Bound of every chain call the node makes.
@@ -84,6 +86,7 @@ impl Node {
             chains,
             quotes: Mutex::new(HashMap::new()),
             records: Mutex::new(HashMap::new()),
+            requests: Mutex::new(std::collections::BTreeMap::new()),
         })
     }
 

@@ -98,6 +98,17 @@ pub(crate) async fn serve(
         *res.status_mut() = StatusCode::NO_CONTENT;
         return Ok(with_cors(res));
     }
+    let parts: Vec<&str> = req.uri().path().split('/').filter(|s| !s.is_empty()).collect();
+    let kind = match parts.get(1).copied() {
+        Some("info") => "info",
+        Some("quote" | "quote-permit") => "quote",
+        Some("exec") => "exec",
+        Some("explorer") => "explorer",
+        _ => "other",
+    };
+    if let Ok(mut counts) = node.requests.lock() {
+        *counts.entry(kind).or_default() += 1;
+    }
     Ok(match route(node, req).await {
         Ok(v) => reply(200, &v),
         Err(e) => error_reply(&e),

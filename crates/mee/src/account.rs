@@ -29,16 +29,43 @@ sol! {
         BootstrapConfig[] fallbacks,
         BootstrapPreValidationHookConfig[] preValidationHooks
     );
+    /// Nexus 1.0 `NexusBootstrap.initNexusWithSingleValidator` (the stack without a composable
+    /// module: the MEE validator with the owner as its init data, no registry).
+    function initNexusWithSingleValidator(
+        address validator,
+        bytes data,
+        address registry,
+        address[] attesters,
+        uint8 threshold
+    );
 }
 
 /// The factory `initData` of an owner's account: `abi.encode(bootstrap, bootstrapCall)`.
 ///
-/// MEE ≥ 2.0.0 only (the default-validator bootstrap with the owner's 20 address bytes as the
-/// default validator's init data). MEE 1.x accounts pre-install composability modules whose
-/// bootstrap arguments were not recorded: refused with [`MeeError::InvalidField`] on `version`.
+/// MEE ≥ 2.0.0: the default-validator bootstrap with the owner's 20 address bytes as the
+/// default validator's init data. MEE 1.x tables without a composable module
+/// ([`MeeVersionConfig::executes_composable`] false, the local Nexus 1.0 stack):
+/// `initNexusWithSingleValidator(validator, owner, 0, [], 0)`, as Nexus 1.0's
+/// `getInitNexusWithSingleValidatorCalldata` builds it. The SDK's own MEE 1.x accounts
+/// pre-install composability modules whose bootstrap arguments were not recorded: refused with
+/// [`MeeError::InvalidField`] on `version`.
 pub fn account_init_data(version: &MeeVersionConfig, owner: Address) -> Result<Vec<u8>> {
     if !version.version.uses_default_validator() {
-        return Err(MeeError::field("version", "initCode of MEE 1.x accounts is not supported"));
+        if version.executes_composable {
+            return Err(MeeError::field(
+                "version",
+                "initCode of MEE 1.x accounts is not supported",
+            ));
+        }
+        let call = initNexusWithSingleValidatorCall {
+            validator: version.validator,
+            data: Bytes::copy_from_slice(owner.as_slice()),
+            registry: Address::ZERO,
+            attesters: vec![],
+            threshold: 0,
+        }
+        .abi_encode();
+        return Ok((version.bootstrap, Bytes::from(call)).abi_encode_params());
     }
     let call = initNexusWithDefaultValidatorAndOtherModulesNoRegistryCall {
         defaultValidatorInitData: Bytes::copy_from_slice(owner.as_slice()),

@@ -6,7 +6,7 @@ use crate::{
     Clock, Instruction, MeeError, MultichainAccount, Payment, QuoteParams, QuoteRequest, Result,
     SessionDetails, build_quote_request,
     quote_request::{SessionUse, UseMode, prepare_instructions},
-    session::{Precheck, precheck},
+    session::{Precheck, precheck_with},
 };
 
 /// `prepareForPermissions`: install `SmartSessions` (and `addSafeSender`) on every chain where the
@@ -56,7 +56,7 @@ pub fn use_permission_request(
     if account.version.version.signs_eip712() {
         return Err(MeeError::SessionsNeedSimpleMode { version: account.version.version.as_str() });
     }
-    let report = precheck(account.version.smart_sessions, details, instructions)
+    let report = precheck_with(&account.version.policies(), details, instructions)
         .map_err(MeeError::Precheck)?;
     let params = QuoteParams {
         account,

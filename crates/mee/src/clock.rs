@@ -46,3 +46,57 @@ impl Clock for StepClock {
 pub const fn nonce_lane(ms: u64) -> u32 {
     (ms % 16_777_215) as u32
 }
+
+/// The system clock, strictly increasing across reads (`max(now, last + 1)`), shared by every
+/// clone of what holds it: every nonce key derived through it gets its own millisecond lane, so
+/// concurrent supertransactions of one account (two redeemers, two tasks) never share a nonce
+/// lane in this process (the SDK's process-wide `NonceManager` spaces derivations ≥ 1 ms apart
+/// for the same reason). Lanes repeat after 16 777 215 reads-worth of milliseconds (≈ 4.7 h);
+/// their sequence is read from the chain then. Other processes are not coordinated.
+#[derive(Debug, Default)]
+pub struct MonotonicClock {
+    last: AtomicU64,
+}
+
+impl MonotonicClock {
+    /// A clock starting at the system time.
+    pub const fn new() -> Self {
+        Self { last: AtomicU64::new(0) }
+    }
+}
+
+impl Clock for MonotonicClock {
+    fn now_ms(&self) -> u64 {
+        let now = SystemClock.now_ms();
+        let mut prev = self.last.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(prev.saturating_add(1));
+            match self.last.compare_exchange_weak(prev, next, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return next,
+                Err(p) => prev = p,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn monotonic_reads_strictly_increase_across_threads() {
+        let clock = std::sync::Arc::new(MonotonicClock::new());
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let c = std::sync::Arc::clone(&clock);
+                std::thread::spawn(move || (0..1000).map(|_| c.now_ms()).collect::<Vec<_>>())
+            })
+            .collect();
+        let mut all: Vec<u64> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+        let n = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), n, "no two reads equal");
+        assert!(all[0] + 1000 >= SystemClock.now_ms() - 60_000, "near the system time");
+    }
+}

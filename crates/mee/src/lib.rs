@@ -11,8 +11,10 @@ pub use json::Dec;
 mod version;
 pub use version::{
     ComposabilityVersion, DEFAULT_MEE_VERSION, EOA_STATELESS_VALIDATOR, MeeVersion,
-    MeeVersionConfig,
+    MeeVersionConfig, PolicyAddresses,
 };
+mod version_table;
+pub use version_table::KNOWN_ACCOUNT_IDS;
 
 pub mod account;
 pub use account::{Deployment, MultichainAccount};
@@ -36,7 +38,7 @@ pub mod stx_signature;
 pub mod composable;
 
 pub mod clock;
-pub use clock::{Clock, StepClock, SystemClock};
+pub use clock::{Clock, MonotonicClock, StepClock, SystemClock};
 
 pub mod quote_request;
 pub use quote_request::{Instruction, Payment, QuoteParams, QuoteRequest, build_quote_request};
@@ -54,3 +56,5 @@ mod eval;
 pub use eval::{EvalError, FUNCTIONS as EVAL_FUNCTIONS, eval};
 
 pub mod actions;
+
+pub mod flows;

@@ -557,7 +557,7 @@ pub fn build_quote_request(params: &QuoteParams<'_>, clock: &dyn Clock) -> Resul
 
 /// `prepareForPermissions`' instructions: for every deployment (in order) where the account is
 /// undeployed or `SmartSessions` is not installed (`installed(chain)`), one composable instruction
-/// with `installModule(1, SmartSessions, 0x)` and `addSafeSender(SmartSessions)`. Empty when
+/// (a plain `execute` batch when the table has no composable module) with `installModule(1, SmartSessions, 0x)` and `addSafeSender(SmartSessions)`. Empty when
 /// nothing is needed (the SDK then returns `undefined`).
 pub fn prepare_instructions(
     account: &MultichainAccount,
@@ -578,7 +578,7 @@ pub fn prepare_instructions(
                     .map(|_| Metadata::custom("Install smart sessions module", d.chain_id))
                     .collect(),
                 calls: calls.into(),
-                composable: true,
+                composable: account.version.executes_composable,
             }
         })
         .collect()

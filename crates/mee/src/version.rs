@@ -200,6 +200,8 @@ impl MeeVersion {
             eth_forwarder: fwd,
             composability: comp,
             smart_sessions: Generation::Current,
+            executes_composable: true,
+            policy_addresses: None,
         }
     }
 }
@@ -251,6 +253,60 @@ pub struct MeeVersionConfig {
     /// [`Generation::Legacy`].
     #[serde(skip)]
     pub smart_sessions: Generation,
+    /// Whether the account speaks `executeComposable` (not sent to the node). `true` for every
+    /// table of the SDK; `false` for a stack without a composable module (the project's local
+    /// Nexus 1.0 stack): prepare's install calls then go as a plain `execute` batch, and MEE 1.x
+    /// accounts are initialised with `initNexusWithSingleValidator` (the MEE validator, no
+    /// registry). See [`MeeVersionConfig::from_json`].
+    #[serde(skip)]
+    pub executes_composable: bool,
+    /// Where the session policies live (not sent to the node): `None` for the
+    /// [`Self::smart_sessions`] generation's canonical addresses (the SDK's tables); a devnet
+    /// that deploys them elsewhere sets its own. Grants (userOp Sudo, the payment policy) and the
+    /// pre-check use [`Self::policies`].
+    #[serde(skip)]
+    pub policy_addresses: Option<PolicyAddresses>,
+}
+
+impl MeeVersionConfig {
+    /// The session policy addresses in use: [`Self::policy_addresses`], else the generation's.
+    pub const fn policies(&self) -> PolicyAddresses {
+        match self.policy_addresses {
+            Some(p) => p,
+            None => PolicyAddresses::of(self.smart_sessions),
+        }
+    }
+}
+
+/// The session policy contracts a stack uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PolicyAddresses {
+    /// `SudoPolicy`.
+    pub sudo: Address,
+    /// `UniActionPolicy` (the payment policy's too).
+    pub universal_action: Address,
+    /// `ValueLimitPolicy`.
+    pub value_limit: Address,
+    /// `UsageLimitPolicy`.
+    pub usage_limit: Address,
+}
+
+impl PolicyAddresses {
+    /// The canonical addresses of `generation`.
+    pub const fn of(generation: Generation) -> Self {
+        use smart_sessions_codec::PolicyKind;
+        Self {
+            sudo: generation.policy(PolicyKind::Sudo),
+            universal_action: generation.policy(PolicyKind::UniversalAction),
+            value_limit: generation.policy(PolicyKind::ValueLimit),
+            usage_limit: generation.policy(PolicyKind::UsageLimit),
+        }
+    }
+
+    /// Sudo with empty init data, at this stack's address.
+    pub fn sudo_policy(&self) -> smart_sessions_codec::PolicyData {
+        smart_sessions_codec::PolicyData::new(self.sudo, alloy_primitives::Bytes::new())
+    }
 }
 
 fn ser_version<S: serde::Serializer>(v: &MeeVersion, s: S) -> Result<S::Ok, S::Error> {

@@ -8,8 +8,7 @@
 use crate::{
     MeeError, MeeVersionConfig, Result,
     session::{
-        MeeSession, SessionDetails, add_payment_policy, session_validator_init_data,
-        sudo_policy_of, to_legacy,
+        MeeSession, SessionDetails, add_payment_policy_at, session_validator_init_data, to_legacy,
     },
 };
 use alloy_primitives::{Address, B256, Bytes, U256, bytes};
@@ -73,19 +72,19 @@ pub enum GrantTypedData {
     Legacy(legacy::MultiChainSessionEIP712),
 }
 
-/// Builds the per-chain sessions (first-appearance order of `actions`' chains), merges the
-/// payment policy into the fee chain's actions when `fee_token` is given, and computes every
-/// digest. `salts[i]` is the salt of the `i`-th chain's session (the SDK draws 32 random bytes);
-/// `account` and `read` give each chain's account address and chain reads.
-pub fn plan_grant(
+/// The per-chain sessions of a grant, in first-appearance order of `actions`' chains: the MEE
+/// validator as session validator for `redeemer`, Sudo as userOp policy, the chain's actions,
+/// and on the fee token's chain the payment policy merged in. `salts[i]` is the `i`-th chain's
+/// salt. What [`plan_grant`] signs, and what a caller reads `getNonce` / `getSessionDigest` for
+/// before planning (the permission id is [`smart_sessions_codec::permission_id`] of the
+/// session's validator, init data and salt).
+pub fn grant_sessions(
     version: &MeeVersionConfig,
     redeemer: Address,
     actions: &[GrantAction],
     fee_token: Option<(FeeToken, U256)>,
     salts: &[B256],
-    account: impl Fn(u64) -> Option<Address>,
-    read: impl Fn(u64) -> Option<ChainRead>,
-) -> Result<GrantPlan> {
+) -> Result<Vec<MeeSession>> {
     if actions.is_empty() {
         return Err(MeeError::Empty { what: "actions" });
     }
@@ -105,37 +104,64 @@ pub fn plan_grant(
         return Err(MeeError::field("salts", "fewer salts than chains"));
     }
     let g = version.smart_sessions;
-    let smart_session = g.smart_session();
     let init = session_validator_init_data(version, redeemer);
     let mut sessions = Vec::with_capacity(chains.len());
-    let mut permission_ids = Vec::with_capacity(chains.len());
-    let mut digests = Vec::with_capacity(chains.len());
-    let mut chain_sessions = Vec::with_capacity(chains.len());
-    let mut legacy_sessions = Vec::new();
     for (i, &chain_id) in chains.iter().enumerate() {
         let mut chain_actions: Vec<ActionData> =
             actions.iter().filter(|a| a.chain_id == chain_id).map(|a| a.action.clone()).collect();
         if let Some((token, max)) = fee_token
             && token.chain_id == chain_id
         {
-            add_payment_policy(g, &mut chain_actions, token.address, max)?;
+            add_payment_policy_at(
+                version.policies().universal_action,
+                &mut chain_actions,
+                token.address,
+                max,
+            )?;
         }
         let n = chain_actions.len();
         let session = Session {
             sessionValidator: version.validator,
             sessionValidatorInitData: init.clone(),
             salt: salts[i],
-            userOpPolicies: vec![sudo_policy_of(g)],
+            userOpPolicies: vec![version.policies().sudo_policy()],
             erc7739Policies: ERC7739Data::default(),
             actions: chain_actions,
             // the legacy layout has no paymaster permission
             permitERC4337Paymaster: !g.is_legacy(),
         };
+        sessions.push(MeeSession { session, chain_id, action_chain_ids: vec![Some(chain_id); n] });
+    }
+    Ok(sessions)
+}
+
+/// Builds the per-chain sessions ([`grant_sessions`]), merges the payment policy into the fee
+/// chain's actions when `fee_token` is given, and computes every digest. `salts[i]` is the salt
+/// of the `i`-th chain's session (the SDK draws 32 random bytes); `account` and `read` give each
+/// chain's account address and chain reads.
+pub fn plan_grant(
+    version: &MeeVersionConfig,
+    redeemer: Address,
+    actions: &[GrantAction],
+    fee_token: Option<(FeeToken, U256)>,
+    salts: &[B256],
+    account: impl Fn(u64) -> Option<Address>,
+    read: impl Fn(u64) -> Option<ChainRead>,
+) -> Result<GrantPlan> {
+    let sessions = grant_sessions(version, redeemer, actions, fee_token, salts)?;
+    let g = version.smart_sessions;
+    let smart_session = g.smart_session();
+    let mut permission_ids = Vec::with_capacity(sessions.len());
+    let mut digests = Vec::with_capacity(sessions.len());
+    let mut chain_sessions = Vec::with_capacity(sessions.len());
+    let mut legacy_sessions = Vec::new();
+    for s in &sessions {
+        let (chain_id, session) = (s.chain_id, &s.session);
         let acct = account(chain_id).ok_or(MeeError::NoDeployment { chain_id })?;
         let r = read(chain_id)
             .ok_or_else(|| MeeError::field(format!("chainReads.{chain_id}"), "missing"))?;
         let computed = if g.is_legacy() {
-            let l = to_legacy(&session)?;
+            let l = to_legacy(session)?;
             let d = legacy_session_digest(
                 &l,
                 acct,
@@ -156,7 +182,7 @@ pub fn plan_grant(
             d
         } else {
             session_digest(
-                &session,
+                session,
                 acct,
                 smart_session,
                 EnableMode::UnsafeEnable,
@@ -180,7 +206,7 @@ pub fn plan_grant(
             chain_sessions.push(ChainSession {
                 chainId: chain_id,
                 session: SignedSession::from_session(
-                    &session,
+                    session,
                     acct,
                     smart_session,
                     EnableMode::UnsafeEnable,
@@ -188,7 +214,6 @@ pub fn plan_grant(
                 ),
             });
         }
-        sessions.push(MeeSession { session, chain_id, action_chain_ids: vec![Some(chain_id); n] });
     }
     Ok(GrantPlan {
         sessions,

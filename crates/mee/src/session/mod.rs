@@ -8,9 +8,9 @@ pub use details::{BigIntForm, MeeSession, SessionDetails, stringify_tagged, to_l
 mod policies;
 pub use policies::{
     Call, PADDING_RULE, SMART_SESSIONS, SmartSessionsModule, TRANSFER_SELECTOR, add_payment_policy,
-    install_smart_sessions_calls, payment_action, session_validator_init_data, sudo_policy,
-    sudo_policy_of, to_smart_sessions_module, universal_action_policy,
-    universal_action_policy_address,
+    add_payment_policy_at, install_smart_sessions_calls, payment_action, payment_action_at,
+    session_validator_init_data, sudo_policy, sudo_policy_of, to_smart_sessions_module,
+    universal_action_policy, universal_action_policy_address,
 };
 
 mod gas;
@@ -21,11 +21,12 @@ pub use gas::{
 
 mod grant;
 pub use grant::{
-    ChainRead, FeeToken, GrantAction, GrantPlan, GrantTypedData, MOCK_SIGNATURE, plan_grant,
+    ChainRead, FeeToken, GrantAction, GrantPlan, GrantTypedData, MOCK_SIGNATURE, grant_sessions,
+    plan_grant,
 };
 
 mod precheck;
-pub use precheck::{Precheck, PrecheckError, precheck};
+pub use precheck::{Precheck, PrecheckError, precheck, precheck_with};
 
 mod status;
 pub use status::{

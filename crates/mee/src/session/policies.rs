@@ -64,6 +64,12 @@ pub fn payment_action(
     fee_token: Address,
     max_payment_amount: U256,
 ) -> ActionData {
+    payment_action_at(generation.policy(PolicyKind::UniversalAction), fee_token, max_payment_amount)
+}
+
+/// [`payment_action`] with the universal action policy deployed at `uap` (a stack whose policies
+/// are not at the generation's canonical addresses, [`crate::PolicyAddresses`]).
+pub fn payment_action_at(uap: Address, fee_token: Address, max_payment_amount: U256) -> ActionData {
     let mut slots = [PADDING_RULE; MAX_RULES];
     slots[0] = ParamRule::new(ParamCondition::LessThanOrEqual, 32, B256::from(max_payment_amount))
         .limited(max_payment_amount);
@@ -72,7 +78,7 @@ pub fn payment_action(
     ActionData {
         actionTargetSelector: TRANSFER_SELECTOR,
         actionTarget: fee_token,
-        actionPolicies: vec![PolicyData::universal_action(generation, &config)],
+        actionPolicies: vec![PolicyData::new(uap, config.abi_encode())],
     }
 }
 
@@ -87,12 +93,21 @@ pub fn add_payment_policy(
     fee_token: Address,
     max: U256,
 ) -> Result<()> {
-    let uap = generation.policy(PolicyKind::UniversalAction);
+    add_payment_policy_at(generation.policy(PolicyKind::UniversalAction), actions, fee_token, max)
+}
+
+/// [`add_payment_policy`] with the universal action policy deployed at `uap`.
+pub fn add_payment_policy_at(
+    uap: Address,
+    actions: &mut Vec<ActionData>,
+    fee_token: Address,
+    max: U256,
+) -> Result<()> {
     let Some(action) = actions
         .iter_mut()
         .find(|a| a.actionTarget == fee_token && a.actionTargetSelector == TRANSFER_SELECTOR)
     else {
-        actions.push(payment_action(generation, fee_token, max));
+        actions.push(payment_action_at(uap, fee_token, max));
         return Ok(());
     };
     for policy in action.actionPolicies.iter_mut().filter(|p| p.policy == uap) {

@@ -8,10 +8,10 @@
 //! used on chain are not known here (read them to check an enabled session exactly). Policies
 //! the evaluator does not model are listed in [`Precheck::unchecked`], never silently passed.
 
-use crate::{Instruction, SessionDetails};
+use crate::{Instruction, PolicyAddresses, SessionDetails};
 use alloy_primitives::{Address, FixedBytes};
 use smart_sessions_codec::{
-    FALLBACK_TARGET_FLAG, FALLBACK_TARGET_SELECTOR_FLAG, Generation, PolicyKind, call_selector,
+    FALLBACK_TARGET_FLAG, FALLBACK_TARGET_SELECTOR_FLAG, Generation, call_selector,
 };
 use smart_sessions_policy::{
     PolicyError,
@@ -81,19 +81,24 @@ enum State {
     Usage(UsageLimitPolicy),
 }
 
-/// Runs every call of `instructions` through its session's action policies.
+/// Runs every call of `instructions` through its session's action policies (the generation's
+/// canonical policy addresses).
 pub fn precheck(
     generation: Generation,
     details: &[SessionDetails],
     instructions: &[Instruction],
 ) -> Result<Precheck, PrecheckError> {
-    let g = generation;
-    let (sudo, uni, value, usage) = (
-        g.policy(PolicyKind::Sudo),
-        g.policy(PolicyKind::UniversalAction),
-        g.policy(PolicyKind::ValueLimit),
-        g.policy(PolicyKind::UsageLimit),
-    );
+    precheck_with(&PolicyAddresses::of(generation), details, instructions)
+}
+
+/// [`precheck`] with the policies deployed at `policies` (a custom version table's).
+pub fn precheck_with(
+    policies: &PolicyAddresses,
+    details: &[SessionDetails],
+    instructions: &[Instruction],
+) -> Result<Precheck, PrecheckError> {
+    let (sudo, uni, value, usage) =
+        (policies.sudo, policies.universal_action, policies.value_limit, policies.usage_limit);
     let mut report = Precheck::default();
     // state per (chain, action index, policy index)
     let mut states: Vec<((u64, usize, usize), State)> = Vec::new();
