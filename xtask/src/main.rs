@@ -11,7 +11,7 @@
 //!                             inputs, as one table (the source of BENCHMARKS.md)
 //! cargo xtask bindings [--check]
 //!                             regenerate (or check) crates/bindings from the pinned ABIs
-//! cargo xtask devnet up [--json] | down | status
+//! cargo xtask devnet up [--mee] [--json] | down | status
 //!                             a devnet left running until `down`
 //! ```
 
@@ -223,6 +223,29 @@ fn devnet_state() -> PathBuf {
 fn devnet(args: &[String]) -> Result {
     let json = args.iter().any(|a| a == "--json");
     match args.first().map(String::as_str) {
+        Some("up") if args.iter().any(|a| a == "--mee") => {
+            if devnet_state().exists() {
+                return Err(format!(
+                    "a devnet is already up ({}); run `cargo xtask devnet down` first",
+                    devnet_state().display()
+                ));
+            }
+            let info = mee_up()?;
+            std::fs::create_dir_all(smart_sessions_devnet::cache_root())
+                .map_err(|e| e.to_string())?;
+            std::fs::write(
+                devnet_state(),
+                serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?;
+            if json {
+                println!("{info}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?);
+                println!("\nrunning until `cargo xtask devnet down`");
+            }
+            Ok(())
+        }
         Some("up") => {
             if devnet_state().exists() {
                 return Err(format!(
@@ -294,7 +317,54 @@ fn devnet(args: &[String]) -> Result {
                 ))
             }
         }
-        _ => Err("usage: cargo xtask devnet up [--json] | down | status".into()),
+        _ => Err("usage: cargo xtask devnet up [--mee] [--json] | down | status".into()),
+    }
+}
+
+/// `devnet up --mee`: builds and starts the local MEE stack (`smart-sessions-mee-node`: two
+/// anvil chains, the node's contracts, the node) as a detached process, and returns its summary
+/// (MEE URL, API key, chains, MEE version table) with `pids` = the node first (SIGTERM stops it
+/// and both anvils), then the anvils (the fallback if the node died).
+fn mee_up() -> Result<serde_json::Value> {
+    run(
+        "cargo build -p smart-sessions-mee-node",
+        cargo().args(["build", "--quiet", "-p", "smart-sessions-mee-node"]),
+    )?;
+    let target =
+        env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    let binary = target.join("debug/smart-sessions-mee-node");
+    let dir = smart_sessions_devnet::cache_root();
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    // the summary goes to a file, not a pipe: the node outlives this process
+    let out_path = dir.join("devnet-up-mee.out");
+    let out = std::fs::File::create(&out_path).map_err(|e| e.to_string())?;
+    let err = std::fs::File::create(dir.join("devnet-up-mee.err")).map_err(|e| e.to_string())?;
+    let mut child = Command::new(&binary)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("{}: cannot start: {e}", binary.display()))?;
+    let deadline = Instant::now() + std::time::Duration::from_secs(180);
+    loop {
+        let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+        if let Some(line) = text.lines().next().filter(|_| text.contains('\n')) {
+            let mut info: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| format!("the node's summary: {e}"))?;
+            let mut pids = vec![serde_json::json!(child.id())];
+            pids.extend(info["anvilPids"].as_array().cloned().unwrap_or_default());
+            info["pids"] = serde_json::Value::Array(pids);
+            return Ok(info);
+        }
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            let err = std::fs::read_to_string(dir.join("devnet-up-mee.err")).unwrap_or_default();
+            return Err(format!("smart-sessions-mee-node exited ({status}): {}", err.trim()));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return Err("smart-sessions-mee-node printed no summary within 180 s".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
 
@@ -334,7 +404,7 @@ fn main() -> ExitCode {
         Some("bindings") => bindings::bindings(args.iter().any(|a| a == "--check")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | nostd | msrv | package | fuzz [SECONDS] | bench [--write] [--quick] | devnet up|down|status | bindings [--check]>"
+                "usage: cargo xtask <test | nostd | msrv | package | fuzz [SECONDS] | bench [--write] [--quick] | devnet up [--mee]|down|status | bindings [--check]>"
             );
             return ExitCode::from(2);
         }
