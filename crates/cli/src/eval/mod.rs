@@ -14,8 +14,12 @@ use smart_sessions_codec::{
     ChainSession, EnableMode, Execution, Generation, NexusNonceKey, PolicyData, PolicyKind,
     SmartSessionSignature, eip712, flz, legacy,
 };
-use smart_sessions_policy::eval::{
-    Erc20SpendingLimitPolicy, TimeFramePolicy, UniActionPolicy, UsageLimitPolicy, ValueLimitPolicy,
+use smart_sessions_policy::{
+    FunctionLayout, PolicyError,
+    eval::{
+        Erc20SpendingLimitPolicy, MAX_CALLS, SpendingModel, TimeFramePolicy, UniActionPolicy,
+        UsageLimitPolicy, ValueLimitPolicy,
+    },
 };
 use std::{borrow::Cow, fmt};
 
@@ -24,9 +28,6 @@ pub use stream::{EVAL_MAX_LINE, EVAL_MAX_SKIP, eval_stream};
 
 /// Largest output `LibZip.flzDecompress` may produce through `eval` (16 MiB).
 pub const EVAL_MAX_DECOMPRESSED: usize = 16 << 20;
-
-/// Most calls one `*.checkAction` request may evaluate (65,536).
-pub const EVAL_MAX_CALLS: u64 = 1 << 16;
 
 /// Why a request could not be answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -400,23 +401,8 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
         "UniActionPolicy.checkAction" => {
             let init: Bytes = field(inputs, "initData")?;
             let calls: Vec<CallJson> = field(inputs, "calls")?;
-            let mut state = UniActionPolicy::initialize(&init).ok();
-            let mut out = Vec::with_capacity(calls.len());
-            for c in &calls {
-                let result = match state.as_mut() {
-                    Some(s) => outcome(s.check_action(c.value, &c.data)),
-                    None => "revert: PolicyNotInitialized (initialisation reverted)".to_string(),
-                };
-                let used: Vec<Value> = state
-                    .as_ref()
-                    .map(|s| s.used())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(rule, used)| json!({ "rule": rule, "used": used.to_string() }))
-                    .collect();
-                out.push(json!({ "result": result, "usedAfter": used }));
-            }
-            Value::Array(out)
+            let calls: Vec<(U256, Bytes)> = calls.into_iter().map(|c| (c.value, c.data)).collect();
+            uni_action_checks(&init, &calls, false)
         }
         "UniActionPolicy.initializeWithMultiplexer" => {
             let init: Bytes = field(inputs, "initData")?;
@@ -436,7 +422,8 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
             let token: Address = field(inputs, "target")?;
             let account: Address = field_or(inputs, "account", Address::ZERO)?;
             let calls: Vec<CallJson> = field(inputs, "calls")?;
-            let mut s = Erc20SpendingLimitPolicy::initialize(&init)
+            // the rules of the generation's canonical policy (v1.0 counts approvals as spent)
+            let mut s = Erc20SpendingLimitPolicy::initialize_with(SpendingModel::of(g), &init)
                 .map_err(|e| err(format!("revert: {e}")))?;
             json!(
                 calls
@@ -453,18 +440,22 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
                 Some(Value::Array(a)) => a.len() as u64,
                 Some(_) => {
                     let n = uint(inputs, "calls")?;
-                    if n > U256::from(EVAL_MAX_CALLS) {
-                        return Err(err(format!(
-                            "input `calls`: {n} is more than the limit of {EVAL_MAX_CALLS} calls"
-                        )));
-                    }
-                    n.to::<u64>()
+                    // beyond u64 the policy's bound refuses it alike; name the number given
+                    u64::try_from(n).map_err(|_| {
+                        err(format!("input `calls`: {n} is more than the {MAX_CALLS} accepted"))
+                    })?
                 }
                 // the boundary probe: every use the limit allows, then one more
                 None if s.limit < 1000 => s.limit as u64 + 1,
                 None => return Err(err("input `calls` is needed when the limit is 1000 or more")),
             };
-            json!((0..count).map(|_| outcome(s.check())).collect::<Vec<_>>())
+            let results = s.check_many(count).map_err(|e| match e {
+                PolicyError::TooMany { field, count, max } => {
+                    err(format!("input `{field}`: {count} is more than the {max} accepted"))
+                }
+                other => err(other.to_string()),
+            })?;
+            json!(results.into_iter().map(outcome).collect::<Vec<_>>())
         }
         "ValueLimitPolicy.checkAction" => {
             let init: Bytes = field(inputs, "initData")?;
@@ -500,6 +491,47 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
         }
         other => return Err(err(format!("unknown function {other:?}"))),
     })
+}
+
+/// `UniActionPolicy.checkAction` of `calls` (`(value, calldata)`) against `init`: per call
+/// `{result, usedAfter}` (the vectors' shape), with `reason` (the refusal as the policy words it)
+/// added to every refused call when `reasons` is set. Calls to a well-known function
+/// ([`FunctionLayout::known`], by the call's selector) print their parameters in the parameter's
+/// type: an address checksummed.
+pub fn uni_action_checks(init: &[u8], calls: &[(U256, Bytes)], reasons: bool) -> Value {
+    let mut state = UniActionPolicy::initialize(init).ok();
+    let mut out = Vec::with_capacity(calls.len());
+    for (value, data) in calls {
+        let (result, reason) = match state.take() {
+            Some(s) => {
+                // the layout of this call's function (or none): the counters live in the config
+                let plain = UniActionPolicy::from_config(s.config().clone());
+                let mut s =
+                    match data.first_chunk::<4>().and_then(|sel| FunctionLayout::known(*sel)) {
+                        Some(f) => plain.with_layout(&f),
+                        None => plain,
+                    };
+                let r = s.check_action(*value, data);
+                state = Some(s);
+                let reason = r.as_ref().err().map(ToString::to_string);
+                (outcome(r), reason)
+            }
+            None => ("revert: PolicyNotInitialized (initialisation reverted)".to_string(), None),
+        };
+        let used: Vec<Value> = state
+            .as_ref()
+            .map(|s| s.used())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(rule, used)| json!({ "rule": rule, "used": used.to_string() }))
+            .collect();
+        let mut entry = json!({ "result": result, "usedAfter": used });
+        if reasons && let Some(r) = reason {
+            entry["reason"] = json!(r);
+        }
+        out.push(entry);
+    }
+    Value::Array(out)
 }
 
 #[derive(Deserialize)]

@@ -15,12 +15,27 @@ use smart_sessions_client::{
     FlowError, NexusAccount, NexusClient, NexusDeployment, Precheck, Sent,
 };
 use smart_sessions_codec::{Execution, Generation};
+use smart_sessions_policy::json::SessionRequestInfo;
 
 pub(crate) use smart_sessions_client::{Deployments, SessionDetails, SessionRequest};
 
 impl From<FlowError> for NetError {
     fn from(e: FlowError) -> Self {
         Self::client(e)
+    }
+}
+
+/// The client's request for a request file's entry (the policy crate's reader names bad fields;
+/// the client takes the same fields).
+pub(crate) fn session_request(r: SessionRequestInfo) -> SessionRequest {
+    SessionRequest {
+        session_public_key: r.session_public_key,
+        session_validator_address: r.session_validator_address,
+        session_key_data: r.session_key_data,
+        session_valid_until: r.session_valid_until,
+        session_valid_after: r.session_valid_after,
+        action_policies_info: r.action_policies_info,
+        salt: r.salt,
     }
 }
 
