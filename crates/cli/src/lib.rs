@@ -21,3 +21,5 @@ pub mod text;
 pub mod logging;
 
 pub mod input;
+
+pub mod tls;

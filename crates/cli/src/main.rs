@@ -234,6 +234,7 @@ fn negative_pair(e: &clap::Error, args: &[String]) -> Option<String> {
 }
 
 fn main() -> ExitCode {
+    smart_sessions_cli::tls::install_crypto_provider();
     let args = normalize(std::env::args().collect());
     let json = wants_json(&args);
     let cli = match Cli::try_parse_from(&args) {

@@ -48,6 +48,7 @@ fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn account_grant_use_status_revoke_through_the_binary() {
+    smart_sessions_cli::tls::install_crypto_provider();
     let d = Devnet::start_with(Options { chain_id: 31371, ..Options::default() })
         .await
         .expect("devnet");

@@ -4,6 +4,9 @@
 //! Answer: `{"output": ...}` or `{"error": "..."}`. Function names, input shapes and output shapes
 //! are those of the shared test vectors (see `crates/codec/tests/vectors/SCHEMA.md`); unknown input
 //! keys are ignored. A malformed line gives an error line and processing continues.
+//!
+//! Functions named `mee.…` (the MEE vectors, `crates/mee/tests/vectors/mee.json`) are answered
+//! by `smart-sessions-mee`'s evaluators; their `generation` is not read.
 
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, hex, keccak256};
 use alloy_sol_types::{Eip712Domain, SolStruct};
@@ -82,18 +85,22 @@ pub fn eval_request(request: &Value) -> Res<Value> {
         .get("function")
         .and_then(Value::as_str)
         .ok_or_else(|| err("request field `function` is missing or not a string"))?;
+    let empty = Map::new();
+    let inputs = match obj.get("inputs") {
+        None | Some(Value::Null) => &empty,
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(err("request field `inputs` must be an object")),
+    };
+    // the MEE stack has one generation (abstractjs 1.2.3): its vectors' `generation` is not read
+    if is_mee(function) {
+        return eval_mee(function, inputs);
+    }
     let generation = match obj.get("generation") {
         None | Some(Value::Null) => Generation::Current,
         Some(Value::String(g)) => {
             g.parse::<Generation>().map_err(|e| err(format!("request field `generation`: {e}")))?
         }
         Some(_) => return Err(err("request field `generation` must be a string")),
-    };
-    let empty = Map::new();
-    let inputs = match obj.get("inputs") {
-        None | Some(Value::Null) => &empty,
-        Some(Value::Object(m)) => m,
-        Some(_) => return Err(err("request field `inputs` must be an object")),
     };
     evaluate(function, generation, inputs)
 }
@@ -484,6 +491,7 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
             TimeFramePolicy::initialize(&init).map_err(|e| err(format!("revert: {e}")))?;
             json!("ok")
         }
+        f if is_mee(f) => return eval_mee(f, inputs),
         f if CONTRACT_BEHAVIOUR_FACTS.contains(&f) => {
             return Err(err(format!(
                 "unsupported: {f} is a recorded fact about deployed bytecode, not an operation"
@@ -532,6 +540,36 @@ pub fn uni_action_checks(init: &[u8], calls: &[(U256, Bytes)], reasons: bool) ->
         out.push(entry);
     }
     Value::Array(out)
+}
+
+/// Whether `function` is one of the MEE vectors' (`mee.…`, crates/mee/tests/vectors/mee.json).
+pub fn is_mee(function: &str) -> bool {
+    function.starts_with("mee.")
+}
+
+/// A `mee.` function, answered by the MEE crate's evaluators in turn (each answers `None` for a
+/// function that is not its own); the first that answers wins. Errors keep their `source()`
+/// chain in the message.
+fn eval_mee(function: &str, inputs: &Map<String, Value>) -> Res<Value> {
+    let inputs = Value::Object(inputs.clone());
+    smart_sessions_mee::node::eval(function, &inputs)
+        .map(mee_answer)
+        // the next evaluator goes here: `.or_else(|| smart_sessions_mee::eval(function, &inputs).map(mee_answer))`
+        .unwrap_or_else(|| {
+            Err(err(format!("unknown function {function:?}: no MEE evaluator answers it")))
+        })
+}
+
+fn mee_answer<E: std::error::Error>(r: Result<Value, E>) -> Res<Value> {
+    r.map_err(|e| {
+        let mut msg = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            msg.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        err(msg)
+    })
 }
 
 #[derive(Deserialize)]

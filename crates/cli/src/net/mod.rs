@@ -130,6 +130,7 @@ pub enum NetCommand {
 
 /// Runs a network command.
 pub async fn run(command: &NetCommand, g: Generation) -> Res<Value> {
+    crate::tls::install_crypto_provider();
     match command {
         NetCommand::Key(c) => key::run(c),
         NetCommand::Account(c) => account::run(c, g).await,
