@@ -561,15 +561,7 @@ fn eval_mee(function: &str, inputs: &Map<String, Value>) -> Res<Value> {
 }
 
 fn mee_answer<E: std::error::Error>(r: Result<Value, E>) -> Res<Value> {
-    r.map_err(|e| {
-        let mut msg = e.to_string();
-        let mut source = e.source();
-        while let Some(s) = source {
-            msg.push_str(&format!(": {s}"));
-            source = s.source();
-        }
-        err(msg)
-    })
+    r.map_err(|e| err(crate::text::with_causes(&e)))
 }
 
 #[derive(Deserialize)]
