@@ -18,7 +18,7 @@ use smart_sessions_codec::{
     SmartSessionSignature, eip712, flz, legacy,
 };
 use smart_sessions_policy::{
-    FunctionLayout, PolicyError,
+    PolicyError,
     eval::{
         Erc20SpendingLimitPolicy, MAX_CALLS, SpendingModel, TimeFramePolicy, UniActionPolicy,
         UsageLimitPolicy, ValueLimitPolicy,
@@ -26,7 +26,13 @@ use smart_sessions_policy::{
 };
 use std::{borrow::Cow, fmt};
 
+mod checks;
+mod mee;
 mod stream;
+pub use checks::uni_action_checks;
+use checks::{CallJson, outcome};
+use mee::eval_mee;
+pub use mee::is_mee;
 pub use stream::{EVAL_MAX_LINE, EVAL_MAX_SKIP, eval_stream};
 
 /// Largest output `LibZip.flzDecompress` may produce through `eval` (16 MiB).
@@ -499,85 +505,6 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
         }
         other => return Err(err(format!("unknown function {other:?}"))),
     })
-}
-
-/// `UniActionPolicy.checkAction` of `calls` (`(value, calldata)`) against `init`: per call
-/// `{result, usedAfter}` (the vectors' shape), with `reason` (the refusal as the policy words it)
-/// added to every refused call when `reasons` is set. Calls to a well-known function
-/// ([`FunctionLayout::known`], by the call's selector) print their parameters in the parameter's
-/// type: an address checksummed.
-pub fn uni_action_checks(init: &[u8], calls: &[(U256, Bytes)], reasons: bool) -> Value {
-    let mut state = UniActionPolicy::initialize(init).ok();
-    let mut out = Vec::with_capacity(calls.len());
-    for (value, data) in calls {
-        let (result, reason) = match state.take() {
-            Some(s) => {
-                // the layout of this call's function (or none): the counters live in the config
-                let plain = UniActionPolicy::from_config(s.config().clone());
-                let mut s =
-                    match data.first_chunk::<4>().and_then(|sel| FunctionLayout::known(*sel)) {
-                        Some(f) => plain.with_layout(&f),
-                        None => plain,
-                    };
-                let r = s.check_action(*value, data);
-                state = Some(s);
-                let reason = r.as_ref().err().map(ToString::to_string);
-                (outcome(r), reason)
-            }
-            None => ("revert: PolicyNotInitialized (initialisation reverted)".to_string(), None),
-        };
-        let used: Vec<Value> = state
-            .as_ref()
-            .map(|s| s.used())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(rule, used)| json!({ "rule": rule, "used": used.to_string() }))
-            .collect();
-        let mut entry = json!({ "result": result, "usedAfter": used });
-        if reasons && let Some(r) = reason {
-            entry["reason"] = json!(r);
-        }
-        out.push(entry);
-    }
-    Value::Array(out)
-}
-
-/// Whether `function` is one of the MEE vectors' (`mee.…`, crates/mee/tests/vectors/mee.json).
-pub fn is_mee(function: &str) -> bool {
-    function.starts_with("mee.")
-}
-
-/// A `mee.` function, answered by the MEE crate's evaluators in turn (each answers `None` for a
-/// function that is not its own); the first that answers wins. Errors keep their `source()`
-/// chain in the message.
-fn eval_mee(function: &str, inputs: &Map<String, Value>) -> Res<Value> {
-    let inputs = Value::Object(inputs.clone());
-    smart_sessions_mee::node::eval(function, &inputs)
-        .map(mee_answer)
-        // the next evaluator goes here: `.or_else(|| smart_sessions_mee::eval(function, &inputs).map(mee_answer))`
-        .unwrap_or_else(|| {
-            Err(err(format!("unknown function {function:?}: no MEE evaluator answers it")))
-        })
-}
-
-fn mee_answer<E: std::error::Error>(r: Result<Value, E>) -> Res<Value> {
-    r.map_err(|e| err(crate::text::with_causes(&e)))
-}
-
-#[derive(Deserialize)]
-struct CallJson {
-    #[serde(default)]
-    value: U256,
-    #[serde(default)]
-    data: Bytes,
-}
-
-fn outcome(r: smart_sessions_policy::eval::CheckResult) -> String {
-    match r {
-        Ok(()) => "0".into(),
-        Err(rej) if rej.is_revert() => format!("revert: {rej}"),
-        Err(_) => "1".into(),
-    }
 }
 
 #[derive(Deserialize)]
