@@ -117,6 +117,14 @@ pub enum MeeError {
     /// A URL argument is not a URL (shown redacted).
     #[error(transparent)]
     Url(#[from] crate::redact::UrlError),
+    /// A flag's value is out of range.
+    #[error("{flag}: {reason}")]
+    Usage {
+        /// The flag.
+        flag: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// The node request failed.
     #[error(transparent)]
     Node(#[from] NodeError),
@@ -135,7 +143,7 @@ pub enum MeeError {
 impl MeeError {
     /// Whether this is a usage error (exit 2) rather than a failed operation (exit 1).
     pub const fn is_usage(&self) -> bool {
-        matches!(self, Self::Config { .. } | Self::Url(_))
+        matches!(self, Self::Config { .. } | Self::Url(_) | Self::Usage { .. })
     }
 }
 
@@ -210,10 +218,13 @@ pub async fn run(command: &MeeCommand) -> Result<Answer, MeeError> {
             let bound = secs("--timeout", *timeout)?;
             let client = connect(node, bound.min(DEFAULT_REQUEST_TIMEOUT))?;
             let mode = if *fast_block { ReceiptMode::FastBlock } else { ReceiptMode::Default };
+            if *poll_interval == Some(0) {
+                return Err(MeeError::Usage { flag: "--poll-interval", reason: "must be above 0" });
+            }
             let wait = wait.then(|| {
                 let o = WaitOptions::new(mode).timeout(bound);
                 match poll_interval {
-                    Some(ms) => o.poll_interval(Duration::from_millis((*ms).max(1))),
+                    Some(ms) => o.poll_interval(Duration::from_millis(*ms)),
                     None => o,
                 }
             });

@@ -234,6 +234,12 @@ fn the_api_key_never_reaches_help_errors_or_logs() {
         "{:?}",
         text(&o)
     );
+    // a zero poll interval: refused, named
+    let h = hash(3);
+    let o =
+        run(true, &["mee", "receipt", &h, "--mee-url", &base, "--wait", "--poll-interval", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("--poll-interval: must be above 0"), "{:?}", text(&o));
     // a URL that is not one: redacted, named by flag
     let o = run(true, &["--json", "mee", "info", "--mee-url", "http://[::1/?apikey=SECRETKEY"]);
     no_key(&o);
