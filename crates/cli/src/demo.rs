@@ -79,6 +79,7 @@ pub struct Kept {
 /// Runs the demo; `keep` leaves the devnet running. Progress lines go to standard error unless
 /// `quiet`.
 pub async fn run(keep: bool, quiet: bool) -> Result<Demo, String> {
+    crate::tls::install_crypto_provider();
     let say = |line: &str| {
         if !quiet {
             eprintln!("{line}");

@@ -2,8 +2,8 @@
 //!
 //! [`eval`] answers the shared test vectors' requests line by line; it is also how other
 //! implementations check their encodings against this one. [`tools`] are the offline
-//! subcommands, [`net`] the network ones; `demo` (the `devnet` feature, on by default) runs the
-//! whole story on an embedded devnet.
+//! subcommands, [`net`] the network ones, [`mee`] those of an MEE node; `demo` (the `devnet`
+//! feature, on by default) runs the whole story on an embedded devnet.
 
 pub mod eval;
 
@@ -11,6 +11,8 @@ pub mod eval;
 pub mod demo;
 
 pub mod net;
+
+pub mod mee;
 
 pub mod tools;
 
@@ -21,3 +23,5 @@ pub mod text;
 pub mod logging;
 
 pub mod input;
+
+pub mod tls;

@@ -75,6 +75,13 @@ enum Command {
         /// Read requests from this file instead of standard input.
         file: Option<PathBuf>,
     },
+    /// An MEE node: `mee info` (version, chains), `mee receipt HASH` (a supertransaction's
+    /// status). `--mee-url` / `$SMART_SESSIONS_MEE_URL`, `--api-key` /
+    /// `$SMART_SESSIONS_MEE_API_KEY` (never printed).
+    Mee {
+        #[command(subcommand)]
+        command: smart_sessions_cli::mee::MeeCommand,
+    },
     #[command(flatten)]
     Tool(smart_sessions_cli::tools::ToolCommand),
     #[command(flatten)]
@@ -194,6 +201,32 @@ fn net(net: &smart_sessions_cli::net::NetCommand, g: Generation, json: bool) -> 
     }
 }
 
+fn mee(command: &smart_sessions_cli::mee::MeeCommand, json: bool) -> ExitCode {
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    match rt.block_on(smart_sessions_cli::mee::run(command)) {
+        Ok(answer) => match &answer.error {
+            None => {
+                print(&answer.output, json);
+                ExitCode::from(answer.code)
+            }
+            // the output names the hash and the failure; its strings are printable already
+            Some(_) if json => {
+                println!("{}", answer.output);
+                ExitCode::from(answer.code)
+            }
+            Some(e) => report(e, false, answer.code),
+        },
+        Err(e) => report(
+            &smart_sessions_cli::text::with_causes(&e),
+            json,
+            if e.is_usage() { 2 } else { 1 },
+        ),
+    }
+}
+
 fn tool(tool: &smart_sessions_cli::tools::ToolCommand, g: Generation, json: bool) -> ExitCode {
     use smart_sessions_cli::tools::Failure;
     match smart_sessions_cli::tools::run(tool, g) {
@@ -234,6 +267,7 @@ fn negative_pair(e: &clap::Error, args: &[String]) -> Option<String> {
 }
 
 fn main() -> ExitCode {
+    smart_sessions_cli::tls::install_crypto_provider();
     let args = normalize(std::env::args().collect());
     let json = wants_json(&args);
     let cli = match Cli::try_parse_from(&args) {
@@ -263,6 +297,7 @@ fn main() -> ExitCode {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
             Err(e) => report(&e.to_string(), cli.json, 1),
         },
+        Command::Mee { command } => mee(command, cli.json),
         Command::Tool(t) => tool(t, g, cli.json),
     }
 }

@@ -36,6 +36,19 @@ fn remember(part: &str) {
     }
 }
 
+/// Remembers a secret that is not part of a URL (an API key given by flag or environment), so
+/// [`scrub`] replaces it in any printed text. Secrets shorter than 4 characters are not
+/// remembered (they would garble unrelated text).
+///
+/// ```
+/// use smart_sessions_cli::redact::{remember_secret, scrub};
+/// remember_secret("mee_k3y_0123");
+/// assert_eq!(scrub("node said: bad key mee_k3y_0123"), "node said: bad key [redacted]");
+/// ```
+pub fn remember_secret(secret: &str) {
+    remember(secret);
+}
+
 /// Remembers the secret parts of a URL string (parsed or not) for [`scrub`].
 fn remember_parts(raw: &str) {
     let Some((_, rest)) = raw.split_once("://") else { return };

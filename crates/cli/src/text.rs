@@ -56,6 +56,30 @@ pub fn printable_bounded(text: &str, max: usize) -> String {
     out
 }
 
+/// `e`'s message followed by its `source()` chain, `": "`-separated, on one line (not yet
+/// [`printable`]).
+///
+/// ```
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("reading the table")]
+/// struct Outer(#[source] std::fmt::Error);
+///
+/// assert_eq!(
+///     smart_sessions_cli::text::with_causes(&Outer(std::fmt::Error)),
+///     "reading the table: an error occurred when formatting an argument"
+/// );
+/// ```
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 /// Characters that reorder or hide text on a terminal (bidirectional overrides, zero-width).
 const fn is_bidi_or_invisible(c: char) -> bool {
     matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')

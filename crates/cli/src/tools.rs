@@ -1,16 +1,18 @@
 //! The offline tools: ids, digests, policy encoding and checks, signature encodings, FastLZ,
-//! execute calldata and nonce keys. Each runs through [`crate::eval::evaluate`], the function the
-//! shared vectors check, so the command line and the vectors cannot disagree.
+//! execute calldata and nonce keys. Most run through [`crate::eval::evaluate`], the function the
+//! shared vectors check, so the command line and the vectors cannot disagree; `policy-encode`
+//! reads with the policy crate's field-naming reader and `policy-check` runs
+//! [`crate::eval::uni_action_checks`], the evaluator behind the vectors' `checkAction`.
 
 use crate::{
-    eval::evaluate,
+    eval::{evaluate, uni_action_checks},
     input::{MAX_JSON_FILE, read_text},
 };
-use alloy_primitives::Bytes;
+use alloy_primitives::{Bytes, U256};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
-use smart_sessions_codec::Generation;
-use smart_sessions_policy::eval::UniActionPolicy;
+use smart_sessions_codec::{Generation, PolicyData};
+use smart_sessions_policy::{eval::UniActionPolicy, json::ActionConfigJson};
 use std::path::{Path, PathBuf};
 
 /// The offline tools.
@@ -66,7 +68,9 @@ pub enum ToolCommand {
         /// The JSON file (`-` for standard input).
         file: PathBuf,
     },
-    /// Evaluate calls against a universal action policy's init data, as the contract would.
+    /// Evaluate calls against a universal action policy's init data, as the contract would: per
+    /// call `result` (`0` pass, `1` refused, `revert: …`), `usedAfter`, and for a refused call
+    /// `reason` (parameters of well-known functions in their type: addresses checksummed).
     #[command(
         after_help = "Example:\n  smart-sessions policy-check --init-data 0x… --call 0:0xa9059cbb… --call 0:0xa9059cbb…"
     )]
@@ -253,28 +257,36 @@ pub fn run(command: &ToolCommand, g: Generation) -> Result<Value, Failure> {
         ToolCommand::PolicyEncode { file } => {
             let text = read_text(file, "policy-encode FILE", MAX_JSON_FILE)
                 .map_err(|e| Failure::Operation(e.to_string()))?;
-            let config: Value = serde_json::from_str(&text)
+            // the field-naming reader: errors give the path (`rules[0].ref`: …)
+            let config: ActionConfigJson = serde_json::from_str(&text)
                 .map_err(|e| Failure::Operation(format!("policy JSON: {e}")))?;
-            request("getUniversalActionPolicy", g, config)
+            let p = PolicyData::universal_action(g, &config.0);
+            Ok(json!({ "policy": p.policy, "initData": p.initData }))
         }
         ToolCommand::PolicyCheck { init_data, calls } => {
+            let init: Bytes = init_data
+                .parse()
+                .map_err(|e| Failure::Usage(format!("--init-data {init_data:?}: {e}")))?;
             // init data the policy cannot initialise from is an error, not a list of reverts
-            if let Ok(bytes) = init_data.parse::<Bytes>()
-                && let Err(e) = UniActionPolicy::initialize(&bytes)
-            {
+            if let Err(e) = UniActionPolicy::initialize(&init) {
                 return Err(Failure::Operation(format!(
                     "--init-data: the policy's initialisation reverts: {e}"
                 )));
             }
-            let calls: Vec<Value> = calls
+            let calls: Vec<(U256, Bytes)> = calls
                 .iter()
-                .map(|c| split(c, 2, "--call").map(|p| json!({ "value": p[0], "data": p[1] })))
-                .collect::<Result<_, _>>()?;
-            request(
-                "UniActionPolicy.checkAction",
-                g,
-                json!({ "initData": init_data, "calls": calls }),
-            )
+                .map(|c| {
+                    let p = split(c, 2, "--call")?;
+                    let value: U256 = p[0].parse().map_err(|e| {
+                        Failure::Usage(format!("--call {c:?}: value {:?}: {e}", p[0]))
+                    })?;
+                    let data: Bytes = p[1]
+                        .parse()
+                        .map_err(|e| Failure::Usage(format!("--call {c:?}: calldata: {e}")))?;
+                    Ok((value, data))
+                })
+                .collect::<Result<_, Failure>>()?;
+            Ok(uni_action_checks(&init, &calls, true))
         }
         ToolCommand::SignatureUse { permission_id, signature } => request(
             "encodeSmartSessionSignature",

@@ -48,6 +48,7 @@ fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn account_grant_use_status_revoke_through_the_binary() {
+    smart_sessions_cli::tls::install_crypto_provider();
     let d = Devnet::start_with(Options { chain_id: 31371, ..Options::default() })
         .await
         .expect("devnet");
@@ -157,6 +158,8 @@ async fn account_grant_use_status_revoke_through_the_binary() {
     let s = &r.json()[0];
     assert_eq!(s["enabled"], json!(true));
     assert_eq!(s["budgets"][0]["remaining"], json!("0x320")); // 800
+    // the trust the K1 factory set at deployment: the devnet's one attester
+    assert_eq!(s["trustedAttesters"], json!([a.attester]), "{s}");
     // 900 more breaks the cumulative limit: refused off-chain, rule named, exit 1
     let c = call(900);
     let plain = ["--generation", "legacy", "use", "--deployments", "devnet.json"];

@@ -4,6 +4,9 @@
 //! Answer: `{"output": ...}` or `{"error": "..."}`. Function names, input shapes and output shapes
 //! are those of the shared test vectors (see `crates/codec/tests/vectors/SCHEMA.md`); unknown input
 //! keys are ignored. A malformed line gives an error line and processing continues.
+//!
+//! Functions named `mee.…` (the MEE vectors, `crates/mee/tests/vectors/mee.json`) are answered
+//! by `smart-sessions-mee`'s evaluators; their `generation` is not read.
 
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, hex, keccak256};
 use alloy_sol_types::{Eip712Domain, SolStruct};
@@ -14,19 +17,26 @@ use smart_sessions_codec::{
     ChainSession, EnableMode, Execution, Generation, NexusNonceKey, PolicyData, PolicyKind,
     SmartSessionSignature, eip712, flz, legacy,
 };
-use smart_sessions_policy::eval::{
-    Erc20SpendingLimitPolicy, TimeFramePolicy, UniActionPolicy, UsageLimitPolicy, ValueLimitPolicy,
+use smart_sessions_policy::{
+    PolicyError,
+    eval::{
+        Erc20SpendingLimitPolicy, MAX_CALLS, SpendingModel, TimeFramePolicy, UniActionPolicy,
+        UsageLimitPolicy, ValueLimitPolicy,
+    },
 };
 use std::{borrow::Cow, fmt};
 
+mod checks;
+mod mee;
 mod stream;
+pub use checks::uni_action_checks;
+use checks::{CallJson, outcome};
+use mee::eval_mee;
+pub use mee::is_mee;
 pub use stream::{EVAL_MAX_LINE, EVAL_MAX_SKIP, eval_stream};
 
 /// Largest output `LibZip.flzDecompress` may produce through `eval` (16 MiB).
 pub const EVAL_MAX_DECOMPRESSED: usize = 16 << 20;
-
-/// Most calls one `*.checkAction` request may evaluate (65,536).
-pub const EVAL_MAX_CALLS: u64 = 1 << 16;
 
 /// Why a request could not be answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,18 +91,22 @@ pub fn eval_request(request: &Value) -> Res<Value> {
         .get("function")
         .and_then(Value::as_str)
         .ok_or_else(|| err("request field `function` is missing or not a string"))?;
+    let empty = Map::new();
+    let inputs = match obj.get("inputs") {
+        None | Some(Value::Null) => &empty,
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(err("request field `inputs` must be an object")),
+    };
+    // the MEE stack has one generation (abstractjs 1.2.3): its vectors' `generation` is not read
+    if is_mee(function) {
+        return eval_mee(function, inputs);
+    }
     let generation = match obj.get("generation") {
         None | Some(Value::Null) => Generation::Current,
         Some(Value::String(g)) => {
             g.parse::<Generation>().map_err(|e| err(format!("request field `generation`: {e}")))?
         }
         Some(_) => return Err(err("request field `generation` must be a string")),
-    };
-    let empty = Map::new();
-    let inputs = match obj.get("inputs") {
-        None | Some(Value::Null) => &empty,
-        Some(Value::Object(m)) => m,
-        Some(_) => return Err(err("request field `inputs` must be an object")),
     };
     evaluate(function, generation, inputs)
 }
@@ -400,23 +414,8 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
         "UniActionPolicy.checkAction" => {
             let init: Bytes = field(inputs, "initData")?;
             let calls: Vec<CallJson> = field(inputs, "calls")?;
-            let mut state = UniActionPolicy::initialize(&init).ok();
-            let mut out = Vec::with_capacity(calls.len());
-            for c in &calls {
-                let result = match state.as_mut() {
-                    Some(s) => outcome(s.check_action(c.value, &c.data)),
-                    None => "revert: PolicyNotInitialized (initialisation reverted)".to_string(),
-                };
-                let used: Vec<Value> = state
-                    .as_ref()
-                    .map(|s| s.used())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(rule, used)| json!({ "rule": rule, "used": used.to_string() }))
-                    .collect();
-                out.push(json!({ "result": result, "usedAfter": used }));
-            }
-            Value::Array(out)
+            let calls: Vec<(U256, Bytes)> = calls.into_iter().map(|c| (c.value, c.data)).collect();
+            uni_action_checks(&init, &calls, false)
         }
         "UniActionPolicy.initializeWithMultiplexer" => {
             let init: Bytes = field(inputs, "initData")?;
@@ -436,7 +435,8 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
             let token: Address = field(inputs, "target")?;
             let account: Address = field_or(inputs, "account", Address::ZERO)?;
             let calls: Vec<CallJson> = field(inputs, "calls")?;
-            let mut s = Erc20SpendingLimitPolicy::initialize(&init)
+            // the rules of the generation's canonical policy (v1.0 counts approvals as spent)
+            let mut s = Erc20SpendingLimitPolicy::initialize_with(SpendingModel::of(g), &init)
                 .map_err(|e| err(format!("revert: {e}")))?;
             json!(
                 calls
@@ -453,18 +453,22 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
                 Some(Value::Array(a)) => a.len() as u64,
                 Some(_) => {
                     let n = uint(inputs, "calls")?;
-                    if n > U256::from(EVAL_MAX_CALLS) {
-                        return Err(err(format!(
-                            "input `calls`: {n} is more than the limit of {EVAL_MAX_CALLS} calls"
-                        )));
-                    }
-                    n.to::<u64>()
+                    // beyond u64 the policy's bound refuses it alike; name the number given
+                    u64::try_from(n).map_err(|_| {
+                        err(format!("input `calls`: {n} is more than the {MAX_CALLS} accepted"))
+                    })?
                 }
                 // the boundary probe: every use the limit allows, then one more
                 None if s.limit < 1000 => s.limit as u64 + 1,
                 None => return Err(err("input `calls` is needed when the limit is 1000 or more")),
             };
-            json!((0..count).map(|_| outcome(s.check())).collect::<Vec<_>>())
+            let results = s.check_many(count).map_err(|e| match e {
+                PolicyError::TooMany { field, count, max } => {
+                    err(format!("input `{field}`: {count} is more than the {max} accepted"))
+                }
+                other => err(other.to_string()),
+            })?;
+            json!(results.into_iter().map(outcome).collect::<Vec<_>>())
         }
         "ValueLimitPolicy.checkAction" => {
             let init: Bytes = field(inputs, "initData")?;
@@ -493,6 +497,7 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
             TimeFramePolicy::initialize(&init).map_err(|e| err(format!("revert: {e}")))?;
             json!("ok")
         }
+        f if is_mee(f) => return eval_mee(f, inputs),
         f if CONTRACT_BEHAVIOUR_FACTS.contains(&f) => {
             return Err(err(format!(
                 "unsupported: {f} is a recorded fact about deployed bytecode, not an operation"
@@ -500,22 +505,6 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
         }
         other => return Err(err(format!("unknown function {other:?}"))),
     })
-}
-
-#[derive(Deserialize)]
-struct CallJson {
-    #[serde(default)]
-    value: U256,
-    #[serde(default)]
-    data: Bytes,
-}
-
-fn outcome(r: smart_sessions_policy::eval::CheckResult) -> String {
-    match r {
-        Ok(()) => "0".into(),
-        Err(rej) if rej.is_revert() => format!("revert: {rej}"),
-        Err(_) => "1".into(),
-    }
 }
 
 #[derive(Deserialize)]

@@ -1,12 +1,16 @@
 //! Arguments shared by several network commands: which account, how the owner signs off-chain,
 //! calls, and the files the commands read and write.
 
-use super::{NetError, Res, flows::SessionDetails, flows::SessionRequest};
+use super::{
+    NetError, Res, flows,
+    flows::{SessionDetails, SessionRequest},
+};
 use crate::input::MAX_JSON_FILE;
 use alloy_primitives::{Address, Bytes, U256};
 use clap::{Args, ValueEnum};
 use serde_json::Value;
-use smart_sessions_codec::Execution;
+use smart_sessions_codec::{Execution, Generation};
+use smart_sessions_policy::json::SessionRequests;
 use std::path::Path;
 
 /// Which account.
@@ -67,19 +71,28 @@ pub(crate) fn read_text(path: &Path, flag: &'static str) -> Res<String> {
     Ok(crate::input::read_text(path, flag, MAX_JSON_FILE)?)
 }
 
-/// The `--request` file: one request, a list, or `{"sessionRequestedInfo": [...]}`.
-pub(crate) fn read_requests(path: &Path) -> Res<Vec<SessionRequest>> {
-    let v: Value = serde_json::from_str(&read_text(path, "--request")?)
+/// The `--request` file: one request, a list, or `{"sessionRequestedInfo": [...]}`, read by the
+/// policy crate's field-naming reader (errors give the path: `` `[0].actionPoliciesInfo[0].rules[0].ref` ``),
+/// and every session's time frame and every action's policies checked for `g` (naming the
+/// session, the action and the field) before anything else happens.
+pub(crate) fn read_requests(path: &Path, g: Generation) -> Res<Vec<SessionRequest>> {
+    let text = read_text(path, "--request")?;
+    let SessionRequests(list) = serde_json::from_str(&text)
         .map_err(|e| NetError::Usage(format!("--request {}: {e}", path.display())))?;
-    let list = match v {
-        Value::Object(mut m) if m.contains_key("sessionRequestedInfo") => {
-            m.remove("sessionRequestedInfo").unwrap_or_default()
+    for (i, r) in list.iter().enumerate() {
+        r.time_frame(g).map_err(|e| {
+            NetError::Usage(format!("--request {}: session {i}: {e}", path.display()))
+        })?;
+        for (j, a) in r.action_policies_info.iter().enumerate() {
+            a.to_action_data(g).map_err(|e| {
+                NetError::Usage(format!(
+                    "--request {}: session {i}, action {j}: {e}",
+                    path.display()
+                ))
+            })?;
         }
-        Value::Array(_) => v,
-        other => Value::Array(vec![other]),
-    };
-    serde_json::from_value(list)
-        .map_err(|e| NetError::Usage(format!("--request {}: {e}", path.display())))
+    }
+    Ok(list.into_iter().map(flows::session_request).collect())
 }
 
 /// The `--details` file written by `grant`: one session's details or a list.

@@ -15,12 +15,27 @@ use smart_sessions_client::{
     FlowError, NexusAccount, NexusClient, NexusDeployment, Precheck, Sent,
 };
 use smart_sessions_codec::{Execution, Generation};
+use smart_sessions_policy::json::SessionRequestInfo;
 
 pub(crate) use smart_sessions_client::{Deployments, SessionDetails, SessionRequest};
 
 impl From<FlowError> for NetError {
     fn from(e: FlowError) -> Self {
         Self::client(e)
+    }
+}
+
+/// The client's request for a request file's entry (the policy crate's reader names bad fields;
+/// the client takes the same fields).
+pub(crate) fn session_request(r: SessionRequestInfo) -> SessionRequest {
+    SessionRequest {
+        session_public_key: r.session_public_key,
+        session_validator_address: r.session_validator_address,
+        session_key_data: r.session_key_data,
+        session_valid_until: r.session_valid_until,
+        session_valid_after: r.session_valid_after,
+        action_policies_info: r.action_policies_info,
+        salt: r.salt,
     }
 }
 
@@ -110,6 +125,62 @@ fn sent_json(s: &Sent) -> Value {
     })
 }
 
+/// The account's trusted attesters as `registry.findTrustedAttesters` reports them:
+/// `{registry, trustedAttesters, attesterThreshold}`. The threshold is `null`: the ERC-7484
+/// registry has no getter for it (`trust-attesters` reports the one it sets). A registry that
+/// does not answer (none deployed on this chain, a zero address in the table) gives
+/// `trustedAttesters: null` and `trustedAttestersError` instead of failing the command.
+pub(crate) async fn trust_json<P: Provider>(
+    node: &P,
+    registry: Address,
+    account: Address,
+) -> Value {
+    if registry.is_zero() {
+        return json!({ "registry": null, "trustedAttesters": null, "attesterThreshold": null });
+    }
+    match smart_sessions_client::trusted_attesters(node, registry, account).await {
+        Ok(list) => {
+            json!({ "registry": registry, "trustedAttesters": list, "attesterThreshold": null })
+        }
+        Err(e) => json!({
+            "registry": registry,
+            "trustedAttesters": null,
+            "attesterThreshold": null,
+            "trustedAttestersError": crate::text::printable(&crate::text::with_causes(&e)),
+        }),
+    }
+}
+
+fn merge(into: &mut Value, from: Value) {
+    if let (Some(into), Value::Object(from)) = (into.as_object_mut(), from) {
+        into.extend(from);
+    }
+}
+
+/// `trust-attesters`: one owner operation calling `registry.trustAttesters(threshold,
+/// attesters)` (`attesters` sorted, checked by the caller), then the list read back.
+pub(crate) async fn trust_attesters<P: Provider + Clone, B: Provider>(
+    node: P,
+    bundler: B,
+    d: Deployments,
+    a: &AccountArgs,
+    owner: &PrivateKeySigner,
+    attesters: &[Address],
+    threshold: u8,
+) -> Res<Value> {
+    let registry = d.registry;
+    let acct = account(&node, &d, a, Some(owner.address())).await?;
+    let client = NexusClient::new(node.clone(), bundler, d, acct).await?;
+    let sent = client.trust_attesters(owner, attesters, threshold).await?;
+    let mut v = sent_json(&sent);
+    v["account"] = json!(client.address());
+    v["threshold"] = json!(threshold);
+    merge(&mut v, trust_json(&node, registry, client.address()).await);
+    // what was set is known: report it as the threshold
+    v["attesterThreshold"] = json!(threshold);
+    Ok(v)
+}
+
 /// `account`: the address, whether deployed, and which modules are installed.
 pub(crate) async fn account_info<P: Provider>(
     node: &P,
@@ -136,6 +207,7 @@ pub(crate) async fn account_info<P: Provider>(
             out[format!("{name}Installed")] = json!(i);
         }
     }
+    merge(&mut out, trust_json(node, d.registry, acct.address).await);
     Ok(out)
 }
 
@@ -208,7 +280,7 @@ pub(crate) async fn status<P: Provider + Clone>(
     d: Deployments,
     det: &SessionDetails,
 ) -> Res<Value> {
-    let entry_point = d.entry_point;
+    let (entry_point, registry) = (d.entry_point, d.registry);
     let client = NexusClient::new(
         node.clone(),
         node.clone(),
@@ -233,14 +305,16 @@ pub(crate) async fn status<P: Provider + Clone>(
             })
         })
         .collect();
-    Ok(json!({
+    let mut out = json!({
         "account": det.account,
         "chainId": client.chain_id(),
         "permissionId": det.permission_id,
         "enabled": enabled,
         "pendingEnable": !enabled && det.enable().is_some(),
         "budgets": budgets,
-    }))
+    });
+    merge(&mut out, trust_json(node, registry, det.account).await);
+    Ok(out)
 }
 
 /// `revoke`: `removeSession`, or `revokeEnableSignature` of an unused off-chain grant.

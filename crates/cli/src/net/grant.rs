@@ -41,7 +41,7 @@ pub struct GrantCmd {
 
 /// Runs `grant`.
 pub(crate) async fn run(c: &GrantCmd, g: Generation) -> Res<Value> {
-    let requests = read_requests(&c.request)?;
+    let requests = read_requests(&c.request, g)?;
     if requests.is_empty() {
         return Err(NetError::Usage("--request: no session requested".into()));
     }

@@ -1,14 +1,14 @@
-//! The network subcommands: `account`, `grant`, `use`, `status`, `revoke`, and `key` for
-//! encrypted keystores. Every command talks to a node (`--rpc-url`) and, when it sends user
-//! operations, a bundler (`--bundler-url`), through `smart-sessions-client` (in the private
-//! `flows` module only).
+//! The network subcommands: `account`, `grant`, `use`, `status`, `revoke`, `trust-attesters`,
+//! and `key` for encrypted keystores. Every command talks to a node (`--rpc-url`) and, when it
+//! sends user operations, a bundler (`--bundler-url`), through `smart-sessions-client` (in the
+//! private `flows` module only).
 //!
 //! Keys come from environment variables or encrypted keystore files. A private key on the command
 //! line (visible in shell history and the process list) is refused unless
 //! `--unsafe-key-on-command-line` is given. Errors never contain key material.
 //!
 //! Layout: one module per command ([`account`], [`grant`], [`use_cmd`], [`status`], [`revoke`],
-//! [`key`]), the shared arguments in [`args`], [`keys`] and [`endpoint`].
+//! [`trust`], [`key`]), the shared arguments in [`args`], [`keys`] and [`endpoint`].
 
 pub mod account;
 pub mod args;
@@ -19,6 +19,7 @@ pub mod key;
 pub mod keys;
 pub mod revoke;
 pub mod status;
+pub mod trust;
 pub mod use_cmd;
 
 pub use args::{AccountArgs, FactoryKind, OffChain};
@@ -114,6 +115,13 @@ pub enum NetCommand {
         after_help = "Example:\n  smart-sessions --generation legacy status --details session.json"
     )]
     Status(status::StatusCmd),
+    /// Trust attesters in the ERC-7484 registry (the seed docs' `trustAttesters`): one owner user
+    /// operation calling `registry.trustAttesters(threshold, attesters)` from the account.
+    #[command(
+        name = "trust-attesters",
+        after_help = "Example:\n  SMART_SESSIONS_OWNER_KEY=0x… smart-sessions --generation legacy trust-attesters --attesters 0x000000333034E9f539ce08819E12c1b8Cb29084d,0xA4C777199658a41688E9488c4EcbD7a2925Cc23A --threshold 1"
+    )]
+    TrustAttesters(trust::TrustCmd),
     /// Remove a session (`removeSession`), or with `--enable-signature` invalidate a signed but
     /// unused off-chain grant (`revokeEnableSignature`).
     #[command(
@@ -130,6 +138,7 @@ pub enum NetCommand {
 
 /// Runs a network command.
 pub async fn run(command: &NetCommand, g: Generation) -> Res<Value> {
+    crate::tls::install_crypto_provider();
     match command {
         NetCommand::Key(c) => key::run(c),
         NetCommand::Account(c) => account::run(c, g).await,
@@ -137,6 +146,7 @@ pub async fn run(command: &NetCommand, g: Generation) -> Res<Value> {
         NetCommand::Use(c) => use_cmd::run(c).await,
         NetCommand::Status(c) => status::run(c).await,
         NetCommand::Revoke(c) => revoke::run(c, g).await,
+        NetCommand::TrustAttesters(c) => trust::run(c, g).await,
     }
 }
 

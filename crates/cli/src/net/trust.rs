@@ -1,0 +1,99 @@
+//! `smart-sessions trust-attesters`: the seed docs' `trustAttesters` action. The account calls
+//! `registry.trustAttesters(threshold, attesters)` in one owner user operation (deploying the
+//! account first if needed); the registry then accepts a module (SmartSession's policies and
+//! validators, on the generations that consult it) once `threshold` of them attested it.
+
+use super::{
+    NetError, Res,
+    args::AccountArgs,
+    endpoint::{Endpoint, require},
+    flows,
+    keys::{KeyOptions, OwnerKey},
+};
+use alloy_primitives::Address;
+use clap::Args;
+use serde_json::Value;
+use smart_sessions_codec::Generation;
+
+/// The arguments of `trust-attesters`.
+#[derive(Args, Debug)]
+pub struct TrustCmd {
+    /// Node, bundler and contracts.
+    #[command(flatten)]
+    pub endpoint: Endpoint,
+    /// Which account.
+    #[command(flatten)]
+    pub account: AccountArgs,
+    /// The owner's key.
+    #[command(flatten)]
+    pub key: OwnerKey,
+    /// Key handling.
+    #[command(flatten)]
+    pub keys: KeyOptions,
+    /// The attesters to trust, comma separated (sent sorted ascending, as the ERC-7484 registry
+    /// requires; a duplicate is refused). They replace the account's current list.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "ADDRESS,…")]
+    pub attesters: Vec<Address>,
+    /// How many of them must have attested a module. Default 1, what the K1 factory sets at
+    /// deployment (`@biconomy/sdk`'s `trustAttesters` defaults to the number of attesters, which
+    /// refuses every module one of them has not attested).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub threshold: u8,
+    /// The ERC-7484 registry (default: the deployment table's `registry`).
+    #[arg(long, value_name = "ADDRESS")]
+    pub registry: Option<Address>,
+}
+
+/// The attesters sorted ascending and the threshold, or the usage error the registry would
+/// revert with (`InvalidThreshold`, unsorted or repeated attesters) without sending anything.
+pub fn checked_attesters(attesters: &[Address], threshold: u8) -> Result<Vec<Address>, String> {
+    let mut sorted = attesters.to_vec();
+    sorted.sort();
+    if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("--attesters: {} is given twice", w[0]));
+    }
+    if sorted.iter().any(|a| a.is_zero()) {
+        return Err("--attesters: the zero address is not an attester".into());
+    }
+    if threshold == 0 || usize::from(threshold) > sorted.len() {
+        return Err(format!(
+            "--threshold {threshold}: must be between 1 and the number of attesters ({})",
+            sorted.len()
+        ));
+    }
+    Ok(sorted)
+}
+
+/// Runs `trust-attesters`.
+pub(crate) async fn run(c: &TrustCmd, g: Generation) -> Res<Value> {
+    let attesters = checked_attesters(&c.attesters, c.threshold).map_err(NetError::Usage)?;
+    let mut d = c.endpoint.deployments(g)?;
+    if let Some(r) = c.registry {
+        d.registry = r;
+    }
+    require(d.registry, "registry")?;
+    require(d.owner_validator, "ownerValidator")?;
+    let owner = c.key.load(&c.keys)?;
+    let node = c.endpoint.node()?;
+    let bundler = c.endpoint.bundler()?;
+    flows::trust_attesters(node, bundler, d, &c.account, &owner, &attesters, c.threshold).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::address;
+
+    #[test]
+    fn attesters_are_sorted_and_checked_like_the_registry() {
+        let (a, b) = (
+            address!("0x000000333034E9f539ce08819E12c1b8Cb29084d"),
+            address!("0xA4C777199658a41688E9488c4EcbD7a2925Cc23A"),
+        );
+        assert_eq!(checked_attesters(&[b, a], 2).unwrap(), vec![a, b]);
+        assert!(checked_attesters(&[a, a], 1).unwrap_err().contains("given twice"));
+        assert!(checked_attesters(&[a, b], 3).unwrap_err().starts_with("--threshold 3"));
+        assert!(checked_attesters(&[a], 0).unwrap_err().starts_with("--threshold 0"));
+        assert!(checked_attesters(&[Address::ZERO], 1).is_err());
+    }
+}
