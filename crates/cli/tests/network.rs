@@ -48,6 +48,8 @@ fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn account_grant_use_status_revoke_through_the_binary() {
+    // the devnet's providers are alloy's `connect_http` (reqwest without a default provider)
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let d = Devnet::start_with(Options { chain_id: 31371, ..Options::default() })
         .await
         .expect("devnet");

@@ -17,6 +17,7 @@ mod flows;
 pub mod grant;
 pub mod key;
 pub mod keys;
+pub mod op;
 pub mod revoke;
 pub mod status;
 pub mod use_cmd;
@@ -64,6 +65,27 @@ pub enum NetError {
         #[source]
         source: std::io::Error,
     },
+    /// An endpoint could not be set up (a URL that is not `http(s)` with a host, an unusable
+    /// `--ca-cert`); shown redacted.
+    #[error("{flag}: {source}")]
+    Endpoint {
+        /// The flag (`--rpc-url`, `--bundler-url`, `--paymaster-url`, `--ca-cert`).
+        flag: &'static str,
+        /// The client's reason.
+        #[source]
+        source: smart_sessions_client::EndpointError,
+    },
+    /// The deployment table's contracts are not all on the chain (names each missing one).
+    #[error(
+        "{generation} deployment table: {source} (pass --deployments FILE or --set FIELD=ADDRESS)"
+    )]
+    Detect {
+        /// The generation whose table was checked.
+        generation: &'static str,
+        /// The client's finding.
+        #[source]
+        source: smart_sessions_client::DetectError,
+    },
     /// Encoding a result as JSON failed.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
@@ -75,7 +97,44 @@ pub enum NetError {
 impl NetError {
     /// Whether this is a usage error (exit 2) rather than a failed operation (exit 1).
     pub const fn is_usage(&self) -> bool {
-        matches!(self, Self::Usage(_) | Self::Input(_) | Self::Url(_))
+        matches!(self, Self::Usage(_) | Self::Input(_) | Self::Url(_) | Self::Endpoint { .. })
+    }
+
+    /// The client's flow error, when this is one.
+    pub fn flow(&self) -> Option<&smart_sessions_client::FlowError> {
+        match self {
+            Self::Client(e) => e.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// The operation that may have executed although this error was returned
+    /// ([`FlowError::may_have_executed`](smart_sessions_client::FlowError::may_have_executed)):
+    /// its user-operation hash, sender and nonce. The caller must not send it again before
+    /// looking it up (`smart-sessions op wait HASH`); the binary exits with
+    /// [`EXIT_OUTCOME_UNKNOWN`].
+    pub fn unknown_outcome(&self) -> Option<UnknownOutcome> {
+        use smart_sessions_client::FlowError as F;
+        let e = self.flow().filter(|e| e.may_have_executed())?;
+        Some(match e {
+            F::OutcomeUnknown { user_op_hash, sender, nonce, step, .. } => {
+                UnknownOutcome { user_op_hash: *user_op_hash, sender: *sender, nonce: *nonce, step }
+            }
+            F::HashMismatch { expected, sender, nonce, .. } => UnknownOutcome {
+                user_op_hash: *expected,
+                sender: *sender,
+                nonce: *nonce,
+                step: "eth_sendUserOperation (the bundler returned another hash)",
+            },
+            F::ReceiptMismatch { user_op_hash, sender, nonce, .. } => UnknownOutcome {
+                user_op_hash: *user_op_hash,
+                sender: *sender,
+                nonce: *nonce,
+                step: "eth_getUserOperationReceipt (the receipt is for another operation)",
+            },
+            // a future variant that may have executed: no hash to show
+            _ => return None,
+        })
     }
 
     /// Wraps an error of the client.
@@ -85,6 +144,46 @@ impl NetError {
 }
 
 type Res<T> = Result<T, NetError>;
+
+/// The exit code of a command whose user operation may have executed although it failed
+/// ([`NetError::unknown_outcome`]): the hash is printed; look it up before sending again.
+pub const EXIT_OUTCOME_UNKNOWN: u8 = 3;
+
+/// An operation whose outcome is unknown: what the CLI prints with exit code
+/// [`EXIT_OUTCOME_UNKNOWN`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownOutcome {
+    /// The user-operation hash (for `smart-sessions op wait HASH`).
+    pub user_op_hash: alloy_primitives::B256,
+    /// The account that sent it.
+    pub sender: alloy_primitives::Address,
+    /// Its nonce.
+    pub nonce: alloy_primitives::U256,
+    /// The step that failed.
+    pub step: &'static str,
+}
+
+impl UnknownOutcome {
+    /// The JSON fields added to the error line: `userOpHash`, `sender`, `nonce`,
+    /// `outcome: "unknown"`.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "userOpHash": self.user_op_hash,
+            "sender": self.sender,
+            "nonce": self.nonce,
+            "outcome": "unknown",
+        })
+    }
+
+    /// The hint printed under the error line.
+    pub fn hint(&self) -> String {
+        format!(
+            "user operation {} may have executed (outcome unknown after {}): do not send it again; \
+             look it up with `smart-sessions op wait {} --sender {} --nonce {}`",
+            self.user_op_hash, self.step, self.user_op_hash, self.sender, self.nonce
+        )
+    }
+}
 
 /// The network subcommands.
 #[derive(Subcommand, Debug)]
@@ -126,6 +225,13 @@ pub enum NetCommand {
         after_help = "Example:\n  SMART_SESSIONS_KEYSTORE_PASSWORD=… smart-sessions key new --keystore session-key.json"
     )]
     Key(key::KeyCmd),
+    /// A user operation by its hash: `op lookup HASH` (`eth_getUserOperationByHash` and
+    /// `eth_getUserOperationReceipt`, once) or `op wait HASH` (the receipt, within
+    /// `--receipt-timeout`). For an operation whose outcome is unknown (exit code 3).
+    #[command(
+        after_help = "Examples:\n  smart-sessions op lookup 0x…\n  smart-sessions op wait 0x… --sender 0x… --nonce 0x… --receipt-timeout 120"
+    )]
+    Op(op::OpCmd),
 }
 
 /// Runs a network command.
@@ -137,6 +243,7 @@ pub async fn run(command: &NetCommand, g: Generation) -> Res<Value> {
         NetCommand::Use(c) => use_cmd::run(c).await,
         NetCommand::Status(c) => status::run(c).await,
         NetCommand::Revoke(c) => revoke::run(c, g).await,
+        NetCommand::Op(c) => op::run(c, g).await,
     }
 }
 
