@@ -208,7 +208,9 @@ pub enum NetCommand {
         after_help = "Example:\n  SMART_SESSIONS_SESSION_KEY=0x… smart-sessions --generation legacy use --details session.json --call 0xTOKEN:0:0xa9059cbb…"
     )]
     Use(use_cmd::UseCmd),
-    /// Whether permissions are enabled, and their remaining budgets.
+    /// Each permission's grant: `enabled`, `pending` (its first use enables it), `revokedOrRemoved`
+    /// (the enable signature is for an older SmartSession nonce) or `removed`; and, while it can
+    /// still be used, its remaining budgets.
     #[command(
         after_help = "Example:\n  smart-sessions --generation legacy status --details session.json"
     )]
