@@ -192,7 +192,10 @@ fn net(net: &smart_sessions_cli::net::NetCommand, g: Generation, json: bool) -> 
         }
         // the operation may have run: its hash, and never a retry
         Err(e) if let Some(u) = e.unknown_outcome() => {
-            let m = printable(&e.to_string());
+            let m = match &u.cause {
+                Some(c) => printable(&format!("{e}: {c}")),
+                None => printable(&e.to_string()),
+            };
             if json {
                 let mut line = json!({ "error": m });
                 if let (Some(line), Value::Object(extra)) = (line.as_object_mut(), u.to_json()) {

@@ -76,9 +76,7 @@ pub enum NetError {
         source: smart_sessions_client::EndpointError,
     },
     /// The deployment table's contracts are not all on the chain (names each missing one).
-    #[error(
-        "{generation} deployment table: {source} (pass --deployments FILE or --set FIELD=ADDRESS)"
-    )]
+    #[error("{}", detect_message(generation, source))]
     Detect {
         /// The generation whose table was checked.
         generation: &'static str,
@@ -92,6 +90,33 @@ pub enum NetError {
     /// The client's flow or node call failed (its error, with its own `source()` chain).
     #[error(transparent)]
     Client(Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+/// An error and its `source()` chain as one line: `outer: inner: …`.
+fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut m = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        m.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    m
+}
+
+/// A detection error with its causes (the node's error for a failed batch), and the way out
+/// when the table does not match the chain.
+fn detect_message(generation: &str, e: &smart_sessions_client::DetectError) -> String {
+    use smart_sessions_client::DetectError as D;
+    let mut m = format!("{generation} deployment table: {e}");
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        m.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    if matches!(e, D::Missing { .. } | D::Unset { .. }) {
+        m.push_str(" (pass --deployments FILE or --set FIELD=ADDRESS)");
+    }
+    m
 }
 
 impl NetError {
@@ -117,20 +142,26 @@ impl NetError {
         use smart_sessions_client::FlowError as F;
         let e = self.flow().filter(|e| e.may_have_executed())?;
         Some(match e {
-            F::OutcomeUnknown { user_op_hash, sender, nonce, step, .. } => {
-                UnknownOutcome { user_op_hash: *user_op_hash, sender: *sender, nonce: *nonce, step }
-            }
+            F::OutcomeUnknown { user_op_hash, sender, nonce, step, source } => UnknownOutcome {
+                user_op_hash: *user_op_hash,
+                sender: *sender,
+                nonce: *nonce,
+                step,
+                cause: Some(causes(source.as_ref())),
+            },
             F::HashMismatch { expected, sender, nonce, .. } => UnknownOutcome {
                 user_op_hash: *expected,
                 sender: *sender,
                 nonce: *nonce,
                 step: "eth_sendUserOperation (the bundler returned another hash)",
+                cause: None,
             },
             F::ReceiptMismatch { user_op_hash, sender, nonce, .. } => UnknownOutcome {
                 user_op_hash: *user_op_hash,
                 sender: *sender,
                 nonce: *nonce,
                 step: "eth_getUserOperationReceipt (the receipt is for another operation)",
+                cause: None,
             },
             // a future variant that may have executed: no hash to show
             _ => return None,
@@ -151,7 +182,7 @@ pub const EXIT_OUTCOME_UNKNOWN: u8 = 3;
 
 /// An operation whose outcome is unknown: what the CLI prints with exit code
 /// [`EXIT_OUTCOME_UNKNOWN`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownOutcome {
     /// The user-operation hash (for `smart-sessions op wait HASH`).
     pub user_op_hash: alloy_primitives::B256,
@@ -161,6 +192,8 @@ pub struct UnknownOutcome {
     pub nonce: alloy_primitives::U256,
     /// The step that failed.
     pub step: &'static str,
+    /// Why that step failed (the error's causes, outermost first), when it says.
+    pub cause: Option<String>,
 }
 
 impl UnknownOutcome {
