@@ -50,6 +50,21 @@ async fn client<N: Provider, B: Provider>(
     Ok(c)
 }
 
+/// With `--chain`, checks the node's chain id before anything that depends on the chain (one
+/// `eth_chainId`; none without `--chain`).
+async fn chain_first<P: Provider>(ep: &Endpoint, node: &P) -> Res<()> {
+    if ep.chain.is_none() {
+        return Ok(());
+    }
+    let id = node.get_chain_id().await.map_err(|e| {
+        NetError::client(smart_sessions_client::ClientError::Transport {
+            step: "eth_chainId",
+            source: e,
+        })
+    })?;
+    ep.check_chain(id)
+}
+
 /// The account: `--account`, or derived from the owner the way the table's SDK creates it
 /// ([`Deployments::account_for`]; `--factory` picks the factory).
 async fn account<P: Provider>(
@@ -149,6 +164,7 @@ pub(crate) async fn grant_off_chain<P: Provider + Clone>(
     requests: &[SessionRequest],
     style: OffChain,
 ) -> Res<(Value, Vec<SessionDetails>)> {
+    chain_first(ep, &node).await?;
     let acct = account(&node, &d, a, Some(owner.address())).await?;
     let client = client(ep, node.clone(), node, d, acct).await?;
     let mut details = Vec::new();
@@ -172,6 +188,7 @@ pub(crate) async fn grant_on_chain<P: Provider + Clone, B: Provider>(
     owner: &PrivateKeySigner,
     requests: &[SessionRequest],
 ) -> Res<(Value, Vec<SessionDetails>)> {
+    chain_first(ep, &node).await?;
     let acct = account(&node, &d, a, Some(owner.address())).await?;
     let client = client(ep, node, bundler, d, acct).await?;
     let grant = client.grant_permission(owner, requests).await?;
@@ -275,6 +292,7 @@ pub(crate) async fn revoke<P: Provider + Clone, B: Provider>(
     permission_id: B256,
     enable_signature: bool,
 ) -> Res<Value> {
+    chain_first(ep, &node).await?;
     let acct = account(&node, &d, a, Some(owner.address())).await?;
     let client = client(ep, node, bundler, d, acct).await?;
     let sent = if enable_signature {
