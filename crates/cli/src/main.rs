@@ -15,7 +15,7 @@ use std::{
     name = "smart-sessions",
     version,
     about = "ERC-7579 Smart Sessions: encode, check and use session keys",
-    after_help = "The grouped tools also take their spaced spellings: `policy encode`, `signature decode`, `digest session`, ….\nExit codes: 0 success, 1 the operation failed, 2 usage error."
+    after_help = "The grouped tools also take their spaced spellings: `policy encode`, `signature decode`, `digest session`, ….\nExit codes: 0 success, 1 the operation failed, 2 usage error, 3 a user operation may have executed (outcome unknown: its hash is printed; look it up with `op wait HASH` before sending again)."
 )]
 struct Cli {
     /// Print results as JSON.
@@ -196,6 +196,24 @@ fn net(net: &smart_sessions_cli::net::NetCommand, g: Generation, json: bool) -> 
         Ok(v) => {
             print(&v, json);
             ExitCode::SUCCESS
+        }
+        // the operation may have run: its hash, and never a retry
+        Err(e) if let Some(u) = e.unknown_outcome() => {
+            let m = match &u.cause {
+                Some(c) => printable(&format!("{e}: {c}")),
+                None => printable(&e.to_string()),
+            };
+            if json {
+                let mut line = json!({ "error": m });
+                if let (Some(line), Value::Object(extra)) = (line.as_object_mut(), u.to_json()) {
+                    line.extend(extra);
+                }
+                println!("{line}");
+            } else {
+                eprintln!("error: {m}");
+                eprintln!("{}", u.hint());
+            }
+            ExitCode::from(smart_sessions_cli::net::EXIT_OUTCOME_UNKNOWN)
         }
         Err(e) => report(&e.to_string(), json, if e.is_usage() { 2 } else { 1 }),
     }

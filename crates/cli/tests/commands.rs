@@ -208,7 +208,8 @@ fn network_commands_refuse_bad_tables_and_keys_before_any_network_call() {
     let o = run(&["account", "--owner", owner, "--set", "smartSession=0x12"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--set smartSession"), "{}", stderr(&o));
-    // the current generation's table has no account side
+    // the current generation's default table is complete (issue 11): the request itself is
+    // what is refused, before any network call
     let dir = std::env::temp_dir().join(format!("ss-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let req = dir.join("request.json");
@@ -222,7 +223,7 @@ fn network_commands_refuse_bad_tables_and_keys_before_any_network_call() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("ownerValidator"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("session 0: actionPoliciesInfo: no action"), "{}", stderr(&o));
     // a key that is not one: named by its source, value never echoed
     let o = Command::new(env!("CARGO_BIN_EXE_smart-sessions"))
         .env("SMART_SESSIONS_OWNER_KEY", "0xdeadbeefcafe")
@@ -314,6 +315,7 @@ fn url_secrets_never_reach_help_errors_json_or_logs() {
     const MARK: &str = "XYZZY";
     let bundler = "http://alice:PASSWORDXYZZY@127.0.0.1:1/rpc?apikey=APIKEYXYZZY#FRAGXYZZY";
     let rpc = "http://bob:RPCPASSXYZZY@127.0.0.1:1/node?key=RPCKEYXYZZY";
+    let paymaster = "http://127.0.0.1:1/pm?apikey=PMKEYXYZZY";
     let dir = tempfile::tempdir().unwrap();
     let request = dir.path().join("request.json");
     std::fs::write(&request, r#"{"sessionPublicKey":"0x0000000000000000000000000000000000000005","actionPoliciesInfo":[{"contractAddress":"0x0000000000000000000000000000000000000006","functionSelector":"0xa9059cbb","rules":[{"condition":"EQUAL","offsetIndex":0,"isLimited":false,"ref":1}]}]}"#).unwrap();
@@ -324,6 +326,7 @@ fn url_secrets_never_reach_help_errors_json_or_logs() {
         Command::new(env!("CARGO_BIN_EXE_smart-sessions"))
             .env("SMART_SESSIONS_BUNDLER_URL", bundler)
             .env("SMART_SESSIONS_RPC_URL", rpc)
+            .env("SMART_SESSIONS_PAYMASTER_URL", paymaster)
             .env("SMART_SESSIONS_OWNER_KEY", key)
             .env("SMART_SESSIONS_SESSION_KEY", key)
             .env_remove("RUST_LOG")
@@ -332,23 +335,27 @@ fn url_secrets_never_reach_help_errors_json_or_logs() {
             .unwrap()
     };
     let all = |o: &Output| format!("{}{}", stdout(o), stderr(o));
-    for cmd in ["account", "grant", "use", "status", "revoke", "key"] {
-        let o = exec(&[cmd, "--help"]);
+    for cmd in ["account", "grant", "use", "status", "revoke", "key", "op lookup", "op wait"] {
+        let o = exec(&cmd.split(' ').chain(["--help"]).collect::<Vec<_>>());
         assert!(o.status.success(), "{cmd}: {}", stderr(&o));
         assert!(!all(&o).contains(MARK), "{cmd} --help: {}", all(&o));
         if cmd != "key" {
             assert!(stdout(&o).contains("[env: SMART_SESSIONS_RPC_URL]"), "{cmd}: {}", stdout(&o));
+            // the paymaster's URL (an API key, as a rule) is not even named in --help
+            assert!(!stdout(&o).contains("PAYMASTER"), "{cmd}: {}", stdout(&o));
         }
     }
     let (req, det) = (request.to_str().unwrap(), details.to_str().unwrap());
     let id = format!("0x{}", "11".repeat(32));
     let owner = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-    let runs: [&[&str]; 5] = [
+    let runs: [&[&str]; 7] = [
         &["account", "--owner", owner],
         &["grant", "--request", req],
         &["use", "--details", det, "--call", "0x0000000000000000000000000000000000000006:0:0x"],
         &["status", "--details", det],
         &["revoke", "--permission-id", &id],
+        &["op", "lookup", &id],
+        &["op", "wait", &id],
     ];
     for args in runs {
         for extra in [&[][..], &["--json"], &["-vv"], &["-vvv", "--json"]] {
@@ -361,7 +368,7 @@ fn url_secrets_never_reach_help_errors_json_or_logs() {
             if extra.contains(&"-vv") {
                 // the transport's span was logged, its URL redacted
                 assert!(
-                    stderr(&o).contains("ReqwestTransport{url=http://127.0.0.1:1/"),
+                    stderr(&o).contains("http{url=http://<redacted>@127.0.0.1:1/node?<redacted>}"),
                     "{}",
                     stderr(&o)
                 );
@@ -377,7 +384,11 @@ fn url_secrets_never_reach_help_errors_json_or_logs() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("ReqwestTransport{url=http://127.0.0.1:1/node}"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("http{url=http://<redacted>@127.0.0.1:1/node?<redacted>}"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!all(&o).contains(MARK), "{}", all(&o));
     // a URL that does not parse: the usage error shows it redacted
     let o = exec(&[
@@ -631,7 +642,7 @@ fn hostile_server_text_is_escaped_and_bounded() {
         assert!(text.contains("eth_estimateUserOperationGas"), "{text:.400}");
     }
     let asked = asked.lock().unwrap();
-    assert!(asked.iter().any(|m| m == "eth_estimateUserOperationGas"), "{asked:?}");
+    assert!(asked.iter().any(|m| m == "eth_supportedEntryPoints"), "{asked:?}");
 }
 
 /// Issue 13 item 5: with `--json`, usage errors (exit 2) are JSON too, clap's included.
@@ -808,6 +819,8 @@ fn bad_arguments_name_their_field() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // refused while reading the request (the rule count is bounded by the parser), before any
+    // network call
     assert!(
         stderr(&o).contains("`actionPoliciesInfo[0].rules`: more than 16 param rules")
             && !stderr(&o).contains("127.0.0.1"),

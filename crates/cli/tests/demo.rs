@@ -38,9 +38,9 @@ fn the_demo_runs_every_step_and_exits_0() {
         steps.iter().find(|s| s["step"] == name).unwrap()["roundTrips"].as_u64().unwrap()
     };
     assert!(rtt("install Smart Sessions") >= 4, "estimate, send, receipt at least");
-    // a refusal is confirmed against a fresh read of the policies' state before it is returned
-    // (issue 12 item 4): one JSON-RPC batch at most, nothing sent
-    assert!(rtt("try to transfer 700: refused off-chain") <= 1, "one fresh read before refusing");
+    // a refusal is re-checked on one fresh read of the policies before it is reported (the
+    // client's pre-check, issue 12 item 4): one round trip, nothing sent
+    assert_eq!(rtt("try to transfer 700: refused off-chain"), 1, "one fresh read, nothing sent");
 }
 
 /// Issue 13 item 6: `demo --keep --json` reports the kept devnet's PIDs, chain id, addresses and

@@ -46,6 +46,15 @@ fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     }
 }
 
+/// `status --details FILE` (the first session's entry).
+fn r_status(dir: &Path, env: &[(&str, &str)], net: &[&str], file: &str) -> Value {
+    let (global, table) = net.split_at(3);
+    let args = [global, &["status"], table, &["--details", file]].concat();
+    let r = run(dir, env, &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.json()[0].clone()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn account_grant_use_status_revoke_through_the_binary() {
     smart_sessions_cli::tls::install_crypto_provider();
@@ -220,6 +229,62 @@ async fn account_grant_use_status_revoke_through_the_binary() {
     let r = run(dir, &senv, &with(&net, &["use", "--details", "session.json", "--call", &c]));
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("not enabled"), "{}{}", r.stdout, r.stderr);
+
+    // the removed on-chain grant: `status` says removed, shows no budgets
+    assert_eq!(r_status(dir, &base, &net, "session.json")["status"], json!("removed"));
+
+    // issue 13 item 1: an off-chain grant whose enable signature is revoked before any use is
+    // dead, not pending: `status` says so (no budgets from the init data), `use` refuses before
+    // sending, naming why (exit 1)
+    let third = PrivateKeySigner::random();
+    let mut req3 = request.clone();
+    req3["sessionRequestedInfo"][0]["sessionPublicKey"] = json!(third.address());
+    std::fs::write(dir.join("request3.json"), req3.to_string()).unwrap();
+    let grant3 = [
+        &["grant", "--request", "request3.json", "--off-chain", "typed", "--out", "s3.json"][..],
+        &ks[..],
+    ]
+    .concat();
+    let r = run(dir, &base, &with(&net, &grant3));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let pid3 = r.json()["permissionIds"][0].as_str().unwrap().to_string();
+    let s = r_status(dir, &base, &net, "s3.json");
+    assert_eq!((s["status"].clone(), s["pendingEnable"].clone()), (json!("pending"), json!(true)));
+    assert_eq!(s["budgets"][0]["remaining"], json!("0x5dc")); // 1500, from the init data
+    let revoke3 =
+        [&["revoke", "--permission-id", &pid3, "--enable-signature"][..], &ks[..]].concat();
+    let r = run(dir, &base, &with(&net, &revoke3));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["action"], json!("revokeEnableSignature"));
+    let s = r_status(dir, &base, &net, "s3.json");
+    assert_eq!(s["status"], json!("revokedOrRemoved"), "{s}");
+    assert_eq!((s["enabled"].clone(), s["pendingEnable"].clone()), (json!(false), json!(false)));
+    assert_eq!(s["budgets"], json!([]), "no budgets for a dead grant");
+    assert!(s["statusDetail"].as_str().unwrap().contains("enable signature is for nonce 0"), "{s}");
+    let k3 = hex::encode_prefixed(third.to_bytes());
+    let tenv = [&base[..], &[("SMART_SESSIONS_SESSION_KEY", k3.as_str())]].concat();
+    let r = run(dir, &tenv, &with(&net, &["use", "--details", "s3.json", "--call", &call(1)]));
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let e: Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    let e = e["error"].as_str().unwrap();
+    assert!(
+        e.contains(&pid3) && e.contains("revoked or removed") && e.contains("nothing sent"),
+        "{e}"
+    );
+
+    // an off-chain grant enabled by its first use, then removed: dead as well
+    let pid2 =
+        serde_json::from_str::<Value>(&std::fs::read_to_string(dir.join("s2.json")).unwrap())
+            .unwrap()[0]["permissionId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let r =
+        run(dir, &base, &with(&net, &[&["revoke", "--permission-id", &pid2], &ks[..]].concat()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s = r_status(dir, &base, &net, "s2.json");
+    assert_eq!(s["status"], json!("revokedOrRemoved"), "{s}");
+    assert_eq!(s["pendingEnable"], json!(false));
 
     // a private key on the command line: refused, and never echoed
     let secret = hex::encode_prefixed(PrivateKeySigner::random().to_bytes());

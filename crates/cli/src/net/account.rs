@@ -39,5 +39,5 @@ pub(crate) async fn run(c: &AccountCmd, g: Generation) -> Res<Value> {
     } else {
         None
     };
-    flows::account_info(&node, &d, a, owner, g).await
+    flows::account_info(&c.endpoint, &node, &d, a, owner, g).await
 }

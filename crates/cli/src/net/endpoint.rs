@@ -1,4 +1,9 @@
-//! Where the chain and the bundler are, and which contracts to use.
+//! Where the chain, the bundler and the paymaster are, how to reach them (TLS roots, timeouts),
+//! and which contracts to use.
+//!
+//! Every provider is built through the client's [`smart_sessions_client::Endpoint`]: rustls with
+//! the webpki roots (plus `--ca-cert`), a per-request timeout, and the URL kept out of tracing
+//! spans and errors (only scheme, host, port and path are ever shown).
 
 use super::{NetError, Res, flows::Deployments};
 use crate::redact::UrlArg;
@@ -6,8 +11,11 @@ use alloy_primitives::Address;
 use alloy_provider::{Provider, ProviderBuilder};
 use clap::Args;
 use serde_json::{Value, json};
+use smart_sessions_client::{
+    CHAINS, ChainPreset, ClientOptions, EndpointUrl, Erc7677Paymaster, endpoint::EndpointError,
+};
 use smart_sessions_codec::Generation;
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 /// Where the chain and the bundler are, and which contracts to use.
 #[derive(Args, Debug, Clone)]
@@ -26,6 +34,33 @@ pub struct Endpoint {
     /// redacted like `--rpc-url`.
     #[arg(long, env = "SMART_SESSIONS_BUNDLER_URL", hide_env_values = true, value_name = "URL")]
     pub bundler_url: Option<UrlArg>,
+    /// An ERC-7677 paymaster service (`pm_getPaymasterStubData` / `pm_getPaymasterData`) that
+    /// pays for the operations `use`, `grant` and `revoke` send. Hidden from `--help` (such URLs
+    /// carry API keys); printed redacted.
+    #[arg(
+        long,
+        env = "SMART_SESSIONS_PAYMASTER_URL",
+        hide = true,
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub paymaster_url: Option<UrlArg>,
+    /// A PEM file of root certificates trusted in addition to the built-in (webpki) roots, for
+    /// `https://` endpoints behind a private CA.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// The bound of each JSON-RPC request, in seconds (connect, TLS and answer).
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
+    /// The bound of the whole wait for a user operation's receipt, in seconds (after it the
+    /// outcome is unknown: exit code 3 with the user-operation hash).
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub receipt_timeout: u64,
+    /// The chain the node must be on (`base-sepolia`, `sepolia`, `base`, …): its chain id is
+    /// checked, and a testnet adds the mock attester to K1 accounts as `@biconomy/sdk` does.
+    /// RPC URLs stay yours.
+    #[arg(long, value_name = "NAME", value_parser = parse_chain)]
+    pub chain: Option<&'static ChainPreset>,
     /// A JSON file of addresses replacing the generation's table (field names of the client's
     /// `Deployments`, e.g. the devnet's `cargo xtask devnet up --json` output).
     #[arg(long, value_name = "FILE")]
@@ -35,8 +70,20 @@ pub struct Endpoint {
     pub overrides: Vec<String>,
 }
 
+/// A `--chain` name: one of the client's [`CHAINS`].
+fn parse_chain(name: &str) -> Result<&'static ChainPreset, String> {
+    CHAINS.iter().find(|c| c.name == name).ok_or_else(|| {
+        format!(
+            "unknown chain {name:?} (known: {})",
+            CHAINS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+        )
+    })
+}
+
 impl Endpoint {
-    /// The deployment table: the generation's, or `--deployments`, with `--set` overrides.
+    /// The deployment table: the generation's default
+    /// ([`Deployments::default_for`]), or `--deployments`, with `--set` overrides; with a
+    /// testnet `--chain`, the mock attester added.
     pub fn deployments(&self, g: Generation) -> Res<Deployments> {
         let base = match &self.deployments {
             Some(f) => {
@@ -52,12 +99,9 @@ impl Endpoint {
                 }
                 Deployments::from_json(g, &v.to_string()).map_err(bad)?
             }
-            None => match g {
-                Generation::Legacy => Deployments::legacy_nexus_k1(),
-                Generation::V1 => Deployments::v1_nexus_k1(),
-                _ => Deployments::current(Address::ZERO),
-            },
+            None => Deployments::default_for(g),
         };
+        let base = if self.chain.is_some_and(|c| c.testnet) { base.testnet() } else { base };
         if self.overrides.is_empty() {
             return Ok(base);
         }
@@ -82,10 +126,33 @@ impl Endpoint {
         Deployments::from_json(g, &v.to_string()).map_err(|e| NetError::Usage(e.to_string()))
     }
 
+    /// The client endpoint for `url`: the request timeout and `--ca-cert`.
+    fn endpoint(&self, url: &UrlArg, flag: &'static str) -> Res<smart_sessions_client::Endpoint> {
+        let parsed = url.parse(flag)?;
+        let bad = |source| NetError::Endpoint { flag, source };
+        let url = EndpointUrl::new(parsed.expose().clone()).map_err(bad)?;
+        let mut e = smart_sessions_client::Endpoint::new(url)
+            .timeout(Duration::from_secs(self.request_timeout));
+        if let Some(path) = &self.ca_cert {
+            let pem = crate::input::read_text(path, "--ca-cert", crate::input::MAX_JSON_FILE)?;
+            e = e.trust_pem(pem.as_bytes()).map_err(|source: EndpointError| {
+                NetError::Endpoint { flag: "--ca-cert", source }
+            })?;
+        }
+        Ok(e)
+    }
+
+    fn provider(&self, url: &UrlArg, flag: &'static str) -> Res<impl Provider + Clone + use<>> {
+        let rpc = self
+            .endpoint(url, flag)?
+            .rpc_client()
+            .map_err(|source| NetError::Endpoint { flag, source })?;
+        Ok(ProviderBuilder::new().connect_client(rpc))
+    }
+
     /// A provider for the node.
     pub(crate) fn node(&self) -> Res<impl Provider + Clone + use<>> {
-        let url = self.rpc_url.parse("--rpc-url")?;
-        Ok(ProviderBuilder::new().connect_http(url.expose().clone()))
+        self.provider(&self.rpc_url, "--rpc-url")
     }
 
     /// A provider for the bundler (required).
@@ -93,13 +160,41 @@ impl Endpoint {
         let u = self.bundler_url.as_ref().ok_or_else(|| {
             NetError::Usage("--bundler-url (or $SMART_SESSIONS_BUNDLER_URL) is required".into())
         })?;
-        let url = u.parse("--bundler-url")?;
-        Ok(ProviderBuilder::new().connect_http(url.expose().clone()))
+        self.provider(u, "--bundler-url")
+    }
+
+    /// The client's options: timeouts and the paymaster.
+    pub(crate) fn options(&self) -> Res<ClientOptions> {
+        let paymaster = match &self.paymaster_url {
+            None => None,
+            Some(u) => {
+                let e = self.endpoint(u, "--paymaster-url")?;
+                let p = Erc7677Paymaster::new(&e)
+                    .map_err(|source| NetError::Endpoint { flag: "--paymaster-url", source })?;
+                Some(Arc::new(p) as Arc<dyn smart_sessions_client::PaymasterSource>)
+            }
+        };
+        Ok(ClientOptions {
+            request_timeout: Duration::from_secs(self.request_timeout),
+            receipt_timeout: Duration::from_secs(self.receipt_timeout),
+            paymaster,
+            ..ClientOptions::default()
+        })
+    }
+
+    /// Refuses a node on another chain than `--chain` names.
+    pub(crate) fn check_chain(&self, chain_id: u64) -> Res<()> {
+        match self.chain {
+            Some(c) if c.chain_id != chain_id => Err(NetError::Usage(format!(
+                "--chain {}: chain id {}, the node at --rpc-url is on chain {chain_id}",
+                c.name, c.chain_id
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 
-/// Refuses a zero address where the table must name a contract (the current generation's table
-/// has no account side: `--set ownerValidator=…` etc.).
+/// Refuses a zero address where the table must name a contract.
 pub(crate) fn require(address: Address, field: &str) -> Res<()> {
     if address.is_zero() {
         return Err(NetError::Usage(format!(

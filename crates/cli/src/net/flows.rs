@@ -5,14 +5,14 @@
 use super::{
     NetError, Res,
     args::{AccountArgs, FactoryKind, OffChain},
-    endpoint::require,
+    endpoint::{Endpoint, require},
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_signer_local::PrivateKeySigner;
 use serde_json::{Value, json};
 use smart_sessions_client::{
-    FlowError, NexusAccount, NexusClient, NexusDeployment, Precheck, Sent,
+    AccountKind, FlowError, GrantStatus, NexusAccount, NexusClient, Precheck, Sent,
 };
 use smart_sessions_codec::{Execution, Generation};
 use smart_sessions_policy::json::SessionRequestInfo;
@@ -51,7 +51,37 @@ pub(crate) fn validate_requests(
     Ok(())
 }
 
-/// The account: `--account`, or derived from the owner through the table's factory.
+/// A client for `acct` with the endpoint's options (timeouts, paymaster), on the chain
+/// `--chain` names.
+async fn client<N: Provider, B: Provider>(
+    ep: &Endpoint,
+    node: N,
+    bundler: B,
+    d: Deployments,
+    acct: NexusAccount,
+) -> Res<NexusClient<N, B>> {
+    let c = NexusClient::new(node, bundler, d, acct).await?.with_options(ep.options()?);
+    ep.check_chain(c.chain_id())?;
+    Ok(c)
+}
+
+/// With `--chain`, checks the node's chain id before anything that depends on the chain (one
+/// `eth_chainId`; none without `--chain`).
+async fn chain_first<P: Provider>(ep: &Endpoint, node: &P) -> Res<()> {
+    if ep.chain.is_none() {
+        return Ok(());
+    }
+    let id = node.get_chain_id().await.map_err(|e| {
+        NetError::client(smart_sessions_client::ClientError::Transport {
+            step: "eth_chainId",
+            source: e,
+        })
+    })?;
+    ep.check_chain(id)
+}
+
+/// The account: `--account`, or derived from the owner the way the table's SDK creates it
+/// ([`Deployments::account_for`]; `--factory` picks the factory).
 async fn account<P: Provider>(
     node: &P,
     d: &Deployments,
@@ -61,58 +91,32 @@ async fn account<P: Provider>(
     if let Some(addr) = a.account {
         return Ok(NexusAccount::existing(addr, d.entry_point));
     }
-    let testnet;
-    let d = if a.testnet {
-        testnet = d.clone().testnet();
-        &testnet
-    } else {
-        d
-    };
+    let mut d = if a.testnet { d.clone().testnet() } else { d.clone() };
     let owner = a.owner.or(owner).ok_or_else(|| {
         NetError::Usage("the account: pass --account, --owner, or an owner key".into())
     })?;
-    let default =
-        if d.k1_validator_factory.is_some() { FactoryKind::K1 } else { FactoryKind::Nexus };
-    let kind = a.factory.unwrap_or(default);
-    match kind {
-        FactoryKind::K1 => {
-            let factory = d.k1_validator_factory.ok_or_else(|| {
-                NetError::Usage(
+    match a.factory {
+        Some(FactoryKind::K1) => {
+            if d.k1_validator_factory.is_none() {
+                return Err(NetError::Usage(
                     "the table has no k1ValidatorFactory (use --set or --factory nexus)".into(),
-                )
-            })?;
-            let threshold = u8::from(!d.attesters.is_empty());
-            Ok(NexusAccount::k1_validator_factory(
-                node,
-                d.entry_point,
-                factory,
-                owner,
-                U256::from(a.index),
-                &d.attesters,
-                threshold,
-            )
-            .await
-            .map_err(NetError::client)?)
+                ));
+            }
+            d.account_kind = Some(AccountKind::K1ValidatorFactory);
         }
-        FactoryKind::Nexus => {
+        Some(FactoryKind::Nexus) => {
             require(d.owner_validator, "ownerValidator")?;
-            let (Some(factory), Some(bootstrap)) = (d.nexus_factory, d.nexus_bootstrap) else {
+            if d.nexus_factory.is_none() || d.nexus_bootstrap.is_none() {
                 return Err(NetError::Usage(
                     "the table has no nexusFactory/nexusBootstrap (use --set or --factory k1)"
                         .into(),
                 ));
-            };
-            Ok(NexusAccount::counterfactual(
-                node,
-                NexusDeployment { entry_point: d.entry_point, factory, bootstrap },
-                d.owner_validator,
-                owner.to_vec().into(),
-                B256::from(U256::from(a.index)),
-            )
-            .await
-            .map_err(NetError::client)?)
+            }
+            d.account_kind = Some(AccountKind::NexusSingleValidator);
         }
+        None => {}
     }
+    d.account_for(node, owner, U256::from(a.index)).await.map_err(NetError::client)
 }
 
 fn sent_json(s: &Sent) -> Value {
@@ -181,20 +185,31 @@ pub(crate) async fn trust_attesters<P: Provider + Clone, B: Provider>(
     Ok(v)
 }
 
-/// `account`: the address, whether deployed, and which modules are installed.
+/// `account`: the address, whether deployed, and which modules are installed. The table's
+/// contracts are checked first ([`Deployments::detect`]): a missing one is named.
 pub(crate) async fn account_info<P: Provider>(
+    ep: &Endpoint,
     node: &P,
     d: &Deployments,
     a: &AccountArgs,
     owner: Option<Address>,
     g: Generation,
 ) -> Res<Value> {
+    let chain_id = node.get_chain_id().await.map_err(|e| {
+        NetError::client(smart_sessions_client::ClientError::Transport {
+            step: "eth_chainId",
+            source: e,
+        })
+    })?;
+    ep.check_chain(chain_id)?;
+    d.detect(node).await.map_err(|source| NetError::Detect { generation: g.name(), source })?;
     let acct = account(node, d, a, owner).await?;
     let deployed = acct.is_deployed(node).await.map_err(NetError::client)?;
     let mut out = json!({
         "address": acct.address,
         "deployed": deployed,
         "generation": g.name(),
+        "chainId": chain_id,
     });
     if deployed {
         for (name, module) in
@@ -213,6 +228,7 @@ pub(crate) async fn account_info<P: Provider>(
 
 /// `grant --off-chain`: the owner signs each request; nothing is sent.
 pub(crate) async fn grant_off_chain<P: Provider + Clone>(
+    ep: &Endpoint,
     node: P,
     d: Deployments,
     a: &AccountArgs,
@@ -220,8 +236,9 @@ pub(crate) async fn grant_off_chain<P: Provider + Clone>(
     requests: &[SessionRequest],
     style: OffChain,
 ) -> Res<(Value, Vec<SessionDetails>)> {
+    chain_first(ep, &node).await?;
     let acct = account(&node, &d, a, Some(owner.address())).await?;
-    let client = NexusClient::new(node.clone(), node, d, acct).await?;
+    let client = client(ep, node.clone(), node, d, acct).await?;
     let mut details = Vec::new();
     for r in requests {
         details.push(match style {
@@ -235,6 +252,7 @@ pub(crate) async fn grant_off_chain<P: Provider + Clone>(
 
 /// `grant`: one owner user operation enabling every request.
 pub(crate) async fn grant_on_chain<P: Provider + Clone, B: Provider>(
+    ep: &Endpoint,
     node: P,
     bundler: B,
     d: Deployments,
@@ -242,8 +260,9 @@ pub(crate) async fn grant_on_chain<P: Provider + Clone, B: Provider>(
     owner: &PrivateKeySigner,
     requests: &[SessionRequest],
 ) -> Res<(Value, Vec<SessionDetails>)> {
+    chain_first(ep, &node).await?;
     let acct = account(&node, &d, a, Some(owner.address())).await?;
-    let client = NexusClient::new(node, bundler, d, acct).await?;
+    let client = client(ep, node, bundler, d, acct).await?;
     let grant = client.grant_permission(owner, requests).await?;
     let mut v = sent_json(&grant.sent);
     v["account"] = json!(client.address());
@@ -251,8 +270,12 @@ pub(crate) async fn grant_on_chain<P: Provider + Clone, B: Provider>(
     Ok((v, grant.sessions))
 }
 
-/// `use`: the session key runs `calls` (USE, or ENABLE_AND_USE on an off-chain grant's first use).
+/// `use`: the session key runs `calls` (USE, or ENABLE_AND_USE on an off-chain grant's first
+/// use). A dead grant (revoked, removed) is refused by the client before anything is sent,
+/// naming why.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn use_permission<P: Provider, B: Provider>(
+    ep: &Endpoint,
     node: P,
     bundler: B,
     d: Deployments,
@@ -263,35 +286,47 @@ pub(crate) async fn use_permission<P: Provider, B: Provider>(
 ) -> Res<Value> {
     let entry_point = d.entry_point;
     let client =
-        NexusClient::new(node, bundler, d, NexusAccount::existing(det.account, entry_point))
-            .await?;
+        client(ep, node, bundler, d, NexusAccount::existing(det.account, entry_point)).await?;
+    // a dead grant (revoked, removed) is refused by the client before anything is sent
+    // (`FlowError::DeadGrant`, naming why), after its check of the details' SmartSession
     let enabled = client.is_permission_enabled(det.permission_id).await?;
+    let mode = if enabled { "USE" } else { "ENABLE_AND_USE" };
     let check = if skip_check { Precheck::Skip } else { Precheck::On };
     let sent = client.use_permission(signer, det, calls, check).await?;
     let mut v = sent_json(&sent);
-    v["mode"] = json!(if enabled { "USE" } else { "ENABLE_AND_USE" });
+    v["mode"] = json!(mode);
     v["permissionId"] = json!(det.permission_id);
     Ok(v)
 }
 
-/// `status` of one session: enabled, pending enable, remaining budgets.
+/// The name `status` prints for a grant's state.
+const fn status_name(s: GrantStatus) -> &'static str {
+    match s {
+        GrantStatus::Enabled => "enabled",
+        GrantStatus::Pending => "pending",
+        GrantStatus::RevokedOrRemoved { .. } => "revokedOrRemoved",
+        GrantStatus::Removed => "removed",
+        _ => "unknown",
+    }
+}
+
+/// `status` of one session: its grant's state ([`NexusClient::grant_status`]) and, while it can
+/// still be used, the remaining budgets (none for a dead grant).
 pub(crate) async fn status<P: Provider + Clone>(
+    ep: &Endpoint,
     node: &P,
     d: Deployments,
     det: &SessionDetails,
 ) -> Res<Value> {
     let (entry_point, registry) = (d.entry_point, d.registry);
-    let client = NexusClient::new(
-        node.clone(),
-        node.clone(),
-        d,
-        NexusAccount::existing(det.account, entry_point),
-    )
-    .await?;
-    let enabled = client.is_permission_enabled(det.permission_id).await?;
+    let client =
+        client(ep, node.clone(), node.clone(), d, NexusAccount::existing(det.account, entry_point))
+            .await?;
+    let grant = client.grant_status(det).await?;
+    let usable = matches!(grant, GrantStatus::Enabled | GrantStatus::Pending);
     let budgets = match det.session() {
-        Some(s) => client.remaining_budgets(&s).await?,
-        None => Vec::new(),
+        Some(s) if usable => client.remaining_budgets(&s).await?,
+        _ => Vec::new(),
     };
     let budgets: Vec<Value> = budgets
         .iter()
@@ -309,8 +344,10 @@ pub(crate) async fn status<P: Provider + Clone>(
         "account": det.account,
         "chainId": client.chain_id(),
         "permissionId": det.permission_id,
-        "enabled": enabled,
-        "pendingEnable": !enabled && det.enable().is_some(),
+        "status": status_name(grant),
+        "statusDetail": grant.to_string(),
+        "enabled": grant == GrantStatus::Enabled,
+        "pendingEnable": grant == GrantStatus::Pending,
         "budgets": budgets,
     });
     merge(&mut out, trust_json(node, registry, det.account).await);
@@ -318,7 +355,9 @@ pub(crate) async fn status<P: Provider + Clone>(
 }
 
 /// `revoke`: `removeSession`, or `revokeEnableSignature` of an unused off-chain grant.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn revoke<P: Provider + Clone, B: Provider>(
+    ep: &Endpoint,
     node: P,
     bundler: B,
     d: Deployments,
@@ -327,8 +366,9 @@ pub(crate) async fn revoke<P: Provider + Clone, B: Provider>(
     permission_id: B256,
     enable_signature: bool,
 ) -> Res<Value> {
+    chain_first(ep, &node).await?;
     let acct = account(&node, &d, a, Some(owner.address())).await?;
-    let client = NexusClient::new(node, bundler, d, acct).await?;
+    let client = client(ep, node, bundler, d, acct).await?;
     let sent = if enable_signature {
         client.revoke_enable_signature(owner, permission_id).await?
     } else {
@@ -338,4 +378,80 @@ pub(crate) async fn revoke<P: Provider + Clone, B: Provider>(
     v["permissionId"] = json!(permission_id);
     v["action"] = json!(if enable_signature { "revokeEnableSignature" } else { "removeSession" });
     Ok(v)
+}
+
+/// What `op lookup` and `op wait` print about an operation.
+fn op_json(
+    hash: B256,
+    found: Option<&smart_sessions_client::UserOperationByHash>,
+    receipt: Option<&smart_sessions_client::UserOperationReceipt>,
+) -> Value {
+    let state = match (found, receipt) {
+        (_, Some(_)) => "included",
+        (Some(f), None) if f.block_number.is_some() => "included",
+        (Some(_), None) => "pending",
+        (None, None) => "unknown",
+    };
+    json!({
+        "userOpHash": hash,
+        "state": state,
+        "sender": found.map(|f| f.user_operation.sender).or_else(|| receipt.map(|r| r.sender)),
+        "nonce": found.map(|f| f.user_operation.nonce).or_else(|| receipt.map(|r| r.nonce)),
+        "entryPoint": found.map(|f| f.entry_point),
+        "blockNumber": found.and_then(|f| f.block_number),
+        "transactionHash": found.and_then(|f| f.transaction_hash),
+        "success": receipt.map(|r| r.success),
+        "gasUsed": receipt.map(|r| r.actual_gas_used),
+        "gasCost": receipt.map(|r| r.actual_gas_cost),
+    })
+}
+
+/// `op lookup` (`wait = false`: one `eth_getUserOperationByHash` and one
+/// `eth_getUserOperationReceipt`) or `op wait` (the receipt, polled within
+/// `--receipt-timeout`; the sender and nonce from `known` or from the lookup).
+pub(crate) async fn op<P: Provider, B: Provider>(
+    ep: &Endpoint,
+    node: P,
+    bundler: B,
+    d: Deployments,
+    hash: B256,
+    known: Option<(Address, U256)>,
+    wait: bool,
+) -> Res<Value> {
+    let entry_point = d.entry_point;
+    let sender = known.map_or(Address::ZERO, |k| k.0);
+    let client = client(ep, node, bundler, d, NexusAccount::existing(sender, entry_point)).await?;
+    // `wait` with a known sender and nonce needs no lookup (the bundler may not know the hash)
+    let found = match known {
+        Some(_) if wait => None,
+        _ => client.pending(hash, sender, U256::ZERO).lookup().await?,
+    };
+    let (sender, nonce) = match (known, &found) {
+        (Some(k), _) => k,
+        (None, Some(f)) => (f.user_operation.sender, f.user_operation.nonce),
+        (None, None) if wait => {
+            return Err(NetError::Usage(format!(
+                "the bundler does not know user operation {hash}: pass --sender and --nonce to \
+                 wait for it anyway"
+            )));
+        }
+        (None, None) => return Ok(op_json(hash, None, None)),
+    };
+    let pending = client.pending(hash, sender, nonce);
+    let receipt = if wait {
+        // still unknown when the wait fails (timeout, bundler down): exit code 3 again
+        Some(pending.wait().await.map_err(|e| match e {
+            e if e.may_have_executed() => e,
+            e => FlowError::OutcomeUnknown {
+                user_op_hash: hash,
+                sender,
+                nonce,
+                step: "eth_getUserOperationReceipt",
+                source: Box::new(e),
+            },
+        })?)
+    } else {
+        pending.receipt().await?
+    };
+    Ok(op_json(hash, found.as_ref(), receipt.as_ref()))
 }

@@ -56,11 +56,13 @@ pub(crate) async fn run(c: &GrantCmd, g: Generation) -> Res<Value> {
     let (mut value, details) = match c.off_chain {
         // nothing is sent: no bundler needed
         Some(style) => {
-            flows::grant_off_chain(node, d, &c.account, &owner, &requests, style).await?
+            flows::grant_off_chain(&c.endpoint, node, d, &c.account, &owner, &requests, style)
+                .await?
         }
         None => {
             let bundler = c.endpoint.bundler()?;
-            flows::grant_on_chain(node, bundler, d, &c.account, &owner, &requests).await?
+            flows::grant_on_chain(&c.endpoint, node, bundler, d, &c.account, &owner, &requests)
+                .await?
         }
     };
     if let Some(path) = &c.out {

@@ -17,6 +17,7 @@ mod flows;
 pub mod grant;
 pub mod key;
 pub mod keys;
+pub mod op;
 pub mod revoke;
 pub mod status;
 pub mod trust;
@@ -65,6 +66,25 @@ pub enum NetError {
         #[source]
         source: std::io::Error,
     },
+    /// An endpoint could not be set up (a URL that is not `http(s)` with a host, an unusable
+    /// `--ca-cert`); shown redacted.
+    #[error("{flag}: {source}")]
+    Endpoint {
+        /// The flag (`--rpc-url`, `--bundler-url`, `--paymaster-url`, `--ca-cert`).
+        flag: &'static str,
+        /// The client's reason.
+        #[source]
+        source: smart_sessions_client::EndpointError,
+    },
+    /// The deployment table's contracts are not all on the chain (names each missing one).
+    #[error("{}", detect_message(generation, source))]
+    Detect {
+        /// The generation whose table was checked.
+        generation: &'static str,
+        /// The client's finding.
+        #[source]
+        source: smart_sessions_client::DetectError,
+    },
     /// Encoding a result as JSON failed.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
@@ -73,10 +93,80 @@ pub enum NetError {
     Client(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
+/// An error and its `source()` chain as one line: `outer: inner: …`.
+fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut m = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        m.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    m
+}
+
+/// A detection error with its causes (the node's error for a failed batch), and the way out
+/// when the table does not match the chain.
+fn detect_message(generation: &str, e: &smart_sessions_client::DetectError) -> String {
+    use smart_sessions_client::DetectError as D;
+    let mut m = format!("{generation} deployment table: {e}");
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        m.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    if matches!(e, D::Missing { .. } | D::Unset { .. }) {
+        m.push_str(" (pass --deployments FILE or --set FIELD=ADDRESS)");
+    }
+    m
+}
+
 impl NetError {
     /// Whether this is a usage error (exit 2) rather than a failed operation (exit 1).
     pub const fn is_usage(&self) -> bool {
-        matches!(self, Self::Usage(_) | Self::Input(_) | Self::Url(_))
+        matches!(self, Self::Usage(_) | Self::Input(_) | Self::Url(_) | Self::Endpoint { .. })
+    }
+
+    /// The client's flow error, when this is one.
+    pub fn flow(&self) -> Option<&smart_sessions_client::FlowError> {
+        match self {
+            Self::Client(e) => e.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// The operation that may have executed although this error was returned
+    /// ([`FlowError::may_have_executed`](smart_sessions_client::FlowError::may_have_executed)):
+    /// its user-operation hash, sender and nonce. The caller must not send it again before
+    /// looking it up (`smart-sessions op wait HASH`); the binary exits with
+    /// [`EXIT_OUTCOME_UNKNOWN`].
+    pub fn unknown_outcome(&self) -> Option<UnknownOutcome> {
+        use smart_sessions_client::FlowError as F;
+        let e = self.flow().filter(|e| e.may_have_executed())?;
+        Some(match e {
+            F::OutcomeUnknown { user_op_hash, sender, nonce, step, source } => UnknownOutcome {
+                user_op_hash: *user_op_hash,
+                sender: *sender,
+                nonce: *nonce,
+                step,
+                cause: Some(causes(source.as_ref())),
+            },
+            F::HashMismatch { expected, sender, nonce, .. } => UnknownOutcome {
+                user_op_hash: *expected,
+                sender: *sender,
+                nonce: *nonce,
+                step: "eth_sendUserOperation (the bundler returned another hash)",
+                cause: None,
+            },
+            F::ReceiptMismatch { user_op_hash, sender, nonce, .. } => UnknownOutcome {
+                user_op_hash: *user_op_hash,
+                sender: *sender,
+                nonce: *nonce,
+                step: "eth_getUserOperationReceipt (the receipt is for another operation)",
+                cause: None,
+            },
+            // a future variant that may have executed: no hash to show
+            _ => return None,
+        })
     }
 
     /// Wraps an error of the client.
@@ -86,6 +176,48 @@ impl NetError {
 }
 
 type Res<T> = Result<T, NetError>;
+
+/// The exit code of a command whose user operation may have executed although it failed
+/// ([`NetError::unknown_outcome`]): the hash is printed; look it up before sending again.
+pub const EXIT_OUTCOME_UNKNOWN: u8 = 3;
+
+/// An operation whose outcome is unknown: what the CLI prints with exit code
+/// [`EXIT_OUTCOME_UNKNOWN`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownOutcome {
+    /// The user-operation hash (for `smart-sessions op wait HASH`).
+    pub user_op_hash: alloy_primitives::B256,
+    /// The account that sent it.
+    pub sender: alloy_primitives::Address,
+    /// Its nonce.
+    pub nonce: alloy_primitives::U256,
+    /// The step that failed.
+    pub step: &'static str,
+    /// Why that step failed (the error's causes, outermost first), when it says.
+    pub cause: Option<String>,
+}
+
+impl UnknownOutcome {
+    /// The JSON fields added to the error line: `userOpHash`, `sender`, `nonce`,
+    /// `outcome: "unknown"`.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "userOpHash": self.user_op_hash,
+            "sender": self.sender,
+            "nonce": self.nonce,
+            "outcome": "unknown",
+        })
+    }
+
+    /// The hint printed under the error line.
+    pub fn hint(&self) -> String {
+        format!(
+            "user operation {} may have executed (outcome unknown after {}): do not send it again; \
+             look it up with `smart-sessions op wait {} --sender {} --nonce {}`",
+            self.user_op_hash, self.step, self.user_op_hash, self.sender, self.nonce
+        )
+    }
+}
 
 /// The network subcommands.
 #[derive(Subcommand, Debug)]
@@ -110,7 +242,9 @@ pub enum NetCommand {
         after_help = "Example:\n  SMART_SESSIONS_SESSION_KEY=0x… smart-sessions --generation legacy use --details session.json --call 0xTOKEN:0:0xa9059cbb…"
     )]
     Use(use_cmd::UseCmd),
-    /// Whether permissions are enabled, and their remaining budgets.
+    /// Each permission's grant: `enabled`, `pending` (its first use enables it), `revokedOrRemoved`
+    /// (the enable signature is for an older SmartSession nonce) or `removed`; and, while it can
+    /// still be used, its remaining budgets.
     #[command(
         after_help = "Example:\n  smart-sessions --generation legacy status --details session.json"
     )]
@@ -134,6 +268,13 @@ pub enum NetCommand {
         after_help = "Example:\n  SMART_SESSIONS_KEYSTORE_PASSWORD=… smart-sessions key new --keystore session-key.json"
     )]
     Key(key::KeyCmd),
+    /// A user operation by its hash: `op lookup HASH` (`eth_getUserOperationByHash` and
+    /// `eth_getUserOperationReceipt`, once) or `op wait HASH` (the receipt, within
+    /// `--receipt-timeout`). For an operation whose outcome is unknown (exit code 3).
+    #[command(
+        after_help = "Examples:\n  smart-sessions op lookup 0x…\n  smart-sessions op wait 0x… --sender 0x… --nonce 0x… --receipt-timeout 120"
+    )]
+    Op(op::OpCmd),
 }
 
 /// Runs a network command.
@@ -147,6 +288,7 @@ pub async fn run(command: &NetCommand, g: Generation) -> Res<Value> {
         NetCommand::Status(c) => status::run(c).await,
         NetCommand::Revoke(c) => revoke::run(c, g).await,
         NetCommand::TrustAttesters(c) => trust::run(c, g).await,
+        NetCommand::Op(c) => op::run(c, g).await,
     }
 }
 

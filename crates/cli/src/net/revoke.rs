@@ -43,5 +43,15 @@ pub(crate) async fn run(c: &RevokeCmd, g: Generation) -> Res<Value> {
     let owner = c.key.load(&c.keys)?;
     let node = c.endpoint.node()?;
     let bundler = c.endpoint.bundler()?;
-    flows::revoke(node, bundler, d, &c.account, &owner, c.permission_id, c.enable_signature).await
+    flows::revoke(
+        &c.endpoint,
+        node,
+        bundler,
+        d,
+        &c.account,
+        &owner,
+        c.permission_id,
+        c.enable_signature,
+    )
+    .await
 }

@@ -33,7 +33,7 @@ pub(crate) async fn run(c: &StatusCmd) -> Res<Value> {
                 d.smart_session
             )));
         }
-        out.push(flows::status(&node, d, det).await?);
+        out.push(flows::status(&c.endpoint, &node, d, det).await?);
     }
     Ok(Value::Array(out))
 }

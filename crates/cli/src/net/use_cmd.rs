@@ -50,5 +50,5 @@ pub(crate) async fn run(c: &UseCmd) -> Res<Value> {
     let d = c.endpoint.deployments(det.generation)?;
     let node = c.endpoint.node()?;
     let bundler = c.endpoint.bundler()?;
-    flows::use_permission(node, bundler, d, det, &signer, &calls, c.skip_check).await
+    flows::use_permission(&c.endpoint, node, bundler, d, det, &signer, &calls, c.skip_check).await
 }
