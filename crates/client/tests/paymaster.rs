@@ -173,7 +173,7 @@ async fn refusals_an_unreachable_and_a_silent_service_are_typed_errors() {
     match first_op(&node, &bundler, &d, &owner, &acc, Some(&sponsor)).await {
         Err(PaymasterError::Refused { method: "pm_getPaymasterStubData", code, message }) => {
             assert_eq!(code, NOT_SPONSORED);
-            assert!(message.contains(&acc.address.to_string()), "{message}");
+            assert!(message.as_str().contains(&acc.address.to_string()), "{message}");
         }
         other => panic!("expected Refused, got {other:?}"),
     }
