@@ -1,6 +1,6 @@
 //! The off-chain policy check before a session user operation, and remaining budgets. The
 //! evaluation and the budget arithmetic are the policy crate's pure
-//! [`session`](smart_sessions_policy::session) functions; this client only fetches the state
+//! `session` functions; this client only fetches the state
 //! ([`state_reads`](smart_sessions_policy::session::state_reads) in one JSON-RPC batch) and
 //! maps its deployment table's policy addresses to their [`PolicyModel`].
 
