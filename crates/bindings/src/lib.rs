@@ -29,3 +29,9 @@ pub mod common {
 pub mod devnet {
     include!("generated/devnet.rs");
 }
+
+/// Biconomy's `K1ValidatorFactory`: **our own minimal ABI** (hand-written in
+/// `src/k1_validator_factory.rs`, not generated: no pinned package ships it).
+pub mod k1_validator_factory {
+    include!("k1_validator_factory.rs");
+}

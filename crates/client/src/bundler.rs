@@ -284,8 +284,14 @@ pub fn decode_revert(data: &[u8]) -> Option<Refusal> {
             }
             _ => None,
         };
+        // only the current generation has the paymaster permit
+        let paymaster_pid = match &e {
+            C::PaymasterValidationNotEnabled(x) => Some(B256::from(x.permissionId)),
+            _ => None,
+        };
         let mut s = smart_session_error!(e, C);
         s.inner = inner;
+        s.permission_id = s.permission_id.or(paymaster_pid);
         return Some(Refusal::SmartSession(s));
     }
     if let Ok(e) = legacy::smart_session::SmartSession::SmartSessionErrors::abi_decode(data) {

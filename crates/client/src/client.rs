@@ -10,7 +10,7 @@
 
 use crate::{
     ClientError, Deployments, FlowError, NexusAccount, PaymasterSource, SmartSessions,
-    checks::PolicyView,
+    checks::CachedView,
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
@@ -163,7 +163,7 @@ pub(crate) struct State {
     pub(crate) entry_point_checked: bool,
     pub(crate) inclusion: Vec<Duration>,
     pub(crate) enabled: BTreeMap<B256, bool>,
-    pub(crate) policies: BTreeMap<B256, PolicyView>,
+    pub(crate) policies: BTreeMap<B256, CachedView>,
 }
 
 /// A Nexus account on one chain: its node provider `N`, its bundler provider `B`, and where the

@@ -59,6 +59,13 @@ pub struct Deployments {
     /// ERC-20 spending limit policy.
     #[serde(default)]
     pub spending_limits_policy: Option<Address>,
+    /// A further ERC-20 spending-limit policy that follows SmartSession v1.0's rules and
+    /// storage layout, whatever the table's generation (policies are independent of it): the
+    /// pre-check reads its state by storage and evaluates it by v1.0's rules. On the devnet,
+    /// our own stand-in contract (JSON: `v1SpendingLimitStandIn`); on a v1.0 table
+    /// [`spending_limits_policy`](Self::spending_limits_policy) already is v1.0's.
+    #[serde(default, alias = "v1SpendingLimitStandIn", skip_serializing_if = "Option::is_none")]
+    pub v1_spending_limits_policy: Option<Address>,
     /// How accounts of this table are created (absent: a K1ValidatorFactory if the table has
     /// one, else the Nexus 1.0 bootstrap with a single validator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -218,6 +225,7 @@ impl Deployments {
             usage_limit_policy: Some(generation.policy(PolicyKind::UsageLimit)),
             value_limit_policy: Some(generation.policy(PolicyKind::ValueLimit)),
             spending_limits_policy: Some(generation.policy(PolicyKind::SpendingLimits)),
+            v1_spending_limits_policy: None,
             account_kind: None,
         }
     }
@@ -536,6 +544,7 @@ impl Deployments {
             ("usageLimitPolicy", self.usage_limit_policy),
             ("valueLimitPolicy", self.value_limit_policy),
             ("spendingLimitsPolicy", self.spending_limits_policy),
+            ("v1SpendingLimitsPolicy", self.v1_spending_limits_policy),
         ];
         v.extend(policies.into_iter().filter_map(|(f, a)| Some((f, a?))));
         v

@@ -51,7 +51,7 @@ pub enum FlowError {
     #[error("refused off-chain: {0}")]
     Refused(Refused),
     /// The session has no action for a call (target and selector, nor a fallback action).
-    #[error("call {} ({}.{}): {}", .0.call, .0.target, .0.selector, .0.reason)]
+    #[error(transparent)]
     NoAction(NoAction),
     /// A session request or session details are unusable.
     #[error("{field}: {reason}")]

@@ -24,6 +24,9 @@ pub use sessions::{
     stub_ecdsa_signature, trust_attesters, trusted_attesters,
 };
 
+mod registry_trust;
+pub use registry_trust::{AccountTrust, RegistryLayout, account_trust, threshold_slot};
+
 pub mod checks;
 pub use checks::{Budget, BudgetItem, Refused};
 mod policy_read;

@@ -5,7 +5,7 @@ use crate::{ClientError, UserOperation};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use smart_sessions_bindings::common::{
     entry_point, nexus_account_factory as factory, nexus_bootstrap as bootstrap,
 };
@@ -45,13 +45,8 @@ pub struct NexusDeployment {
     pub bootstrap: Address,
 }
 
-sol! {
-    /// Biconomy's `K1ValidatorFactory` (what `@biconomy/sdk` 0.0.21 deploys accounts with).
-    interface K1ValidatorFactory {
-        function createAccount(address eoaOwner, uint256 index, address[] attesters, uint8 threshold) external payable returns (address);
-        function computeAccountAddress(address eoaOwner, uint256 index, address[] attesters, uint8 threshold) external view returns (address);
-    }
-}
+/// Biconomy's `K1ValidatorFactory`, from the bindings (our own minimal ABI there).
+pub(crate) use smart_sessions_bindings::k1_validator_factory::K1ValidatorFactory;
 
 /// ERC-7579 module queries of the account: Nexus's ABI from the generated bindings.
 use smart_sessions_bindings::common::nexus::Nexus as Erc7579Account;

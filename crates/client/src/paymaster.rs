@@ -87,7 +87,7 @@ pub enum PaymasterError {
         /// The JSON-RPC error code.
         code: i64,
         /// The service's message (control characters escaped, length bounded).
-        message: String,
+        message: crate::RemoteText,
     },
     /// The answer lacks a field or holds a value that does not fit.
     #[error("paymaster {method}: invalid answer: {field}: {reason}")]
@@ -140,18 +140,6 @@ impl fmt::Debug for Erc7677Paymaster {
     }
 }
 
-/// The longest service message kept in [`PaymasterError::Refused`].
-const MAX_MESSAGE: usize = 300;
-
-fn sanitize(message: &str) -> String {
-    let mut out: String =
-        message.chars().flat_map(char::escape_default).take(MAX_MESSAGE).collect();
-    if out.len() < message.escape_default().count() {
-        out.push('…');
-    }
-    out
-}
-
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Answer {
@@ -198,7 +186,7 @@ impl Erc7677Paymaster {
                     return Err(PaymasterError::Refused {
                         method,
                         code: r.code,
-                        message: sanitize(&r.message),
+                        message: crate::RemoteText::new(&r.message),
                     });
                 }
                 if let Some(crate::EndpointError::Timeout { after, .. }) =
@@ -216,7 +204,7 @@ impl Erc7677Paymaster {
         let a: Answer = serde_json::from_value(answer).map_err(|e| PaymasterError::Invalid {
             method,
             field: "result",
-            reason: sanitize(&e.to_string()),
+            reason: crate::RemoteText::new(&e.to_string()).as_str().to_owned(),
         })?;
         let missing = |field| PaymasterError::Invalid { method, field, reason: "missing".into() };
         let paymaster = a.paymaster.ok_or_else(|| missing("paymaster"))?;
@@ -267,13 +255,27 @@ impl PaymasterSource for Erc7677Paymaster {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy_transport::mock::Asserter;
 
-    #[test]
-    fn service_messages_are_escaped_and_bounded() {
-        assert_eq!(sanitize("no\nsponsor\u{1b}[31m"), "no\\nsponsor\\u{1b}[31m");
-        let long = "x".repeat(1000);
-        let s = sanitize(&long);
-        assert_eq!(s.chars().count(), MAX_MESSAGE + 1);
-        assert!(s.ends_with('…'));
+    /// A service's JSON-RPC error message reaches `Refused.message` as `RemoteText`: control
+    /// characters escaped (no terminal escapes), bounded.
+    #[tokio::test]
+    async fn a_refusal_message_is_remote_text() {
+        let asserter = Asserter::new();
+        asserter.push_failure(alloy_json_rpc::ErrorPayload {
+            code: -32000,
+            message: format!("no\nsponsor\u{1b}[31m{}", "x".repeat(2000)).into(),
+            data: None,
+        });
+        let pm = Erc7677Paymaster {
+            client: alloy_rpc_client::RpcClient::mocked(asserter),
+            ..Erc7677Paymaster::new(&crate::Endpoint::new("http://127.0.0.1:1".parse().unwrap()))
+                .unwrap()
+        };
+        let e = pm.stub_data(&UserOperation::default(), Address::ZERO, 1).await.unwrap_err();
+        let PaymasterError::Refused { message, .. } = &e else { panic!("{e:?}") };
+        assert!(message.as_str().starts_with("no\\u{a}sponsor\\u{1b}[31m"), "{message}");
+        assert!(!e.to_string().contains('\u{1b}'));
+        assert!(message.as_str().len() < 600, "bounded");
     }
 }

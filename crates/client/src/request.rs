@@ -45,6 +45,19 @@ pub struct SessionRequest {
     /// The salt (default: 32 random bytes, as the TypeScript SDK).
     #[serde(default)]
     pub salt: Option<B256>,
+    /// Whether the session's operations may be sponsored by an ERC-4337 paymaster
+    /// (`permitERC4337Paymaster`; JSON `permitERC4337Paymaster`, default `false`). With it, the
+    /// session gets the user-operation policy the SDKs pair with the permit: the deployment's
+    /// SudoPolicy, unless a user-op policy is already there (a time frame from
+    /// [`session_valid_until`](Self::session_valid_until)): SmartSession refuses a sponsored
+    /// operation of a permission without user-op policies (`NoPoliciesSet`), and one without the
+    /// permit (`PaymasterValidationNotEnabled`). abstractjs 1.2.3 (B.2) and `@biconomy/sdk`
+    /// 0.0.29 (A.7) always set it.
+    ///
+    /// The legacy generation's `Session` has no such field: its module never checks the
+    /// paymaster, so a legacy session can always be sponsored and this flag changes nothing.
+    #[serde(default, rename = "permitERC4337Paymaster")]
+    pub permit_paymaster: bool,
 }
 
 impl SessionRequest {
@@ -58,6 +71,7 @@ impl SessionRequest {
             session_valid_after: None,
             action_policies_info: actions,
             salt: None,
+            permit_paymaster: false,
         }
     }
 
@@ -107,6 +121,9 @@ impl SessionRequest {
             d.remap_policy(&mut p);
             user_op.push(p);
         }
+        if self.permit_paymaster && !g.is_legacy() && user_op.is_empty() {
+            user_op.push(PolicyData::new(d.sudo_policy, Bytes::new()));
+        }
         let salt = self.salt.unwrap_or_else(B256::random);
         Ok(if g.is_legacy() {
             AnySession::Legacy(legacy::Session {
@@ -125,7 +142,7 @@ impl SessionRequest {
                 userOpPolicies: user_op,
                 erc7739Policies: ERC7739Data::default(),
                 actions,
-                permitERC4337Paymaster: false,
+                permitERC4337Paymaster: self.permit_paymaster,
             })
         })
     }
@@ -200,5 +217,44 @@ mod tests {
         none.action_policies_info.clear();
         let e = none.to_session(&d).unwrap_err();
         assert!(e.to_string().starts_with("actionPoliciesInfo"), "{e}");
+    }
+
+    /// `permitERC4337Paymaster: true` sets the current session's flag and pairs it with the
+    /// deployment's SudoPolicy as user-op policy (abstractjs B.2); an existing user-op policy
+    /// (a time frame) is kept instead; without it, no flag and no user-op policy; on legacy
+    /// (no such field) the session is the same with or without it.
+    #[test]
+    fn a_paymaster_permit_sets_the_flag_and_a_user_op_policy() {
+        let d = Deployments::current(Address::repeat_byte(0x0a));
+        let base = json!({
+            "sessionPublicKey": Address::repeat_byte(5),
+            "sessionValidatorAddress": Address::repeat_byte(6),
+            "actionPoliciesInfo": [{ "contractAddress": Address::repeat_byte(9),
+                "functionSelector": "0xa9059cbb", "sudo": true }],
+            "salt": B256::repeat_byte(3)
+        });
+        let with = |extra: serde_json::Value| {
+            let mut v = base.clone();
+            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            serde_json::from_value::<SessionRequest>(v).unwrap()
+        };
+        let permitted = with(json!({ "permitERC4337Paymaster": true })).to_session(&d).unwrap();
+        let AnySession::Current(p) = &permitted else { panic!("current") };
+        assert!(p.permitERC4337Paymaster);
+        assert_eq!(p.userOpPolicies, vec![PolicyData::new(d.sudo_policy, Bytes::new())]);
+        let plain = with(json!({})).to_session(&d).unwrap();
+        let AnySession::Current(n) = &plain else { panic!("current") };
+        assert!(!n.permitERC4337Paymaster && n.userOpPolicies.is_empty());
+        let framed =
+            with(json!({ "permitERC4337Paymaster": true, "sessionValidUntil": 2_000_000_000u64 }))
+                .to_session(&d)
+                .unwrap();
+        assert_eq!(framed.user_op_policies().len(), 1);
+        assert_ne!(framed.user_op_policies()[0].policy, d.sudo_policy);
+        let legacy = Deployments::legacy_nexus_k1();
+        assert_eq!(
+            with(json!({ "permitERC4337Paymaster": true })).to_session(&legacy).unwrap(),
+            with(json!({})).to_session(&legacy).unwrap()
+        );
     }
 }

@@ -3,13 +3,14 @@
 
 use crate::{
     ClientError, FlowError, Lanes, NexusClient, Precheck, Sent, SessionDetails,
-    checks::{self, Budget, PolicyView},
+    checks::{self, Budget, CachedView as PolicyView},
     client::{now, personal_sign},
 };
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_provider::Provider;
 use alloy_signer::Signer;
 use smart_sessions_codec::{AnySession, Execution, NexusNonceKey};
+use smart_sessions_policy::session as policy_session;
 
 impl<N: Provider, B: Provider> NexusClient<N, B> {
     /// `isPermissionEnabled` (cached once true).
@@ -142,11 +143,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             checks::read_view(&self.node, &self.deployments, session, self.account.address).await?
         } else {
             // not enabled yet: the policies start from their init data
-            let mut m = PolicyView::default();
-            for (_, p, slot) in checks::slots(session, self.account.address) {
-                m.states.insert(slot, checks::initial_state(&self.deployments, p)?);
-            }
-            m
+            checks::initial_view(&self.deployments, session, self.account.address)?
         };
         self.state().policies.insert(pid, states.clone());
         Ok((states, true))
@@ -183,14 +180,15 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         calls: &[Execution],
     ) -> Result<(PolicyView, Vec<Address>), FlowError> {
         let (mut view, fresh) = self.policy_view(session, enabled).await?;
-        match checks::evaluate(session, self.account.address, calls, &mut view, now()) {
-            Ok(unchecked) => Ok((view, unchecked)),
+        let account = self.account.address;
+        match policy_session::evaluate(session, account, calls, &mut view.view, now()) {
+            Ok(unchecked) => Ok((view, checks::unchecked_policies(&unchecked))),
             Err(_) if !fresh => {
                 self.state().policies.remove(&session.permission_id());
                 let (mut view, _) = self.policy_view(session, enabled).await?;
                 let unchecked =
-                    checks::evaluate(session, self.account.address, calls, &mut view, now())?;
-                Ok((view, unchecked))
+                    policy_session::evaluate(session, account, calls, &mut view.view, now())?;
+                Ok((view, checks::unchecked_policies(&unchecked)))
             }
             Err(stop) => Err(stop.into()),
         }
@@ -202,7 +200,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     pub async fn remaining_budgets(&self, session: &AnySession) -> Result<Vec<Budget>, FlowError> {
         let enabled = self.is_permission_enabled(session.permission_id()).await?;
         let (states, _) = self.policy_view(session, enabled).await?;
-        Ok(checks::budgets(session, self.account.address, &states))
+        Ok(policy_session::budgets(session, self.account.address, &states.view))
     }
 
     /// Checks `calls` against the session's policies off-chain, without sending. `Ok` lists the

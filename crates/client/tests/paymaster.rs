@@ -173,7 +173,7 @@ async fn refusals_an_unreachable_and_a_silent_service_are_typed_errors() {
     match first_op(&node, &bundler, &d, &owner, &acc, Some(&sponsor)).await {
         Err(PaymasterError::Refused { method: "pm_getPaymasterStubData", code, message }) => {
             assert_eq!(code, NOT_SPONSORED);
-            assert!(message.contains(&acc.address.to_string()), "{message}");
+            assert!(message.as_str().contains(&acc.address.to_string()), "{message}");
         }
         other => panic!("expected Refused, got {other:?}"),
     }
@@ -286,4 +286,89 @@ async fn a_sponsored_session_operation_leaves_the_account_balance_unchanged() {
         "GAS session op (legacy USE, bump): sponsored actualGasUsed {} / unsponsored {}",
         r.actual_gas_used, plain.receipt.actual_gas_used
     );
+}
+
+/// Through `NexusClient` with `ClientOptions::paymaster` = the devnet's ERC-7677 service: the
+/// owner's first operation (deploying the account), SmartSession's install, the grant with
+/// `permitERC4337Paymaster` and a session operation are all sponsored (the account holds no
+/// ETH, so it could not pay: its balance stays 0); the same owner and session
+/// operations unsponsored through a client without a paymaster cost the account; the service
+/// stopped, the sponsored client's operation fails with `FlowError::Paymaster(Transport)`,
+/// nothing sent. The legacy module the devnet runs never checks the permit (its `Session` has
+/// no such field), so a session granted without it is sponsored here too: the current
+/// generation's `PaymasterValidationNotEnabled` is covered by the bundler decoding test.
+#[tokio::test(flavor = "multi_thread")]
+async fn through_the_client_owner_and_session_ops_are_sponsored_and_a_stopped_service_is_typed() {
+    use smart_sessions_client::{ClientOptions, FlowError};
+    use std::sync::Arc;
+    let d = Devnet::start_with(Options { chain_id: 31398, ..Options::default() }).await.unwrap();
+    let service = d.paymaster().unwrap();
+    let a = d.addresses.clone();
+    let node = ProviderBuilder::new().connect_http(d.rpc_url.parse().unwrap());
+    let bundler =
+        ProviderBuilder::new().connect_http(d.bundler_url.clone().unwrap().parse().unwrap());
+    let owner = PrivateKeySigner::random();
+    let key = PrivateKeySigner::random();
+    let acc = account(&node, &d, owner.address()).await;
+    assert_eq!(node.get_balance(acc.address).await.unwrap(), U256::ZERO);
+    let sponsored = ClientOptions {
+        paymaster: Some(Arc::new(sponsor_at(service.url(), Duration::from_secs(10)))),
+        ..ClientOptions::default()
+    };
+    let cs = NexusClient::new(node.clone(), bundler.clone(), common::deployments(&d), acc.clone())
+        .await
+        .unwrap()
+        .with_options(sponsored);
+    let bump = || Execution::new(a.counter, U256::ZERO, bumpCall {}.abi_encode());
+
+    let first = cs.owner_execute(&owner, &[bump()]).await.unwrap();
+    assert!(first.receipt.success);
+    let owner_sponsored = cs.owner_execute(&owner, &[bump()]).await.unwrap();
+    cs.prepare(&owner).await.unwrap();
+    cs.trust_attesters(&owner, &[a.attester], 1).await.unwrap();
+    let mut request: SessionRequest = serde_json::from_value(json!({
+        "sessionPublicKey": key.address(),
+        "actionPoliciesInfo": [{ "contractAddress": a.counter, "functionSelector": "0x68110b2f", "sudo": true }],
+        "permitERC4337Paymaster": true
+    }))
+    .unwrap();
+    assert!(request.permit_paymaster);
+    let grant = cs.grant_permission(&owner, std::slice::from_ref(&request)).await.unwrap();
+    let details = grant.sessions[0].clone();
+    let session_sponsored =
+        cs.use_permission(&key, &details, &[bump()], Precheck::On).await.unwrap();
+    assert_eq!(node.get_balance(acc.address).await.unwrap(), U256::ZERO, "all sponsored");
+    assert_eq!(read(&node, a.counter, countCall { who: acc.address }).await, U256::from(3));
+    // a session granted without the permit (legacy: no check, see above) is sponsored as well
+    request.permit_paymaster = false;
+    let other = cs.grant_permission(&owner, &[request]).await.unwrap();
+    cs.use_permission(&key, &other.sessions[0], &[bump()], Precheck::On).await.unwrap();
+
+    // the same owner and session operations unsponsored: the account pays
+    node.anvil_set_balance(acc.address, U256::from(10u128.pow(18))).await.unwrap();
+    let cp = NexusClient::new(node.clone(), bundler.clone(), common::deployments(&d), acc.clone())
+        .await
+        .unwrap();
+    let owner_plain = cp.owner_execute(&owner, &[bump()]).await.unwrap();
+    let session_plain = cp.use_permission(&key, &details, &[bump()], Precheck::On).await.unwrap();
+    assert!(node.get_balance(acc.address).await.unwrap() < U256::from(10u128.pow(18)));
+    eprintln!(
+        "GAS through NexusClient (legacy, bump): owner op sponsored actualGasUsed {} / unsponsored {}; session op (USE) sponsored {} / unsponsored {}",
+        owner_sponsored.receipt.actual_gas_used,
+        owner_plain.receipt.actual_gas_used,
+        session_sponsored.receipt.actual_gas_used,
+        session_plain.receipt.actual_gas_used
+    );
+
+    // the service down: a typed paymaster error, nothing sent
+    service.stop();
+    let before = read(&node, a.counter, countCall { who: acc.address }).await;
+    match cs.owner_execute(&owner, &[bump()]).await {
+        Err(FlowError::Paymaster(PaymasterError::Transport {
+            method: "pm_getPaymasterStubData",
+            ..
+        })) => {}
+        other => panic!("expected FlowError::Paymaster(Transport), got {other:?}"),
+    }
+    assert_eq!(read(&node, a.counter, countCall { who: acc.address }).await, before);
 }

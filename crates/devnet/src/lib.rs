@@ -145,6 +145,12 @@ pub struct Addresses {
     pub counter: Address,
     /// The attester that attested every module above.
     pub attester: Address,
+    /// **Our own stand-in** for SmartSession v1.0's `ERC20SpendingLimitPolicy`
+    /// (`contracts/V1SpendingLimitStandIn.sol`, written from spec/v1.md: v1.0's storage layout,
+    /// `TokenSpent` event and rules, no getter), NOT v1.0's bytecode (no registry ships it).
+    /// Attested like the devnet's other modules; attach it to a session's action to test the v1
+    /// spending-limit path.
+    pub v1_spending_limit_stand_in: Address,
     /// `VerifyingPaymaster` (`@account-abstraction/contracts` 0.7.0 sample), its EntryPoint
     /// deposit funded; zero when the devnet runs no paymaster.
     pub verifying_paymaster: Address,
@@ -335,7 +341,12 @@ impl Devnet {
 
     /// Starts a devnet: installs what is missing, starts anvil on a free port, deploys every
     /// contract, starts Alto on a free port.
+    ///
+    /// Installs rustls' `ring` provider as the process default if none is installed yet: the
+    /// workspace builds reqwest without a default provider, so a plain alloy HTTP provider
+    /// (`ProviderBuilder::connect_http`, as tests use) would otherwise panic when built.
     pub async fn start_with(options: Options) -> Result<Self> {
+        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
         let t0 = Instant::now();
         let mut timings = Vec::new();
         let mut lap = |what: &str, since: &mut Instant| {
@@ -406,6 +417,7 @@ impl Devnet {
                 token: Address::ZERO,
                 counter: Address::ZERO,
                 attester: Address::ZERO,
+                v1_spending_limit_stand_in: Address::ZERO,
                 verifying_paymaster: Address::ZERO,
             },
             funded: Vec::new(),
@@ -467,6 +479,7 @@ impl Devnet {
         let uni = create2(&provider, from, salt, &c("UniActionPolicy")?).await?;
         let token = create2(&provider, from, salt, &c("TestToken")?).await?;
         let counter = create2(&provider, from, salt, &c("Counter")?).await?;
+        let v1_spending = create2(&provider, from, salt, &c("V1SpendingLimitStandIn")?).await?;
         let k1_factory = create2(
             &provider,
             from,
@@ -489,7 +502,9 @@ impl Devnet {
         let attester = self.fund_new_key().await?;
         let att = self.provider_for(&attester)?;
         att.client().set_poll_interval(Duration::from_millis(20));
-        for module in [session_key_validator, sudo, uni, owner_validator, SMART_SESSION] {
+        for module in
+            [session_key_validator, sudo, uni, v1_spending, owner_validator, SMART_SESSION]
+        {
             let tx = TransactionRequest::default()
                 .to(REGISTRY)
                 .input(Bytes::from(attestCall { module }.abi_encode()).into());
@@ -510,6 +525,7 @@ impl Devnet {
             token,
             counter,
             attester: attester.address(),
+            v1_spending_limit_stand_in: v1_spending,
             verifying_paymaster: Address::ZERO,
         };
         self.funded = vec![self.fund_new_key().await?, self.fund_new_key().await?];

@@ -15,6 +15,12 @@ const PACKAGE_LOCK: &str = include_str!("../node/package-lock.json");
 const COMPILE: &str = include_str!("../node/compile.cjs");
 const FORCE_LOCALHOST: &str = include_str!("../node/force-localhost.cjs");
 const CONTRACTS: &str = include_str!("../contracts/Devnet.sol");
+/// Our own stand-in for v1.0's spending-limit policy, compiled on its own (its file name is part
+/// of its metadata, so of its address).
+const V1_STAND_IN: &str = include_str!("../contracts/V1SpendingLimitStandIn.sol");
+/// Every source the devnet compiles, with its file name.
+const SOURCES: [(&str, &str); 2] =
+    [("Devnet.sol", CONTRACTS), ("V1SpendingLimitStandIn.sol", V1_STAND_IN)];
 /// Registry packages whose contents the devnet uses, fetched with `npm pack` (never installed:
 /// modulekit's own dependencies are not installable).
 const PACKED: [(&str, &str); 2] = [
@@ -181,26 +187,51 @@ fn hex_constant(src: &str, name: &str) -> Option<Vec<u8>> {
 /// The compiler output of the project's test contracts (`{Name: {abi, bytecode,
 /// deployedBytecode}}`), compiled once per source version.
 pub fn compiled_contracts(node: &Path) -> Result<serde_json::Value> {
-    let id = keccak256(CONTRACTS.as_bytes());
+    let id = keccak256(SOURCES.iter().flat_map(|(n, src)| [n.as_bytes(), src.as_bytes()]).fold(
+        Vec::new(),
+        |mut all, part| {
+            all.extend_from_slice(part);
+            all
+        },
+    ));
     let out = node.join(format!("contracts-{}.json", hex::encode(&id[..8])));
     if !out.exists() {
         // unique names per compile: tests start several devnets at once, in one process or many
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tag = format!("{}-{}-{n}", hex::encode(&id[..8]), std::process::id());
-        // the file keeps its name (it is part of the bytecode's metadata, so of the addresses)
+        // each file keeps its name (it is part of the bytecode's metadata, so of the addresses)
         let dir = node.join(format!("compile-{tag}"));
         fs::create_dir_all(&dir)?;
-        let src = dir.join("Devnet.sol");
-        fs::write(&src, CONTRACTS)?;
-        let tmp = node.join(format!("contracts-{tag}.json.tmp"));
-        let compiled = run(
-            "solc (compile.cjs)",
-            Command::new("node").arg("compile.cjs").arg(&src).arg(&tmp).current_dir(node),
-        );
+        let mut all = serde_json::Map::new();
+        let mut compiled = Ok(());
+        for (name, source) in SOURCES {
+            let src = dir.join(name);
+            fs::write(&src, source)?;
+            let tmp = dir.join(format!("{name}.json"));
+            compiled = run(
+                "solc (compile.cjs)",
+                Command::new("node").arg("compile.cjs").arg(&src).arg(&tmp).current_dir(node),
+            );
+            if compiled.is_err() {
+                break;
+            }
+            let one: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&fs::read_to_string(&tmp)?).map_err(|e| {
+                    DevnetError::Command {
+                        what: format!("compiler output of {name}"),
+                        output: e.to_string(),
+                    }
+                })?;
+            all.extend(one);
+        }
+        if compiled.is_ok() {
+            let tmp = node.join(format!("contracts-{tag}.json.tmp"));
+            fs::write(&tmp, serde_json::Value::Object(all).to_string())?;
+            fs::rename(&tmp, &out)?;
+        }
         let _ = fs::remove_dir_all(&dir);
         compiled?;
-        fs::rename(&tmp, &out)?;
     }
     serde_json::from_str(&fs::read_to_string(&out)?)
         .map_err(|e| DevnetError::Command { what: "compiler output".into(), output: e.to_string() })

@@ -98,3 +98,19 @@ async fn a_lost_answer_is_not_a_refusal_and_keeps_the_transport_error() {
     let source = e.source().expect("the transport error is the source");
     assert!(source.downcast_ref::<TransportError>().is_some());
 }
+
+/// A sponsored operation of a current-generation permission granted without
+/// `permitERC4337Paymaster`: SmartSession's `PaymasterValidationNotEnabled(permissionId)` in the
+/// bundler's AA23 answer is named with its permission id (the devnet's legacy module has no such
+/// check, so this answer is built here from the current bindings' error).
+#[tokio::test]
+async fn a_sponsored_op_without_the_paymaster_permit_is_named() {
+    use current::smart_session::SmartSession;
+    let pid = B256::repeat_byte(0x0d);
+    let data = SmartSession::PaymasterValidationNotEnabled { permissionId: pid }.abi_encode();
+    assert_eq!(data[..4], [0xd5, 0xdc, 0x9f, 0xa4]);
+    let e = estimate_error(payload(-32500, "AA23 reverted", Some(&data))).await;
+    let Refusal::SmartSession(s) = &e.refusal else { panic!("{e}") };
+    assert_eq!((s.name, s.permission_id), ("PaymasterValidationNotEnabled", Some(pid)), "{e}");
+    assert!(e.to_string().contains("PaymasterValidationNotEnabled"), "{e}");
+}
