@@ -149,7 +149,8 @@ pub async fn setup(d: &Devnet, n: usize) -> Setup {
     Setup { owner, account, keys, details, token: a.token }
 }
 
-fn request(key: Address, token: Address) -> SessionRequest {
+/// Key `key` may `transfer` `token`: amount below 1000 per call, [`LIMIT`] in total.
+pub fn request(key: Address, token: Address) -> SessionRequest {
     serde_json::from_value(serde_json::json!({
         "sessionPublicKey": key,
         "actionPoliciesInfo": [{
