@@ -50,4 +50,41 @@ async fn many_session_keys_one_account_all_included_exactly_once() {
         }
         assert!(bad.is_empty(), "{mode:?}: on chain: {bad:?}");
     }
+
+    // steady state, one key, one client: the fees and the estimate (two requests at once: Alto
+    // refuses JSON-RPC batches), the send, the receipt polls; nothing from the node
+    let (c, nt, bt) = fault_support::client(
+        &d,
+        &d.rpc_url,
+        d.bundler_url.as_deref().unwrap(),
+        &s.account,
+        smart_sessions_client::ClientOptions::default(),
+    )
+    .await;
+    let call = fault_support::pay(s.token, 0);
+    let once = || {
+        c.use_permission(
+            &s.keys[0],
+            &s.details[0],
+            std::slice::from_ref(&call),
+            smart_sessions_client::Precheck::On,
+        )
+    };
+    once().await.unwrap(); // learns the nonce, the gas-price method, the inclusion time
+    for n in 0..3 {
+        nt.reset();
+        bt.reset();
+        assert!(once().await.unwrap().receipt.success);
+        let polls = bt.methods().get("eth_getUserOperationReceipt").copied().unwrap_or(0);
+        println!(
+            "steady state #{n}: node {}, bundler {} ({polls} receipt polls)",
+            nt.total(),
+            bt.total()
+        );
+        assert_eq!(nt.total(), 0, "steady state reads nothing from the node");
+        assert_eq!(bt.total() - polls, 3, "fees, estimate, send");
+        assert!(polls >= 1);
+    }
+    let checker = checker(&d, &s).await;
+    assert!(verify_key(&d, &s, &checker, 0, ops as u64 + 4).await.is_empty());
 }
