@@ -8,6 +8,10 @@
 //! counters, the lanes' EntryPoint nonces). Exits non-zero if any operation was lost,
 //! duplicated, collided or under-estimated.
 //!
+//! Alto keeps at most `--mempool-max-parallel-ops` (default 10) operations of one sender on
+//! different nonce keys in its mempool; the devnet starts it with the default, so more than 10
+//! concurrent keys on one account exceed what this bundler holds at once.
+//!
 //! ```text
 //! cargo run -p smart-sessions-client --example load
 //! LOAD_KEYS=50 LOAD_OPS=20 cargo run --release -p smart-sessions-client --example load

@@ -304,7 +304,16 @@ pub async fn run_load(
                 hashes.insert(sent.user_op_hash);
             }
             Err(FlowError::Reverted { .. }) => run.reverted += 1,
-            Err(e) => run.errors.push(format!("{e}")),
+            Err(e) => {
+                // the whole chain: an unknown outcome's cause is in its source
+                let mut text = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    text.push_str(&format!(": {c}"));
+                    cause = c.source();
+                }
+                run.errors.push(text);
+            }
         }
     }
     run.distinct = hashes.len();
