@@ -467,6 +467,55 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         Ok(receipt)
     }
 
+    /// After an unknown outcome ([`FlowError::may_have_executed`]): releases the nonce of
+    /// operation `user_op_hash` (of this client's account, with `nonce`) once it is known dead,
+    /// so that the lane's next operation takes that nonce again instead of queueing behind an
+    /// operation that will never be included. Returns `true` when released: the bundler has no
+    /// receipt for the hash, does not hold it (`eth_getUserOperationByHash` answers `null`) and
+    /// the lane's EntryPoint nonce has not passed `nonce`. Returns `false`, releasing nothing,
+    /// when the operation is included, still held, or its nonce was used on chain (look the
+    /// chain up before sending the intent again).
+    ///
+    /// Re-sending an intent after a release cannot run it twice: the re-sent operation takes
+    /// the same nonce, and the EntryPoint executes at most one operation per nonce.
+    pub async fn release_dropped(
+        &self,
+        user_op_hash: B256,
+        sender: Address,
+        nonce: U256,
+    ) -> Result<bool, FlowError> {
+        if sender != self.account.address {
+            return Err(FlowError::Invalid {
+                field: "sender",
+                reason: format!("{sender} is not this client's account {}", self.account.address),
+            });
+        }
+        let receipt = self
+            .bounded("eth_getUserOperationReceipt", self.bundler.user_op_receipt(user_op_hash))
+            .await?;
+        if receipt.is_some() {
+            return Ok(false);
+        }
+        let held = self
+            .bounded("eth_getUserOperationByHash", self.bundler.user_op_by_hash(user_op_hash))
+            .await?;
+        if held.is_some() {
+            return Ok(false);
+        }
+        let (key, _) = NexusNonceKey::from_nonce(nonce);
+        let chain =
+            self.bounded("EntryPoint.getNonce", self.account.nonce_of_key(&self.node, key)).await?;
+        if chain > nonce {
+            return Ok(false);
+        }
+        let lane_lock = self.lane(key);
+        let mut lane = lane_lock.lock().await;
+        lane.in_flight.remove(&nonce);
+        lane.next = None;
+        tracing::debug!(%user_op_hash, %nonce, "dropped operation's nonce released");
+        Ok(true)
+    }
+
     /// An operation of the owner through the owner validator's lane 0 (K1-style: EIP-191
     /// signature of the user-op hash).
     pub async fn owner_execute<S: Signer + Sync>(

@@ -294,6 +294,44 @@ mod sending {
     }
 
     #[tokio::test]
+    async fn a_send_lost_before_the_bundler_is_released_and_its_nonce_sent_once() {
+        let honest = Honest::default();
+        let h = honest.clone();
+        let lose = Arc::new(AtomicUsize::new(1));
+        let l = lose.clone();
+        let b = Scripted::new(move |m, p| match m {
+            // the first send never reaches the bundler (the connection dropped on the way)
+            "eth_sendUserOperation" if l.fetch_sub(1, Ordering::SeqCst) == 1 => Reply::Lost,
+            "eth_getUserOperationByHash" => {
+                let hash: B256 = serde_json::from_value(p[0].clone()).unwrap();
+                let known = h.sent.lock().unwrap().iter().any(|(x, _)| *x == hash);
+                assert!(!known, "only asked for the lost operation here");
+                Reply::Ok(Value::Null)
+            }
+            _ => h.answer(m, p),
+        });
+        let n = node(0);
+        let c = client(&n, &b);
+        let e = c.send_operation(lane(), &calls(), Bytes::new(), sig).await.unwrap_err();
+        let FlowError::OutcomeUnknown { user_op_hash, sender, nonce, .. } = e else {
+            panic!("{e}")
+        };
+        assert_eq!(nonce, lane().nonce(0));
+        // another account's operation is refused, nothing released
+        let other = c.release_dropped(user_op_hash, Address::repeat_byte(2), nonce).await;
+        assert!(matches!(other, Err(FlowError::Invalid { field: "sender", .. })), "{other:?}");
+        // no receipt, unknown to the bundler, the chain still at that nonce: released, and the
+        // next operation takes the same nonce (before: nonce 1, refused AA25 for ever)
+        assert!(c.release_dropped(user_op_hash, sender, nonce).await.unwrap());
+        let sent = c.send_operation(lane(), &calls(), Bytes::new(), sig).await.unwrap();
+        assert_eq!(sent.user_op.nonce, lane().nonce(0));
+        assert_eq!(honest.nonces(), vec![lane().nonce(0)], "one operation reached the bundler");
+        // an included operation is never released
+        let again = c.release_dropped(sent.user_op_hash, sender, sent.user_op.nonce).await;
+        assert!(!again.unwrap());
+    }
+
+    #[tokio::test]
     async fn a_bundler_answering_another_hash_is_an_error_not_a_success() {
         let honest = Honest::default();
         let h = honest.clone();
