@@ -295,7 +295,15 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
     let budgets = owner_client.remaining_budgets(&session).await.map_err(|x| e(&x))?;
     let b = budgets.first().ok_or("no budget")?;
     let BudgetItem::Rule { limit, .. } = b.item else { return Err(format!("unexpected {b}")) };
-    record("remaining budget", t, None, format!("{} of {limit} left", b.item.remaining()));
+    record(
+        "remaining budget",
+        t,
+        None,
+        format!(
+            "{} of {limit} left",
+            b.item.remaining().map_or_else(|| "unknown".to_string(), |r| r.to_string())
+        ),
+    );
 
     // a call that breaks a rule: refused off-chain, naming it, nothing sent
     let t = Instant::now();

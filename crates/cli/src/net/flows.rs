@@ -36,6 +36,8 @@ pub(crate) fn session_request(r: SessionRequestInfo) -> SessionRequest {
         session_valid_after: r.session_valid_after,
         action_policies_info: r.action_policies_info,
         salt: r.salt,
+        // set by `grant --permit-paymaster` (the request files' shape has no such field)
+        permit_paymaster: false,
     }
 }
 

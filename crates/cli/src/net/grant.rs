@@ -37,11 +37,18 @@ pub struct GrantCmd {
     /// Where to write the session details (a JSON list).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Let the sessions' operations be paid by a paymaster (`permitERC4337Paymaster`, with the
+    /// SudoPolicy user-op policy the SDKs pair with it; the legacy generation has no such flag).
+    #[arg(long)]
+    pub permit_paymaster: bool,
 }
 
 /// Runs `grant`.
 pub(crate) async fn run(c: &GrantCmd, g: Generation) -> Res<Value> {
-    let requests = read_requests(&c.request, g)?;
+    let mut requests = read_requests(&c.request, g)?;
+    for r in &mut requests {
+        r.permit_paymaster |= c.permit_paymaster;
+    }
     if requests.is_empty() {
         return Err(NetError::Usage("--request: no session requested".into()));
     }
