@@ -9,6 +9,8 @@ pub mod eval;
 
 #[cfg(feature = "devnet")]
 pub mod demo;
+#[cfg(feature = "devnet")]
+pub mod mee_flow;
 
 pub mod net;
 

@@ -59,9 +59,14 @@ enum Command {
         after_help = "Examples:\n  smart-sessions demo\n  smart-sessions demo --keep\n  smart-sessions --json demo"
     )]
     Demo {
-        /// Leave the devnet running and print how to reach it.
+        /// Leave the devnet running and print how to reach it (with `--mee`: the stack runs
+        /// until Ctrl-C or SIGTERM).
         #[arg(long)]
         keep: bool,
+        /// Seed 003's Complete Flow through a local MEE node on two devnet chains instead of the
+        /// ERC-4337 story.
+        #[arg(long)]
+        mee: bool,
     },
     /// Answer JSON requests line by line, as the shared test vectors pose them.
     ///
@@ -187,6 +192,77 @@ fn demo(keep: bool, json: bool) -> ExitCode {
     }
 }
 
+#[cfg(feature = "devnet")]
+/// `demo --mee`: starts the local MEE stack (two anvil chains, the node), runs seed 003's
+/// Complete Flow through it and prints each step (name, supertransaction, fee, node calls and
+/// chain reads next to what abstractjs sends, latency); exit 1 on the first failed step.
+fn demo_mee(keep: bool, json: bool) -> ExitCode {
+    use smart_sessions_cli::mee_flow::{MeeDemoStep, run_demo};
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(async {
+        if !json {
+            eprintln!("starting the local MEE stack (two anvil chains, contracts, node) ...");
+        }
+        let mee = match smart_sessions_mee_node::MeeDevnet::start().await {
+            Ok(m) => m,
+            Err(e) => {
+                return report(&printable(&smart_sessions_cli::text::with_causes(&e)), json, 1);
+            }
+        };
+        let summary = mee.summary();
+        let steps: Result<Vec<MeeDemoStep>, _> = run_demo(&summary).await;
+        let code = match steps {
+            Ok(steps) => {
+                if json {
+                    let steps: Vec<Value> = steps.iter().map(MeeDemoStep::to_json).collect();
+                    let kept = if keep { summary.clone() } else { Value::Null };
+                    println!("{}", json!({ "output": { "steps": steps, "kept": kept } }));
+                } else {
+                    println!(
+                        "{:<34} {:>6} {:>6} {:>8}  {:<28} detail",
+                        "step", "node", "chain", "ms", "abstractjs node calls"
+                    );
+                    for s in &steps {
+                        println!(
+                            "{:<34} {:>6} {:>6} {:>8}  {:<28} {}",
+                            s.name,
+                            s.round_trips.node,
+                            s.round_trips.chain,
+                            s.latency.as_millis(),
+                            s.sdk_node_calls,
+                            printable(&s.detail)
+                        );
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => report(&printable(&smart_sessions_cli::text::with_causes(&e)), json, 1),
+        };
+        if keep && code == ExitCode::SUCCESS {
+            if !json {
+                println!("\n{summary}\nrunning until Ctrl-C or SIGTERM");
+            }
+            let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+            match term {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        drop(mee);
+        code
+    })
+}
+
 fn net(net: &smart_sessions_cli::net::NetCommand, g: Generation, json: bool) -> ExitCode {
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -308,7 +384,9 @@ fn main() -> ExitCode {
     let g = cli.generation.generation();
     match &cli.command {
         #[cfg(feature = "devnet")]
-        Command::Demo { keep } => demo(*keep, cli.json),
+        Command::Demo { keep, mee: false } => demo(*keep, cli.json),
+        #[cfg(feature = "devnet")]
+        Command::Demo { keep, mee: true } => demo_mee(*keep, cli.json),
         Command::Net(n) => net(n, g, cli.json),
         Command::Eval { file } => match run_eval(file.clone()) {
             Ok(()) => ExitCode::SUCCESS,

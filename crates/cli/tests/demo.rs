@@ -103,3 +103,24 @@ fn demo_keep_json_reports_what_it_left_running() {
         assert!(stat.is_empty() || stat.contains(") Z "), "PID {p} still running: {stat}");
     }
 }
+
+/// Issue 16: `demo --mee --json` runs seed 003's Complete Flow through the local MEE node on two
+/// chains and exits 0; every step is reported, the ENABLE_AND_USE and sponsored steps carry a
+/// supertransaction hash, and the refused call sent nothing to the node.
+#[test]
+fn the_mee_demo_runs_every_step_and_exits_0() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_smart-sessions"))
+        .args(["--json", "demo", "--mee"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let steps = v["output"]["steps"].as_array().unwrap();
+    let names: Vec<&str> = steps.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(steps.len(), 10, "{names:?}");
+    let step = |name: &str| steps.iter().find(|s| s["name"] == name).unwrap();
+    assert!(step("enable and use (both chains)")["supertransaction"].is_string());
+    assert!(step("use (sponsored)")["supertransaction"].is_string());
+    assert_eq!(step("refused call")["nodeCalls"], 0);
+    assert!(v["output"]["kept"].is_null());
+}
