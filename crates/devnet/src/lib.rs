@@ -341,12 +341,7 @@ impl Devnet {
 
     /// Starts a devnet: installs what is missing, starts anvil on a free port, deploys every
     /// contract, starts Alto on a free port.
-    ///
-    /// Installs rustls' `ring` provider as the process default if none is installed yet: the
-    /// workspace builds reqwest without a default provider, so a plain alloy HTTP provider
-    /// (`ProviderBuilder::connect_http`, as tests use) would otherwise panic when built.
     pub async fn start_with(options: Options) -> Result<Self> {
-        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
         let t0 = Instant::now();
         let mut timings = Vec::new();
         let mut lap = |what: &str, since: &mut Instant| {

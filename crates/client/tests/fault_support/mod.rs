@@ -358,12 +358,10 @@ pub async fn checker(d: &Devnet, s: &Setup) -> Client {
     client(d, &d.rpc_url, &bundler, &s.account, opts).await.0
 }
 
-/// Installs rustls's ring provider as the process default (the workspace builds reqwest with
-/// `rustls-no-provider`: without a default, building alloy's or the devnet's HTTP client
-/// panics). Call first in every test.
-pub fn init() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+/// Test-wide setup, called first in every test. Nothing is needed today: the client's `rustls`
+/// feature is reqwest's own, which carries its crypto provider, so plain alloy HTTP clients work
+/// without a process-wide default.
+pub fn init() {}
 
 /// The environment variable `name` as a number, else `default`.
 pub fn env_usize(name: &str, default: usize) -> usize {
