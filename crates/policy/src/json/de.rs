@@ -3,7 +3,7 @@
 use super::{
     ActionConfigJson, ActionPolicyInfo, MAX_ACTIONS, MAX_TOKEN_LIMITS, SessionRequestInfo,
     SessionRequests, TokenLimit,
-    read::{Bounded, Int, KeyStr, Plain, Ref, at, once, value, value_seed},
+    read::{Bounded, Int, KeyStr, Plain, Ref, at, fill, once, value, value_seed},
 };
 use alloc::vec::Vec;
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256};
@@ -49,14 +49,8 @@ map_deserialize!(UsageJson, "a usage {limit, used}", |map| {
     let (mut limit, mut used) = (None, None);
     while let Some(k) = map.next_key::<KeyStr>()? {
         match k.0.as_str() {
-            "limit" => {
-                once(&limit, "limit")?;
-                limit = Some(value::<_, Int>(&mut map, "limit")?.0);
-            }
-            "used" => {
-                once(&used, "used")?;
-                used = Some(value::<_, Int>(&mut map, "used")?.0);
-            }
+            "limit" => fill(&mut map, &mut limit, "limit", |m, k| Ok(value::<_, Int>(m, k)?.0))?,
+            "used" => fill(&mut map, &mut used, "used", |m, k| Ok(value::<_, Int>(m, k)?.0))?,
             _ => {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -76,10 +70,7 @@ map_deserialize!(
         let mut usage: Option<LimitUsage> = None;
         while let Some(k) = map.next_key::<KeyStr>()? {
             match k.0.as_str() {
-                "condition" => {
-                    once(&condition, "condition")?;
-                    condition = Some(value(&mut map, "condition")?);
-                }
+                "condition" => fill(&mut map, &mut condition, "condition", value)?,
                 "offset" => {
                     once(&offset, "offset")?;
                     let i: Int = value(&mut map, "offset")?;
@@ -94,17 +85,12 @@ map_deserialize!(
                             .map_err(|e| at::<A::Error>("offsetIndex", e))?,
                     );
                 }
-                "isLimited" => {
-                    once(&is_limited, "isLimited")?;
-                    is_limited = Some(value(&mut map, "isLimited")?);
-                }
+                "isLimited" => fill(&mut map, &mut is_limited, "isLimited", value)?,
                 "ref" => {
-                    once(&reference, "ref")?;
-                    reference = Some(value::<_, Ref>(&mut map, "ref")?.0);
+                    fill(&mut map, &mut reference, "ref", |m, k| Ok(value::<_, Ref>(m, k)?.0))?
                 }
                 "usage" => {
-                    once(&usage, "usage")?;
-                    usage = Some(value::<_, UsageJson>(&mut map, "usage")?.0);
+                    fill(&mut map, &mut usage, "usage", |m, k| Ok(value::<_, UsageJson>(m, k)?.0))?
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -140,14 +126,8 @@ map_deserialize!(TokenLimit, "a token limit {token, limit}", |map| {
     let (mut token, mut limit): (Option<Address>, Option<U256>) = (None, None);
     while let Some(k) = map.next_key::<KeyStr>()? {
         match k.0.as_str() {
-            "token" => {
-                once(&token, "token")?;
-                token = Some(value(&mut map, "token")?);
-            }
-            "limit" => {
-                once(&limit, "limit")?;
-                limit = Some(value::<_, Int>(&mut map, "limit")?.0);
-            }
+            "token" => fill(&mut map, &mut token, "token", value)?,
+            "limit" => fill(&mut map, &mut limit, "limit", |m, k| Ok(value::<_, Int>(m, k)?.0))?,
             _ => {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -181,37 +161,25 @@ map_deserialize!(ActionPolicyInfo, "an actionPoliciesInfo entry", |map| {
     let mut token_limits: Option<Vec<TokenLimit>> = None;
     while let Some(k) = map.next_key::<KeyStr>()? {
         match k.0.as_str() {
-            "contractAddress" => {
-                once(&contract_address, "contractAddress")?;
-                contract_address = Some(value(&mut map, "contractAddress")?);
-            }
+            "contractAddress" => fill(&mut map, &mut contract_address, "contractAddress", value)?,
             "functionSelector" => {
-                once(&function_selector, "functionSelector")?;
-                function_selector = Some(value(&mut map, "functionSelector")?);
+                fill(&mut map, &mut function_selector, "functionSelector", value)?
             }
             "rules" => {
-                once(&rules_in, "rules")?;
-                rules_in = Some(value_seed(&mut map, "rules", rules_seed())?);
+                fill(&mut map, &mut rules_in, "rules", |m, k| value_seed(m, k, rules_seed()))?
             }
-            "valueLimit" => {
-                once(&value_limit, "valueLimit")?;
-                value_limit = Some(value::<_, Option<Int>>(&mut map, "valueLimit")?.map(|i| i.0));
-            }
+            "valueLimit" => fill(&mut map, &mut value_limit, "valueLimit", |m, k| {
+                Ok(value::<_, Option<Int>>(m, k)?.map(|i| i.0))
+            })?,
             "validUntil" => {
-                once(&valid_until, "validUntil")?;
-                valid_until = Some(opt_int(&mut map, "validUntil", 64)?);
+                fill(&mut map, &mut valid_until, "validUntil", |m, k| opt_int(m, k, 64))?
             }
             "validAfter" => {
-                once(&valid_after, "validAfter")?;
-                valid_after = Some(opt_int(&mut map, "validAfter", 64)?);
+                fill(&mut map, &mut valid_after, "validAfter", |m, k| opt_int(m, k, 64))?
             }
-            "sudo" => {
-                once(&sudo, "sudo")?;
-                sudo = Some(value(&mut map, "sudo")?);
-            }
+            "sudo" => fill(&mut map, &mut sudo, "sudo", value)?,
             "usageLimit" => {
-                once(&usage_limit, "usageLimit")?;
-                usage_limit = Some(opt_int(&mut map, "usageLimit", 128)?);
+                fill(&mut map, &mut usage_limit, "usageLimit", |m, k| opt_int(m, k, 128))?
             }
             "tokenLimits" => {
                 once(&token_limits, "tokenLimits")?;
@@ -248,13 +216,9 @@ map_deserialize!(ParamRulesJson, "paramRules {length, rules}", |map| {
     let (mut length, mut rules_in) = (None, None);
     while let Some(k) = map.next_key::<KeyStr>()? {
         match k.0.as_str() {
-            "length" => {
-                once(&length, "length")?;
-                length = Some(value::<_, Int>(&mut map, "length")?.0);
-            }
+            "length" => fill(&mut map, &mut length, "length", |m, k| Ok(value::<_, Int>(m, k)?.0))?,
             "rules" => {
-                once(&rules_in, "rules")?;
-                rules_in = Some(value_seed(&mut map, "rules", rules_seed())?);
+                fill(&mut map, &mut rules_in, "rules", |m, k| value_seed(m, k, rules_seed()))?
             }
             _ => {
                 map.next_value::<IgnoredAny>()?;
@@ -271,22 +235,14 @@ map_deserialize!(ActionConfigJson, "a universal action policy config", |map| {
     let mut nested: Option<ParamRulesJson> = None;
     while let Some(k) = map.next_key::<KeyStr>()? {
         match k.0.as_str() {
-            "valueLimitPerUse" => {
-                once(&value_limit, "valueLimitPerUse")?;
-                value_limit = Some(value::<_, Int>(&mut map, "valueLimitPerUse")?.0);
-            }
-            "length" => {
-                once(&length, "length")?;
-                length = Some(value::<_, Int>(&mut map, "length")?.0);
-            }
+            "valueLimitPerUse" => fill(&mut map, &mut value_limit, "valueLimitPerUse", |m, k| {
+                Ok(value::<_, Int>(m, k)?.0)
+            })?,
+            "length" => fill(&mut map, &mut length, "length", |m, k| Ok(value::<_, Int>(m, k)?.0))?,
             "rules" => {
-                once(&rules_in, "rules")?;
-                rules_in = Some(value_seed(&mut map, "rules", rules_seed())?);
+                fill(&mut map, &mut rules_in, "rules", |m, k| value_seed(m, k, rules_seed()))?
             }
-            "paramRules" => {
-                once(&nested, "paramRules")?;
-                nested = Some(value(&mut map, "paramRules")?);
-            }
+            "paramRules" => fill(&mut map, &mut nested, "paramRules", value)?,
             _ => {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -353,34 +309,28 @@ fn session_request_from<'de, A: MapAccess<'de>>(
     while let Some(k) = key.take().map_or_else(|| map.next_key::<KeyStr>(), |k| Ok(Some(k)))? {
         match k.0.as_str() {
             "sessionPublicKey" => {
-                once(&session_public_key, "sessionPublicKey")?;
-                session_public_key = Some(value(&mut map, "sessionPublicKey")?);
+                fill(&mut map, &mut session_public_key, "sessionPublicKey", value)?
             }
             "sessionValidatorAddress" => {
-                once(&session_validator_address, "sessionValidatorAddress")?;
-                session_validator_address = Some(value(&mut map, "sessionValidatorAddress")?);
+                fill(&mut map, &mut session_validator_address, "sessionValidatorAddress", value)?
             }
-            "sessionKeyData" => {
-                once(&session_key_data, "sessionKeyData")?;
-                session_key_data = Some(value(&mut map, "sessionKeyData")?);
-            }
+            "sessionKeyData" => fill(&mut map, &mut session_key_data, "sessionKeyData", value)?,
             "sessionValidUntil" => {
-                once(&session_valid_until, "sessionValidUntil")?;
-                session_valid_until = Some(opt_int(&mut map, "sessionValidUntil", 64)?);
+                fill(&mut map, &mut session_valid_until, "sessionValidUntil", |m, k| {
+                    opt_int(m, k, 64)
+                })?
             }
             "sessionValidAfter" => {
-                once(&session_valid_after, "sessionValidAfter")?;
-                session_valid_after = Some(opt_int(&mut map, "sessionValidAfter", 64)?);
+                fill(&mut map, &mut session_valid_after, "sessionValidAfter", |m, k| {
+                    opt_int(m, k, 64)
+                })?
             }
             "actionPoliciesInfo" => {
                 once(&action_policies_info, "actionPoliciesInfo")?;
                 let seed = Bounded::new(MAX_ACTIONS, "actions", Plain::<ActionPolicyInfo>::new);
                 action_policies_info = Some(value_seed(&mut map, "actionPoliciesInfo", seed)?);
             }
-            "salt" => {
-                once(&salt, "salt")?;
-                salt = Some(value(&mut map, "salt")?);
-            }
+            "salt" => fill(&mut map, &mut salt, "salt", value)?,
             _ => {
                 map.next_value::<IgnoredAny>()?;
             }

@@ -53,6 +53,19 @@ pub(crate) fn once<T, E: de::Error>(slot: &Option<T>, field: &'static str) -> Re
     if slot.is_some() { Err(E::duplicate_field(field)) } else { Ok(()) }
 }
 
+/// Reads the value of key `field` into `slot` with `read`, refusing a second occurrence of the
+/// key (the one-line form of a visitor's `once` check and assignment).
+pub(crate) fn fill<'de, A: MapAccess<'de>, T>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    field: &'static str,
+    read: impl FnOnce(&mut A, &'static str) -> Result<T, A::Error>,
+) -> Result<(), A::Error> {
+    once(slot, field)?;
+    *slot = Some(read(map, field)?);
+    Ok(())
+}
+
 /// An integer as the SDKs write it: a JSON number, a decimal string (an optional trailing `n`),
 /// a `0x` hex string, or a tagged bigint `{"__type": "bigint", "value": …}`. ASCII digits only.
 #[derive(Clone, Copy, Debug)]
