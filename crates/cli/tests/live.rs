@@ -8,14 +8,17 @@
 //! crates/devnet/tests/canonical.rs (copied here, labelled): the devnet's `OwnerValidator` at
 //! the owner-validator address, its `K1ValidatorFactory` (built for that validator) at the K1
 //! factory address, its `Counter` runtime as a placeholder everywhere else (detection checks
-//! only that code exists; `account` calls only the factory).
+//! only that code exists; `account` calls only the factory). For the current generation's MEE
+//! accounts: the devnet's Nexus 1.0 NexusAccountFactory at the factory address and our own
+//! `MeeBootstrapStandIn` (crates/devnet/contracts, labelled there) at the bootstrap address, so
+//! the account created there is a Nexus 1.0 one, not the Nexus 1.2 account of a real chain.
 
 use alloy_primitives::{Address, B256, Bytes, U256, hex};
 use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolValue;
 use serde_json::{Value, json};
-use smart_sessions_client::{Deployments, REGISTRY};
+use smart_sessions_client::{AccountKind, Deployments, REGISTRY};
 use smart_sessions_codec::Generation;
 use smart_sessions_devnet::{Devnet, Options, TlsFront, compiled_contracts, create2, node_dir};
 use std::{path::Path, process::Command};
@@ -103,6 +106,24 @@ async fn place(d: &Devnet, table: &Deployments) {
         let built = create2(&p, d.deployer.address(), B256::ZERO, &init).await.unwrap();
         let runtime = p.get_code_at(built).await.unwrap();
         p.anvil_set_code(factory, runtime).await.unwrap();
+    }
+    if table.account() == AccountKind::MeeDefaultValidator {
+        // the current generation's MEE account path (abstractjs 1.2.3): the devnet's Nexus 1.0
+        // NexusAccountFactory runtime (same `createAccount(bytes,bytes32)` ABI as the MEE
+        // factory) at the canonical factory address, and our own `MeeBootstrapStandIn` (labelled
+        // in its source: it answers the SDK's bootstrap call by delegating to Nexus 1.0's
+        // bootstrap) at the canonical bootstrap address
+        let a = &d.addresses;
+        let factory = table.nexus_factory.unwrap();
+        p.anvil_set_code(factory, p.get_code_at(a.nexus_factory).await.unwrap()).await.unwrap();
+        let init = [
+            code(&c, "MeeBootstrapStandIn", "bytecode"),
+            (a.nexus_bootstrap, table.owner_validator).abi_encode_params(),
+        ]
+        .concat();
+        let built = create2(&p, d.deployer.address(), B256::ZERO, &init).await.unwrap();
+        let runtime = p.get_code_at(built).await.unwrap();
+        p.anvil_set_code(table.nexus_bootstrap.unwrap(), runtime).await.unwrap();
     }
     let placeholder: Bytes = code(&c, "Counter", "deployedBytecode").into();
     for (_, addr) in table.contracts() {
@@ -225,13 +246,35 @@ async fn tls_chain_paymaster_and_default_tables_through_the_binary() {
         assert_eq!(r.line()["output"]["address"], json!(want.address), "{name}");
         assert_eq!(r.line()["output"]["deployed"], json!(false), "{name}");
     }
-    // current (abstractjs 1.2.3 MEE accounts): one canonical contract removed is named exactly
+    // current (abstractjs 1.2.3 MEE accounts): with code at every canonical address (the MEE
+    // factory and bootstrap as described in `place`), `account` needs no --set either, and the
+    // address it prints is where the factory call data the table builds creates the account
     let current = Deployments::default_for(Generation::Current);
     place(&d, &current).await;
-    let factory = current.nexus_factory.unwrap();
-    node.anvil_set_code(factory, Bytes::new()).await.unwrap();
     let args =
         ["--json", "--generation", "current", "account", "--owner", &o, "--rpc-url", &d.rpc_url];
+    let r = run(dir, &[], &args);
+    assert_eq!(r.code, 0, "current: {}", r.all());
+    assert_eq!(r.line()["output"]["deployed"], json!(false), "{}", r.stdout);
+    let printed: Address = serde_json::from_value(r.line()["output"]["address"].clone()).unwrap();
+    let (factory, data) = current.mee_factory_data(owner.address(), U256::ZERO).unwrap();
+    assert!(node.get_code_at(printed).await.unwrap().is_empty());
+    let deployer = d.provider_for(&d.deployer).unwrap();
+    let tx = alloy_rpc_types_eth::TransactionRequest::default().to(factory).input(data.into());
+    let receipt = deployer.send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+    assert!(receipt.status(), "the MEE factory call of the shipped table reverted");
+    assert!(
+        !node.get_code_at(printed).await.unwrap().is_empty(),
+        "no account at the address `account` printed ({printed})"
+    );
+    let r = run(dir, &[], &args);
+    assert_eq!(r.code, 0, "current after creation: {}", r.all());
+    assert_eq!(r.line()["output"]["deployed"], json!(true), "{}", r.stdout);
+    assert_eq!(r.line()["output"]["address"], json!(printed), "{}", r.stdout);
+
+    // one canonical contract removed is named exactly
+    let factory = current.nexus_factory.unwrap();
+    node.anvil_set_code(factory, Bytes::new()).await.unwrap();
     let r = run(dir, &[], &args);
     assert_eq!(r.code, 1, "{}", r.all());
     let e = r.line()["error"].as_str().unwrap().to_string();

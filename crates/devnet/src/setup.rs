@@ -18,9 +18,14 @@ const CONTRACTS: &str = include_str!("../contracts/Devnet.sol");
 /// Our own stand-in for v1.0's spending-limit policy, compiled on its own (its file name is part
 /// of its metadata, so of its address).
 const V1_STAND_IN: &str = include_str!("../contracts/V1SpendingLimitStandIn.sol");
+/// Our own stand-in for Nexus 1.2's MEE bootstrap entry point (see the file's header).
+const MEE_BOOTSTRAP_STAND_IN: &str = include_str!("../contracts/MeeBootstrapStandIn.sol");
 /// Every source the devnet compiles, with its file name.
-const SOURCES: [(&str, &str); 2] =
-    [("Devnet.sol", CONTRACTS), ("V1SpendingLimitStandIn.sol", V1_STAND_IN)];
+const SOURCES: [(&str, &str); 3] = [
+    ("Devnet.sol", CONTRACTS),
+    ("V1SpendingLimitStandIn.sol", V1_STAND_IN),
+    ("MeeBootstrapStandIn.sol", MEE_BOOTSTRAP_STAND_IN),
+];
 /// Registry packages whose contents the devnet uses, fetched with `npm pack` (never installed:
 /// modulekit's own dependencies are not installable).
 const PACKED: [(&str, &str); 2] = [
