@@ -57,6 +57,7 @@ mod error;
 mod execute;
 mod grant;
 mod prepare;
+mod providers;
 mod status;
 mod submit;
 mod use_permission;
