@@ -138,6 +138,12 @@ async fn the_complete_flow_runs_through_the_cli_on_two_chains() {
         lib = lib.chain(*id, ProviderBuilder::new().connect_http(rpc.parse().unwrap()).erased());
     }
     let account = lib.account(owner.address(), 0).await.unwrap().deployments[0].address;
+    // `prepare --dry-run` names the same account and sends nothing
+    let o = run(&as_owner, &["prepare", "--deployments", &stack, "--sponsored", "--dry-run"]);
+    assert_eq!(o.code, Some(0), "{} {}", o.stdout, o.stderr);
+    let v = o.json()["output"].clone();
+    assert_eq!(v["account"][c0.to_string()], json!(account), "{v}");
+    assert_eq!(v["deployed"], json!({ c0.to_string(): false, c1.to_string(): false }), "{v}");
     let funder = ProviderBuilder::new().connect_http(rpcs[0].parse().unwrap());
     let mint = mintCall { to: account, amount: U256::from(1_000_000_000u64) };
     let tx = TransactionRequest::default()

@@ -30,6 +30,10 @@ pub struct PrepareCmd {
     /// The account index (the factory salt).
     #[arg(long, default_value_t = 0)]
     pub index: u64,
+    /// Print the account's address per chain and whether it is deployed; send nothing (to fund
+    /// the account with the fee token before it pays for its own preparation).
+    #[arg(long)]
+    pub dry_run: bool,
     /// Return once the node accepted the supertransaction, without waiting for its receipt.
     #[arg(long)]
     pub no_wait: bool,
@@ -50,6 +54,15 @@ pub(super) async fn run(c: &PrepareCmd, g: Generation) -> Result<Answer, MeeErro
         .await
         .map_err(|source| MeeError::Flow { step: "the account", source })?;
     let mut output = json!({ "owner": owner.address(), "account": stack::addresses(&account) });
+    if c.dry_run {
+        let deployed: serde_json::Map<String, serde_json::Value> = account
+            .deployments
+            .iter()
+            .map(|d| (d.chain_id.to_string(), json!(d.deployed)))
+            .collect();
+        output["deployed"] = serde_json::Value::Object(deployed);
+        return Ok(Answer { output, code: 0, error: None });
+    }
     let sent = mee
         .prepare_for_permissions_with(&owner, &mut account, payment, &[], c.payment.max_fee)
         .await;
