@@ -79,10 +79,71 @@ fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     cur.as_str().unwrap_or_else(|| panic!("{path:?} in {v}"))
 }
 
+/// A stand-in between the CLI and the node (ours, for this test): forwards every request to
+/// `node` (`host:port`) and its answer back, except that `POST …/exec` is forwarded and then
+/// answered with a body that is not JSON, as a node that crashed after accepting it might.
+/// Returns the proxy's `host:port`; serves until the test process ends.
+fn lossy_exec_proxy(node: String) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let node = node.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut client = client;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or_default().to_string();
+                    let (mut head, mut len) = (line.clone(), 0usize);
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                        let name = h.split(':').next().unwrap_or_default().to_ascii_lowercase();
+                        if name == "content-length" {
+                            len =
+                                h.split(':').nth(1).unwrap_or_default().trim().parse().unwrap_or(0);
+                        }
+                        if name != "connection" {
+                            head.push_str(&h);
+                        }
+                    }
+                    head.push_str("connection: close\r\n\r\n");
+                    let mut body = vec![0; len];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let mut up = std::net::TcpStream::connect(&node).unwrap();
+                    up.write_all(head.as_bytes()).unwrap();
+                    up.write_all(&body).unwrap();
+                    let mut answer = Vec::new();
+                    let _ = up.read_to_end(&mut answer);
+                    let reply = if path.ends_with("/exec") {
+                        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 8\r\nconnection: close\r\n\r\nnot json".to_vec()
+                    } else {
+                        answer
+                    };
+                    if client.write_all(&reply).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
 /// Seed 003's Complete Flow through the four commands on two chains: prepare (fee in the
 /// token) → grant (typed data) → status (nothing enabled, full fee budget) → use
 /// (ENABLE_AND_USE, both chains, fee in the token) → status (enabled, fee budget lower by the
-/// fee) → use (USE, sponsored) → a refused call (exit 1, the rule named, no node call, no fee)
+/// fee) → use (USE, sponsored) → a use whose exec answer is lost (exit 3 with the hash; the
+/// receipt and the counter show it ran once) → a refused call (exit 1, the rule named, no node call, no fee)
 /// → a personal-sign grant used with ENABLE_AND_USE. Each step is checked on chain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_complete_flow_runs_through_the_cli_on_two_chains() {
@@ -301,6 +362,42 @@ async fn the_complete_flow_runs_through_the_cli_on_two_chains() {
     assert_eq!((v["mode"].as_str(), v["fee"].is_null()), (Some("USE"), true), "{v}");
     assert_eq!(count(0).await, U256::from(2));
     assert_eq!(balance().await, before, "sponsored: no fee");
+
+    // 6b. the node takes the exec but its answer is lost: exit 3 with the hash, and the
+    // supertransaction ran exactly once (the receipt, through the node itself, and the counter)
+    let node_addr = mee_url.trim_start_matches("http://").split('/').next().unwrap().to_string();
+    let proxy = mee_url.replacen(&node_addr, &lossy_exec_proxy(node_addr.clone()), 1);
+    let mut lossy = as_redeemer.clone();
+    lossy.retain(|(k, _)| k != "SMART_SESSIONS_MEE_URL");
+    lossy.push(("SMART_SESSIONS_MEE_URL".into(), proxy));
+    let o = run(
+        &lossy,
+        &[
+            "use",
+            "--deployments",
+            &stack,
+            "--owner",
+            &owner.address().to_string(),
+            "--details",
+            typed,
+            "--call",
+            &inc(0),
+            "--sponsored",
+            "--gas-tank",
+            &tank,
+        ],
+    );
+    assert_eq!(o.code, Some(3), "{} {}", o.stdout, o.stderr);
+    let v = o.json();
+    assert_eq!(v["outcome"], "unknown", "{v}");
+    let hash = s(&v, &["supertransactionHash"]).to_string();
+    assert!(
+        s(&v, &["error"]).contains(&format!("smart-sessions mee receipt {hash} --wait")),
+        "{v}"
+    );
+    let o = run(&as_redeemer, &["receipt", &hash, "--wait", "--timeout", "60"]);
+    assert_eq!(o.code, Some(0), "{} {}", o.stdout, o.stderr);
+    assert_eq!(count(0).await, U256::from(3), "executed once");
 
     // 7. a refused call: a token transfer above the payment policy's bound; exit 1, the rule
     // named, nothing sent to the node, no fee
