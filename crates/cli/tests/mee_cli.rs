@@ -430,6 +430,33 @@ async fn the_complete_flow_runs_through_the_cli_on_two_chains() {
     assert_eq!(after.get("quote"), served.get("quote"), "no quote for a refused call");
     assert_eq!(after.get("exec"), served.get("exec"));
 
+    // 7b. the same call with `--skip-check`: quoted and signed, refused by the node's
+    // simulation before anything is sent; exit 1 with the hash, still no fee
+    let o = run(
+        &as_redeemer,
+        &[
+            "use",
+            "--deployments",
+            &stack,
+            "--owner",
+            &owner.address().to_string(),
+            "--details",
+            typed,
+            "--call",
+            &steal,
+            "--fee-token",
+            &fee_token,
+            "--skip-check",
+        ],
+    );
+    assert_eq!(o.code, Some(1), "{} {}", o.stdout, o.stderr);
+    let v = o.json();
+    assert!(s(&v, &["supertransactionHash"]).parse::<B256>().is_ok(), "{v}");
+    assert_eq!(v["checked"], false, "{v}");
+    assert_eq!(balance().await, before, "refused by the simulation: no fee");
+    let quotes = |m: &std::collections::BTreeMap<&str, u64>| m.get("quote").copied();
+    assert_eq!(quotes(&mee.node.request_counts()), quotes(&after).map(|q| q + 1));
+
     // 8. the personal-sign style: a second redeemer, ENABLE_AND_USE sponsored on the second chain
     let personal = dir.path().join("personal.json");
     let personal = personal.to_str().unwrap();

@@ -65,6 +65,10 @@ pub struct UseCmd {
     /// The userOps' `verificationGasLimit` (the SDK's rules say where it applies).
     #[arg(long, value_name = "GAS")]
     pub verification_gas_limit: Option<u64>,
+    /// Send without the off-chain pre-check of the calls and the fee (a refused call then fails
+    /// in the node's simulation or on chain).
+    #[arg(long)]
+    pub skip_check: bool,
     /// Return once the node accepted the supertransaction, without waiting for its receipt.
     #[arg(long)]
     pub no_wait: bool,
@@ -162,7 +166,13 @@ pub(super) async fn run(c: &UseCmd, g: Generation) -> Result<Answer, MeeError> {
         "mode": mode_name,
         "chains": ins.iter().map(|i| i.chain_id).collect::<Vec<_>>(),
     });
-    match mee.use_permission(&redeemer, &account, &params).await {
+    output["checked"] = json!(!c.skip_check);
+    let sent = if c.skip_check {
+        mee.use_permission_unchecked(&redeemer, &account, &params).await
+    } else {
+        mee.use_permission(&redeemer, &account, &params).await
+    };
+    match sent {
         Ok(sent) => {
             super::merge(&mut output, stack::sent_json(&sent));
             Ok(stack::finish(&mee, output, &sent, c.no_wait).await)

@@ -60,6 +60,7 @@ mod prepare;
 mod providers;
 mod status;
 mod submit;
+mod unchecked;
 mod use_permission;
 
 pub use error::FlowError;
