@@ -81,8 +81,9 @@ enum Command {
         file: Option<PathBuf>,
     },
     /// An MEE node: `mee info` (version, chains), `mee receipt HASH` (a supertransaction's
-    /// status). `--mee-url` / `$SMART_SESSIONS_MEE_URL`, `--api-key` /
-    /// `$SMART_SESSIONS_MEE_API_KEY` (never printed).
+    /// status), and seed 003's session flows `mee prepare|grant|use|status`. `--mee-url` /
+    /// `$SMART_SESSIONS_MEE_URL`, `--api-key` / `$SMART_SESSIONS_MEE_API_KEY`, `--rpc-url
+    /// CHAIN_ID=URL` / `$SMART_SESSIONS_MEE_RPC_URLS` (never printed).
     Mee {
         #[command(subcommand)]
         command: smart_sessions_cli::mee::MeeCommand,
@@ -295,12 +296,12 @@ fn net(net: &smart_sessions_cli::net::NetCommand, g: Generation, json: bool) -> 
     }
 }
 
-fn mee(command: &smart_sessions_cli::mee::MeeCommand, json: bool) -> ExitCode {
+fn mee(command: &smart_sessions_cli::mee::MeeCommand, g: Generation, json: bool) -> ExitCode {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    match rt.block_on(smart_sessions_cli::mee::run(command)) {
+    match rt.block_on(smart_sessions_cli::mee::run(command, g)) {
         Ok(answer) => match &answer.error {
             None => {
                 print(&answer.output, json);
@@ -393,7 +394,7 @@ fn main() -> ExitCode {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
             Err(e) => report(&e.to_string(), cli.json, 1),
         },
-        Command::Mee { command } => mee(command, cli.json),
+        Command::Mee { command } => mee(command, g, cli.json),
         Command::Tool(t) => tool(t, g, cli.json),
     }
 }

@@ -57,8 +57,10 @@ mod error;
 mod execute;
 mod grant;
 mod prepare;
+mod providers;
 mod status;
 mod submit;
+mod unchecked;
 mod use_permission;
 
 pub use error::FlowError;

@@ -9,8 +9,8 @@
 //!                            [--poll-interval MS] [--timeout SECS] [--json]
 //! ```
 //!
-//! - `--mee-url` falls back to `$MEE_URL` ([`MEE_URL_ENV`]), then to the SDK's default node
-//!   ([`NodeUrl::BICONOMY`](super::NodeUrl::BICONOMY)). `--api-key` falls back to `$MEE_API_KEY`
+//! - `--mee-url` falls back to `$SMART_SESSIONS_MEE_URL` ([`MEE_URL_ENV`]), then to the SDK's default node
+//!   ([`NodeUrl::BICONOMY`](super::NodeUrl::BICONOMY)). `--api-key` falls back to `$SMART_SESSIONS_MEE_API_KEY`
 //!   ([`MEE_API_KEY_ENV`]); clap should declare it with `hide_env_values = true` so `--help`
 //!   never shows it. Neither is ever printed: output names the node by
 //!   [`NodeUrl`](super::NodeUrl)'s redacted form and errors by host. A key given on the command
@@ -35,9 +35,9 @@ use super::{
 };
 
 /// The environment variable for the node URL.
-pub const MEE_URL_ENV: &str = "MEE_URL";
+pub const MEE_URL_ENV: &str = "SMART_SESSIONS_MEE_URL";
 /// The environment variable for the API key.
-pub const MEE_API_KEY_ENV: &str = "MEE_API_KEY";
+pub const MEE_API_KEY_ENV: &str = "SMART_SESSIONS_MEE_API_KEY";
 
 /// Builds the client the commands use: `url` (or [`NodeUrl::BICONOMY`](super::NodeUrl::BICONOMY)),
 /// an optional key, and a request timeout. The CLI resolves flags and environment first.
@@ -88,7 +88,7 @@ impl InfoSummary {
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use smart_sessions_mee::node::commands::{connect, info_summary};
 ///
-/// let node = connect(None, std::env::var("MEE_API_KEY").ok(), std::time::Duration::from_secs(10))?;
+/// let node = connect(None, std::env::var("SMART_SESSIONS_MEE_API_KEY").ok(), std::time::Duration::from_secs(10))?;
 /// let summary = info_summary(&node, &[8453, 10]).await?;
 /// println!("{}", summary.to_json());
 /// # Ok(()) }
