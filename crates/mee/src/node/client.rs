@@ -33,7 +33,7 @@ const NOT_JSON_PREFIX_CHARS: usize = 200;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let node = MeeClient::builder("https://network.biconomy.io/v1")
-///     .api_key(std::env::var("MEE_API_KEY")?)
+///     .api_key(std::env::var(smart_sessions_mee::node::commands::MEE_API_KEY_ENV)?)
 ///     .build()?;
 /// let info = node.info().await?;
 /// assert!(info.unsupported_chains(&[8453]).is_empty());
