@@ -42,6 +42,9 @@ const FUZZ_TARGETS: &[&str] = &[
     "policy_eval",
     "decode_execute",
     "session_json",
+    "revert_classify",
+    "mee_quote",
+    "mee_explorer",
 ];
 
 type Result<T = ()> = std::result::Result<T, String>;
