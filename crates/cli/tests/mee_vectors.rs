@@ -65,7 +65,7 @@ fn request(v: &Value, all: &[Value]) -> Value {
 }
 
 /// Whether `got` is the recorded `expected` (for a `bodyTextPrefix`, the body starts with it).
-fn matches(function: &str, got: &Value, expected: &Value) -> Result<(), String> {
+fn matches(function: &str, inputs: &Value, got: &Value, expected: &Value) -> Result<(), String> {
     if function == "mee.http.request"
         && let Some(prefix) = expected.get("bodyTextPrefix").and_then(Value::as_str)
     {
@@ -77,19 +77,40 @@ fn matches(function: &str, got: &Value, expected: &Value) -> Result<(), String> 
             Err(format!("expected {expected}, got {got}"))
         };
     }
-    // 0x strings compare case-insensitively (the SDK echoes addresses in the case it was given)
-    if norm(got) == norm(expected) {
+    // hex data compares case-insensitively; addresses exactly (EIP-55), except where the SDK
+    // echoes an address the inputs write in lower case
+    let mut echoed = std::collections::HashSet::new();
+    lowercase_input_addresses(inputs, &mut echoed);
+    if norm(got, &echoed) == norm(expected, &echoed) {
         Ok(())
     } else {
         Err(format!("expected {expected}, got {got}"))
     }
 }
 
-fn norm(v: &Value) -> Value {
+/// Addresses the vector's inputs write in lower case (the SDK echoes the caller's text there).
+fn lowercase_input_addresses(v: &Value, out: &mut std::collections::HashSet<String>) {
     match v {
-        Value::String(s) if s.starts_with("0x") => Value::String(s.to_lowercase()),
-        Value::Array(a) => Value::Array(a.iter().map(norm).collect()),
-        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), norm(v))).collect()),
+        Value::String(s) if s.len() == 42 && s.starts_with("0x") && *s == s.to_lowercase() => {
+            out.insert(s.clone());
+        }
+        Value::Array(a) => a.iter().for_each(|v| lowercase_input_addresses(v, out)),
+        Value::Object(o) => o.values().for_each(|v| lowercase_input_addresses(v, out)),
+        _ => {}
+    }
+}
+
+/// Hex data lower-cased; an address kept as written unless the SDK echoed it from the inputs.
+fn norm(v: &Value, echoed: &std::collections::HashSet<String>) -> Value {
+    match v {
+        Value::String(s) if s.starts_with("0x") => {
+            let address = s.len() == 42 && !echoed.contains(&s.to_lowercase());
+            Value::String(if address { s.clone() } else { s.to_lowercase() })
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| norm(v, echoed)).collect()),
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (k.clone(), norm(v, echoed))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -132,7 +153,7 @@ fn every_mee_vector_through_the_binary() {
             (_, Some(_)) if expects_error => Ok(()),
             (_, Some(e)) => Err(format!("error {e}")),
             (Some(_), None) if expects_error => Err(format!("expected an error, got {line}")),
-            (Some(got), None) => matches(&function, got, expected),
+            (Some(got), None) => matches(&function, &v["inputs"], got, expected),
             (None, None) => Err(format!("bad answer line {line}")),
         };
         let entry = answered.entry(function.clone()).or_default();

@@ -6,6 +6,44 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
+/// Serialises an address EIP-55 checksummed, the way viem writes the addresses it computes and
+/// abstractjs sends them (serde's default for `Address` is lower case).
+pub(crate) fn checksummed<S: Serializer, A: core::borrow::Borrow<Address>>(
+    a: &A,
+    s: S,
+) -> core::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&a.borrow().to_checksum(None))
+}
+
+/// [`checksummed`] for an optional address.
+pub(crate) fn checksummed_opt<S: Serializer>(
+    a: &Option<Address>,
+    s: S,
+) -> core::result::Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => checksummed(a, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// A session validator's init data as abstractjs 1.2.3 writes it: for the MEE K1 validator it
+/// IS the redeemer's address (`sessionValidatorInitData: redeemer`, checksummed by viem), so 20
+/// bytes are written as an EIP-55 address; anything else as lower-case hex.
+pub(crate) fn validator_init_data_text(b: &Bytes) -> String {
+    match <[u8; 20]>::try_from(b.as_ref()) {
+        Ok(a) => Address::from(a).to_checksum(None),
+        Err(_) => b.to_string(),
+    }
+}
+
+/// Serialises with [`validator_init_data_text`].
+pub(crate) fn validator_init_data<S: Serializer, B: core::borrow::Borrow<Bytes>>(
+    b: &B,
+    s: S,
+) -> core::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&validator_init_data_text(b.borrow()))
+}
+
 /// Member `key` of `obj`, or an error naming `path.key`.
 pub(crate) fn get<'a>(obj: &'a Value, path: &str, key: &str) -> Result<&'a Value> {
     obj.get(key).ok_or_else(|| MeeError::field(format!("{path}.{key}"), "missing"))

@@ -152,6 +152,7 @@ pub struct UserOpRequest {
     /// Valid until (unix s).
     pub upper_bound_timestamp: u64,
     /// The account.
+    #[serde(serialize_with = "crate::json::checksummed")]
     pub sender: Address,
     /// `execute` / `executeComposable` calldata.
     pub call_data: Bytes,
@@ -191,8 +192,10 @@ pub struct PaymentInfo {
     /// Tank pays.
     pub sponsored: bool,
     /// Payer account.
+    #[serde(serialize_with = "crate::json::checksummed")]
     pub sender: Address,
     /// Fee token.
+    #[serde(serialize_with = "crate::json::checksummed")]
     pub token: Address,
     /// Payment nonce.
     pub nonce: Dec<U256>,
@@ -207,6 +210,7 @@ pub struct PaymentInfo {
     pub sponsorship_url: Option<String>,
     /// Refund address.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::json::checksummed_opt")]
     pub gas_refund_address: Option<Address>,
     /// When the fee chain's account is undeployed.
     #[serde(skip_serializing_if = "Option::is_none")]

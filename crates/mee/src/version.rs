@@ -229,21 +229,27 @@ pub struct MeeVersionConfig {
     pub account_id: &'static str,
     /// `NexusAccountFactory`.
     #[serde(rename = "factoryAddress")]
+    #[serde(serialize_with = "crate::json::checksummed")]
     pub factory: Address,
     /// `NexusBootstrap`.
     #[serde(rename = "bootStrapAddress")]
+    #[serde(serialize_with = "crate::json::checksummed")]
     pub bootstrap: Address,
     /// The Nexus implementation.
     #[serde(rename = "implementationAddress")]
+    #[serde(serialize_with = "crate::json::checksummed")]
     pub implementation: Address,
     /// The MEE validator (also the session validator of MEE grants).
     #[serde(rename = "validatorAddress")]
+    #[serde(serialize_with = "crate::json::checksummed")]
     pub validator: Address,
     /// The module address owner userOps name in their nonce key (zero = Nexus default validator).
     #[serde(rename = "defaultValidatorAddress")]
+    #[serde(serialize_with = "crate::json::checksummed")]
     pub default_validator: Address,
     /// The ETH forwarder of on-chain fusion.
     #[serde(rename = "ethForwarderAddress", skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::json::checksummed_opt")]
     pub eth_forwarder: Option<Address>,
     /// Which `executeComposable` the account speaks.
     #[serde(rename = "composabilityVersion")]

@@ -22,11 +22,32 @@ use smart_sessions_mee::{EVAL_FUNCTIONS, eval};
 
 const T0: u64 = 1_767_225_600_000;
 
-fn norm(v: &Value) -> Value {
+/// Addresses the vector's inputs write in lower case: the SDK echoes the caller's text there
+/// (e.g. an `actionTarget`), while we write every address checksummed.
+fn lowercase_input_addresses(v: &Value, out: &mut std::collections::HashSet<String>) {
     match v {
-        Value::String(s) if s.starts_with("0x") => Value::String(s.to_lowercase()),
-        Value::Array(a) => Value::Array(a.iter().map(norm).collect()),
-        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), norm(v))).collect()),
+        Value::String(s) if s.len() == 42 && s.starts_with("0x") && *s == s.to_lowercase() => {
+            out.insert(s.clone());
+        }
+        Value::Array(a) => a.iter().for_each(|v| lowercase_input_addresses(v, out)),
+        Value::Object(o) => o.values().for_each(|v| lowercase_input_addresses(v, out)),
+        _ => {}
+    }
+}
+
+/// What the comparison ignores: the letter case of hex DATA (bytes, hashes, signatures: the
+/// same bytes whatever the case), and of an address only where the SDK echoed the caller's
+/// lower-case text. Every other address must match the SDK's letters exactly (EIP-55).
+fn norm(v: &Value, echoed: &std::collections::HashSet<String>) -> Value {
+    match v {
+        Value::String(s) if s.starts_with("0x") => {
+            let address = s.len() == 42 && !echoed.contains(&s.to_lowercase());
+            Value::String(if address { s.clone() } else { s.to_lowercase() })
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| norm(v, echoed)).collect()),
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (k.clone(), norm(v, echoed))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -137,10 +158,12 @@ fn every_mee_vector_passes_through_eval() {
             prepare_inputs(&vectors, v)
         };
         let want = &v["output"];
+        let mut echoed = std::collections::HashSet::new();
+        lowercase_input_addresses(&v["inputs"], &mut echoed);
         let got = eval(f, &inputs);
         let ok = match (&got, want.as_str()) {
             (Err(_), Some(w)) if w.starts_with("revert") => true,
-            (Ok(g), _) => match first_diff(&norm(g), &norm(want), "output") {
+            (Ok(g), _) => match first_diff(&norm(g, &echoed), &norm(want, &echoed), "output") {
                 None => true,
                 Some(d) => {
                     fail.push(format!("#{n} {f}: {d}"));

@@ -301,7 +301,11 @@ pub(super) fn eval_piece(function: &str, i: &Value) -> Result<Value, EvalError> 
         }
         "mee.getSessionValidatorInitData" => {
             let v = super::version(i)?;
-            s(session_validator_init_data(&v, address(get(i, "inputs", "redeemer")?, "redeemer")?))
+            let data = session_validator_init_data(
+                &v,
+                address(get(i, "inputs", "redeemer")?, "redeemer")?,
+            );
+            Value::String(crate::json::validator_init_data_text(&data))
         }
         "mee.toSmartSessionsModule" => {
             let m = to_smart_sessions_module(address(get(i, "inputs", "signer")?, "signer")?);

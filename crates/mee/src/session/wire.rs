@@ -34,7 +34,9 @@ impl Serialize for Mode {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PolicyView<'a> {
+    #[serde(serialize_with = "crate::json::checksummed")]
     policy: &'a Address,
+    #[serde(serialize_with = "crate::json::checksummed")]
     address: &'a Address,
     init_data: &'a Bytes,
 }
@@ -50,6 +52,7 @@ fn policies(p: &[PolicyData]) -> Vec<PolicyView<'_>> {
 struct ActionView<'a> {
     action_target_selector: &'a FixedBytes<4>,
     action_policies: Vec<PolicyView<'a>>,
+    #[serde(serialize_with = "crate::json::checksummed")]
     action_target: &'a Address,
     #[serde(skip_serializing_if = "Option::is_none")]
     chain_id: Option<u64>,
@@ -74,9 +77,11 @@ struct Erc7739View<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct SessionView<'a> {
+    #[serde(serialize_with = "crate::json::checksummed")]
     session_validator: &'a Address,
     #[serde(rename = "permitERC4337Paymaster")]
     permit_erc4337_paymaster: bool,
+    #[serde(serialize_with = "crate::json::validator_init_data")]
     session_validator_init_data: &'a Bytes,
     salt: &'a B256,
     user_op_policies: Vec<PolicyView<'a>>,
@@ -143,6 +148,7 @@ struct EnableSessionView<'a> {
 #[serde(rename_all = "camelCase")]
 struct EnableSessionDataView<'a> {
     enable_session: EnableSessionView<'a>,
+    #[serde(serialize_with = "crate::json::checksummed")]
     validator: &'a Address,
     account_type: &'a str,
 }
