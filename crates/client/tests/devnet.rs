@@ -6,17 +6,13 @@ use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use smart_sessions_bindings::common::entry_point;
 use smart_sessions_client::{BundlerApi, Refusal, UserOperation};
 use smart_sessions_codec::Execution;
+use smart_sessions_devnet::contracts::Counter::{bumpCall, countCall};
 use smart_sessions_devnet::{Devnet, Options};
 use std::time::Duration;
-
-sol! {
-    function bump();
-    function count(address who) returns (uint256);
-}
 
 mod common;
 use common::{ecdsa_stub as stub, fill};
