@@ -1,5 +1,6 @@
 //! Bindings of the devnet's own test contracts (`crates/devnet/contracts/Devnet.sol`): the
-//! ERC-20 [`TestToken`] and the call target [`Counter`]. Every test that calls them uses these
+//! ERC-20 [`TestToken`], the call target [`Counter`], and the attestation half of its ERC-7484
+//! registry double ([`AttesterRegistry`]; the ERC-7484 functions are the bindings' `Registry`). Every test that calls them uses these
 //! instead of declaring its own `sol!` functions; the SmartSession, Nexus, EntryPoint and
 //! registry ABIs come from `smart-sessions-bindings`.
 //!
@@ -39,5 +40,14 @@ alloy_sol_types::sol! {
         event Bumped(address indexed who, uint256 n);
         function count(address who) external view returns (uint256);
         function bump() external payable;
+    }
+
+    /// The devnet `Registry`'s own attestation functions (its ERC-7484 functions, such as
+    /// `trustAttesters` and `checkForAccount`, are `smart_sessions_bindings::common::registry`).
+    #[sol(all_derives)]
+    interface AttesterRegistry {
+        event Attested(address indexed module, address indexed attester);
+        function attest(address module) external;
+        function attested(address module, address attester) external view returns (bool);
     }
 }

@@ -1,13 +1,14 @@
 //! `smart_sessions_devnet::contracts` against solc's ABI of Devnet.sol: every function and event
 //! of `TestToken` and `Counter` in the compiler's output has a binding with the same selector
-//! (topic), and the bindings declare nothing the contracts lack. The expected selectors are
+//! (topic), and the bindings declare nothing the contracts lack; `AttesterRegistry`'s functions
+//! and event are among the devnet `Registry`'s. The expected selectors are
 //! computed here from the compiler's ABI JSON (name and input types), not from the bindings.
 
 use alloy_primitives::{B256, keccak256};
 use serde_json::Value;
 use smart_sessions_devnet::{
     compiled_contracts,
-    contracts::{Counter, TestToken},
+    contracts::{AttesterRegistry, Counter, TestToken},
     ensure_node_modules,
 };
 use std::collections::BTreeSet;
@@ -62,4 +63,13 @@ fn the_bindings_are_the_compiled_contracts_abi() {
     let topics: BTreeSet<B256> =
         Counter::CounterEvents::SELECTORS.iter().map(|t| B256::from(*t)).collect();
     assert_eq!(topics, events, "Counter events");
+
+    // the registry double's attestation half: a subset of its ABI
+    let (functions, events) = abi_ids(&compiled, "Registry");
+    for s in AttesterRegistry::AttesterRegistryCalls::SELECTORS {
+        assert!(functions.contains(s), "Registry has no function {s:?}");
+    }
+    for t in AttesterRegistry::AttesterRegistryEvents::SELECTORS {
+        assert!(events.contains(&B256::from(*t)), "Registry has no event {t:?}");
+    }
 }
