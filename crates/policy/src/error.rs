@@ -204,8 +204,8 @@ impl fmt::Display for PolicyError {
             Self::NoRules => f.write_str(
                 "a universal action policy needs at least one rule: with none, every check reverts",
             ),
-            Self::InvalidSignature { signature, .. } => {
-                write!(f, "function signature {signature:?} does not parse")
+            Self::InvalidSignature { signature, source } => {
+                write!(f, "function signature {signature:?} does not parse: {source}")
             }
             Self::UnknownParameter { rule, name } => {
                 write!(f, "rule {rule}: the function has no parameter named {name:?}")
