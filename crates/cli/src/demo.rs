@@ -6,7 +6,7 @@ use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
 use alloy_rpc_client::ClientBuilder;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use smart_sessions_client::{
@@ -14,6 +14,7 @@ use smart_sessions_client::{
     SessionDetails, SessionRequest, check_enabled_permissions, transport::RoundTrips,
 };
 use smart_sessions_codec::{Execution, Generation};
+use smart_sessions_devnet::contracts::TestToken::{balanceOfCall, mintCall, transferCall};
 use smart_sessions_devnet::{Addresses, Devnet, Options};
 use std::{
     io::IsTerminal,
@@ -22,12 +23,6 @@ use std::{
 
 /// Steps of the story after the devnet's start.
 const STORY_STEPS: u64 = 11;
-
-sol! {
-    function transfer(address to, uint256 amount) returns (bool);
-    function mint(address to, uint256 amount);
-    function balanceOf(address who) returns (uint256);
-}
 
 /// One line of the demo's summary.
 #[derive(Debug, Serialize)]

@@ -6,15 +6,11 @@
 use alloy_primitives::{Address, U256, hex};
 use alloy_provider::ext::AnvilApi;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
+use smart_sessions_devnet::contracts::TestToken::{mintCall, transferCall};
 use smart_sessions_devnet::{Devnet, Options};
 use std::{path::Path, process::Command};
-
-sol! {
-    function transfer(address to, uint256 amount) returns (bool);
-    function mint(address to, uint256 amount);
-}
 
 struct Run {
     code: i32,

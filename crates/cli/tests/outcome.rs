@@ -9,8 +9,9 @@
 
 use alloy_primitives::{Address, B256, U256, hex};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
+use smart_sessions_devnet::contracts::TestToken::{balanceOfCall, mintCall, transferCall};
 use smart_sessions_devnet::{Devnet, Options};
 use std::{
     path::Path,
@@ -25,12 +26,6 @@ use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
 };
-
-sol! {
-    function transfer(address to, uint256 amount) returns (bool);
-    function mint(address to, uint256 amount);
-    function balanceOf(address who) returns (uint256);
-}
 
 struct Run {
     code: i32,

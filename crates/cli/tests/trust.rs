@@ -4,16 +4,11 @@
 //! read here directly, not through the CLI.
 
 use alloy_primitives::{Address, U256, address};
-use alloy_provider::{Provider, ext::AnvilApi};
+use alloy_provider::ext::AnvilApi;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
 use serde_json::{Value, json};
 use smart_sessions_devnet::{Devnet, Options};
 use std::{path::Path, process::Command};
-
-sol! {
-    function findTrustedAttesters(address account) returns (address[]);
-}
 
 fn run<S: AsRef<std::ffi::OsStr>>(
     dir: &Path,
@@ -96,17 +91,9 @@ async fn trust_attesters_then_account_shows_them() {
     assert_eq!(out["trustedAttesters"], json!([y, x]), "sorted ascending");
     assert_eq!(out["attesterThreshold"], json!(1));
 
-    // the registry, read directly
-    let call = findTrustedAttestersCall { account };
-    let raw = node
-        .call(
-            alloy_rpc_types_eth::TransactionRequest::default()
-                .to(a.registry)
-                .input(call.abi_encode().into()),
-        )
-        .await
-        .unwrap();
-    let on_chain = findTrustedAttestersCall::abi_decode_returns(&raw).unwrap();
+    // the registry, read directly (one `findTrustedAttesters` eth_call through the bindings)
+    let on_chain =
+        smart_sessions_client::trusted_attesters(&node, a.registry, account).await.unwrap();
     assert_eq!(on_chain, vec![y, x]);
 
     // account shows them

@@ -53,13 +53,23 @@ pub enum FlowError {
     /// The session has no action for a call (target and selector, nor a fallback action).
     #[error(transparent)]
     NoAction(NoAction),
-    /// A session request or session details are unusable.
+    /// A session request or session details are unusable (free text; kept only for callers not
+    /// yet moved to [`FlowError::Unusable`]).
     #[error("{field}: {reason}")]
     Invalid {
         /// The field.
         field: &'static str,
         /// Why.
         reason: String,
+    },
+    /// A session request, session details or a flow's input is unusable: `field` names the
+    /// input, `problem` the values that disagree. Nothing was sent.
+    #[error("{field}: {problem}")]
+    Unusable {
+        /// The input (`sessionDetails.account`, `clients`, ...).
+        field: &'static str,
+        /// What is wrong with it.
+        problem: Unusable,
     },
     /// The signed operation may have reached the bundler, and whether it was (or will be)
     /// included is not known: the send's answer was lost, or the receipt wait failed or timed
@@ -271,13 +281,171 @@ pub enum ClientError {
         #[source]
         source: alloy_signer::Error,
     },
-    /// An answer or an input that is well-formed but not what the step needs.
+    /// An answer or an input that is well-formed but not what the step needs (free text; kept
+    /// only for callers not yet moved to [`ClientError::Inconsistent`]).
     #[error("{step}: {reason}")]
     Unexpected {
         /// The step.
         step: &'static str,
         /// What is wrong.
         reason: String,
+    },
+    /// An answer or an input that is well-formed but not what the step needs.
+    #[error("{step}: {what}")]
+    Inconsistent {
+        /// The step (`EntryPoint.getSenderAddress`, `off-chain grant`, ...).
+        step: &'static str,
+        /// What does not fit.
+        what: Inconsistency,
+    },
+}
+
+/// What makes a flow's input unusable ([`FlowError::Unusable`]); each variant carries the
+/// values that disagree.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unusable {
+    /// A multichain flow was given no chain.
+    #[error("no chain given")]
+    NoChain,
+    /// The chains' clients are for different account addresses.
+    #[error("the account is {first} on chain {first_chain} but {other} on chain {other_chain}")]
+    AccountDiffers {
+        /// The first client's account.
+        first: Address,
+        /// The first client's chain.
+        first_chain: u64,
+        /// The differing client's account.
+        other: Address,
+        /// The differing client's chain.
+        other_chain: u64,
+    },
+    /// `chainDigestIndex` points past the signed chain digests.
+    #[error("{index} is past the {len} chain digests")]
+    DigestIndexPastEnd {
+        /// The index.
+        index: u8,
+        /// How many digests there are.
+        len: usize,
+    },
+    /// The digest `chainDigestIndex` points at is for another chain.
+    #[error(
+        "the digest at chainDigestIndex {index} is for chain {digest_chain}, this client's is {chain_id}"
+    )]
+    DigestForOtherChain {
+        /// The index.
+        index: u8,
+        /// The digest's chain.
+        digest_chain: u64,
+        /// This client's chain.
+        chain_id: u64,
+    },
+    /// The session details carry no session.
+    #[error("no session in the details")]
+    NoSession,
+    /// The session details are for another account than this client's.
+    #[error("the details are for {details}, this client's account is {account}")]
+    OtherAccount {
+        /// The details' account.
+        details: Address,
+        /// This client's account.
+        account: Address,
+    },
+    /// The session details are for another SmartSession module (or generation) than this
+    /// client's.
+    #[error(
+        "the details are for SmartSession {details} ({details_generation}), this client's is {client} ({client_generation})"
+    )]
+    OtherSmartSession {
+        /// The details' module.
+        details: Address,
+        /// The details' generation.
+        details_generation: &'static str,
+        /// This client's module.
+        client: Address,
+        /// This client's generation.
+        client_generation: &'static str,
+    },
+    /// The details' permission id is not their session's.
+    #[error("{given} is not the session's permission id {session}")]
+    PermissionIdDiffers {
+        /// The details' permission id.
+        given: B256,
+        /// The session's permission id.
+        session: B256,
+    },
+    /// The permission is not enabled and the details carry no enable signature.
+    #[error(
+        "permission {permission_id} is not enabled on chain {chain_id} and the details carry no enable signature"
+    )]
+    NotEnabled {
+        /// The permission.
+        permission_id: B256,
+        /// This client's chain.
+        chain_id: u64,
+    },
+    /// An operation's sender is not this client's account.
+    #[error("{sender} is not this client's account {account}")]
+    NotThisAccount {
+        /// The sender given.
+        sender: Address,
+        /// This client's account.
+        account: Address,
+    },
+    /// No session validator was given and the deployment table has none.
+    #[error("not given and the deployment has no session-key validator")]
+    NoSessionValidator,
+    /// The session request has no action.
+    #[error("no action: the session could do nothing")]
+    NoAction,
+}
+
+/// What does not fit in a step's answer or input ([`ClientError::Inconsistent`]); each variant
+/// carries the values involved.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Inconsistency {
+    /// `EntryPoint.getSenderAddress` returned instead of reverting with `SenderAddressResult`.
+    #[error("returned {returned} instead of reverting with SenderAddressResult")]
+    DidNotRevert {
+        /// What the call returned.
+        returned: Bytes,
+    },
+    /// The session details carry no enable payload.
+    #[error("no enable payload")]
+    NoEnablePayload,
+    /// A multichain grant was given no chain.
+    #[error("no chain given")]
+    NoChain,
+    /// The chains' SmartSession modules are of different generations.
+    #[error(
+        "chain {chain_id}'s SmartSession is {generation}, the first chain's {first}: one multichain digest cannot serve both"
+    )]
+    GenerationsDiffer {
+        /// The differing chain.
+        chain_id: u64,
+        /// Its module's generation.
+        generation: &'static str,
+        /// The first chain's generation.
+        first: &'static str,
+    },
+    /// The session's layout (legacy or current) is not the module's generation's.
+    #[error("the session's layout does not match the {generation} generation")]
+    LayoutMismatch {
+        /// The module's generation.
+        generation: &'static str,
+    },
+    /// More chains than a `chainDigestIndex` (one byte) can address.
+    #[error("{chains} chains: at most 256 fit")]
+    TooManyChains {
+        /// How many were given.
+        chains: usize,
+    },
+    /// The deployment table lacks a contract the step needs.
+    #[error("the table has no {field}")]
+    Unset {
+        /// The table's field (`k1ValidatorFactory`, ...).
+        field: &'static str,
     },
 }
 

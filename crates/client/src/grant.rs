@@ -1,6 +1,7 @@
 //! Granting permissions: prepare (deploy, install), trust attesters, grants on chain, off-chain
 //! grants (ENABLE signatures), and the multichain off-chain grant.
 
+use crate::error::Unusable;
 use crate::{
     FlowError, Grant, NexusClient, OwnerSignatureStyle, Sent, SessionDetails, SessionRequest,
     SmartSessions,
@@ -183,17 +184,16 @@ where
 {
     let first = clients
         .first()
-        .ok_or(FlowError::Invalid { field: "clients", reason: "no chain given".into() })?;
+        .ok_or(FlowError::Unusable { field: "clients", problem: Unusable::NoChain })?;
     if let Some(c) = clients.iter().find(|c| c.address() != first.address()) {
-        return Err(FlowError::Invalid {
+        return Err(FlowError::Unusable {
             field: "clients",
-            reason: format!(
-                "the account is {} on chain {} but {} on chain {}",
-                first.address(),
-                first.chain_id(),
-                c.address(),
-                c.chain_id()
-            ),
+            problem: Unusable::AccountDiffers {
+                first: first.address(),
+                first_chain: first.chain_id(),
+                other: c.address(),
+                other_chain: c.chain_id(),
+            },
         });
     }
     let session = request.to_session(first.deployments())?;

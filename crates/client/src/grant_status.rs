@@ -72,17 +72,18 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             AnyEnableSession::Current(e) => (e.chainDigestIndex, &e.hashesAndChainIds),
             AnyEnableSession::Legacy(e) => (e.chainDigestIndex, &e.hashesAndChainIds),
         };
-        let signed = digests.get(usize::from(index)).ok_or(FlowError::Invalid {
+        let signed = digests.get(usize::from(index)).ok_or(FlowError::Unusable {
             field: "sessionDetails.enableSession.chainDigestIndex",
-            reason: format!("{index} is past the {} chain digests", digests.len()),
+            problem: crate::error::Unusable::DigestIndexPastEnd { index, len: digests.len() },
         })?;
         if signed.chainId != self.chain_id {
-            return Err(FlowError::Invalid {
+            return Err(FlowError::Unusable {
                 field: "sessionDetails.enableSession.hashesAndChainIds",
-                reason: format!(
-                    "the digest at chainDigestIndex {index} is for chain {}, this client's is {}",
-                    signed.chainId, self.chain_id
-                ),
+                problem: crate::error::Unusable::DigestForOtherChain {
+                    index,
+                    digest_chain: signed.chainId,
+                    chain_id: self.chain_id,
+                },
             });
         }
         let current = self

@@ -66,9 +66,9 @@ pub async fn sender_address<P: Provider>(
         TransactionRequest::default().to(entry_point).input(Bytes::from(c.abi_encode()).into());
     let e = match provider.call(tx).await {
         Ok(out) => {
-            return Err(ClientError::Unexpected {
+            return Err(ClientError::Inconsistent {
                 step: STEP,
-                reason: format!("returned {out} instead of reverting with SenderAddressResult"),
+                what: crate::error::Inconsistency::DidNotRevert { returned: out },
             });
         }
         Err(e) => e,

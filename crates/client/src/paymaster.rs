@@ -97,7 +97,7 @@ pub enum PaymasterError {
         /// The field of the answer.
         field: &'static str,
         /// What is wrong with it.
-        reason: String,
+        reason: InvalidAnswer,
     },
     /// No answer within the bound.
     #[error("paymaster {method}: no answer within {after:?}")]
@@ -107,6 +107,22 @@ pub enum PaymasterError {
         /// The bound that passed.
         after: Duration,
     },
+}
+
+/// What is wrong with a field of a paymaster's answer ([`PaymasterError::Invalid`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidAnswer {
+    /// The field is absent.
+    #[error("missing")]
+    Missing,
+    /// The paymaster address is the zero address.
+    #[error("the zero address")]
+    ZeroAddress,
+    /// The answer does not decode as a sponsorship; the decoder's message, which quotes the
+    /// service's answer, sanitised.
+    #[error("{0}")]
+    Undecodable(crate::RemoteText),
 }
 
 /// An ERC-7677 paymaster service (`pm_getPaymasterStubData` / `pm_getPaymasterData`) over an
@@ -204,15 +220,16 @@ impl Erc7677Paymaster {
         let a: Answer = serde_json::from_value(answer).map_err(|e| PaymasterError::Invalid {
             method,
             field: "result",
-            reason: crate::RemoteText::new(&e.to_string()).as_str().to_owned(),
+            reason: InvalidAnswer::Undecodable(crate::RemoteText::new(&e.to_string())),
         })?;
-        let missing = |field| PaymasterError::Invalid { method, field, reason: "missing".into() };
+        let missing =
+            |field| PaymasterError::Invalid { method, field, reason: InvalidAnswer::Missing };
         let paymaster = a.paymaster.ok_or_else(|| missing("paymaster"))?;
         if paymaster.is_zero() {
             return Err(PaymasterError::Invalid {
                 method,
                 field: "paymaster",
-                reason: "the zero address".into(),
+                reason: InvalidAnswer::ZeroAddress,
             });
         }
         Ok(PaymasterFields {

@@ -2,6 +2,11 @@
 //! remove, revoke) and what a session key puts in `userOp.signature`.
 
 use crate::ClientError;
+/// The values that disagree in a flow's input or a step's answer ([`FlowError::Unusable`],
+/// [`ClientError::Inconsistent`]).
+///
+/// [`FlowError::Unusable`]: crate::FlowError::Unusable
+pub use crate::error::{Inconsistency, Unusable};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_sol_types::SolCall;
@@ -295,9 +300,9 @@ impl SessionDetails {
 
     /// The ENABLE-mode `userOp.signature` around the session key's signature.
     pub fn enable_signature(&self, session_key_signature: &[u8]) -> Result<Bytes, ClientError> {
-        let enable = self.enable().ok_or_else(|| ClientError::Unexpected {
+        let enable = self.enable().ok_or_else(|| ClientError::Inconsistent {
             step: "enable signature",
-            reason: "no enable payload".into(),
+            what: Inconsistency::NoEnablePayload,
         })?;
         smart_sessions_codec::encode_enable(
             self.generation,
@@ -341,9 +346,9 @@ impl SmartSessions {
             style,
         )
         .await?;
-        details.pop().ok_or_else(|| ClientError::Unexpected {
+        details.pop().ok_or_else(|| ClientError::Inconsistent {
             step: "off-chain grant",
-            reason: "no chain".into(),
+            what: Inconsistency::NoChain,
         })
     }
 }
@@ -363,25 +368,21 @@ pub async fn grant_off_chain_multichain<P: Provider, S: alloy_signer::Signer + S
     style: OwnerSignatureStyle,
 ) -> Result<Vec<SessionDetails>, ClientError> {
     use smart_sessions_codec::{AccountType, ChainDigest, EnableMode, eip712};
-    let invalid = |reason: String| ClientError::Unexpected { step: "off-chain grant", reason };
+    let invalid = |what| ClientError::Inconsistent { step: "off-chain grant", what };
     let Some((_, _, first)) = chains.first() else {
-        return Err(invalid("no chain given".into()));
+        return Err(invalid(Inconsistency::NoChain));
     };
     let generation = first.generation;
     if let Some((id, _, ss)) = chains.iter().find(|(_, _, ss)| ss.generation != generation) {
-        return Err(invalid(format!(
-            "chain {id}'s SmartSession is {}, the first chain's {}: one multichain digest cannot \
-             serve both",
-            ss.generation.name(),
-            generation.name()
-        )));
+        return Err(invalid(Inconsistency::GenerationsDiffer {
+            chain_id: *id,
+            generation: ss.generation.name(),
+            first: generation.name(),
+        }));
     }
     let is_legacy = matches!(session, AnySession::Legacy(_));
     if is_legacy != generation.is_legacy() {
-        return Err(invalid(format!(
-            "the session's layout does not match the {} generation",
-            generation.name()
-        )));
+        return Err(invalid(Inconsistency::LayoutMismatch { generation: generation.name() }));
     }
     let permission_id = session.permission_id();
     let mode = if unsafe_enable { EnableMode::UnsafeEnable } else { EnableMode::Enable };
@@ -407,7 +408,7 @@ pub async fn grant_off_chain_multichain<P: Provider, S: alloy_signer::Signer + S
     let mut out = Vec::with_capacity(chains.len());
     for (index, (_, _, ss)) in chains.iter().enumerate() {
         let index = u8::try_from(index)
-            .map_err(|_| invalid(format!("{} chains: at most 256 fit", chains.len())))?;
+            .map_err(|_| invalid(Inconsistency::TooManyChains { chains: chains.len() }))?;
         let (enable_session, legacy_enable_session) = match session {
             AnySession::Current(s) => (
                 Some(smart_sessions_codec::EnableSession {

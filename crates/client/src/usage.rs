@@ -1,6 +1,7 @@
 //! Using a permission: whether it is enabled, the off-chain pre-check and its policy view,
 //! remaining budgets, and `use_permission`.
 
+use crate::error::Unusable;
 use crate::{
     ClientError, FlowError, Lanes, NexusClient, Precheck, Sent, SessionDetails,
     checks::{self, Budget, CachedView as PolicyView},
@@ -210,10 +211,9 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         details: &SessionDetails,
         calls: &[Execution],
     ) -> Result<Vec<Address>, FlowError> {
-        let session = details.session().ok_or(FlowError::Invalid {
-            field: "sessionDetails",
-            reason: "no session in the details".into(),
-        })?;
+        let session = details
+            .session()
+            .ok_or(FlowError::Unusable { field: "sessionDetails", problem: Unusable::NoSession })?;
         let enabled = self.is_permission_enabled(details.permission_id).await?;
         Ok(self.precheck(&session, enabled, calls).await?.1)
     }
@@ -254,7 +254,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     ) -> Result<Sent, FlowError> {
         let lane = NexusNonceKey::new(self.deployments.smart_session)
             .with_batch_key(batch_key)
-            .map_err(|e| FlowError::Invalid { field: "batchKey", reason: e.to_string() })?;
+            .map_err(|source| ClientError::Encoding { step: "batchKey", source })?;
         self.use_in_lane(session_key, details, calls, precheck, lane).await
     }
 
@@ -268,40 +268,37 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         lane: NexusNonceKey,
     ) -> Result<Sent, FlowError> {
         if details.account != self.account.address {
-            return Err(FlowError::Invalid {
+            return Err(FlowError::Unusable {
                 field: "sessionDetails.account",
-                reason: format!(
-                    "the details are for {}, this client's account is {}",
-                    details.account, self.account.address
-                ),
+                problem: Unusable::OtherAccount {
+                    details: details.account,
+                    account: self.account.address,
+                },
             });
         }
         if details.smart_session != self.deployments.smart_session
             || details.generation != self.deployments.generation
         {
-            return Err(FlowError::Invalid {
+            return Err(FlowError::Unusable {
                 field: "sessionDetails.smartSession",
-                reason: format!(
-                    "the details are for SmartSession {} ({}), this client's is {} ({})",
-                    details.smart_session,
-                    details.generation.name(),
-                    self.deployments.smart_session,
-                    self.deployments.generation.name()
-                ),
+                problem: Unusable::OtherSmartSession {
+                    details: details.smart_session,
+                    details_generation: details.generation.name(),
+                    client: self.deployments.smart_session,
+                    client_generation: self.deployments.generation.name(),
+                },
             });
         }
-        let session = details.session().ok_or(FlowError::Invalid {
-            field: "sessionDetails",
-            reason: "no session in the details".into(),
-        })?;
+        let session = details
+            .session()
+            .ok_or(FlowError::Unusable { field: "sessionDetails", problem: Unusable::NoSession })?;
         if session.permission_id() != details.permission_id {
-            return Err(FlowError::Invalid {
+            return Err(FlowError::Unusable {
                 field: "sessionDetails.permissionId",
-                reason: format!(
-                    "{} is not the session's permission id {}",
-                    details.permission_id,
-                    session.permission_id()
-                ),
+                problem: Unusable::PermissionIdDiffers {
+                    given: details.permission_id,
+                    session: session.permission_id(),
+                },
             });
         }
         let pid = details.permission_id;
@@ -317,12 +314,9 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             }
         }
         if !enabled && details.enable().is_none() {
-            return Err(FlowError::Invalid {
+            return Err(FlowError::Unusable {
                 field: "sessionDetails",
-                reason: format!(
-                    "permission {pid} is not enabled on chain {} and the details carry no enable signature",
-                    self.chain_id
-                ),
+                problem: Unusable::NotEnabled { permission_id: pid, chain_id: self.chain_id },
             });
         }
         let mut after = None;

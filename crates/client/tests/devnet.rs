@@ -6,17 +6,13 @@ use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use smart_sessions_bindings::common::entry_point;
 use smart_sessions_client::{BundlerApi, Refusal, UserOperation};
 use smart_sessions_codec::Execution;
+use smart_sessions_devnet::contracts::Counter::{bumpCall, countCall};
 use smart_sessions_devnet::{Devnet, Options};
 use std::time::Duration;
-
-sol! {
-    function bump();
-    function count(address who) returns (uint256);
-}
 
 mod common;
 use common::{ecdsa_stub as stub, fill};
@@ -132,4 +128,32 @@ async fn the_devnet_addresses_load_into_a_deployment_table_unchanged() {
     assert_eq!(t.k1_validator_factory, Some(d.addresses.k1_validator_factory));
     assert_eq!(t.attesters, vec![d.addresses.attester]);
     assert_eq!(t.smart_sessions().address, d.addresses.smart_session);
+}
+
+/// A real failure on the devnet, walked down its `source()` chain: `trusted_attesters` pointed at
+/// the devnet's `Counter` (which has no `findTrustedAttesters` and no fallback, so the node's
+/// `eth_call` reverts) is a typed `ClientError` naming the step, not retryable, whose source is
+/// alloy's `TransportError` holding the node's JSON-RPC error payload (what anvil answered, not
+/// a message this crate wrote).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_devnet_revert_is_a_typed_error_whose_chain_reaches_the_node_error() {
+    use smart_sessions_client::ClientError;
+    use std::error::Error as _;
+    let d = Devnet::start_with(Options { chain_id: 31399, bundler: false, ..Options::default() })
+        .await
+        .expect("devnet");
+    let p = ProviderBuilder::new().connect_http(d.rpc_url.parse().unwrap());
+    let who = alloy_primitives::Address::repeat_byte(7);
+    let e = smart_sessions_client::trusted_attesters(&p, d.addresses.counter, who)
+        .await
+        .expect_err("Counter has no findTrustedAttesters");
+    assert!(matches!(&e, ClientError::Reverted { step: "findTrustedAttesters", .. }), "{e:?}");
+    assert!(!e.is_retryable(), "{e}");
+    assert!(e.to_string().starts_with("findTrustedAttesters reverted"), "{e}");
+    let source = e.source().expect("the node's error");
+    let transport = source
+        .downcast_ref::<alloy_transport::TransportError>()
+        .expect("the source is alloy's TransportError");
+    let payload = transport.as_error_resp().expect("a JSON-RPC error payload from the node");
+    assert!(payload.message.contains("revert"), "{payload:?}");
 }

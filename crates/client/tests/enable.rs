@@ -5,7 +5,8 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::ProviderBuilder;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
+use smart_sessions_devnet::contracts::Counter::bumpCall;
 /// A signature from bytes signed by a key.
 type Wrap = Box<dyn Fn(&[u8]) -> Bytes + Send + Sync>;
 /// A user-operation signer.
@@ -18,10 +19,6 @@ use smart_sessions_client::{
 use smart_sessions_codec::{ActionData, AnySession, Execution, Generation, PolicyData, legacy};
 use smart_sessions_devnet::{Devnet, ENTRY_POINT, Options};
 use std::time::Duration;
-
-sol! {
-    function bump();
-}
 
 mod common;
 use common::{ecdsa_stub as stub, fill};

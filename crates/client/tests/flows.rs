@@ -8,23 +8,19 @@ use alloy_primitives::{Address, Bytes, U256};
 use alloy_provider::{Provider, ext::AnvilApi};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::json;
+use smart_sessions_bindings::k1_validator_factory::K1ValidatorFactory::computeAccountAddressCall;
 use smart_sessions_client::{
     BudgetItem, FlowError, NexusAccount, NexusClient, OwnerSignatureStyle, Precheck, Refusal,
     SessionDetails, SessionRequest, grant_permission_multichain, trusted_attesters,
 };
 use smart_sessions_codec::{Execution, execute::decode_execute};
+use smart_sessions_devnet::contracts::TestToken::{
+    approveCall, balanceOfCall, mintCall, transferCall,
+};
 use smart_sessions_devnet::{Devnet, Options};
 use smart_sessions_policy::eval::{Outcome, Violation};
-
-sol! {
-    function transfer(address to, uint256 amount) returns (bool);
-    function approve(address spender, uint256 amount) returns (bool);
-    function mint(address to, uint256 amount);
-    function balanceOf(address who) returns (uint256);
-    function computeAccountAddress(address eoaOwner, uint256 index, address[] attesters, uint8 threshold) returns (address);
-}
 
 mod common;
 

@@ -10,19 +10,15 @@ use alloy_primitives::{Address, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::json;
 use smart_sessions_client::{ClientOptions, FlowError, NexusClient, Precheck, SessionRequest};
 use smart_sessions_codec::Execution;
+use smart_sessions_devnet::contracts::TestToken::{mintCall, transferCall};
 use smart_sessions_devnet::{Devnet, Options};
 use std::time::Duration;
 
 mod common;
-
-sol! {
-    function transfer(address to, uint256 amount) returns (bool);
-    function mint(address to, uint256 amount);
-}
 
 /// `transfer` with amount < 1000 per call, 1500 in total (a limited UniActionPolicy rule).
 fn request(key: Address, token: Address) -> SessionRequest {

@@ -9,13 +9,15 @@ use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::Signer;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::json;
+use smart_sessions_bindings::common::entry_point::balanceOfCall;
 use smart_sessions_client::{
     BundlerApi, Endpoint, Erc7677Paymaster, NexusAccount, NexusClient, NexusDeployment,
     PaymasterError, PaymasterSource, Precheck, SessionRequest, UserOperation, UserOperationReceipt,
 };
 use smart_sessions_codec::Execution;
+use smart_sessions_devnet::contracts::Counter::{bumpCall, countCall};
 use smart_sessions_devnet::{
     Devnet, ENTRY_POINT, Options,
     paymaster::{NOT_SPONSORED, SponsorPolicy},
@@ -24,12 +26,6 @@ use smart_sessions_devnet::{
 use std::time::{Duration, Instant};
 
 mod common;
-
-sol! {
-    function bump();
-    function count(address who) returns (uint256);
-    function balanceOf(address account) returns (uint256);
-}
 
 fn sponsor_at(url: &str, timeout: Duration) -> Erc7677Paymaster {
     Erc7677Paymaster::new(&Endpoint::new(url.parse().unwrap()).timeout(timeout)).unwrap()

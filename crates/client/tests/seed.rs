@@ -15,6 +15,7 @@ use smart_sessions_client::{
 use smart_sessions_codec::{
     ActionConfig, ActionData, AnySession, Execution, Generation, ParamCondition, legacy,
 };
+use smart_sessions_devnet::contracts::TestToken::{balanceOfCall, mintCall, transferCall};
 use smart_sessions_devnet::{Devnet, ENTRY_POINT, Options};
 use smart_sessions_policy::{
     Deployment, UniActionBuilder,
@@ -23,9 +24,6 @@ use smart_sessions_policy::{
 use std::time::Duration;
 
 sol! {
-    function transfer(address to, uint256 amount) returns (bool);
-    function mint(address to, uint256 amount);
-    function balanceOf(address who) returns (uint256);
     function actionConfigs(bytes32 id, address multiplexer, address account) returns (bytes);
 }
 

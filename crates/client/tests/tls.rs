@@ -5,20 +5,16 @@
 use alloy_primitives::U256;
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::json;
 use smart_sessions_client::{
     Endpoint, EndpointError, EndpointUrl, NexusClient, Precheck, SessionRequest,
 };
 use smart_sessions_codec::Execution;
+use smart_sessions_devnet::contracts::TestToken::transferCall;
 use smart_sessions_devnet::{Devnet, Options, TlsFront};
 
 mod common;
-
-sol! {
-    function transfer(address to, uint256 amount) returns (bool);
-    function balanceOf(address who) returns (uint256);
-}
 
 fn endpoint(url: &str, ca: Option<&str>) -> impl Provider + Clone + use<> {
     let mut ep = Endpoint::new(url.parse::<EndpointUrl>().unwrap());

@@ -3,19 +3,16 @@
 
 use alloy_primitives::{U256, hex};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::json;
 use smart_sessions_client::{NexusClient, Precheck, SessionRequest};
 use smart_sessions_codec::Execution;
+use smart_sessions_devnet::contracts::TestToken::transferCall;
 use smart_sessions_devnet::{Devnet, Options};
 use std::{
     io::Write,
     sync::{Arc, Mutex},
 };
-
-sol! {
-    function transfer(address to, uint256 amount) returns (bool);
-}
 
 mod common;
 

@@ -21,16 +21,14 @@ use smart_sessions_client::{
     checks::PolicyModel,
 };
 use smart_sessions_codec::{AnySession, Execution, PolicyData};
+use smart_sessions_devnet::contracts::TestToken::{balanceOfCall, mintCall, transferCall};
 use smart_sessions_devnet::{Devnet, Options};
 use smart_sessions_policy::eval::SpendingModel;
 
 mod common;
 
 sol! {
-    function transfer(address to, uint256 amount) returns (bool);
     function increaseAllowance(address spender, uint256 added) returns (bool);
-    function mint(address to, uint256 amount);
-    function balanceOf(address who) returns (uint256);
 }
 
 const RECIPIENT: Address = Address::repeat_byte(0x42);

@@ -21,6 +21,7 @@ pub use setup::{compiled_contracts, ensure_node_modules, node_dir};
 mod server;
 mod tls;
 pub use tls::{TestCa, TlsFront};
+pub mod contracts;
 pub mod paymaster;
 pub mod proxy;
 use paymaster::PaymasterService;

@@ -15,18 +15,16 @@ use alloy_primitives::{Address, B256, Bytes, U256, hex};
 use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolValue, sol};
+use alloy_sol_types::{SolCall, SolValue};
 use smart_sessions_client::{
     AccountKind, Deployments, DetectError, NexusClient, REGISTRY, transport::RoundTrips,
 };
 use smart_sessions_codec::{Execution, Generation};
+use smart_sessions_devnet::contracts::{
+    AttesterRegistry::attestCall,
+    Counter::{bumpCall, countCall},
+};
 use smart_sessions_devnet::{Devnet, Options, compiled_contracts, create2, node_dir};
-
-sol! {
-    function attest(address module);
-    function bump();
-    function count(address who) returns (uint256);
-}
 
 fn code(contracts: &serde_json::Value, name: &str, which: &str) -> Vec<u8> {
     hex::decode(contracts[name][which].as_str().expect("compiled")).unwrap()

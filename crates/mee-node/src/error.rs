@@ -101,7 +101,10 @@ pub enum NodeError {
         /// The userOp.
         index: usize,
         /// Why.
-        reason: String,
+        reason: SignerProblem,
+        /// The failure behind it (the chain call, the decoder), when there is one.
+        #[source]
+        cause: Option<BoxError>,
     },
     /// The supertransaction was already submitted (the node never executes one twice).
     #[error("supertransaction {hash} was already submitted")]
@@ -217,4 +220,47 @@ pub enum LaunchError {
     /// File system or socket trouble.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+/// Why the node cannot tell who must sign a userOp ([`NodeError::UnknownSigner`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignerProblem {
+    /// The account has no code and no userOp of the quote deploys it.
+    #[error("account {account} is not deployed and has no initCode")]
+    NotDeployed {
+        /// The account.
+        account: Address,
+    },
+    /// The initCode is not a Nexus 1.0 single-validator deployment.
+    #[error("initCode is not a Nexus 1.0 single-validator deployment")]
+    NotNexusInitCode,
+    /// The nonce's validator is not the one the initCode installs.
+    #[error("the nonce names validator {nonce}, the initCode installs {installed}")]
+    ValidatorMismatch {
+        /// The validator in the nonce key.
+        nonce: Address,
+        /// The validator the initCode installs.
+        installed: Address,
+    },
+    /// `owners(sender)` on the nonce's validator failed.
+    #[error("validator {validator} of the nonce has no owners(sender)")]
+    NoOwnersCall {
+        /// The validator.
+        validator: Address,
+    },
+    /// `owners(sender)` answered something that does not decode.
+    #[error("validator {validator} answered owners() with garbage")]
+    OwnersGarbage {
+        /// The validator.
+        validator: Address,
+    },
+    /// The validator has no owner for the account.
+    #[error("validator {validator} has no owner for {account}")]
+    NoOwner {
+        /// The validator.
+        validator: Address,
+        /// The account.
+        account: Address,
+    },
 }

@@ -8,6 +8,7 @@ use crate::{
         UserOperationRevertReason, balanceOfCall, createAccountCall, depositToCall, handleOpsCall,
         initNexusWithSingleValidatorCall, ownersCall,
     },
+    error::SignerProblem,
     explorer::{ExecutionStatus, OpStatus},
     node::{Issued, Node, QuotedOp, Record, bounded, now},
     quote::poisoned,
@@ -103,7 +104,7 @@ async fn owner_of(
     let chain = node.chain(q.chain_id, format!("userOps[{index}].chainId"))?;
     let id = q.chain_id;
     let validator = nonce_validator(q.op.nonce);
-    let unknown = |reason: String| NodeError::UnknownSigner { index, reason };
+    let unknown = |reason| NodeError::UnknownSigner { index, reason, cause: None };
     let code =
         bounded(id, "eth_getCode", async { chain.provider.get_code_at(q.op.sender).await }).await?;
     if code.is_empty() {
@@ -115,21 +116,18 @@ async fn owner_of(
             })
             .map_or(&q.op.init_code, |o| &o.op.init_code);
         if init.len() < 20 {
-            return Err(unknown(format!(
-                "account {} is not deployed and has no initCode",
-                q.op.sender
-            )));
+            return Err(unknown(SignerProblem::NotDeployed { account: q.op.sender }));
         }
-        let not_ours = || unknown("initCode is not a Nexus 1.0 single-validator deployment".into());
+        let not_ours = || unknown(SignerProblem::NotNexusInitCode);
         let create = createAccountCall::abi_decode(&init[20..]).map_err(|_| not_ours())?;
         let (_bootstrap, call) =
             <(Address, Bytes)>::abi_decode_params(&create.initData).map_err(|_| not_ours())?;
         let boot = initNexusWithSingleValidatorCall::abi_decode(&call).map_err(|_| not_ours())?;
         if boot.validator != validator {
-            return Err(unknown(format!(
-                "the nonce names validator {validator}, the initCode installs {}",
-                boot.validator
-            )));
+            return Err(unknown(SignerProblem::ValidatorMismatch {
+                nonce: validator,
+                installed: boot.validator,
+            }));
         }
         if boot.data.len() < 20 {
             return Err(not_ours());
@@ -138,14 +136,20 @@ async fn owner_of(
     }
     let call = ownersCall { account: q.op.sender }.abi_encode();
     let tx = TransactionRequest::default().to(validator).input(call.into());
-    let out =
-        bounded(id, "owners(sender)", async { chain.provider.call(tx).await }).await.map_err(
-            |_| unknown(format!("validator {validator} of the nonce has no owners(sender)")),
-        )?;
-    let owner = ownersCall::abi_decode_returns(&out)
-        .map_err(|_| unknown(format!("validator {validator} answered owners() with garbage")))?;
+    let out = bounded(id, "owners(sender)", async { chain.provider.call(tx).await })
+        .await
+        .map_err(|e| NodeError::UnknownSigner {
+            index,
+            reason: SignerProblem::NoOwnersCall { validator },
+            cause: Some(Box::new(e)),
+        })?;
+    let owner = ownersCall::abi_decode_returns(&out).map_err(|e| NodeError::UnknownSigner {
+        index,
+        reason: SignerProblem::OwnersGarbage { validator },
+        cause: Some(Box::new(e)),
+    })?;
     if owner.is_zero() {
-        return Err(unknown(format!("validator {validator} has no owner for {}", q.op.sender)));
+        return Err(unknown(SignerProblem::NoOwner { validator, account: q.op.sender }));
     }
     Ok(owner)
 }

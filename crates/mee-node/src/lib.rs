@@ -18,7 +18,7 @@ mod userop;
 
 pub use config::{ChainSetup, FeeToken, GasPolicy, NodeConfig};
 pub use contracts::{MeeContracts, compile_contracts, deploy_contracts};
-pub use error::{BoxError, LaunchError, NodeError};
+pub use error::{BoxError, LaunchError, NodeError, SignerProblem};
 pub use explorer::ExecutionStatus;
 pub use launcher::{CHAINS, MeeChain, MeeDevnet, MeeOptions};
 pub use session::session_signature;

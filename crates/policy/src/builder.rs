@@ -204,7 +204,7 @@ impl FunctionLayout {
     pub fn parse(signature: &str) -> Result<Self> {
         let f = Function::parse(signature).map_err(|e| PolicyError::InvalidSignature {
             signature: signature.to_string(),
-            reason: e.to_string(),
+            source: e,
         })?;
         let mut offset = 0u64;
         let mut params = Vec::with_capacity(f.inputs.len());

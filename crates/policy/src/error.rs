@@ -36,8 +36,8 @@ pub enum PolicyError {
     InvalidSignature {
         /// The signature given.
         signature: String,
-        /// The parser's message.
-        reason: String,
+        /// alloy's Solidity type parser's error.
+        source: alloy_json_abi::parser::Error,
     },
     /// The rule names a parameter the function does not have.
     UnknownParameter {
@@ -204,8 +204,8 @@ impl fmt::Display for PolicyError {
             Self::NoRules => f.write_str(
                 "a universal action policy needs at least one rule: with none, every check reverts",
             ),
-            Self::InvalidSignature { signature, reason } => {
-                write!(f, "function signature {signature:?} does not parse: {reason}")
+            Self::InvalidSignature { signature, source } => {
+                write!(f, "function signature {signature:?} does not parse: {source}")
             }
             Self::UnknownParameter { rule, name } => {
                 write!(f, "rule {rule}: the function has no parameter named {name:?}")
@@ -293,6 +293,7 @@ impl core::error::Error for PolicyError {
         match self {
             Self::Codec(e) | Self::Init { reason: e, .. } => Some(e),
             Self::InSession { source, .. } => Some(&**source),
+            Self::InvalidSignature { source, .. } => Some(source),
             _ => None,
         }
     }

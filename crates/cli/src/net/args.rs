@@ -2,8 +2,9 @@
 //! calls, and the files the commands read and write.
 
 use super::{
-    NetError, Res, flows,
+    NetError, Res, Usage, flows,
     flows::{SessionDetails, SessionRequest},
+    usage::BoxError,
 };
 use crate::input::MAX_JSON_FILE;
 use alloy_primitives::{Address, Bytes, U256};
@@ -56,13 +57,14 @@ pub enum OffChain {
 pub(crate) fn parse_call(s: &str) -> Res<Execution> {
     let parts: Vec<&str> = s.splitn(3, ':').collect();
     let [t, v, d] = parts[..] else {
-        return Err(NetError::Usage(format!("--call {s:?}: expected TARGET:VALUE:CALLDATA")));
+        return Err(NetError::Usage(Usage::CallShape { call: s.to_string() }));
     };
-    let target: Address =
-        t.parse().map_err(|e| NetError::Usage(format!("--call target {t:?}: {e}")))?;
-    let value: U256 = v.parse().map_err(|e| NetError::Usage(format!("--call value {v:?}: {e}")))?;
-    let data: Bytes =
-        d.parse().map_err(|e| NetError::Usage(format!("--call calldata {d:?}: {e}")))?;
+    let part = |part, value: &str, source: BoxError| {
+        NetError::Usage(Usage::CallPart { part, value: value.to_string(), source })
+    };
+    let target: Address = t.parse().map_err(|e| part("target", t, Box::new(e)))?;
+    let value: U256 = v.parse().map_err(|e| part("value", v, Box::new(e)))?;
+    let data: Bytes = d.parse().map_err(|e| part("calldata", d, Box::new(e)))?;
     Ok(Execution::new(target, value, data))
 }
 
@@ -77,18 +79,25 @@ pub(crate) fn read_text(path: &Path, flag: &'static str) -> Res<String> {
 /// session, the action and the field) before anything else happens.
 pub(crate) fn read_requests(path: &Path, g: Generation) -> Res<Vec<SessionRequest>> {
     let text = read_text(path, "--request")?;
-    let SessionRequests(list) = serde_json::from_str(&text)
-        .map_err(|e| NetError::Usage(format!("--request {}: {e}", path.display())))?;
+    let SessionRequests(list) = serde_json::from_str(&text).map_err(|source| {
+        NetError::Usage(Usage::File { flag: "--request", path: path.to_path_buf(), source })
+    })?;
     for (i, r) in list.iter().enumerate() {
         r.time_frame(g).map_err(|e| {
-            NetError::Usage(format!("--request {}: session {i}: {e}", path.display()))
+            NetError::Usage(Usage::RequestSession {
+                path: path.to_path_buf(),
+                index: i,
+                source: Box::new(e),
+            })
         })?;
         for (j, a) in r.action_policies_info.iter().enumerate() {
-            a.to_action_data(g).map_err(|e| {
-                NetError::Usage(format!(
-                    "--request {}: session {i}, action {j}: {e}",
-                    path.display()
-                ))
+            a.to_action_data(g).map_err(|source| {
+                NetError::Usage(Usage::RequestAction {
+                    path: path.to_path_buf(),
+                    session: i,
+                    action: j,
+                    source,
+                })
             })?;
         }
     }
@@ -97,11 +106,12 @@ pub(crate) fn read_requests(path: &Path, g: Generation) -> Res<Vec<SessionReques
 
 /// The `--details` file written by `grant`: one session's details or a list.
 pub(crate) fn read_details(path: &Path) -> Res<Vec<SessionDetails>> {
-    let v: Value = serde_json::from_str(&read_text(path, "--details")?)
-        .map_err(|e| NetError::Usage(format!("--details {}: {e}", path.display())))?;
+    let bad = |source| {
+        NetError::Usage(Usage::File { flag: "--details", path: path.to_path_buf(), source })
+    };
+    let v: Value = serde_json::from_str(&read_text(path, "--details")?).map_err(bad)?;
     let list = if v.is_array() { v } else { Value::Array(vec![v]) };
-    serde_json::from_value(list)
-        .map_err(|e| NetError::Usage(format!("--details {}: {e}", path.display())))
+    serde_json::from_value(list).map_err(bad)
 }
 
 /// Writes the session details as a JSON list.

@@ -5,7 +5,7 @@
 //! the webpki roots (plus `--ca-cert`), a per-request timeout, and the URL kept out of tracing
 //! spans and errors (only scheme, host, port and path are ever shown).
 
-use super::{NetError, Res, flows::Deployments};
+use super::{NetError, Res, Usage, flows::Deployments};
 use crate::redact::UrlArg;
 use alloy_primitives::Address;
 use alloy_provider::{Provider, ProviderBuilder};
@@ -87,8 +87,8 @@ impl Endpoint {
     pub fn deployments(&self, g: Generation) -> Res<Deployments> {
         let base = match &self.deployments {
             Some(f) => {
-                let bad = |e: serde_json::Error| {
-                    NetError::Usage(format!("--deployments {}: {e}", f.display()))
+                let bad = |source| {
+                    NetError::Usage(Usage::File { flag: "--deployments", path: f.clone(), source })
                 };
                 let mut v: Value =
                     serde_json::from_str(&super::args::read_text(f, "--deployments")?)
@@ -109,21 +109,23 @@ impl Endpoint {
         for o in &self.overrides {
             let (field, value) = o
                 .split_once('=')
-                .ok_or_else(|| NetError::Usage(format!("--set {o:?}: expected FIELD=ADDRESS")))?;
-            let address: Address = value.parse().map_err(|e| {
-                NetError::Usage(format!("--set {field}: {value:?} is not an address: {e}"))
+                .ok_or_else(|| NetError::Usage(Usage::SetShape { given: o.clone() }))?;
+            let address: Address = value.parse().map_err(|source| {
+                NetError::Usage(Usage::SetAddress {
+                    field: field.to_string(),
+                    value: value.to_string(),
+                    source,
+                })
             })?;
             let Some(slot) = v.get_mut(field) else {
-                return Err(NetError::Usage(format!(
-                    "--set {field}: no such field (known: {})",
-                    v.as_object()
-                        .map(|m| m.keys().cloned().collect::<Vec<_>>().join(", "))
-                        .unwrap_or_default()
-                )));
+                return Err(NetError::Usage(Usage::SetUnknown {
+                    field: field.to_string(),
+                    known: v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default(),
+                }));
             };
             *slot = if slot.is_array() { json!([address]) } else { json!(address) };
         }
-        Deployments::from_json(g, &v.to_string()).map_err(|e| NetError::Usage(e.to_string()))
+        Deployments::from_json(g, &v.to_string()).map_err(|e| NetError::Usage(Usage::Table(e)))
     }
 
     /// The client endpoint for `url`: the request timeout and `--ca-cert`.
@@ -157,9 +159,7 @@ impl Endpoint {
 
     /// A provider for the bundler (required).
     pub(crate) fn bundler(&self) -> Res<impl Provider + Clone + use<>> {
-        let u = self.bundler_url.as_ref().ok_or_else(|| {
-            NetError::Usage("--bundler-url (or $SMART_SESSIONS_BUNDLER_URL) is required".into())
-        })?;
+        let u = self.bundler_url.as_ref().ok_or_else(|| NetError::Usage(Usage::NoBundler))?;
         self.provider(u, "--bundler-url")
     }
 
@@ -185,21 +185,20 @@ impl Endpoint {
     /// Refuses a node on another chain than `--chain` names.
     pub(crate) fn check_chain(&self, chain_id: u64) -> Res<()> {
         match self.chain {
-            Some(c) if c.chain_id != chain_id => Err(NetError::Usage(format!(
-                "--chain {}: chain id {}, the node at --rpc-url is on chain {chain_id}",
-                c.name, c.chain_id
-            ))),
+            Some(c) if c.chain_id != chain_id => Err(NetError::Usage(Usage::WrongChain {
+                name: c.name,
+                expected: c.chain_id,
+                actual: chain_id,
+            })),
             _ => Ok(()),
         }
     }
 }
 
 /// Refuses a zero address where the table must name a contract.
-pub(crate) fn require(address: Address, field: &str) -> Res<()> {
+pub(crate) fn require(address: Address, field: &'static str) -> Res<()> {
     if address.is_zero() {
-        return Err(NetError::Usage(format!(
-            "the deployment table has no {field}: pass --deployments FILE or --set {field}=ADDRESS"
-        )));
+        return Err(NetError::Usage(Usage::TableUnset { field }));
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! file. The command modules parse arguments and shape output; this module runs the flows.
 
 use super::{
-    NetError, Res,
+    NetError, Res, Usage,
     args::{AccountArgs, FactoryKind, OffChain},
     endpoint::{Endpoint, require},
 };
@@ -94,25 +94,24 @@ async fn account<P: Provider>(
         return Ok(NexusAccount::existing(addr, d.entry_point));
     }
     let mut d = if a.testnet { d.clone().testnet() } else { d.clone() };
-    let owner = a.owner.or(owner).ok_or_else(|| {
-        NetError::Usage("the account: pass --account, --owner, or an owner key".into())
-    })?;
+    let owner = a.owner.or(owner).ok_or_else(|| NetError::Usage(Usage::NoAccount))?;
     match a.factory {
         Some(FactoryKind::K1) => {
             if d.k1_validator_factory.is_none() {
-                return Err(NetError::Usage(
-                    "the table has no k1ValidatorFactory (use --set or --factory nexus)".into(),
-                ));
+                return Err(NetError::Usage(Usage::NoFactory {
+                    missing: "k1ValidatorFactory",
+                    other: "nexus",
+                }));
             }
             d.account_kind = Some(AccountKind::K1ValidatorFactory);
         }
         Some(FactoryKind::Nexus) => {
             require(d.owner_validator, "ownerValidator")?;
             if d.nexus_factory.is_none() || d.nexus_bootstrap.is_none() {
-                return Err(NetError::Usage(
-                    "the table has no nexusFactory/nexusBootstrap (use --set or --factory k1)"
-                        .into(),
-                ));
+                return Err(NetError::Usage(Usage::NoFactory {
+                    missing: "nexusFactory/nexusBootstrap",
+                    other: "k1",
+                }));
             }
             d.account_kind = Some(AccountKind::NexusSingleValidator);
         }
@@ -432,10 +431,7 @@ pub(crate) async fn op<P: Provider, B: Provider>(
         (Some(k), _) => k,
         (None, Some(f)) => (f.user_operation.sender, f.user_operation.nonce),
         (None, None) if wait => {
-            return Err(NetError::Usage(format!(
-                "the bundler does not know user operation {hash}: pass --sender and --nonce to \
-                 wait for it anyway"
-            )));
+            return Err(NetError::Usage(Usage::UnknownOperation { hash }));
         }
         (None, None) => return Ok(op_json(hash, None, None)),
     };

@@ -2,7 +2,7 @@
 //! (one owner user operation) or signed off chain; writes the session details `use` reads.
 
 use super::{
-    NetError, Res,
+    NetError, Res, Usage,
     args::{AccountArgs, OffChain, read_requests, write_details},
     endpoint::{Endpoint, require},
     flows,
@@ -50,14 +50,18 @@ pub(crate) async fn run(c: &GrantCmd, g: Generation) -> Res<Value> {
         r.permit_paymaster |= c.permit_paymaster;
     }
     if requests.is_empty() {
-        return Err(NetError::Usage("--request: no session requested".into()));
+        return Err(NetError::Usage(Usage::NoSession));
     }
     let d = c.endpoint.deployments(g)?;
     require(d.owner_validator, "ownerValidator")?;
     let owner = c.key.load(&c.keys)?;
     // every request is valid before anything touches the network
     flows::validate_requests(&d, &requests).map_err(|(i, e)| {
-        NetError::Usage(format!("--request {}: session {i}: {e}", c.request.display()))
+        NetError::Usage(Usage::RequestSession {
+            path: c.request.clone(),
+            index: i,
+            source: Box::new(e),
+        })
     })?;
     let node = c.endpoint.node()?;
     let (mut value, details) = match c.off_chain {

@@ -2,7 +2,7 @@
 //! address).
 
 use super::{
-    NetError, Res,
+    NetError, Res, Usage,
     keys::{KeyOptions, password},
 };
 use alloy_signer_local::PrivateKeySigner;
@@ -41,26 +41,20 @@ pub(crate) fn run(c: &KeyCmd) -> Res<Value> {
             let dir = keystore.parent().filter(|p| !p.as_os_str().is_empty());
             let dir = dir.unwrap_or_else(|| Path::new("."));
             let name = keystore.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
-                NetError::Usage(format!("--keystore {}: not a file name", keystore.display()))
+                NetError::Usage(Usage::KeystoreNotAFile { path: keystore.clone() })
             })?;
             if !dir.is_dir() {
-                return Err(NetError::Usage(format!(
-                    "--keystore {}: the directory {} does not exist",
-                    keystore.display(),
-                    dir.display()
-                )));
+                return Err(NetError::Usage(Usage::KeystoreDirMissing {
+                    path: keystore.clone(),
+                    dir: dir.to_path_buf(),
+                }));
             }
             if keystore.exists() {
-                return Err(NetError::Usage(format!(
-                    "--keystore {}: exists, not overwriting",
-                    keystore.display()
-                )));
+                return Err(NetError::Usage(Usage::KeystoreExists { path: keystore.clone() }));
             }
             let password = password(&c.keys)?;
             if password.is_empty() {
-                return Err(NetError::Usage(
-                    "keystore password: empty (it would encrypt the key with nothing)".into(),
-                ));
+                return Err(NetError::Usage(Usage::EmptyPassword));
             }
             let (signer, _) =
                 PrivateKeySigner::new_keystore(dir, &mut rand::thread_rng(), password, Some(name))

@@ -1,7 +1,7 @@
 //! Where the signing keys come from: environment variables, encrypted keystores, or (only with
 //! `--unsafe-key-on-command-line`) the command line. Errors name the source, never the value.
 
-use super::{NetError, Res};
+use super::{NetError, Res, Usage};
 use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
 use std::path::PathBuf;
@@ -70,24 +70,20 @@ pub(crate) fn password(keys: &KeyOptions) -> Res<String> {
         let p = crate::input::read_text(f, "--password-file", crate::input::MAX_PASSWORD_FILE)?;
         return Ok(p.trim_end_matches(['\n', '\r']).to_string());
     }
-    std::env::var("SMART_SESSIONS_KEYSTORE_PASSWORD").map_err(|_| {
-        NetError::Usage(
-            "keystore password: set $SMART_SESSIONS_KEYSTORE_PASSWORD or pass --password-file"
-                .into(),
-        )
-    })
+    std::env::var("SMART_SESSIONS_KEYSTORE_PASSWORD")
+        .map_err(|_| NetError::Usage(Usage::NoPassword))
 }
 
 fn parse_key(hex: &str, source: &str) -> Res<PrivateKeySigner> {
     // never echo the value: it is a secret
     hex.trim()
         .parse::<PrivateKeySigner>()
-        .map_err(|_| NetError::Usage(format!("{source} is not a 32-byte hex private key")))
+        .map_err(|_| NetError::Usage(Usage::BadKey { from: source.to_string() }))
 }
 
 fn load_key(
     role: &'static str,
-    flag: &str,
+    flag: &'static str,
     inline: Option<&Secret>,
     keystore: Option<&PathBuf>,
     env: &str,
@@ -95,10 +91,7 @@ fn load_key(
 ) -> Res<PrivateKeySigner> {
     if let Some(k) = inline {
         if !keys.unsafe_key_on_command_line {
-            return Err(NetError::Usage(format!(
-                "refusing --{flag} on the command line (shell history, process list): set ${env}, \
-                 use --{flag}store FILE, or pass --unsafe-key-on-command-line"
-            )));
+            return Err(NetError::Usage(Usage::KeyOnCommandLine { flag, env: env.to_string() }));
         }
         return parse_key(&k.0, &format!("--{flag}"));
     }
@@ -108,9 +101,7 @@ fn load_key(
     }
     match std::env::var(env) {
         Ok(v) => parse_key(&v, &format!("${env}")),
-        Err(_) => {
-            Err(NetError::Usage(format!("no {role} key: set ${env} or pass --{flag}store FILE")))
-        }
+        Err(_) => Err(NetError::Usage(Usage::NoKey { role, flag, env: env.to_string() })),
     }
 }
 

@@ -21,12 +21,14 @@ pub mod op;
 pub mod revoke;
 pub mod status;
 pub mod trust;
+pub mod usage;
 pub mod use_cmd;
 
 pub use args::{AccountArgs, FactoryKind, OffChain};
 pub use endpoint::Endpoint;
 pub use key::KeyAction;
 pub use keys::{KeyOptions, OwnerKey, Secret, SessionKey};
+pub use usage::Usage;
 
 use clap::Subcommand;
 use serde_json::Value;
@@ -37,9 +39,9 @@ use std::path::PathBuf;
 /// failed operation (exit 1); the causes are kept as `source()`s.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
-    /// Bad arguments: the message names the flag and what is wrong.
-    #[error("{0}")]
-    Usage(String),
+    /// Bad arguments: names the flag and what is wrong.
+    #[error(transparent)]
+    Usage(#[from] Usage),
     /// An input file could not be read (names the flag, path and limit).
     #[error(transparent)]
     Input(#[from] crate::input::InputError),

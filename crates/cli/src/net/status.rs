@@ -1,7 +1,7 @@
 //! `smart-sessions status`: whether the permissions of a session-details file are enabled, and
 //! their remaining budgets.
 
-use super::{NetError, Res, args::read_details, endpoint::Endpoint, flows};
+use super::{NetError, Res, Usage, args::read_details, endpoint::Endpoint, flows};
 use clap::Args;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -25,13 +25,11 @@ pub(crate) async fn run(c: &StatusCmd) -> Res<Value> {
     for det in &list {
         let d = c.endpoint.deployments(det.generation)?;
         if d.smart_session != det.smart_session {
-            return Err(NetError::Usage(format!(
-                "--details {}: sessionDetails.smartSession: the details are for SmartSession {}, \
-                 the deployment table's is {}",
-                c.details.display(),
-                det.smart_session,
-                d.smart_session
-            )));
+            return Err(NetError::Usage(Usage::OtherSmartSession {
+                path: c.details.clone(),
+                details: det.smart_session,
+                table: d.smart_session,
+            }));
         }
         out.push(flows::status(&c.endpoint, &node, d, det).await?);
     }

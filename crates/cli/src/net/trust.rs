@@ -4,7 +4,7 @@
 //! validators, on the generations that consult it) once `threshold` of them attested it.
 
 use super::{
-    NetError, Res,
+    NetError, Res, Usage,
     args::AccountArgs,
     endpoint::{Endpoint, require},
     flows,
@@ -46,20 +46,17 @@ pub struct TrustCmd {
 
 /// The attesters sorted ascending and the threshold, or the usage error the registry would
 /// revert with (`InvalidThreshold`, unsorted or repeated attesters) without sending anything.
-pub fn checked_attesters(attesters: &[Address], threshold: u8) -> Result<Vec<Address>, String> {
+pub fn checked_attesters(attesters: &[Address], threshold: u8) -> Result<Vec<Address>, Usage> {
     let mut sorted = attesters.to_vec();
     sorted.sort();
     if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!("--attesters: {} is given twice", w[0]));
+        return Err(Usage::AttesterTwice { address: w[0] });
     }
     if sorted.iter().any(|a| a.is_zero()) {
-        return Err("--attesters: the zero address is not an attester".into());
+        return Err(Usage::ZeroAttester);
     }
     if threshold == 0 || usize::from(threshold) > sorted.len() {
-        return Err(format!(
-            "--threshold {threshold}: must be between 1 and the number of attesters ({})",
-            sorted.len()
-        ));
+        return Err(Usage::Threshold { threshold, count: sorted.len() });
     }
     Ok(sorted)
 }
@@ -91,9 +88,11 @@ mod tests {
             address!("0xA4C777199658a41688E9488c4EcbD7a2925Cc23A"),
         );
         assert_eq!(checked_attesters(&[b, a], 2).unwrap(), vec![a, b]);
-        assert!(checked_attesters(&[a, a], 1).unwrap_err().contains("given twice"));
-        assert!(checked_attesters(&[a, b], 3).unwrap_err().starts_with("--threshold 3"));
-        assert!(checked_attesters(&[a], 0).unwrap_err().starts_with("--threshold 0"));
+        assert!(checked_attesters(&[a, a], 1).unwrap_err().to_string().contains("given twice"));
+        assert!(
+            checked_attesters(&[a, b], 3).unwrap_err().to_string().starts_with("--threshold 3")
+        );
+        assert!(checked_attesters(&[a], 0).unwrap_err().to_string().starts_with("--threshold 0"));
         assert!(checked_attesters(&[Address::ZERO], 1).is_err());
     }
 }

@@ -2,7 +2,7 @@
 //! ENABLE_AND_USE on the first use of an off-chain grant), checked first against its policies.
 
 use super::{
-    NetError, Res,
+    NetError, Res, Usage,
     args::{parse_call, read_details},
     endpoint::Endpoint,
     flows,
@@ -42,7 +42,7 @@ pub struct UseCmd {
 pub(crate) async fn run(c: &UseCmd) -> Res<Value> {
     let list = read_details(&c.details)?;
     let det = list.get(c.session).ok_or_else(|| {
-        NetError::Usage(format!("--session {}: the file has {} session(s)", c.session, list.len()))
+        NetError::Usage(Usage::SessionIndex { index: c.session, count: list.len() })
     })?;
     let calls = c.calls.iter().map(|s| parse_call(s)).collect::<Res<Vec<_>>>()?;
     let signer = c.key.load(&c.keys)?;
