@@ -32,7 +32,9 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         attesters: &[Address],
         threshold: u8,
     ) -> Result<Sent, FlowError> {
-        let call = trust_attesters(self.deployments.registry, threshold, attesters);
+        // the reference registry takes them strictly ascending (else InvalidTrustedAttesterInput)
+        let attesters = crate::trust_input(attesters, threshold)?;
+        let call = trust_attesters(self.deployments.registry, threshold, &attesters);
         self.owner_execute(owner, &[call]).await
     }
 
@@ -79,11 +81,8 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
                 factory_attesters(&self.account.factory_data)
             };
             if trusted.is_empty() {
-                calls.push(trust_attesters(
-                    self.deployments.registry,
-                    1,
-                    &self.deployments.attesters,
-                ));
+                let attesters = crate::trust_input(&self.deployments.attesters, 1)?;
+                calls.push(trust_attesters(self.deployments.registry, 1, &attesters));
             } else {
                 tracing::debug!(?trusted, "the account trusts attesters already: kept as they are");
             }

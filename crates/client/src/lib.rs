@@ -25,7 +25,10 @@ pub use sessions::{
 };
 
 mod registry_trust;
-pub use registry_trust::{AccountTrust, RegistryLayout, account_trust, threshold_slot};
+pub use registry_trust::{
+    ACCOUNT_TO_ATTESTER_SLOT, AccountTrust, TrustInputError, account_trust, decode_trust_record,
+    trust_input, trust_record_slot,
+};
 
 pub mod checks;
 pub use checks::{Budget, BudgetItem, Refused};
