@@ -24,6 +24,9 @@ pub use sessions::{
     stub_ecdsa_signature, trust_attesters, trusted_attesters,
 };
 
+mod paymaster_permit;
+pub use paymaster_permit::{check_paymaster_permit, paymaster_refusal};
+
 mod registry_trust;
 pub use registry_trust::{
     ACCOUNT_TO_ATTESTER_SLOT, AccountTrust, TrustInputError, account_trust, decode_trust_record,
