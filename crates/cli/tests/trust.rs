@@ -81,20 +81,30 @@ async fn trust_attesters_then_account_shows_them() {
     assert_eq!(code, 2);
     assert!(v["error"].as_str().unwrap().contains("given twice"), "{v}");
 
-    // trust both, threshold 1: one user operation (deploying the account), the list read back
+    // trust both, threshold 2: one user operation (deploying the account), the list and the
+    // threshold read back
     let (code, v, all) =
-        run(dir, &env, &net("trust-attesters", &["--attesters", &list, "--threshold", "1"]));
+        run(dir, &env, &net("trust-attesters", &["--attesters", &list, "--threshold", "2"]));
     assert_eq!(code, 0, "{all}");
     let out = &v["output"];
     assert_eq!(out["account"], json!(account));
     assert!(out["userOpHash"].as_str().is_some_and(|h| h.len() == 66), "{out}");
     assert_eq!(out["trustedAttesters"], json!([y, x]), "sorted ascending");
-    assert_eq!(out["attesterThreshold"], json!(1));
+    assert_eq!(out["attesterThreshold"], json!(2));
 
     // the registry, read directly (one `findTrustedAttesters` eth_call through the bindings)
     let on_chain =
         smart_sessions_client::trusted_attesters(&node, a.registry, account).await.unwrap();
     assert_eq!(on_chain, vec![y, x]);
+    // the threshold, read directly from the registry's storage: the ERC-7484 reference layout
+    // (`$accountToAttester` at slot 3, the record's word: count in byte 31, threshold in byte
+    // 30, the first attester in bytes 10..30), which the devnet's registry double shares
+    let mut preimage = [0u8; 64];
+    preimage[12..32].copy_from_slice(account.as_slice());
+    preimage[63] = 3;
+    let slot = alloy_primitives::keccak256(preimage);
+    let word = node.get_storage_at(a.registry, slot.into()).await.unwrap().to_be_bytes::<32>();
+    assert_eq!((word[31], word[30], &word[10..30]), (2, 2, y.as_slice()));
 
     // account shows them
     let (code, v, all) = run(dir, &env, &net("account", &[]));
@@ -102,5 +112,5 @@ async fn trust_attesters_then_account_shows_them() {
     let acct = &v["output"];
     assert_eq!(acct["deployed"], json!(true));
     assert_eq!(acct["trustedAttesters"], json!(on_chain));
-    assert_eq!(acct["attesterThreshold"], Value::Null, "the registry has no threshold getter");
+    assert_eq!(acct["attesterThreshold"], json!(word[30]), "read from the registry's storage");
 }

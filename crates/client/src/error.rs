@@ -174,6 +174,19 @@ pub enum FlowError {
         /// What the bundler lists.
         supported: Vec<Address>,
     },
+    /// An attester list or threshold the ERC-7484 registry would refuse: nothing sent.
+    #[error(transparent)]
+    TrustInput(#[from] crate::TrustInputError),
+    /// A sponsored session operation for a session whose `permitERC4337Paymaster` is false:
+    /// SmartSession would refuse it on chain (`PaymasterValidationNotEnabled(permissionId)`),
+    /// so nothing was signed.
+    #[error(
+        "permission {permission_id}: its session has permitERC4337Paymaster = false, so SmartSession refuses a paymaster (PaymasterValidationNotEnabled): nothing signed"
+    )]
+    PaymasterNotPermitted {
+        /// The permission whose session does not permit a paymaster.
+        permission_id: B256,
+    },
 }
 
 impl FlowError {

@@ -33,13 +33,42 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         attesters: &[Address],
         threshold: u8,
     ) -> Result<Sent, FlowError> {
-        let call = trust_attesters(self.deployments.registry, threshold, attesters);
+        // the reference registry takes them strictly ascending (else InvalidTrustedAttesterInput)
+        let attesters = crate::trust_input(attesters, threshold)?;
+        let call = trust_attesters(self.deployments.registry, threshold, &attesters);
         self.owner_execute(owner, &[call]).await
     }
 
     /// Whether this generation's SmartSession consults the ERC-7484 registry when enabling.
     pub const fn consults_registry(&self) -> bool {
         !matches!(self.deployments.generation, Generation::Current)
+    }
+
+    /// The mode of this client's off-chain grants (the owner-signed enable payload a session
+    /// key sends with its first operation): `UNSAFE_ENABLE` (0x02) for v1.0 and the current
+    /// generation, `ENABLE` (0x01) for legacy.
+    ///
+    /// Why not `ENABLE` for v1.0: in ENABLE, SmartSession v1.0 calls
+    /// `registry.checkForAccount` for every policy and the session validator **during
+    /// validation**. Traced on the devnet (Alto 0.0.20's ERC-7562 collector tracer run by
+    /// anvil's `debug_traceCall`, the devnet's registry having the reference registry's
+    /// storage layout), the validation of one ENABLE operation reads three registry slots: the
+    /// account's trust record `keccak(account ‖ 3)`, which is storage associated with the
+    /// sender (STO-021, allowed), and the attestation records `keccak(attester ‖ keccak(module ‖
+    /// 4))` of SudoPolicy and the session validator, keyed by module and attester: storage of
+    /// a non-entity contract not associated with the sender, which ERC-7562 allows only for a
+    /// staked entity (STO-033). Nexus accounts are not staked, so a bundler enforcing ERC-7562
+    /// refuses such an operation (Alto's own safe mode could not give the verdict on anvil: it
+    /// fails on every operation, see README "SmartSession generations"). `UNSAFE_ENABLE` reads
+    /// no registry storage, and is what `@biconomy/abstractjs` 1.2.3 signs
+    /// (`grantPermission` and `usePermission`). The registry's checks still run for grants
+    /// sent on chain (`enableSessions` always consults it in v1.0). The legacy generation keeps
+    /// `ENABLE` (its devnet flows test it); the same storage analysis applies to it.
+    pub const fn off_chain_grant_mode(&self) -> smart_sessions_codec::EnableMode {
+        match self.deployments.generation {
+            Generation::Legacy => smart_sessions_codec::EnableMode::Enable,
+            _ => smart_sessions_codec::EnableMode::UnsafeEnable,
+        }
     }
 
     /// `grantPermission({ sessionRequestedInfo })`: builds the sessions (validated), and in one
@@ -80,11 +109,8 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
                 factory_attesters(&self.account.factory_data)
             };
             if trusted.is_empty() {
-                calls.push(trust_attesters(
-                    self.deployments.registry,
-                    1,
-                    &self.deployments.attesters,
-                ));
+                let attesters = crate::trust_input(&self.deployments.attesters, 1)?;
+                calls.push(trust_attesters(self.deployments.registry, 1, &attesters));
             } else {
                 tracing::debug!(?trusted, "the account trusts attesters already: kept as they are");
             }
@@ -147,7 +173,10 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
                 self.account.address,
                 self.chain_id,
                 &session,
-                !self.consults_registry(),
+                matches!(
+                    self.off_chain_grant_mode(),
+                    smart_sessions_codec::EnableMode::UnsafeEnable
+                ),
                 owner,
                 self.deployments.owner_validator,
                 style,
@@ -209,4 +238,45 @@ where
         style,
     )
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{
+        Deployments, NexusAccount, NexusClient, SessionRequest,
+        test_transport::{Reply, Scripted},
+    };
+    use alloy_primitives::Address;
+    use serde_json::json;
+
+    /// An off-chain grant of a v1.0 client signs UNSAFE_ENABLE (mode byte 0x02 of the
+    /// signature the session key sends), a legacy client's ENABLE (0x01); the node answers
+    /// `getNonce` with 0 (scripted).
+    #[tokio::test]
+    async fn off_chain_grants_are_unsafe_enable_on_v1_and_enable_on_legacy() {
+        for (d, mode) in [(Deployments::v1_nexus_k1(), 2u8), (Deployments::legacy_nexus_k1(), 1)] {
+            let node = Scripted::new(|m, _| match m {
+                "eth_call" => Reply::Ok(json!(format!("0x{}", "00".repeat(32)))),
+                other => panic!("unexpected {other}"),
+            });
+            let bundler = Scripted::new(|m, _| panic!("the bundler was asked {m}"));
+            let c = NexusClient::with_chain_id(
+                node.provider(),
+                bundler.provider(),
+                1,
+                d,
+                NexusAccount::existing(Address::repeat_byte(1), crate::ENTRY_POINT_V07),
+            );
+            let request: SessionRequest = serde_json::from_value(json!({
+                "sessionPublicKey": Address::repeat_byte(5),
+                "actionPoliciesInfo": [{ "contractAddress": Address::repeat_byte(9),
+                    "functionSelector": "0xa9059cbb", "sudo": true }]
+            }))
+            .unwrap();
+            let owner = alloy_signer_local::PrivateKeySigner::random();
+            let details = c.grant_permission_typed_data_sign(&owner, &request).await.unwrap();
+            let sig = details.enable_signature(&[0u8; 65]).unwrap();
+            assert_eq!(sig[0], mode, "{:?}", c.deployments.generation);
+        }
+    }
 }

@@ -24,8 +24,14 @@ pub use sessions::{
     stub_ecdsa_signature, trust_attesters, trusted_attesters,
 };
 
+mod paymaster_permit;
+pub use paymaster_permit::{check_paymaster_permit, paymaster_refusal};
+
 mod registry_trust;
-pub use registry_trust::{AccountTrust, RegistryLayout, account_trust, threshold_slot};
+pub use registry_trust::{
+    ACCOUNT_TO_ATTESTER_SLOT, AccountTrust, TrustInputError, account_trust, decode_trust_record,
+    trust_input, trust_record_slot,
+};
 
 pub mod checks;
 pub use checks::{Budget, BudgetItem, Refused};

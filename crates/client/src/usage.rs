@@ -302,6 +302,8 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             });
         }
         let pid = details.permission_id;
+        // a sponsored operation the session does not permit would fail validation on chain
+        crate::check_paymaster_permit(&session, pid, self.options.paymaster.is_some())?;
         let enabled = match self.prefetch_for_use(&session, precheck, lane).await? {
             Some(e) => e,
             None => self.is_permission_enabled(pid).await?,

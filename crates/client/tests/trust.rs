@@ -108,13 +108,13 @@ async fn an_account_trusting_no_one_trusts_with_threshold_one() {
     assert_eq!(U256::from_be_slice(&calls[0].callData[4..36]), U256::from(1));
 }
 
-/// `account_trust` on the devnet's registry (our own stand-in, whose layout the client names
-/// `RegistryLayout::DevnetStandIn`): the attesters and threshold a `trustAttesters(2, [x, y])`
-/// set, compared with those arguments; an account that trusts no one: none and 0; the
-/// reference layout: threshold unknown.
+/// `account_trust` on the devnet's registry (a double of the ERC-7484 reference registry with
+/// its storage layout: the `$accountToAttester` record at slot 3): the attesters and threshold
+/// a `trustAttesters(2, [x, y])` set, compared with those arguments (the list sorted, as the
+/// registry stores it); an account that trusts no one: none and 0.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_accounts_attesters_and_threshold_are_read() {
-    use smart_sessions_client::{AccountTrust, RegistryLayout, account_trust};
+    use smart_sessions_client::{AccountTrust, account_trust};
     let d = Devnet::start_with(Options { chain_id: 31376, bundler: true, ..Options::default() })
         .await
         .expect("devnet");
@@ -125,16 +125,12 @@ async fn the_accounts_attesters_and_threshold_are_read() {
     let c = NexusClient::new(node.clone(), bundler, common::deployments(&d), account.clone())
         .await
         .unwrap();
-    let none =
-        account_trust(&node, a.registry, c.address(), RegistryLayout::DevnetStandIn).await.unwrap();
-    assert_eq!(none, AccountTrust { attesters: vec![], threshold: Some(0) });
+    let none = account_trust(&node, a.registry, c.address()).await.unwrap();
+    assert_eq!(none, AccountTrust { attesters: vec![], threshold: 0 });
     let other = Address::repeat_byte(0x0b);
     c.trust_attesters(&owner, &[a.attester, other], 2).await.unwrap();
-    let t =
-        account_trust(&node, a.registry, c.address(), RegistryLayout::DevnetStandIn).await.unwrap();
-    assert_eq!(t, AccountTrust { attesters: vec![a.attester, other], threshold: Some(2) });
-    let r = account_trust(&node, a.registry, c.address(), RegistryLayout::Erc7484Reference)
-        .await
-        .unwrap();
-    assert_eq!((r.attesters.len(), r.threshold), (2, None));
+    let t = account_trust(&node, a.registry, c.address()).await.unwrap();
+    let mut sorted = vec![a.attester, other];
+    sorted.sort();
+    assert_eq!(t, AccountTrust { attesters: sorted, threshold: 2 });
 }

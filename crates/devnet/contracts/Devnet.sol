@@ -219,65 +219,144 @@ contract UniActionPolicy {
     }
 }
 
-/// An ERC-7484 registry that really keeps trusted attesters per account and attestations per
-/// module: `check` / `checkForAccount` revert unless enough of the account's trusted attesters
-/// attested the module.
+/// A DOUBLE of the ERC-7484 reference registry (rhinestonewtf/registry, the code deployed at
+/// `0x000000000069E2a187AEFFb852bF3cCdC95151B2`; our own code, not theirs): the same storage
+/// layout for what the client reads, the same trust rules and the same errors (selectors) for
+/// `trustAttesters`, `findTrustedAttesters`, `check` and `checkForAccount`. Its layout follows
+/// the reference's inheritance `Registry is IRegistry, SignedAttestation` -> `Attestation` ->
+/// `AttestationManager is IRegistry, ModuleManager, SchemaManager,
+/// TrustManagerExternalAttesterList` (ModuleManager is ResolverManager), whose C3 order puts
+/// ResolverManager's `$resolvers` at slot 0, ModuleManager's `$moduleAddrToRecords` at 1,
+/// SchemaManager's `schemas` at 2, TrustManager's `$accountToAttester` at 3 and
+/// AttestationManager's `$moduleToAttesterToAttestations` at 4. Not the reference: `attest`
+/// here is a one-argument helper (the reference takes a schema and an `AttestationRequest` and
+/// needs a registered module), the resolver, schema and module records are placeholders.
 contract Registry {
-    struct Trust {
+    /// `TrustedAttesterRecord` of the reference's DataTypes.sol: one packed word (count in the
+    /// low byte, threshold in the next, the first attester above them), then the linked list
+    /// keyed by attester and then account (storage associated with the account, ERC-7562).
+    struct TrustedAttesterRecord {
+        uint8 attesterCount;
         uint8 threshold;
-        address[] attesters;
+        address attester;
+        mapping(address attester => mapping(address account => address linkedAttester)) linkedAttesters;
     }
 
-    mapping(address account => Trust) internal _trust;
-    mapping(address module => mapping(address attester => bool)) public attested;
+    /// `AttestationRecord` of the reference's DataTypes.sol (`moduleTypes` a uint32 bitmap).
+    struct AttestationRecord {
+        uint48 time;
+        uint48 expirationTime;
+        uint48 revocationTime;
+        uint32 moduleTypes;
+        address moduleAddress;
+        address attester;
+        address dataPointer;
+        bytes32 schemaUID;
+    }
 
-    error InvalidThreshold(uint8 threshold, uint256 attesters);
-    error NoTrustedAttestersFound(address account);
-    error InsufficientAttestations(address account, address module, uint256 found, uint256 threshold);
+    mapping(bytes32 => bytes32) internal $resolvers; // slot 0 (placeholder)
+    mapping(address => bytes32) internal $moduleAddrToRecords; // slot 1 (placeholder)
+    mapping(bytes32 => bytes32) internal schemas; // slot 2 (placeholder)
+    mapping(address account => TrustedAttesterRecord) internal $accountToAttester; // slot 3
+    mapping(address module => mapping(address attester => AttestationRecord)) internal
+        $moduleToAttesterToAttestations; // slot 4
 
-    event NewTrustedAttesters(address indexed account);
+    // the reference's errors, with its (argument-less) signatures
+    error InvalidTrustedAttesterInput();
+    error InvalidThreshold();
+    error NoTrustedAttestersFound();
+    error InsufficientAttestations();
+
+    event NewTrustedAttesters(address indexed smartAccount);
+    /// The helper's event (the reference's `Attested` also carries the schema and data pointer).
     event Attested(address indexed module, address indexed attester);
 
+    /// The reference's rules: attesters strictly ascending (so unique and non-zero after the
+    /// first), 1..255 of them, threshold at most their number (0 is accepted and then every
+    /// check fails with `NoTrustedAttestersFound`).
     function trustAttesters(uint8 threshold, address[] calldata attesters) external {
-        if (threshold == 0 || threshold > attesters.length) revert InvalidThreshold(threshold, attesters.length);
-        _trust[msg.sender] = Trust(threshold, attesters);
+        uint256 n = attesters.length;
+        if (n == 0 || n > type(uint8).max || attesters[0] == address(0)) revert InvalidTrustedAttesterInput();
+        for (uint256 i = 1; i < n; i++) {
+            if (attesters[i] <= attesters[i - 1]) revert InvalidTrustedAttesterInput();
+        }
+        if (threshold > n) revert InvalidThreshold();
+        TrustedAttesterRecord storage t = $accountToAttester[msg.sender];
+        t.attesterCount = uint8(n);
+        t.threshold = threshold;
+        t.attester = attesters[0];
+        for (uint256 i; i + 1 < n; i++) {
+            t.linkedAttesters[attesters[i]][msg.sender] = attesters[i + 1];
+        }
         emit NewTrustedAttesters(msg.sender);
     }
 
-    function findTrustedAttesters(address account) external view returns (address[] memory) {
-        return _trust[account].attesters;
+    function findTrustedAttesters(address smartAccount) external view returns (address[] memory attesters) {
+        TrustedAttesterRecord storage t = $accountToAttester[smartAccount];
+        uint256 n = t.attesterCount;
+        if (n == 0) return attesters;
+        attesters = new address[](n);
+        attesters[0] = t.attester;
+        for (uint256 i = 1; i < n; i++) {
+            attesters[i] = t.linkedAttesters[attesters[i - 1]][smartAccount];
+        }
     }
 
-    /// The caller attests `module`.
+    /// Helper (not the reference's signature): the caller attests `module` for every module
+    /// type, without expiry.
     function attest(address module) external {
-        attested[module][msg.sender] = true;
+        $moduleToAttesterToAttestations[module][msg.sender] = AttestationRecord({
+            time: uint48(block.timestamp),
+            expirationTime: 0,
+            revocationTime: 0,
+            moduleTypes: type(uint32).max,
+            moduleAddress: module,
+            attester: msg.sender,
+            dataPointer: address(0),
+            schemaUID: bytes32(0)
+        });
         emit Attested(module, msg.sender);
     }
 
     function check(address module) external view {
-        _check(msg.sender, module);
+        _check(msg.sender, module, 0);
     }
 
-    function check(address module, uint256) external view {
-        _check(msg.sender, module);
+    function check(address module, uint256 moduleType) external view {
+        _check(msg.sender, module, moduleType);
     }
 
-    function checkForAccount(address account, address module) external view {
-        _check(account, module);
+    function checkForAccount(address smartAccount, address module) external view {
+        _check(smartAccount, module, 0);
     }
 
-    function checkForAccount(address account, address module, uint256) external view {
-        _check(account, module);
+    function checkForAccount(address smartAccount, address module, uint256 moduleType) external view {
+        _check(smartAccount, module, moduleType);
     }
 
-    function _check(address account, address module) internal view {
-        Trust storage t = _trust[account];
-        if (t.attesters.length == 0) revert NoTrustedAttestersFound(account);
-        uint256 found;
-        for (uint256 i; i < t.attesters.length; i++) {
-            if (attested[module][t.attesters[i]]) found++;
+    function _valid(address module, address attester, uint256 moduleType) internal view returns (bool) {
+        AttestationRecord storage r = $moduleToAttesterToAttestations[module][attester];
+        if (r.time == 0) return false;
+        if (r.expirationTime != 0 && block.timestamp > r.expirationTime) return false;
+        if (r.revocationTime != 0) return false;
+        if (moduleType != 0 && (moduleType > 31 || (r.moduleTypes >> moduleType) & 1 == 0)) return false;
+        return true;
+    }
+
+    /// The reference's `_check`: no first attester or threshold 0 -> `NoTrustedAttestersFound`;
+    /// otherwise walk the list until `threshold` valid attestations, else
+    /// `InsufficientAttestations`.
+    function _check(address smartAccount, address module, uint256 moduleType) internal view {
+        TrustedAttesterRecord storage t = $accountToAttester[smartAccount];
+        uint256 n = t.attesterCount;
+        uint256 threshold = t.threshold;
+        address attester = t.attester;
+        if (attester == address(0) || threshold == 0) revert NoTrustedAttestersFound();
+        for (uint256 i; i < n; i++) {
+            if (i > 0) attester = t.linkedAttesters[attester][smartAccount];
+            if (_valid(module, attester, moduleType) && --threshold == 0) return;
         }
-        if (found < t.threshold) revert InsufficientAttestations(account, module, found, t.threshold);
+        revert InsufficientAttestations();
     }
 }
 

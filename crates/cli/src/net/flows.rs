@@ -130,30 +130,13 @@ fn sent_json(s: &Sent) -> Value {
     })
 }
 
-/// The account's trusted attesters as `registry.findTrustedAttesters` reports them:
-/// `{registry, trustedAttesters, attesterThreshold}`. The threshold is `null`: the ERC-7484
-/// registry has no getter for it (`trust-attesters` reports the one it sets). A registry that
-/// does not answer (none deployed on this chain, a zero address in the table) gives
-/// `trustedAttesters: null` and `trustedAttestersError` instead of failing the command.
+/// The account's trusted attesters and threshold: [`super::trust::trust_json`].
 pub(crate) async fn trust_json<P: Provider>(
     node: &P,
     registry: Address,
     account: Address,
 ) -> Value {
-    if registry.is_zero() {
-        return json!({ "registry": null, "trustedAttesters": null, "attesterThreshold": null });
-    }
-    match smart_sessions_client::trusted_attesters(node, registry, account).await {
-        Ok(list) => {
-            json!({ "registry": registry, "trustedAttesters": list, "attesterThreshold": null })
-        }
-        Err(e) => json!({
-            "registry": registry,
-            "trustedAttesters": null,
-            "attesterThreshold": null,
-            "trustedAttestersError": crate::text::printable(&crate::text::with_causes(&e)),
-        }),
-    }
+    super::trust::trust_json(node, registry, account).await
 }
 
 fn merge(into: &mut Value, from: Value) {
@@ -181,8 +164,6 @@ pub(crate) async fn trust_attesters<P: Provider + Clone, B: Provider>(
     v["account"] = json!(client.address());
     v["threshold"] = json!(threshold);
     merge(&mut v, trust_json(&node, registry, client.address()).await);
-    // what was set is known: report it as the threshold
-    v["attesterThreshold"] = json!(threshold);
     Ok(v)
 }
 

@@ -11,8 +11,9 @@ use super::{
     keys::{KeyOptions, OwnerKey},
 };
 use alloy_primitives::Address;
+use alloy_provider::Provider;
 use clap::Args;
-use serde_json::Value;
+use serde_json::{Value, json};
 use smart_sessions_codec::Generation;
 
 /// The arguments of `trust-attesters`.
@@ -74,6 +75,36 @@ pub(crate) async fn run(c: &TrustCmd, g: Generation) -> Res<Value> {
     let node = c.endpoint.node()?;
     let bundler = c.endpoint.bundler()?;
     flows::trust_attesters(node, bundler, d, &c.account, &owner, &attesters, c.threshold).await
+}
+
+/// The account's trust as `account` and `status` show it: `{registry, trustedAttesters,
+/// attesterThreshold}`, the list from `registry.findTrustedAttesters` and the threshold from
+/// the registry's storage (`smart_sessions_client::account_trust`: the ERC-7484 reference
+/// registry's `$accountToAttester` record at slot 3; 0 for an account trusting no one). A
+/// registry that does not answer (none deployed on this chain), or whose storage is not the
+/// reference layout, gives `trustedAttesters: null` and `trustedAttestersError` instead of
+/// failing the command; a zero registry in the table gives nulls.
+pub(crate) async fn trust_json<P: Provider>(
+    node: &P,
+    registry: Address,
+    account: Address,
+) -> Value {
+    if registry.is_zero() {
+        return json!({ "registry": null, "trustedAttesters": null, "attesterThreshold": null });
+    }
+    match smart_sessions_client::account_trust(node, registry, account).await {
+        Ok(t) => json!({
+            "registry": registry,
+            "trustedAttesters": t.attesters,
+            "attesterThreshold": t.threshold,
+        }),
+        Err(e) => json!({
+            "registry": registry,
+            "trustedAttesters": null,
+            "attesterThreshold": null,
+            "trustedAttestersError": crate::text::printable(&crate::text::with_causes(&e)),
+        }),
+    }
 }
 
 #[cfg(test)]
