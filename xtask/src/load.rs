@@ -1,5 +1,5 @@
 //! `cargo xtask load`: issue 12's full-size load run on a fresh devnet (the client's `load`
-//! example, release build: one account, 1, 10 and 50 concurrent session keys through one shared
+//! example, debug build: one account, 1, 10 and 50 concurrent session keys through one shared
 //! `NexusClient`, 20 uses each, the last phase the 1,000-operation run, every outcome checked on
 //! chain), and the throughput table it prints written into BENCHMARKS.md between the
 //! `load-table` markers.
@@ -42,9 +42,9 @@ pub(crate) fn load(args: &[String]) -> Result {
     }
     let keys = flag(args, "--keys", 50)?;
     let ops = flag(args, "--ops", 20)?;
-    eprintln!("==> load: {keys} keys × {ops} operations (release build of the `load` example)");
+    eprintln!("==> load: {keys} keys × {ops} operations (debug build of the `load` example)");
     let out = cargo()
-        .args(["run", "--release", "--quiet", "-p", "smart-sessions-client", "--example", "load"])
+        .args(["run", "--quiet", "-p", "smart-sessions-client", "--example", "load"])
         .env("LOAD_KEYS", keys.to_string())
         .env("LOAD_OPS", ops.to_string())
         .stderr(Stdio::inherit())
@@ -56,7 +56,7 @@ pub(crate) fn load(args: &[String]) -> Result {
         return Err(format!("the load run failed ({}): nothing written", out.status));
     }
     let block = format!(
-        "`cargo xtask load --keys {keys} --ops {ops}` (release build, one run on the machine it \
+        "`cargo xtask load --keys {keys} --ops {ops}` (debug build, one run on the machine it \
          ran on; one account, one shared `NexusClient`, a nonce lane per permission):\n\n{}",
         table.trim_end()
     );
