@@ -94,10 +94,10 @@ impl LogTail {
 /// - `--safe-mode false`: anvil has no `debug_traceCall` tracer Alto's ERC-7562 checks need;
 /// - `--enforce-unique-senders-per-bundle false`: with the default (`true`) Alto puts at most
 ///   one operation of a sender in a bundle, so one account with many session keys (issue 12's
-///   1,000-operation run: 50 keys × 20 on one account) is served one operation per bundle
-///   and the keys' operations wait in the mempool behind each other for longer than a client's
-///   receipt bound. Operations of one sender on different nonce lanes are independent for the
-///   EntryPoint v0.7, so one bundle can carry them all;
+///   1,000-operation run: 50 keys × 20 on one account) is served one operation per bundle.
+///   Operations of one sender on different nonce lanes are independent for the EntryPoint v0.7,
+///   so one bundle may carry several. (This alone did not stop the losses of that run: reusing
+///   fees in the client did, BENCHMARKS.md "Many session keys on one account".)
 /// - `--mempool-max-parallel-ops 100` and `--mempool-max-queued-ops 10`: Alto's per-sender
 ///   mempool limits (operations of one sender on different nonce keys, and on one key with
 ///   consecutive nonces; defaults 10 and 0). Alto 0.0.20 declares them but never calls the check
