@@ -393,6 +393,43 @@ mod sending {
     }
 
     #[tokio::test]
+    async fn a_fee_refusal_drops_the_reused_fees_and_the_operation_is_priced_and_sent_again() {
+        let honest = Honest::default();
+        let h = honest.clone();
+        let refuse = Arc::new(AtomicUsize::new(1));
+        let r = refuse.clone();
+        let tier = |fee: u64| json!({ "maxFeePerGas": fee, "maxPriorityFeePerGas": 1 });
+        let prices = Arc::new(AtomicUsize::new(0));
+        let p = prices.clone();
+        let b = Scripted::new(move |m, params| match m {
+            "pimlico_getUserOperationGasPrice" => {
+                // 10 the first time, 20 after
+                let fee = if p.fetch_add(1, Ordering::SeqCst) == 0 { 10 } else { 20 };
+                Reply::Ok(json!({ "slow": tier(fee), "standard": tier(fee), "fast": tier(fee) }))
+            }
+            "eth_sendUserOperation" if r.fetch_sub(1, Ordering::SeqCst) == 1 => {
+                Reply::Err(ErrorPayload {
+                    code: -32602,
+                    message: "maxFeePerGas must be at least 15 (current maxFeePerGas: 10)".into(),
+                    data: None,
+                })
+            }
+            _ => h.answer(m, params),
+        });
+        let n = node(3);
+        let c = client(&n, &b).with_options(ClientOptions {
+            gas_price: GasPriceSource::Auto,
+            gas_price_max_age: Duration::from_secs(60),
+            ..options()
+        });
+        let sent = c.send_operation(lane(), &calls(), Bytes::new(), sig).await.unwrap();
+        assert_eq!(sent.user_op.max_fee_per_gas, U256::from(20), "priced again");
+        assert_eq!(sent.receipt.nonce, lane().nonce(3), "the same nonce: one operation");
+        assert_eq!(count(&b, "eth_sendUserOperation"), 2, "the refused one and the re-send");
+        assert_eq!(count(&b, "pimlico_getUserOperationGasPrice"), 2, "fees read again once");
+    }
+
+    #[tokio::test]
     async fn the_entry_point_is_checked_once_and_an_unsupported_one_refused() {
         let b = Scripted::new(|m, p| match m {
             "eth_supportedEntryPoints" => Reply::Ok(json!([Address::repeat_byte(0xab)])),
