@@ -9,6 +9,9 @@
 //! cargo xtask fuzz [SECONDS]  run every fuzz target for SECONDS (default 30) each
 //! cargo xtask bench           criterion benches, then the TypeScript reference on the same
 //!                             inputs, as one table (the source of BENCHMARKS.md)
+//! cargo xtask load [--keys N] [--ops M]
+//!                             issue 12's load run (1, 10, N keys × M uses) on a fresh devnet,
+//!                             its table written into BENCHMARKS.md
 //! cargo xtask bindings [--check]
 //!                             regenerate (or check) crates/bindings from the pinned ABIs
 //! cargo xtask devnet up [--mee] [--json] | down | status
@@ -17,6 +20,7 @@
 
 mod bench;
 mod bindings;
+mod load;
 mod msrv;
 mod package;
 mod procs;
@@ -403,11 +407,12 @@ fn main() -> ExitCode {
         Some("package") => package::package(),
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(30)),
         Some("bench") => bench::bench(&args[1..]),
+        Some("load") => load::load(&args[1..]),
         Some("devnet") => devnet(&args[1..]),
         Some("bindings") => bindings::bindings(args.iter().any(|a| a == "--check")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | nostd | msrv | package | fuzz [SECONDS] | bench [--write] [--quick] | devnet up [--mee]|down|status | bindings [--check]>"
+                "usage: cargo xtask <test | nostd | msrv | package | fuzz [SECONDS] | bench [--write] [--quick] | load [--keys N] [--ops M] | devnet up [--mee]|down|status | bindings [--check]>"
             );
             return ExitCode::from(2);
         }

@@ -60,8 +60,8 @@ async fn main() {
             run.reverted,
             run.errors.len(),
         );
-        for e in run.errors.iter().take(5) {
-            eprintln!("  error: {e}");
+        for (kind, n) in error_kinds(&run.errors) {
+            eprintln!("  {n} × {kind}");
         }
         bad += run.reverted + collisions + run.errors.len();
     }
@@ -83,8 +83,47 @@ async fn main() {
     for m in mismatches.iter().take(5) {
         eprintln!("  {m}");
     }
+    let log = d.alto_log();
+    let dropped = log.iter().filter(|l| l.contains("2nd Validation error")).count();
+    eprintln!(
+        "Alto's log: {} lines kept, {dropped} operations dropped at the second validation",
+        log.len()
+    );
+    let short: Vec<String> = log.iter().map(|l| l.chars().take(240).collect()).collect();
+    for (kind, n) in error_kinds(&short).into_iter().take(8) {
+        eprintln!("  alto: {n} × {kind}");
+    }
     drop(d);
     if bad > 0 || duplicates > 0 || lost > 0 || !mismatches.is_empty() {
         std::process::exit(1);
     }
+}
+
+/// The errors grouped by their text with hashes and numbers blanked, most frequent first.
+fn error_kinds(errors: &[String]) -> Vec<(String, usize)> {
+    let mut kinds = std::collections::BTreeMap::<String, usize>::new();
+    for e in errors {
+        let mut k = String::new();
+        let mut chars = e.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '0' && chars.peek() == Some(&'x') {
+                chars.next();
+                while chars.peek().is_some_and(char::is_ascii_hexdigit) {
+                    chars.next();
+                }
+                k.push_str("0x…");
+            } else if c.is_ascii_digit() {
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+                k.push('N');
+            } else {
+                k.push(c);
+            }
+        }
+        *kinds.entry(k).or_default() += 1;
+    }
+    let mut v: Vec<_> = kinds.into_iter().collect();
+    v.sort_by_key(|k| std::cmp::Reverse(k.1));
+    v
 }

@@ -5,7 +5,8 @@
 //! Costs on the wire: the client remembers what it learnt (the account's deployment, the nonce of
 //! each validator lane, which gas-price method the bundler answers, how long the bundler takes to
 //! include an operation, the policies' state after its own operations), so a steady-state session
-//! operation is four round trips: gas price, estimate, send, one receipt poll. Node reads of
+//! operation is three round trips: estimate, send, one receipt poll (fees are reused for
+//! [`ClientOptions::gas_price_max_age`]). Node reads of
 //! several values go out as one JSON-RPC batch.
 
 use crate::{
@@ -59,6 +60,13 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// Where fees come from.
     pub gas_price: GasPriceSource,
+    /// How long fees read from [`gas_price`](Self::gas_price) are reused before they are read
+    /// again (default 10 s; `Duration::ZERO`: read for every operation). The reuse saves a
+    /// round trip per operation (a steady-state session operation is then three: estimate,
+    /// send, one receipt poll). Fees are fetched with the source's headroom (the node source
+    /// signs twice the gas price), and a bundler's "fee too low" refusal drops the cached fees
+    /// and the operation is priced again and re-sent (the refusal means nothing was accepted).
+    pub gas_price_max_age: Duration,
     /// The highest gas values this client signs.
     pub gas_caps: GasCaps,
     /// Which 2D-nonce lane session operations use.
@@ -83,6 +91,7 @@ impl Default for ClientOptions {
             receipt_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
             gas_price: GasPriceSource::Auto,
+            gas_price_max_age: Duration::from_secs(10),
             gas_caps: GasCaps::default(),
             lanes: Lanes::default(),
             paymaster: None,
@@ -160,6 +169,8 @@ pub(crate) struct State {
     pub(crate) installed: Option<bool>,
     pub(crate) lanes: HashMap<NexusNonceKey, Arc<tokio::sync::Mutex<LaneState>>>,
     pub(crate) gas: Option<GasPriceSource>,
+    /// The last fees read and when (reused for [`ClientOptions::gas_price_max_age`]).
+    pub(crate) fees: Option<(std::time::Instant, (U256, U256))>,
     pub(crate) entry_point_checked: bool,
     pub(crate) inclusion: Vec<Duration>,
     pub(crate) enabled: BTreeMap<B256, bool>,

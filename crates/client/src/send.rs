@@ -1,15 +1,15 @@
 //! Sending user operations: nonces reserved per lane, gas prices, the estimate, the caps, the
 //! signature, the send, and the receipt wait, each request bounded in time.
 //!
-//! What a caller can rely on: an operation is sent at most once per call (the one retry, after
-//! `AA10`/`AA25`, happens only when the bundler refused the first attempt, so nothing of it was
-//! in its mempool); whenever the signed operation may have reached the bundler and its fate is
+//! What a caller can rely on: an operation is accepted at most once per call (the bounded
+//! re-sends, after `AA10`/`AA25`/fee refusals, happen only when the bundler refused the previous
+//! attempt with a JSON-RPC error, so nothing of it was in its mempool); whenever the signed operation may have reached the bundler and its fate is
 //! not known, the error is [`FlowError::OutcomeUnknown`] with its hash, sender and nonce.
 
 use crate::{
     BundlerApi, ClientError, FlowError, NexusClient, Refusal, Sent, UserOperation,
     UserOperationReceipt,
-    client::{GasCaps, GasPriceSource, LaneState, personal_sign},
+    client::{LaneState, personal_sign},
 };
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_provider::Provider;
@@ -36,36 +36,11 @@ pub fn permission_lane(smart_session: Address, permission_id: B256) -> NexusNonc
     key.with_batch_key(batch_key).unwrap_or(key)
 }
 
-impl GasCaps {
-    /// Refuses `op` if a gas value is above its cap or above `u128::MAX`.
-    pub fn check(&self, op: &UserOperation) -> Result<(), FlowError> {
-        let width = U256::from(u128::MAX);
-        let checks = [
-            ("maxFeePerGas", op.max_fee_per_gas, self.max_fee_per_gas),
-            ("maxPriorityFeePerGas", op.max_priority_fee_per_gas, self.max_priority_fee_per_gas),
-            ("callGasLimit", op.call_gas_limit, self.call_gas_limit),
-            ("verificationGasLimit", op.verification_gas_limit, self.verification_gas_limit),
-            ("preVerificationGas", op.pre_verification_gas, self.pre_verification_gas),
-            (
-                "paymasterVerificationGasLimit",
-                op.paymaster_verification_gas_limit.unwrap_or_default(),
-                self.paymaster_gas_limit,
-            ),
-            (
-                "paymasterPostOpGasLimit",
-                op.paymaster_post_op_gas_limit.unwrap_or_default(),
-                self.paymaster_gas_limit,
-            ),
-        ];
-        for (field, value, cap) in checks {
-            let cap = cap.min(width);
-            if value > cap {
-                return Err(FlowError::GasAboveCap { field, value, cap });
-            }
-        }
-        Ok(())
-    }
-}
+/// How many times [`NexusClient::send_operation`] prices and sends an operation again after a
+/// refusal that proves the bundler did not accept it (`AA10`, `AA25`, "fee too low").
+const RESEND_ATTEMPTS: u32 = 3;
+/// The wait before the first such re-send; it doubles with each (100, 200, 400 ms).
+const RESEND_BACKOFF: Duration = Duration::from_millis(100);
 
 impl<N: Provider, B: Provider> NexusClient<N, B> {
     /// `fut` bounded by the request timeout; its expiry is [`FlowError::Timeout`] naming `step`.
@@ -119,89 +94,6 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         Ok(next)
     }
 
-    /// `(maxFeePerGas, maxPriorityFeePerGas)` from the configured source.
-    pub async fn gas_price(&self) -> Result<(U256, U256), FlowError> {
-        let source = self.state().gas.unwrap_or(self.options.gas_price);
-        let found = match source {
-            GasPriceSource::Fixed { max_fee_per_gas, max_priority_fee_per_gas } => {
-                return Ok((max_fee_per_gas, max_priority_fee_per_gas));
-            }
-            GasPriceSource::Auto => {
-                let mut found = None;
-                for s in
-                    [GasPriceSource::Pimlico, GasPriceSource::Biconomy, GasPriceSource::Rundler]
-                {
-                    match self.gas_price_from(s).await {
-                        Ok(p) => {
-                            found = Some((s, p));
-                            break;
-                        }
-                        Err(e) if e.is_method_not_found() => {
-                            tracing::debug!(source = ?s, "gas price method not found");
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                match found {
-                    Some(f) => f,
-                    None => {
-                        (GasPriceSource::Node, self.gas_price_from(GasPriceSource::Node).await?)
-                    }
-                }
-            }
-            s => return self.gas_price_from(s).await,
-        };
-        tracing::debug!(source = ?found.0, "gas price source");
-        self.state().gas = Some(found.0);
-        Ok(found.1)
-    }
-
-    async fn gas_price_from(&self, source: GasPriceSource) -> Result<(U256, U256), FlowError> {
-        match source {
-            GasPriceSource::Fixed { max_fee_per_gas, max_priority_fee_per_gas } => {
-                Ok((max_fee_per_gas, max_priority_fee_per_gas))
-            }
-            GasPriceSource::Pimlico => {
-                self.bounded("pimlico_getUserOperationGasPrice", self.bundler.pimlico_gas_price())
-                    .await
-            }
-            GasPriceSource::Biconomy => {
-                self.bounded("biconomy_getGasFeeValues", self.bundler.biconomy_gas_fee_values())
-                    .await
-            }
-            GasPriceSource::Rundler => {
-                let tip = self
-                    .bounded(
-                        "rundler_maxPriorityFeePerGas",
-                        self.bundler.rundler_max_priority_fee_per_gas(),
-                    )
-                    .await?;
-                let price = self
-                    .bounded("eth_gasPrice", async {
-                        self.node
-                            .get_gas_price()
-                            .await
-                            .map_err(|e| ClientError::node("eth_gasPrice", e))
-                    })
-                    .await?;
-                let max = U256::from(price).saturating_mul(U256::from(2)).saturating_add(tip);
-                Ok((max, tip))
-            }
-            GasPriceSource::Node | GasPriceSource::Auto => {
-                let fail =
-                    |e: alloy_transport::TransportError| ClientError::node("node gas price", e);
-                let mut batch = alloy_rpc_client::BatchRequest::new(self.node.client());
-                let price = batch.add_call::<_, U256>("eth_gasPrice", &()).map_err(fail)?;
-                let tip =
-                    batch.add_call::<_, U256>("eth_maxPriorityFeePerGas", &()).map_err(fail)?;
-                self.bounded("node gas price", async { batch.send().await.map_err(fail) }).await?;
-                let (price, tip) = (price.await.map_err(fail)?, tip.await.map_err(fail)?);
-                let max = price.saturating_mul(U256::from(2)).max(tip);
-                Ok((max, tip))
-            }
-        }
-    }
-
     /// Checks once per client that the bundler serves this client's EntryPoint
     /// (`eth_supportedEntryPoints`; a bundler without the method is taken at its word).
     async fn check_entry_point(&self) -> Result<(), FlowError> {
@@ -225,11 +117,14 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     /// (`sign` gets the user-op hash and returns the final signature) and sends an operation on
     /// `lane` (a Nexus nonce key: validator and batch key), then waits for the receipt.
     ///
-    /// An included operation whose call reverted is [`FlowError::Reverted`]; a stale nonce
-    /// (`AA25`) or deployment (`AA10`) refused by the bundler is re-read and the operation
-    /// retried once (the bundler refused it, so nothing was in its mempool); an operation that
-    /// may have reached the bundler without a known fate is [`FlowError::OutcomeUnknown`] and
-    /// never retried.
+    /// An included operation whose call reverted is [`FlowError::Reverted`]. A refusal that
+    /// proves the bundler did not accept the operation (a JSON-RPC error answer: a stale nonce
+    /// or a per-sender mempool limit, `AA25`; a stale deployment, `AA10`; fees below the
+    /// bundler's minimum) is re-read (nonce, deployment, fees) and the operation built and sent
+    /// again, at most three more times after 100, 200 and 400 ms; after that the refusal is
+    /// returned as [`FlowError::Bundler`], for which [`FlowError::is_retryable`] is `true`. An
+    /// operation that may have reached the bundler without a known fate is
+    /// [`FlowError::OutcomeUnknown`] and never sent again.
     pub async fn send_operation<F, Fut>(
         &self,
         lane: NexusNonceKey,
@@ -251,23 +146,33 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             user_op_hash = tracing::field::Empty,
         );
         async {
-            match self.try_send(lane, calls, &stub, &sign).await {
-                Err(FlowError::Bundler(b))
-                    if matches!(b.refusal, Refusal::EntryPoint { code: 10 | 25, .. }) =>
-                {
-                    tracing::debug!(
-                        error = %b,
-                        "stale account state (AA10: deployed, AA25: nonce): re-reading"
-                    );
-                    self.lane(lane).lock().await.next = None;
-                    {
-                        let mut st = self.state();
-                        st.deployed = None;
-                        st.installed = None;
-                    }
-                    self.try_send(lane, calls, &stub, &sign).await
+            let mut attempt = 0;
+            loop {
+                let r = self.try_send(lane, calls, &stub, &sign).await;
+                let Err(FlowError::Bundler(b)) = &r else { return r };
+                let stale = matches!(b.refusal, Refusal::EntryPoint { code: 10 | 25, .. });
+                let fee = b.is_fee_too_low();
+                if !b.is_refusal() || !(stale || fee) || attempt >= RESEND_ATTEMPTS {
+                    return r;
                 }
-                other => other,
+                // a JSON-RPC error answer: the bundler holds nothing of this attempt, so pricing
+                // and sending the operation again cannot run it twice
+                tracing::debug!(
+                    error = %b,
+                    attempt,
+                    "refused (AA10: deployed, AA25: nonce or mempool limit, fee too low): again"
+                );
+                if stale {
+                    self.lane(lane).lock().await.next = None;
+                    let mut st = self.state();
+                    st.deployed = None;
+                    st.installed = None;
+                }
+                if fee {
+                    self.drop_fees();
+                }
+                tokio::time::sleep(RESEND_BACKOFF * 2u32.pow(attempt)).await;
+                attempt += 1;
             }
         }
         .instrument(span)
@@ -547,5 +452,6 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     }
 }
 
+mod fees;
 #[cfg(test)]
 mod tests;

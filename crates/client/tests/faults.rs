@@ -34,6 +34,9 @@ fn options() -> ClientOptions {
     ClientOptions {
         request_timeout: Duration::from_secs(2),
         receipt_timeout: Duration::from_secs(6),
+        // fees read for every operation: the faults injected into the gas-price method must
+        // meet a request
+        gas_price_max_age: Duration::ZERO,
         ..ClientOptions::default()
     }
 }

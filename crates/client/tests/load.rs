@@ -51,8 +51,8 @@ async fn many_session_keys_one_account_all_included_exactly_once() {
         assert!(bad.is_empty(), "{mode:?}: on chain: {bad:?}");
     }
 
-    // steady state, one key, one client: the fees and the estimate (two requests at once: Alto
-    // refuses JSON-RPC batches), the send, the receipt polls; nothing from the node
+    // steady state, one key, one client: the estimate, the send, the receipt polls (the fees
+    // read by the first use are reused for `gas_price_max_age`); nothing from the node
     let (c, nt, bt) = fault_support::client(
         &d,
         &d.rpc_url,
@@ -82,7 +82,12 @@ async fn many_session_keys_one_account_all_included_exactly_once() {
             bt.total()
         );
         assert_eq!(nt.total(), 0, "steady state reads nothing from the node");
-        assert_eq!(bt.total() - polls, 3, "fees, estimate, send");
+        assert_eq!(bt.total() - polls, 2, "estimate, send (fees reused)");
+        assert_eq!(
+            bt.methods().get("pimlico_getUserOperationGasPrice"),
+            None,
+            "no fee request in the steady state"
+        );
         assert!(polls >= 1);
     }
     let checker = checker(&d, &s).await;

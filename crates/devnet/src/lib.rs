@@ -1,15 +1,13 @@
 #![doc = include_str!("../README.md")]
 
 use alloy_network::EthereumWallet;
-use alloy_primitives::{Address, B256, Bytes, U256, address, b256, hex};
+use alloy_primitives::{Address, B256, Bytes, U256, address, b256};
 use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue, sol};
 use std::{
     fmt,
-    io::Read,
-    net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -22,9 +20,15 @@ mod server;
 mod tls;
 pub use tls::{TestCa, TlsFront};
 pub mod contracts;
+mod error;
 pub mod paymaster;
 pub mod proxy;
+pub(crate) use error::rpc;
+pub use error::{DevnetError, Result};
+mod process;
 use paymaster::PaymasterService;
+pub use process::{LogTail, stop_pids};
+use process::{alto_command, free_port, wait_rpc};
 
 /// The canonical EntryPoint v0.7 address.
 pub const ENTRY_POINT: Address = address!("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
@@ -46,72 +50,6 @@ const DEV_KEYS: [B256; 3] = [
     b256!("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"),
     b256!("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"),
 ];
-
-/// What can go wrong while starting or using the devnet.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum DevnetError {
-    /// A program the devnet needs is missing.
-    Missing {
-        /// The program.
-        program: &'static str,
-        /// What to install.
-        hint: &'static str,
-    },
-    /// A command failed.
-    Command {
-        /// What ran.
-        what: String,
-        /// Its output, trimmed.
-        output: String,
-    },
-    /// A process did not become ready in time.
-    Timeout {
-        /// What was awaited.
-        what: &'static str,
-        /// How long.
-        after: Duration,
-    },
-    /// A JSON-RPC or transaction step failed.
-    Rpc {
-        /// The step.
-        step: String,
-        /// The error.
-        error: String,
-    },
-    /// File system trouble.
-    Io(std::io::Error),
-}
-
-impl fmt::Display for DevnetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Missing { program, hint } => write!(f, "`{program}` is not on the PATH: {hint}"),
-            Self::Command { what, output } => write!(f, "{what} failed: {output}"),
-            Self::Timeout { what, after } => {
-                write!(f, "{what} did not become ready within {after:?}")
-            }
-            Self::Rpc { step, error } => write!(f, "{step}: {error}"),
-            Self::Io(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for DevnetError {}
-
-impl From<std::io::Error> for DevnetError {
-    fn from(e: std::io::Error) -> Self {
-        Self::Io(e)
-    }
-}
-
-/// A `Result` with [`DevnetError`].
-pub type Result<T, E = DevnetError> = std::result::Result<T, E>;
-
-pub(crate) fn rpc<E: fmt::Display>(step: impl Into<String>) -> impl FnOnce(E) -> DevnetError {
-    let step = step.into();
-    move |e| DevnetError::Rpc { step, error: e.to_string() }
-}
 
 /// Every address the devnet deployed.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -208,6 +146,7 @@ pub const PAYMASTER_DEPOSIT: u128 = 100_000_000_000_000_000_000;
 pub struct Devnet {
     anvil: Option<Child>,
     alto: Option<Child>,
+    alto_log: LogTail,
     paymaster: Option<PaymasterService>,
     /// JSON-RPC endpoint of anvil.
     pub rpc_url: String,
@@ -237,10 +176,6 @@ impl fmt::Debug for Devnet {
             .field("addresses", &self.addresses)
             .finish_non_exhaustive()
     }
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 sol! {
@@ -302,38 +237,6 @@ async fn send<P: Provider>(provider: &P, step: &str, tx: TransactionRequest) -> 
     }
 }
 
-async fn wait_rpc(
-    url: &str,
-    method: &'static str,
-    what: &'static str,
-    timeout: Duration,
-    child: &mut Child,
-) -> Result<()> {
-    let start = Instant::now();
-    let provider = ProviderBuilder::new().connect_http(url.parse().map_err(rpc("URL"))?);
-    loop {
-        let ready: Result<serde_json::Value, _> =
-            provider.raw_request(method.into(), Vec::<()>::new()).await;
-        if ready.is_ok() {
-            return Ok(());
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut out = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                let _ = e.read_to_string(&mut out);
-            }
-            return Err(DevnetError::Command {
-                what: format!("{what} (exited with {status})"),
-                output: out.trim().chars().take(2000).collect(),
-            });
-        }
-        if start.elapsed() > timeout {
-            return Err(DevnetError::Timeout { what, after: timeout });
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 impl Devnet {
     /// Starts a devnet with the default options (chain id 31337, with the bundler).
     pub async fn start() -> Result<Self> {
@@ -391,9 +294,14 @@ impl Devnet {
             let _ = anvil.wait();
             return Err(e);
         }
+        // drained for as long as anvil runs (an unread pipe would block it once full)
+        if let Some(stderr) = anvil.stderr.take() {
+            LogTail::default().drain(stderr);
+        }
         let mut devnet = Self {
             anvil: Some(anvil),
             alto: None,
+            alto_log: LogTail::default(),
             paymaster: None,
             rpc_url,
             bundler_url: None,
@@ -555,43 +463,30 @@ impl Devnet {
 
     async fn start_alto(&mut self, node: &Path) -> Result<()> {
         let port = free_port()?;
-        let mut alto = Command::new("node")
-            .current_dir(node)
-            .args([
-                "-r",
-                "./force-localhost.cjs",
-                "node_modules/@pimlico/alto/esm/cli/alto.js",
-                "--entrypoints",
-                &ENTRY_POINT.to_string(),
-                "--rpc-url",
-                &self.rpc_url,
-                "--port",
-                &port.to_string(),
-                "--executor-private-keys",
-                &hex::encode_prefixed(DEV_KEYS[1]),
-                "--utility-private-key",
-                &hex::encode_prefixed(DEV_KEYS[2]),
-                "--safe-mode",
-                "false",
-                "--log-level",
-                "warn",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| DevnetError::Command {
-                what: "start alto".into(),
-                output: e.to_string(),
-            })?;
+        let mut alto =
+            alto_command(node, &self.rpc_url, port, [DEV_KEYS[1], DEV_KEYS[2]]).spawn().map_err(
+                |e| DevnetError::Command { what: "start alto".into(), output: e.to_string() },
+            )?;
         let url = format!("http://127.0.0.1:{port}");
         let ready =
             wait_rpc(&url, "eth_supportedEntryPoints", "alto", Duration::from_secs(60), &mut alto)
                 .await;
+        if let Some(out) = alto.stdout.take() {
+            self.alto_log.drain(out);
+        }
+        if let Some(err) = alto.stderr.take() {
+            self.alto_log.drain(err);
+        }
         self.alto = Some(alto);
         ready?;
         self.bundler_url = Some(url);
         Ok(())
+    }
+
+    /// The last lines Alto logged (at `warn` and above: e.g. an operation it dropped at its
+    /// second validation), for diagnosing a run.
+    pub fn alto_log(&self) -> Vec<String> {
+        self.alto_log.lines()
     }
 
     /// A new random key with 1,000 ETH (`anvil_setBalance`).
@@ -638,21 +533,6 @@ impl Devnet {
 impl Drop for Devnet {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// Stops detached devnet processes by PID (`kill`, then `kill -9` after a second).
-pub fn stop_pids(pids: &[u32]) {
-    let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
-    for pid in pids {
-        let _ = Command::new("kill").arg(pid.to_string()).status();
-    }
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while pids.iter().any(|p| alive(*p)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    for pid in pids.iter().filter(|p| alive(**p)) {
-        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
     }
 }
 

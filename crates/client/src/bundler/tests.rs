@@ -6,7 +6,10 @@ use alloy_provider::ProviderBuilder;
 use alloy_sol_types::SolError;
 use alloy_transport::mock::Asserter;
 use serde_json::value::RawValue;
-use smart_sessions_bindings::common::registry::Registry;
+use smart_sessions_bindings::{
+    common::registry::Registry::{self, RegistryErrors},
+    current,
+};
 use std::error::Error as _;
 
 fn payload(code: i64, message: &str, data: Option<&[u8]>) -> ErrorPayload {

@@ -1,96 +1,5 @@
-//! The gas-price fallbacks' response handling, on alloy's mock transport (queued JSON-RPC
-//! answers): which methods are asked in which order, and that the source is remembered.
+//! The lanes, and the send path against a scripted node and bundler.
 use super::*;
-use crate::{ClientOptions, client::test_support::client};
-use alloy_json_rpc::ErrorPayload;
-use alloy_transport::mock::Asserter;
-use serde_json::json;
-
-fn not_found() -> ErrorPayload {
-    ErrorPayload { code: -32601, message: "Method not found".into(), data: None }
-}
-
-#[tokio::test]
-async fn auto_falls_back_to_biconomy_then_remembers_it() {
-    let (node, bundler) = (Asserter::new(), Asserter::new());
-    let c = client(&node, &bundler);
-    bundler.push_failure(not_found());
-    // biconomy_getGasFeeValues: decimal strings and hex both accepted
-    let tier = json!({ "maxFeePerGas": "1000", "maxPriorityFeePerGas": "0x10" });
-    bundler.push_success(&json!({ "slow": tier, "standard": tier, "fast": tier }));
-    assert_eq!(c.gas_price().await.unwrap(), (U256::from(1000), U256::from(16)));
-    // remembered: exactly one call the second time (a pimlico call would take this answer
-    // and leave the next one unanswered)
-    let fast = json!({ "maxFeePerGas": 7, "maxPriorityFeePerGas": 2 });
-    bundler.push_success(&json!({ "slow": fast, "standard": fast, "fast": fast }));
-    assert_eq!(c.gas_price().await.unwrap(), (U256::from(7), U256::from(2)));
-    assert!(bundler.read_q().is_empty());
-    assert!(node.read_q().is_empty());
-}
-
-#[tokio::test]
-async fn auto_falls_back_to_the_node_in_one_batch() {
-    let (node, bundler) = (Asserter::new(), Asserter::new());
-    let c = client(&node, &bundler);
-    bundler.push_failure(not_found()); // pimlico
-    bundler.push_failure(not_found()); // biconomy
-    bundler.push_failure(not_found()); // rundler
-    node.push_success(&"0x64"); // eth_gasPrice 100
-    node.push_success(&"0x5"); // eth_maxPriorityFeePerGas 5
-    assert_eq!(c.gas_price().await.unwrap(), (U256::from(200), U256::from(5)));
-    node.push_success(&"0x10");
-    node.push_success(&"0x1");
-    assert_eq!(c.gas_price().await.unwrap(), (U256::from(32), U256::from(1)));
-    assert!(bundler.read_q().is_empty());
-}
-
-#[tokio::test]
-async fn a_malformed_biconomy_answer_is_an_error_naming_the_value() {
-    let (node, bundler) = (Asserter::new(), Asserter::new());
-    let c = client(&node, &bundler).with_options(ClientOptions {
-        gas_price: GasPriceSource::Biconomy,
-        ..ClientOptions::default()
-    });
-    let tier = json!({ "maxFeePerGas": "12abc", "maxPriorityFeePerGas": "1" });
-    bundler.push_success(&json!({ "slow": tier, "standard": tier, "fast": tier }));
-    let e = c.gas_price().await.unwrap_err().to_string();
-    assert!(e.contains("biconomy_getGasFeeValues") && e.contains("12abc"), "{e}");
-}
-
-#[tokio::test]
-async fn auto_falls_back_to_rundler_with_the_node_base_price() {
-    let (node, bundler) = (Asserter::new(), Asserter::new());
-    let c = client(&node, &bundler);
-    bundler.push_failure(not_found()); // pimlico
-    bundler.push_failure(not_found()); // biconomy
-    bundler.push_success(&"0x3"); // rundler_maxPriorityFeePerGas (Alchemy's answer shape)
-    node.push_success(&"0x64"); // eth_gasPrice 100
-    // fee cap: twice the node's price plus the tip
-    assert_eq!(c.gas_price().await.unwrap(), (U256::from(203), U256::from(3)));
-    assert!(bundler.read_q().is_empty() && node.read_q().is_empty());
-}
-
-#[tokio::test]
-async fn a_transient_failure_is_returned_and_never_switches_the_source() {
-    let (node, bundler) = (Asserter::new(), Asserter::new());
-    let c = client(&node, &bundler);
-    // pimlico answers "internal error" once: an error, not a fallback to biconomy
-    bundler.push_failure(ErrorPayload {
-        code: -32603,
-        message: "upstream timeout".into(),
-        data: None,
-    });
-    let e = c.gas_price().await.unwrap_err();
-    assert!(
-        matches!(&e, FlowError::Bundler(b) if b.method == "pimlico_getUserOperationGasPrice"),
-        "{e}"
-    );
-    assert!(bundler.read_q().is_empty(), "no second method was asked");
-    // the next call asks pimlico again, which now answers
-    let fast = json!({ "maxFeePerGas": "0x9", "maxPriorityFeePerGas": "0x4" });
-    bundler.push_success(&json!({ "slow": fast, "standard": fast, "fast": fast }));
-    assert_eq!(c.gas_price().await.unwrap(), (U256::from(9), U256::from(4)));
-}
 
 #[test]
 fn permission_lanes_are_deterministic_distinct_and_on_the_session_validator() {
@@ -110,7 +19,7 @@ mod sending {
     //! unknown outcomes, a lying bundler, caps, timeouts, the one AA25 retry.
     use super::super::*;
     use crate::{
-        ClientOptions, Deployments, ENTRY_POINT_V07, GasCaps, NexusAccount,
+        ClientOptions, Deployments, ENTRY_POINT_V07, GasCaps, GasPriceSource, NexusAccount,
         test_transport::{Reply, Scripted},
     };
     use alloy_json_rpc::ErrorPayload;
@@ -481,6 +390,43 @@ mod sending {
         assert_eq!(sent.receipt.nonce, lane().nonce(3));
         assert_eq!(count(&b, "eth_sendUserOperation"), 2, "the refused one and the retry");
         assert_eq!(count(&n, "eth_call"), 2, "the nonce read again");
+    }
+
+    #[tokio::test]
+    async fn a_fee_refusal_drops_the_reused_fees_and_the_operation_is_priced_and_sent_again() {
+        let honest = Honest::default();
+        let h = honest.clone();
+        let refuse = Arc::new(AtomicUsize::new(1));
+        let r = refuse.clone();
+        let tier = |fee: u64| json!({ "maxFeePerGas": fee, "maxPriorityFeePerGas": 1 });
+        let prices = Arc::new(AtomicUsize::new(0));
+        let p = prices.clone();
+        let b = Scripted::new(move |m, params| match m {
+            "pimlico_getUserOperationGasPrice" => {
+                // 10 the first time, 20 after
+                let fee = if p.fetch_add(1, Ordering::SeqCst) == 0 { 10 } else { 20 };
+                Reply::Ok(json!({ "slow": tier(fee), "standard": tier(fee), "fast": tier(fee) }))
+            }
+            "eth_sendUserOperation" if r.fetch_sub(1, Ordering::SeqCst) == 1 => {
+                Reply::Err(ErrorPayload {
+                    code: -32602,
+                    message: "maxFeePerGas must be at least 15 (current maxFeePerGas: 10)".into(),
+                    data: None,
+                })
+            }
+            _ => h.answer(m, params),
+        });
+        let n = node(3);
+        let c = client(&n, &b).with_options(ClientOptions {
+            gas_price: GasPriceSource::Auto,
+            gas_price_max_age: Duration::from_secs(60),
+            ..options()
+        });
+        let sent = c.send_operation(lane(), &calls(), Bytes::new(), sig).await.unwrap();
+        assert_eq!(sent.user_op.max_fee_per_gas, U256::from(20), "priced again");
+        assert_eq!(sent.receipt.nonce, lane().nonce(3), "the same nonce: one operation");
+        assert_eq!(count(&b, "eth_sendUserOperation"), 2, "the refused one and the re-send");
+        assert_eq!(count(&b, "pimlico_getUserOperationGasPrice"), 2, "fees read again once");
     }
 
     #[tokio::test]

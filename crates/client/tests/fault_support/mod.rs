@@ -253,7 +253,11 @@ pub async fn run_load(
     let rpc = d.rpc_url.clone();
     let bundler = d.bundler_url.clone().unwrap();
     let (nt, bt) = (RoundTrips::default(), RoundTrips::default());
-    let opts = ClientOptions::default();
+    let mut opts = ClientOptions::default();
+    // `LOAD_FEES_MAX_AGE_MS`: how long fees are reused (default: the client's default)
+    if let Ok(ms) = std::env::var("LOAD_FEES_MAX_AGE_MS") {
+        opts.gas_price_max_age = Duration::from_millis(ms.parse().expect("LOAD_FEES_MAX_AGE_MS"));
+    }
     let make = || {
         Arc::new(
             NexusClient::with_chain_id(
