@@ -4,7 +4,7 @@
 //! read here directly, not through the CLI.
 
 use alloy_primitives::{Address, U256, address};
-use alloy_provider::ext::AnvilApi;
+use alloy_provider::{Provider, ext::AnvilApi};
 use alloy_signer_local::PrivateKeySigner;
 use serde_json::{Value, json};
 use smart_sessions_devnet::{Devnet, Options};
