@@ -8,9 +8,12 @@
 //! cargo xtask load [--keys N] [--ops M]
 //! ```
 //!
-//! Fails (and writes nothing) when the run lost, duplicated, collided or under-estimated any
-//! operation. Not run here yet: the 20-CLI-process run and the TypeScript SDK on the same
-//! devnet.
+//! Then the separate-processes run: crates/cli/tests/processes.rs at 20 CLI streams × 10 uses
+//! on one account (`--processes N`, `--process-ops M`), every transfer, lane and budget checked
+//! on chain; its throughput line goes into the same block.
+//!
+//! Fails (and writes nothing) when a run lost, duplicated, collided or under-estimated any
+//! operation. Not run here: the TypeScript SDK under the same load.
 
 use crate::{Result, cargo, root};
 use std::process::Stdio;
@@ -30,13 +33,12 @@ fn flag(args: &[String], name: &str, default: usize) -> Result<usize> {
 
 /// Runs the load; see the module documentation for the arguments.
 pub(crate) fn load(args: &[String]) -> Result {
-    if let Some(bad) = args
-        .iter()
-        .enumerate()
-        .find(|(i, a)| i % 2 == 0 && !matches!(a.as_str(), "--keys" | "--ops"))
-    {
+    if let Some(bad) = args.iter().enumerate().find(|(i, a)| {
+        i % 2 == 0 && !matches!(a.as_str(), "--keys" | "--ops" | "--processes" | "--process-ops")
+    }) {
         return Err(format!(
-            "unknown argument `{}` (usage: cargo xtask load [--keys N] [--ops M])",
+            "unknown argument `{}` (usage: cargo xtask load [--keys N] [--ops M] \
+             [--processes N] [--process-ops M])",
             bad.1
         ));
     }
@@ -55,10 +57,34 @@ pub(crate) fn load(args: &[String]) -> Result {
     if !out.status.success() {
         return Err(format!("the load run failed ({}): nothing written", out.status));
     }
+    let (procs, procs_ops) = (flag(args, "--processes", 20)?, flag(args, "--process-ops", 10)?);
+    eprintln!(
+        "==> load: {procs} CLI process streams × {procs_ops} uses (crates/cli/tests/processes.rs)"
+    );
+    let out = cargo()
+        .args(["test", "--quiet", "-p", "smart-sessions-cli", "--test", "processes", "--"])
+        .arg("--nocapture")
+        .env("PROCESS_KEYS", procs.to_string())
+        .env("PROCESS_OPS", procs_ops.to_string())
+        .stdout(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cargo test --test processes: cannot start: {e}"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    eprint!("{stderr}");
+    if !out.status.success() {
+        return Err(format!("the CLI-process run failed ({}): nothing written", out.status));
+    }
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("CLI streams x"))
+        .ok_or("the CLI-process run printed no throughput line")?;
     let block = format!(
         "`cargo xtask load --keys {keys} --ops {ops}` (debug build, one run on the machine it \
-         ran on; one account, one shared `NexusClient`, a nonce lane per permission):\n\n{}",
-        table.trim_end()
+         ran on; one account, one shared `NexusClient`, a nonce lane per permission):\n\n{}\n\n\
+         Separate processes (`smart-sessions use`, a fresh client per process, each session key \
+         on its own lane; every transfer, lane and budget checked on chain): {}.",
+        table.trim_end(),
+        line.trim()
     );
     let path = root().join("BENCHMARKS.md");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
