@@ -1,5 +1,5 @@
 //! Many session keys on one account from separate CLI processes (issue 12): one owner grants
-//! `PROCESS_KEYS` sessions on one account in one `grant`; then `PROCESS_KEYS` streams run at
+//! `PROCESS_KEYS` sessions on one account (`grant`s of up to 5 sessions); then `PROCESS_KEYS` streams run at
 //! once, each starting `smart-sessions use` `PROCESS_OPS` times in a row with its own session
 //! key (so up to `PROCESS_KEYS` CLI processes send to the same account at the same moment, each
 //! a fresh client with no shared state). Every process must exit 0 (no refusal, no unknown
@@ -27,6 +27,9 @@ use smart_sessions_client::permission_lane;
 use smart_sessions_devnet::contracts::TestToken::{balanceOfCall, mintCall, transferCall};
 use smart_sessions_devnet::{Devnet, Options};
 use std::{path::Path, process::Command, time::Instant};
+
+/// Sessions per `grant` command.
+const GRANT_CHUNK: usize = 5;
 
 fn size(var: &str, default: usize) -> usize {
     std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -106,11 +109,6 @@ async fn separate_cli_processes_share_one_account_exactly_once() {
             })
         })
         .collect();
-    std::fs::write(
-        dir.join("request.json"),
-        json!({ "sessionRequestedInfo": sessions }).to_string(),
-    )
-    .unwrap();
     let oenv = [
         &base[..],
         &[("SMART_SESSIONS_OWNER_KEY".to_string(), hex::encode_prefixed(owner.to_bytes()))],
@@ -121,18 +119,26 @@ async fn separate_cli_processes_share_one_account_exactly_once() {
     let account: Address = serde_json::from_value(r.json()["address"].clone()).unwrap();
     let node = d.provider_for(&d.deployer).unwrap();
     node.anvil_set_balance(account, U256::from(10u64).pow(U256::from(19u64))).await.unwrap();
-    let args = [
-        &net[..],
-        &["grant"],
-        &table[..],
-        &["--request", "request.json", "--out", "sessions.json"],
-    ]
-    .concat();
-    let r = run(dir, &oenv, &args);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let permission_ids: Vec<B256> =
-        serde_json::from_value(r.json()["permissionIds"].clone()).unwrap();
-    assert_eq!(permission_ids.len(), keys);
+    // grants of up to GRANT_CHUNK sessions each (one user operation per grant stays well inside
+    // the bundler's gas limits); session i is entry i % GRANT_CHUNK of file i / GRANT_CHUNK
+    let mut permission_ids: Vec<B256> = Vec::new();
+    for (n, chunk) in sessions.chunks(GRANT_CHUNK).enumerate() {
+        let (request, out) = (format!("request{n}.json"), format!("sessions{n}.json"));
+        std::fs::write(dir.join(&request), json!({ "sessionRequestedInfo": chunk }).to_string())
+            .unwrap();
+        let args = [
+            &net[..],
+            &["grant"],
+            &table[..],
+            &["--request", request.as_str(), "--out", out.as_str()],
+        ]
+        .concat();
+        let r = run(dir, &oenv, &args);
+        assert_eq!(r.code, 0, "grant {n}: {}{}", r.stdout, r.stderr);
+        let ids: Vec<B256> = serde_json::from_value(r.json()["permissionIds"].clone()).unwrap();
+        assert_eq!(ids.len(), chunk.len());
+        permission_ids.extend(ids);
+    }
     let supply = U256::from(keys * ops * 10);
     let mint = mintCall { to: account, amount: supply }.abi_encode();
     let tx =
@@ -158,12 +164,15 @@ async fn separate_cli_processes_share_one_account_exactly_once() {
             let call = format!("{}:0:{}", a.token, hex::encode_prefixed(data));
             std::thread::spawn(move || {
                 for n in 0..ops {
-                    let index = i.to_string();
+                    let (file, index) = (
+                        format!("sessions{}.json", i / GRANT_CHUNK),
+                        (i % GRANT_CHUNK).to_string(),
+                    );
                     let args = [
                         &net[..],
                         &["use"],
                         &table[..],
-                        &["--details", "sessions.json", "--session", &index, "--call", &call],
+                        &["--details", file.as_str(), "--session", &index, "--call", &call],
                     ]
                     .concat();
                     let r = run(&dir, &env, &args);
@@ -204,12 +213,16 @@ async fn separate_cli_processes_share_one_account_exactly_once() {
 
     // status: each session's budget (a cumulative limit of 2 × ops units, 1 unit per use) lowered
     // by exactly `ops`
-    let args = [&net[..], &["status"], &table[..], &["--details", "sessions.json"]].concat();
-    let r = run(dir, &base, &args);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let entries = r.json();
-    assert_eq!(entries.as_array().map(Vec::len), Some(keys), "{entries}");
-    for (i, e) in entries.as_array().unwrap().iter().enumerate() {
+    let mut entries = Vec::new();
+    for n in 0..keys.div_ceil(GRANT_CHUNK) {
+        let file = format!("sessions{n}.json");
+        let args = [&net[..], &["status"], &table[..], &["--details", file.as_str()]].concat();
+        let r = run(dir, &base, &args);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        entries.extend(r.json().as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(entries.len(), keys);
+    for (i, e) in entries.iter().enumerate() {
         let left: Vec<U256> = e["budgets"]
             .as_array()
             .unwrap()

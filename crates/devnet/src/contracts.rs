@@ -48,6 +48,5 @@ alloy_sol_types::sol! {
     interface AttesterRegistry {
         event Attested(address indexed module, address indexed attester);
         function attest(address module) external;
-        function attested(address module, address attester) external view returns (bool);
     }
 }
