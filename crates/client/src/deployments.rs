@@ -431,9 +431,9 @@ impl Deployments {
         owner: Address,
         index: alloy_primitives::U256,
     ) -> Result<crate::NexusAccount, crate::ClientError> {
-        let unset = |field: &'static str| crate::ClientError::Unexpected {
+        let unset = |field: &'static str| crate::ClientError::Inconsistent {
             step: "deployment table",
-            reason: format!("the table has no {field}"),
+            what: crate::Inconsistency::Unset { field },
         };
         match self.account() {
             AccountKind::K1ValidatorFactory => {

@@ -53,15 +53,6 @@ pub enum FlowError {
     /// The session has no action for a call (target and selector, nor a fallback action).
     #[error(transparent)]
     NoAction(NoAction),
-    /// A session request or session details are unusable (free text; kept only for callers not
-    /// yet moved to [`FlowError::Unusable`]).
-    #[error("{field}: {reason}")]
-    Invalid {
-        /// The field.
-        field: &'static str,
-        /// Why.
-        reason: String,
-    },
     /// A session request, session details or a flow's input is unusable: `field` names the
     /// input, `problem` the values that disagree. Nothing was sent.
     #[error("{field}: {problem}")]
@@ -294,15 +285,6 @@ pub enum ClientError {
         #[source]
         source: alloy_signer::Error,
     },
-    /// An answer or an input that is well-formed but not what the step needs (free text; kept
-    /// only for callers not yet moved to [`ClientError::Inconsistent`]).
-    #[error("{step}: {reason}")]
-    Unexpected {
-        /// The step.
-        step: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
     /// An answer or an input that is well-formed but not what the step needs.
     #[error("{step}: {what}")]
     Inconsistent {
@@ -459,6 +441,25 @@ pub enum Inconsistency {
     Unset {
         /// The table's field (`k1ValidatorFactory`, ...).
         field: &'static str,
+    },
+    /// The registry's storage word for an account's trust record does not agree with its
+    /// `findTrustedAttesters`: the registry does not have the ERC-7484 reference layout.
+    #[error(
+        "registry {registry}: the word at slot {slot:#x} (count {count}, first attester {first}) \
+         does not match findTrustedAttesters ({attesters} attesters): not the ERC-7484 reference \
+         layout"
+    )]
+    TrustRecordMismatch {
+        /// The registry.
+        registry: Address,
+        /// The storage slot read.
+        slot: alloy_primitives::U256,
+        /// The attester count the word holds.
+        count: u8,
+        /// The first attester the word holds.
+        first: Address,
+        /// How many attesters `findTrustedAttesters` returned.
+        attesters: usize,
     },
 }
 

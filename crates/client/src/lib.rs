@@ -16,7 +16,7 @@ mod nexus;
 pub use nexus::{NexusAccount, NexusDeployment, sender_address};
 
 mod error;
-pub use error::{ClientError, FlowError};
+pub use error::{ClientError, FlowError, Inconsistency, Unusable};
 
 pub mod sessions;
 pub use sessions::{

@@ -71,7 +71,7 @@ pub fn decode_trust_record(word: B256) -> (u8, u8, Address) {
 /// Reads `account`'s trusted attesters and threshold from `registry` in one JSON-RPC batch
 /// (`eth_call` of `findTrustedAttesters` and `eth_getStorageAt` of [`trust_record_slot`]).
 /// The record's count and first attester must agree with the getter's list: otherwise the
-/// registry does not have the reference layout and a [`ClientError::Unexpected`] says so.
+/// registry does not have the reference layout and a [`ClientError::Inconsistent`] says so.
 ///
 /// ```no_run
 /// # async fn f(p: impl alloy_provider::Provider) -> Result<(), smart_sessions_client::ClientError> {
@@ -104,14 +104,15 @@ pub async fn account_trust<P: Provider>(
     let (count, threshold, first) =
         decode_trust_record(word.await.map_err(fail("registry trust record"))?);
     if usize::from(count) != attesters.len() || attesters.first().is_some_and(|a| *a != first) {
-        return Err(ClientError::Unexpected {
+        return Err(ClientError::Inconsistent {
             step: "registry trust record",
-            reason: format!(
-                "registry {registry}: the word at slot {slot:#x} (count {count}, first attester \
-                 {first}) does not match findTrustedAttesters ({} attesters): not the ERC-7484 \
-                 reference layout",
-                attesters.len()
-            ),
+            what: crate::error::Inconsistency::TrustRecordMismatch {
+                registry,
+                slot,
+                count,
+                first,
+                attesters: attesters.len(),
+            },
         });
     }
     Ok(AccountTrust { attesters, threshold })

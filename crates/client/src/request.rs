@@ -81,9 +81,9 @@ impl SessionRequest {
     pub fn to_session(&self, d: &Deployments) -> Result<AnySession, FlowError> {
         let g = d.generation;
         let validator = self.session_validator_address.or(d.session_key_validator).ok_or(
-            FlowError::Invalid {
+            FlowError::Unusable {
                 field: "sessionValidatorAddress",
-                reason: "not given and the deployment has no session-key validator".into(),
+                problem: crate::error::Unusable::NoSessionValidator,
             },
         )?;
         let init = self
@@ -91,9 +91,9 @@ impl SessionRequest {
             .clone()
             .unwrap_or_else(|| self.session_public_key.to_vec().into());
         if self.action_policies_info.is_empty() {
-            return Err(FlowError::Invalid {
+            return Err(FlowError::Unusable {
                 field: "actionPoliciesInfo",
-                reason: "no action: the session could do nothing".into(),
+                problem: crate::error::Unusable::NoAction,
             });
         }
         let mut actions =
@@ -111,9 +111,9 @@ impl SessionRequest {
                 PolicyData::new(
                     d.time_frame_policy
                         .unwrap_or(smart_sessions_policy::json::BICONOMY_TIME_FRAME_POLICY),
-                    smart_sessions_codec::time_frame_init_data(g, until, after).map_err(|e| {
-                        FlowError::Invalid { field: "sessionValidUntil", reason: e.to_string() }
-                    })?,
+                    smart_sessions_codec::time_frame_init_data(g, until, after).map_err(
+                        |source| crate::ClientError::Encoding { step: "sessionValidUntil", source },
+                    )?,
                 )
             } else {
                 smart_sessions_policy::time_frame(g, until, after)?

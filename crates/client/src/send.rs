@@ -390,9 +390,12 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         nonce: U256,
     ) -> Result<bool, FlowError> {
         if sender != self.account.address {
-            return Err(FlowError::Invalid {
+            return Err(FlowError::Unusable {
                 field: "sender",
-                reason: format!("{sender} is not this client's account {}", self.account.address),
+                problem: crate::error::Unusable::NotThisAccount {
+                    sender,
+                    account: self.account.address,
+                },
             });
         }
         let receipt = self
@@ -441,7 +444,7 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     ) -> Result<Sent, FlowError> {
         let lane = NexusNonceKey::new(self.deployments.owner_validator)
             .with_batch_key(batch_key)
-            .map_err(|e| FlowError::Invalid { field: "batchKey", reason: e.to_string() })?;
+            .map_err(|source| ClientError::Encoding { step: "batchKey", source })?;
         self.send_operation(
             lane,
             calls,

@@ -2,11 +2,7 @@
 //! remove, revoke) and what a session key puts in `userOp.signature`.
 
 use crate::ClientError;
-/// The values that disagree in a flow's input or a step's answer ([`FlowError::Unusable`],
-/// [`ClientError::Inconsistent`]).
-///
-/// [`FlowError::Unusable`]: crate::FlowError::Unusable
-pub use crate::error::{Inconsistency, Unusable};
+use crate::error::Inconsistency;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_sol_types::SolCall;

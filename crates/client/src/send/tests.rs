@@ -228,7 +228,7 @@ mod sending {
         assert_eq!(nonce, lane().nonce(0));
         // another account's operation is refused, nothing released
         let other = c.release_dropped(user_op_hash, Address::repeat_byte(2), nonce).await;
-        assert!(matches!(other, Err(FlowError::Invalid { field: "sender", .. })), "{other:?}");
+        assert!(matches!(other, Err(FlowError::Unusable { field: "sender", .. })), "{other:?}");
         // no receipt, unknown to the bundler, the chain still at that nonce: released, and the
         // next operation takes the same nonce (before: nonce 1, refused AA25 for ever)
         assert!(c.release_dropped(user_op_hash, sender, nonce).await.unwrap());
