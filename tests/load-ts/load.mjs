@@ -7,9 +7,17 @@
 //   devnet token (UniActionPolicy, usage-limited).
 // - Each key then sends OPS session USE operations one after another, all keys at once, each
 //   through its own permissionless 0.2.40 `createSmartAccountClient` over
-//   `toNexusSmartAccount` (validatorAddress = the SmartSession validator, so the nonce is
-//   permissionless' default: `getNonce()` with key 0, i.e. nonce key = 0x000000 ‖ 0x00 ‖
-//   SmartSession, THE SAME sequence for every key; collisions are expected and counted). The
+//   `toNexusSmartAccount` (validatorAddress = the SmartSession validator, so the nonce key is
+//   key24 ‖ 0x00 ‖ SmartSession). LOADTS_NONCE picks key24:
+//   - `default`: the SDKs' default. viem 2.26.2's `toSmartAccount` calls the Nexus account's
+//     `getNonce` with `Date.now()` (plus 1 for each further call on the same account object in
+//     the same millisecond, viem's `createNonceManager`), which permissionless takes modulo
+//     2^24 - 1: a fresh nonce key per operation, so keys collide only when two keys' operations
+//     are prepared in the same millisecond.
+//   - `zero`: `nonce: await account.getNonce({ key: 0n })` on every send, so key24 = 0 for every
+//     key: THE SAME nonce sequence for every key, read from the EntryPoint before each send;
+//     collisions are expected and counted.
+//   The
 //   signature is module-sdk 0.1.32 `encodeSmartSessionSignature` in USE mode over the session
 //   key's personal_sign of the user-op hash. Fees, gas estimate and receipt polling: the SDKs'
 //   defaults.
@@ -19,7 +27,8 @@
 //   units of that key's landed operations (`onChain.matches`).
 //
 // Env: LOADTS_RPC_URL, LOADTS_BUNDLER_URL, LOADTS_DEPLOYMENTS (the devnet's addresses JSON),
-// LOADTS_CLI (the smart-sessions binary), LOADTS_KEYS, LOADTS_OPS, LOADTS_DIR (a scratch dir).
+// LOADTS_CLI (the smart-sessions binary), LOADTS_KEYS, LOADTS_OPS, LOADTS_DIR (a scratch dir),
+// LOADTS_NONCE (`default` or `zero`, above).
 // Prints one JSON line on stdout: {keys, ops, landed, refused, reverted, unknown, seconds,
 // opsPerSecond, onChain, errorKinds, sdk}.
 
@@ -55,6 +64,10 @@ const cli = env('LOADTS_CLI')
 const keys = Number(env('LOADTS_KEYS'))
 const ops = Number(env('LOADTS_OPS'))
 const dir = env('LOADTS_DIR')
+const nonceMode = env('LOADTS_NONCE')
+if (nonceMode !== 'default' && nonceMode !== 'zero') {
+  throw new Error(`LOADTS_NONCE must be \`default\` or \`zero\`, not \`${nonceMode}\``)
+}
 const RECEIPT_TIMEOUT_MS = 60_000
 
 const erc20 = parseAbi([
@@ -179,12 +192,13 @@ async function clientFor(i) {
       return encodeSmartSessionSignature({ mode: SmartSessionMode.USE, permissionId, signature })
     },
   }
-  return createSmartAccountClient({
+  const client = createSmartAccountClient({
     account: smartAccount,
     chain,
     client: pub,
     bundlerTransport: http(bundlerUrl),
   })
+  return { client, smartAccount }
 }
 const clients = await Promise.all(sessionAccounts.map((_, i) => clientFor(i)))
 
@@ -201,12 +215,16 @@ const kind = (e) => {
 }
 const started = performance.now()
 await Promise.all(
-  clients.map(async (client, i) => {
+  clients.map(async ({ client, smartAccount }, i) => {
     const data = encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [recipients[i], 1n] })
     for (let n = 0; n < ops; n++) {
       let hash
       try {
-        hash = await client.sendUserOperation({ calls: [{ to: a.token, value: 0n, data }] })
+        const calls = [{ to: a.token, value: 0n, data }]
+        hash =
+          nonceMode === 'zero'
+            ? await client.sendUserOperation({ calls, nonce: await smartAccount.getNonce({ key: 0n }) })
+            : await client.sendUserOperation({ calls })
       } catch (e) {
         counts.refused++
         kind(e)
@@ -256,6 +274,10 @@ console.log(
     },
     errorKinds,
     sdk: 'permissionless 0.2.40 + module-sdk 0.1.32 + viem 2.26.2',
-    nonceKey: toHex(0n, { size: 3 }) + '00' + a.smartSession.slice(2),
+    nonce: nonceMode,
+    nonceKey:
+      nonceMode === 'zero'
+        ? toHex(0n, { size: 3 }) + '00' + a.smartSession.slice(2)
+        : 'Date.now() mod (2^24 - 1) ‖ 0x00 ‖ SmartSession, per operation',
   }),
 )
