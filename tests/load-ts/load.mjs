@@ -115,7 +115,7 @@ const ownerEnv = { SMART_SESSIONS_OWNER_KEY: ownerKey }
 const account = runCli(ownerEnv, ['account']).address
 await createTestClient({ chain, mode: 'anvil', transport: http(rpcUrl) }).setBalance({
   address: account,
-  value: parseEther('10'),
+  value: parseEther('1000'),
 })
 writeFileSync(
   join(dir, 'request.json'),

@@ -15,11 +15,11 @@
 //! on chain; its throughput line goes into the same block.
 //!
 //! Then, for scale, the same load through the TypeScript SDKs' defaults (tests/load-ts/load.mjs:
-//! permissionless 0.2.40 + module-sdk 0.1.32, `npm ci` there when needed) on a fresh devnet for
-//! 1 and `--keys` keys × `--ops` uses, its account and sessions granted by our CLI
-//! (`smart-sessions grant`) so both sides use identical sessions; its lines (landed and refused
+//! permissionless 0.2.40 + module-sdk 0.1.32, `npm ci` there when needed), a fresh devnet per
+//! run, both nonce choices, 1 and min(`--keys`, 10) keys × `--ops` uses, each run's account and
+//! sessions granted by our CLI (`smart-sessions grant`) so both sides use identical sessions; its lines (landed and refused
 //! counted honestly, each recipient's balance checked on chain) go into the same block. Its
-//! collisions are expected (one nonce sequence for every key), so they do not fail the run; a
+//! collisions are expected (nonce key 0: one sequence for every key), so they do not fail the run; a
 //! script that cannot run or whose on-chain check does not match does.
 //!
 //! Fails (and writes nothing) when a Rust run lost, duplicated, collided or under-estimated any
@@ -145,8 +145,8 @@ fn npm_load_ts(dir: &std::path::Path) -> Result {
     if status.success() { Ok(()) } else { Err(format!("npm ci (tests/load-ts) failed ({status})")) }
 }
 
-/// The TypeScript-SDK runs: one fresh devnet, then tests/load-ts/load.mjs once per key count
-/// (each run its own account and sessions, granted by the CLI). Returns the Markdown for the
+/// The TypeScript-SDK runs: tests/load-ts/load.mjs once per nonce choice and key count, each on a
+/// fresh devnet with its own account and sessions (granted by the CLI). Returns the Markdown for the
 /// block: the label, a table of the runs, the error kinds seen.
 fn ts_load(key_counts: &[usize], ops: usize) -> Result<String> {
     let dir = root().join("tests/load-ts");
@@ -167,33 +167,35 @@ fn ts_load(key_counts: &[usize], ops: usize) -> Result<String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    eprintln!("==> load: a fresh devnet for the TypeScript SDK runs");
-    let d = rt
-        .block_on(smart_sessions_devnet::Devnet::start_with(smart_sessions_devnet::Options {
-            chain_id: 31395,
-            paymaster: false,
-            ..Default::default()
-        }))
-        .map_err(|e| format!("the TypeScript runs' devnet: {e}"))?;
-    let bundler = d.bundler_url.clone().ok_or("the devnet started no bundler")?;
     let scratch =
         std::env::temp_dir().join(format!("smart-sessions-load-ts-{}", std::process::id()));
     let mut rows = Vec::new();
     let mut kinds = Vec::new();
     let result = (|| -> Result {
         std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
-        let deployments = scratch.join("deployments.json");
-        std::fs::write(
-            &deployments,
-            serde_json::to_string(&d.addresses).map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| format!("{}: {e}", deployments.display()))?;
         for ((mode, label), &n) in
             TS_RUNS.iter().flat_map(|r| key_counts.iter().map(move |n| (r, n)))
         {
             eprintln!(
                 "==> load: TypeScript SDK, nonce {mode}, {n} keys × {ops} uses (tests/load-ts)"
             );
+            // a fresh devnet per run: no run sees another's fees, mempool or nonces
+            let d = rt
+                .block_on(smart_sessions_devnet::Devnet::start_with(
+                    smart_sessions_devnet::Options {
+                        chain_id: 31395,
+                        paymaster: false,
+                        ..Default::default()
+                    },
+                ))
+                .map_err(|e| format!("the TypeScript runs' devnet: {e}"))?;
+            let bundler = d.bundler_url.clone().ok_or("the devnet started no bundler")?;
+            let deployments = scratch.join("deployments.json");
+            std::fs::write(
+                &deployments,
+                serde_json::to_string(&d.addresses).map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| format!("{}: {e}", deployments.display()))?;
             let out = Command::new("node")
                 .arg("load.mjs")
                 .current_dir(&dir)
@@ -208,6 +210,7 @@ fn ts_load(key_counts: &[usize], ops: usize) -> Result<String> {
                 .stderr(Stdio::inherit())
                 .output()
                 .map_err(|e| format!("node load.mjs: cannot start: {e}"))?;
+            drop(d);
             let stdout = String::from_utf8_lossy(&out.stdout);
             if !out.status.success() {
                 return Err(format!("node load.mjs ({n} keys) failed ({}): {stdout}", out.status));
@@ -241,12 +244,11 @@ fn ts_load(key_counts: &[usize], ops: usize) -> Result<String> {
         }
         Ok(())
     })();
-    drop(d);
     let _ = std::fs::remove_dir_all(&scratch);
     result?;
     Ok(format!(
-        "For scale, the same load through the TypeScript SDKs on a fresh devnet \
-         (tests/load-ts/load.mjs; one account and its sessions granted by \
+        "For scale, the same load through the TypeScript SDKs on a fresh devnet per \
+         run (tests/load-ts/load.mjs; one account and its sessions granted by \
          `smart-sessions grant`, then each key's uses one after another, all keys at once, each \
          key its own `createSmartAccountClient`; landed = included and succeeded, refused = the \
          bundler refused the estimate or send, unknown = no receipt in 60 s; every recipient's \
