@@ -209,7 +209,7 @@ const kind = (e) => {
   const text = String(e?.details ?? e?.shortMessage ?? e?.message ?? e)
   const k = text
     .replace(/0x[0-9a-fA-F]+/g, '0x…')
-    .replace(/[0-9]+/g, 'N')
+    .replace(/\b[0-9]+\b/g, 'N')
     .slice(0, 200)
   errorKinds[k] = (errorKinds[k] ?? 0) + 1
 }
