@@ -335,7 +335,7 @@ fn rust_module(dir: &str, entries: &[(&Abi, String)]) -> Result<String> {
         ));
         out.push_str("pub mod ");
         out.push_str(&snake(abi.name));
-        out.push_str(" {\n    alloy_sol_types::sol! {\n        #![sol(all_derives)]\n");
+        out.push_str(" {\n    crate::bindings! {\n");
         for line in sol.lines() {
             out.push_str("        ");
             out.push_str(line);

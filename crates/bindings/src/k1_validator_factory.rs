@@ -3,8 +3,7 @@
 // own minimal ABI of the two functions the client calls, as the factory declares them
 // (../shared/spec/biconomy-flows.md C.2, and the devnet's stand-in in
 // crates/devnet/contracts/Devnet.sol, which keeps that ABI).
-alloy_sol_types::sol! {
-    #![sol(all_derives)]
+crate::bindings! {
     /// Biconomy's `K1ValidatorFactory` (what `@biconomy/sdk` 0.0.21 deploys accounts with):
     /// `createAccount(owner, index, attesters, threshold)` and its address view.
     interface K1ValidatorFactory {
@@ -12,3 +11,4 @@ alloy_sol_types::sol! {
         function computeAccountAddress(address eoaOwner, uint256 index, address[] attesters, uint8 threshold) external view returns (address);
     }
 }
+pub use self::K1ValidatorFactory::*;

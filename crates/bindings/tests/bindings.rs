@@ -211,3 +211,23 @@ fn the_registry_bindings_have_the_erc7484_calls_the_flows_use() {
         Some("checkForAccount(address,address,uint256)")
     );
 }
+
+#[test]
+fn the_hand_written_abis_have_the_selectors_the_spec_and_the_standard_give() {
+    use smart_sessions_bindings::{erc20, nexus_bootstrap_1_2};
+    // ../shared/spec/biconomy-flows.md C.1
+    assert_eq!(
+        nexus_bootstrap_1_2::initNexusWithDefaultValidatorAndOtherModulesNoRegistryCall::SELECTOR,
+        hex!("41bede03")
+    );
+    // EIP-20's selectors (keccak of the standard's signatures, computed here, not by the macro)
+    for (selector, signature) in [
+        (erc20::transferCall::SELECTOR, "transfer(address,uint256)"),
+        (erc20::balanceOfCall::SELECTOR, "balanceOf(address)"),
+        (erc20::decimalsCall::SELECTOR, "decimals()"),
+        (erc20::approveCall::SELECTOR, "approve(address,uint256)"),
+    ] {
+        assert_eq!(selector, keccak256(signature)[..4], "{signature}");
+    }
+    assert_eq!(erc20::transferCall::SELECTOR, hex!("a9059cbb"));
+}

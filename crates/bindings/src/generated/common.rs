@@ -2,8 +2,7 @@
 
 /// `Registry`: source ABI `abi/common/Registry.json`, from `abi` of _esm/module/registry/abi.js in npm @rhinestone/module-sdk@0.4.0.
 pub mod registry {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface Registry {
             type AttestationDataRef is address;
             type ModuleType is uint256;
@@ -128,8 +127,7 @@ pub mod registry {
 
 /// `Nexus`: source ABI `abi/common/Nexus.json`, from `NexusImplementationAbi` of dist/_esm/constants/abi/NexusImplementationAbi.js in npm @biconomy/abstractjs@1.2.3.
 pub mod nexus {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface Nexus {
             type CallType is bytes1;
             type ExecType is bytes1;
@@ -236,8 +234,7 @@ pub mod nexus {
 
 /// `NexusAccountFactory`: source ABI `abi/common/NexusAccountFactory.json`, from `AccountFactoryAbi` of dist/_esm/constants/abi/AccountFactory.js in npm @biconomy/abstractjs@1.2.3.
 pub mod nexus_account_factory {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface NexusAccountFactory {
             error AccountAlreadyDeployed(address account);
             error AlreadyInitialized();
@@ -273,8 +270,7 @@ pub mod nexus_account_factory {
 
 /// `NexusBootstrap`: source ABI `abi/common/NexusBootstrap.json`, from `NexusLegacyBootstrapAbi` of dist/_esm/constants/abi/NexusLegacyBootstrapAbi.js in npm @biconomy/abstractjs@1.2.3.
 pub mod nexus_bootstrap {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface NexusBootstrap {
             type CallType is bytes1;
             struct BootstrapConfig {
@@ -334,8 +330,7 @@ pub mod nexus_bootstrap {
 
 /// `IERC1271`: source ABI `abi/common/IERC1271.json`, from `EIP1271Abi` of dist/_esm/constants/abi/EIP1271Abi.js in npm @biconomy/abstractjs@1.2.3.
 pub mod ierc1271 {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface IERC1271 {
             function eip712Domain() external view returns (bytes1 fields, string memory name, string memory version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] memory extensions);
             function isValidSignature(bytes32 data, bytes memory signature) external view returns (bytes4 magicValue);
@@ -346,8 +341,7 @@ pub mod ierc1271 {
 
 /// `EntryPoint`: source ABI `abi/common/EntryPoint.json`, from artifacts/EntryPoint.json in npm @account-abstraction/contracts@0.7.0.
 pub mod entry_point {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         library IEntryPoint {
             struct UserOpsPerAggregator {
                 PackedUserOperation[] userOps;

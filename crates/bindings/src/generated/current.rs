@@ -2,8 +2,7 @@
 
 /// `SmartSession`: source ABI `abi/current/SmartSession.json`, from `abi` of _esm/module/smart-sessions/abi.js in npm @rhinestone/module-sdk@0.4.0.
 pub mod smart_session {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface SmartSession {
             type PolicyType is uint8;
             type SmartSessionMode is uint8;
@@ -138,8 +137,7 @@ pub mod smart_session {
 
 /// `UniActionPolicy`: source ABI `abi/current/UniActionPolicy.json`, from `abi` of _esm/module/smart-sessions/policies/universal-action-policy/abi.js in npm @rhinestone/module-sdk@0.4.0.
 pub mod uni_action_policy {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface UniActionPolicy {
             type ParamCondition is uint8;
             type ConfigId is bytes32;
@@ -175,8 +173,7 @@ pub mod uni_action_policy {
 
 /// `TimeFramePolicy`: source ABI `abi/current/TimeFramePolicy.json`, from `abi` of _esm/module/smart-sessions/policies/time-frame-policy/abi.js in npm @rhinestone/module-sdk@0.4.0.
 pub mod time_frame_policy {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface TimeFramePolicy {
             type ConfigId is bytes32;
             type TimeFrameConfig is uint256;
@@ -210,8 +207,7 @@ pub mod time_frame_policy {
 
 /// `UsageLimitPolicy`: source ABI `abi/current/UsageLimitPolicy.json`, from `abi` of _esm/module/smart-sessions/policies/usage-limit-policy/abi.js in npm @rhinestone/module-sdk@0.4.0.
 pub mod usage_limit_policy {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface UsageLimitPolicy {
             type ConfigId is bytes32;
             struct PackedUserOperation {
@@ -244,8 +240,7 @@ pub mod usage_limit_policy {
 
 /// `ValueLimitPolicy`: source ABI `abi/current/ValueLimitPolicy.json`, from `abi` of _esm/module/smart-sessions/policies/value-limit-policy/abi.js in npm @rhinestone/module-sdk@0.4.0.
 pub mod value_limit_policy {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface ValueLimitPolicy {
             type CallType is bytes1;
             type ConfigId is bytes32;
@@ -280,8 +275,7 @@ pub mod value_limit_policy {
 
 /// `ERC20SpendingLimitPolicy`: source ABI `abi/current/ERC20SpendingLimitPolicy.json`, from `abi` of _esm/module/smart-sessions/policies/spending-limits-policy/abi.js in npm @rhinestone/module-sdk@0.4.0.
 pub mod erc20_spending_limit_policy {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface ERC20SpendingLimitPolicy {
             type ConfigId is bytes32;
         

@@ -2,8 +2,7 @@
 
 /// `OwnerValidator`: source ABI `abi/devnet/OwnerValidator.json`, from `OwnerValidator` of crates/devnet/contracts/Devnet.sol (solc 0.8.27).
 pub mod owner_validator {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface OwnerValidator {
             struct PackedUserOperation {
                 address sender;
@@ -33,8 +32,7 @@ pub mod owner_validator {
 
 /// `SessionKeyValidator`: source ABI `abi/devnet/SessionKeyValidator.json`, from `SessionKeyValidator` of crates/devnet/contracts/Devnet.sol (solc 0.8.27).
 pub mod session_key_validator {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface SessionKeyValidator {
             function isInitialized(address) external pure returns (bool);
             function isModuleType(uint256 t) external pure returns (bool);
@@ -49,8 +47,7 @@ pub mod session_key_validator {
 
 /// `SudoPolicy`: source ABI `abi/devnet/SudoPolicy.json`, from `SudoPolicy` of crates/devnet/contracts/Devnet.sol (solc 0.8.27).
 pub mod sudo_policy {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface SudoPolicy {
             struct PackedUserOperation {
                 address sender;

@@ -2,8 +2,7 @@
 
 /// `SmartSession`: source ABI `abi/legacy/SmartSession.json`, from `abi` of _esm/module/smart-sessions/abi.js in npm @rhinestone/module-sdk@0.1.32.
 pub mod smart_session {
-    alloy_sol_types::sol! {
-        #![sol(all_derives)]
+    crate::bindings! {
         interface SmartSession {
             type PolicyType is uint8;
             type SmartSessionMode is uint8;
