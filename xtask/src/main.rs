@@ -24,6 +24,7 @@ mod load;
 mod msrv;
 mod package;
 mod procs;
+mod string_errors;
 
 use std::{
     env,
@@ -410,9 +411,10 @@ fn main() -> ExitCode {
         Some("load") => load::load(&args[1..]),
         Some("devnet") => devnet(&args[1..]),
         Some("bindings") => bindings::bindings(args.iter().any(|a| a == "--check")),
+        Some("string-errors") => string_errors::check(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | nostd | msrv | package | fuzz [SECONDS] | bench [--write] [--quick] | load [--keys N] [--ops M] | devnet up [--mee]|down|status | bindings [--check]>"
+                "usage: cargo xtask <test | nostd | msrv | package | fuzz [SECONDS] | bench [--write] [--quick] | load [--keys N] [--ops M] | devnet up [--mee]|down|status | bindings [--check] | string-errors>"
             );
             return ExitCode::from(2);
         }
