@@ -323,14 +323,13 @@ fn mee(command: &smart_sessions_cli::mee::MeeCommand, g: Generation, json: bool)
 }
 
 fn tool(tool: &smart_sessions_cli::tools::ToolCommand, g: Generation, json: bool) -> ExitCode {
-    use smart_sessions_cli::tools::Failure;
     match smart_sessions_cli::tools::run(tool, g) {
         Ok(v) => {
             print(&v, json);
             ExitCode::SUCCESS
         }
-        Err(Failure::Usage(m)) => report(&m, json, 2),
-        Err(Failure::Operation(m)) => report(&m, json, 1),
+        // the message already holds its causes' words: printed alone, with the class's exit code
+        Err(e) => report(&e.to_string(), json, e.exit_code()),
     }
 }
 

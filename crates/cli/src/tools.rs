@@ -15,6 +15,9 @@ use smart_sessions_codec::{Generation, PolicyData};
 use smart_sessions_policy::{eval::UniActionPolicy, json::ActionConfigJson};
 use std::path::{Path, PathBuf};
 
+mod error;
+pub use error::{Failure, ToolError, UsageError};
+
 /// The offline tools.
 #[derive(Subcommand, Debug)]
 pub enum ToolCommand {
@@ -205,37 +208,30 @@ pub enum Direction {
     Decompress,
 }
 
-/// A usage error (exit 2) or an operation failure (exit 1), as one line.
-#[derive(Debug)]
-pub enum Failure {
-    /// Bad arguments.
-    Usage(String),
-    /// The operation failed.
-    Operation(String),
-}
-
-fn split<'a>(s: &'a str, n: usize, what: &str) -> Result<Vec<&'a str>, Failure> {
+fn split<'a>(s: &'a str, n: usize, what: &'static str) -> Result<Vec<&'a str>, UsageError> {
     let parts: Vec<&str> = s.splitn(n, ':').collect();
     if parts.len() == n {
         Ok(parts)
     } else {
-        Err(Failure::Usage(format!("{what} {s:?}: expected {n} parts separated by ':'")))
+        Err(UsageError::Split { what, given: s.into(), parts: n })
     }
 }
 
 /// A JSON file (at most [`MAX_JSON_FILE`] bytes), or standard input for `-`.
-fn read_json(file: &Path, flag: &'static str) -> Result<Value, Failure> {
-    let text =
-        read_text(file, flag, MAX_JSON_FILE).map_err(|e| Failure::Operation(e.to_string()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| Failure::Operation(format!("{flag} {}: {e}", file.display())))
+fn read_json(file: &Path, flag: &'static str) -> Result<Value, ToolError> {
+    let text = read_text(file, flag, MAX_JSON_FILE)?;
+    serde_json::from_str(&text).map_err(|source| ToolError::Json {
+        flag,
+        path: file.to_path_buf(),
+        source,
+    })
 }
 
 fn request(function: &str, generation: Generation, inputs: Value) -> Result<Value, Failure> {
     let Value::Object(map) = inputs else {
-        return Err(Failure::Usage("inputs must be an object".into()));
+        return Err(UsageError::InputsNotAnObject.into());
     };
-    evaluate(function, generation, &map).map_err(|e| Failure::Operation(e.0))
+    Ok(evaluate(function, generation, &map)?)
 }
 
 /// Runs an offline tool for generation `g`.
@@ -255,37 +251,37 @@ pub fn run(command: &ToolCommand, g: Generation) -> Result<Value, Failure> {
             json!({ "account": account, "permissionId": permission_id, "actionIds": action_ids }),
         ),
         ToolCommand::PolicyEncode { file } => {
-            let text = read_text(file, "policy-encode FILE", MAX_JSON_FILE)
-                .map_err(|e| Failure::Operation(e.to_string()))?;
+            let text =
+                read_text(file, "policy-encode FILE", MAX_JSON_FILE).map_err(ToolError::Read)?;
             // the field-naming reader: errors give the path (`rules[0].ref`: …)
-            let config: ActionConfigJson = serde_json::from_str(&text)
-                .map_err(|e| Failure::Operation(format!("policy JSON: {e}")))?;
+            let config: ActionConfigJson =
+                serde_json::from_str(&text).map_err(ToolError::PolicyConfig)?;
             let p = PolicyData::universal_action(g, &config.0);
             Ok(json!({ "policy": p.policy, "initData": p.initData }))
         }
         ToolCommand::PolicyCheck { init_data, calls } => {
             let init: Bytes = init_data
                 .parse()
-                .map_err(|e| Failure::Usage(format!("--init-data {init_data:?}: {e}")))?;
+                .map_err(|source| UsageError::InitData { given: init_data.clone(), source })?;
             // init data the policy cannot initialise from is an error, not a list of reverts
             if let Err(e) = UniActionPolicy::initialize(&init) {
-                return Err(Failure::Operation(format!(
-                    "--init-data: the policy's initialisation reverts: {e}"
-                )));
+                return Err(ToolError::InitReverts(e).into());
             }
             let calls: Vec<(U256, Bytes)> = calls
                 .iter()
                 .map(|c| {
                     let p = split(c, 2, "--call")?;
-                    let value: U256 = p[0].parse().map_err(|e| {
-                        Failure::Usage(format!("--call {c:?}: value {:?}: {e}", p[0]))
+                    let value: U256 = p[0].parse().map_err(|source| UsageError::CallValue {
+                        call: c.clone(),
+                        value: p[0].into(),
+                        source,
                     })?;
                     let data: Bytes = p[1]
                         .parse()
-                        .map_err(|e| Failure::Usage(format!("--call {c:?}: calldata: {e}")))?;
+                        .map_err(|source| UsageError::CallData { call: c.clone(), source })?;
                     Ok((value, data))
                 })
-                .collect::<Result<_, Failure>>()?;
+                .collect::<Result<_, UsageError>>()?;
             Ok(uni_action_checks(&init, &calls, true))
         }
         ToolCommand::SignatureUse { permission_id, signature } => request(
@@ -319,16 +315,15 @@ pub fn run(command: &ToolCommand, g: Generation) -> Result<Value, Failure> {
                 .enumerate()
                 .map(|(i, s)| {
                     let p = split(s, 2, "pair")?;
-                    p[0].parse::<u64>().map_err(|e| {
-                        Failure::Usage(format!(
-                            "pair {} {s:?}: chain id {:?} is not an unsigned 64-bit integer: {e}",
-                            i + 1,
-                            p[0]
-                        ))
+                    p[0].parse::<u64>().map_err(|source| UsageError::ChainId {
+                        index: i + 1,
+                        pair: s.clone(),
+                        chain_id: p[0].into(),
+                        source,
                     })?;
                     Ok(json!({ "chainId": p[0], "sessionDigest": p[1] }))
                 })
-                .collect::<Result<_, _>>()?;
+                .collect::<Result<_, UsageError>>()?;
             request("multichainDigest", g, json!({ "hashesAndChainIds": list }))
         }
         ToolCommand::Flz { direction, data } => {
@@ -345,7 +340,7 @@ pub fn run(command: &ToolCommand, g: Generation) -> Result<Value, Failure> {
                     split(c, 3, "--call")
                         .map(|p| json!({ "target": p[0], "value": p[1], "callData": p[2] }))
                 })
-                .collect::<Result<_, _>>()?;
+                .collect::<Result<_, UsageError>>()?;
             let (f, mode) = if list.len() == 1 {
                 ("erc7579.executeSingle", format!("0x{}", "00".repeat(32)))
             } else {

@@ -10,7 +10,6 @@
 
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, hex, keccak256};
 use alloy_sol_types::{Eip712Domain, SolStruct};
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use smart_sessions_codec::{
     self as codec, AccountType, ActionConfig, AnyEnableSession, AnySession, ChainDigest,
@@ -24,13 +23,17 @@ use smart_sessions_policy::{
         UsageLimitPolicy, ValueLimitPolicy,
     },
 };
-use std::{borrow::Cow, fmt};
+use std::borrow::Cow;
 
 mod checks;
+mod error;
+mod inputs;
 mod mee;
 mod stream;
 pub use checks::uni_action_checks;
 use checks::{CallJson, outcome};
+pub use error::EvalError;
+use inputs::{byte, deserialize, field, field_or, missing, uint, uint_fits};
 use mee::eval_mee;
 pub use mee::is_mee;
 pub use stream::{EVAL_MAX_LINE, EVAL_MAX_SKIP, eval_stream};
@@ -38,29 +41,8 @@ pub use stream::{EVAL_MAX_LINE, EVAL_MAX_SKIP, eval_stream};
 /// Largest output `LibZip.flzDecompress` may produce through `eval` (16 MiB).
 pub const EVAL_MAX_DECOMPRESSED: usize = 16 << 20;
 
-/// Why a request could not be answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EvalError(pub String);
-
-impl fmt::Display for EvalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for EvalError {}
-
-impl From<codec::Error> for EvalError {
-    fn from(e: codec::Error) -> Self {
-        Self(e.to_string())
-    }
-}
-
+/// The result of evaluating a request.
 type Res<T> = Result<T, EvalError>;
-
-fn err(msg: impl Into<String>) -> EvalError {
-    EvalError(msg.into())
-}
 
 /// Functions the vectors list as facts about how deployed contracts behave; they are evidence,
 /// not operations, and `eval` answers them with an error saying so.
@@ -76,26 +58,28 @@ pub const CONTRACT_BEHAVIOUR_FACTS: &[&str] = &[
 pub fn eval_line(line: &str) -> String {
     let answer = match serde_json::from_str::<Value>(line) {
         Ok(request) => eval_request(&request),
-        Err(e) => Err(err(format!("malformed request line: {e}"))),
+        Err(source) => Err(EvalError::MalformedLine { source }),
     };
     match answer {
         Ok(output) => json!({ "output": output }).to_string(),
-        Err(e) => json!({ "error": e.0 }).to_string(),
+        Err(e) => json!({ "error": e.to_string() }).to_string(),
     }
 }
 
 /// Evaluates one parsed request `{"function", "generation", "inputs"}`.
 pub fn eval_request(request: &Value) -> Res<Value> {
-    let obj = request.as_object().ok_or_else(|| err("request must be a JSON object"))?;
+    let obj = request.as_object().ok_or(EvalError::RequestNotAnObject)?;
     let function = obj
         .get("function")
         .and_then(Value::as_str)
-        .ok_or_else(|| err("request field `function` is missing or not a string"))?;
+        .ok_or(EvalError::RequestField { field: "function", rule: "is missing or not a string" })?;
     let empty = Map::new();
     let inputs = match obj.get("inputs") {
         None | Some(Value::Null) => &empty,
         Some(Value::Object(m)) => m,
-        Some(_) => return Err(err("request field `inputs` must be an object")),
+        Some(_) => {
+            return Err(EvalError::RequestField { field: "inputs", rule: "must be an object" });
+        }
     };
     // the MEE stack has one generation (abstractjs 1.2.3): its vectors' `generation` is not read
     if is_mee(function) {
@@ -104,63 +88,13 @@ pub fn eval_request(request: &Value) -> Res<Value> {
     let generation = match obj.get("generation") {
         None | Some(Value::Null) => Generation::Current,
         Some(Value::String(g)) => {
-            g.parse::<Generation>().map_err(|e| err(format!("request field `generation`: {e}")))?
+            g.parse::<Generation>().map_err(|source| EvalError::Generation { source })?
         }
-        Some(_) => return Err(err("request field `generation` must be a string")),
+        Some(_) => {
+            return Err(EvalError::RequestField { field: "generation", rule: "must be a string" });
+        }
     };
     evaluate(function, generation, inputs)
-}
-
-fn field<T: DeserializeOwned>(inputs: &Map<String, Value>, key: &str) -> Res<T> {
-    let v = inputs.get(key).ok_or_else(|| err(format!("input `{key}` is missing")))?;
-    T::deserialize(v).map_err(|e| err(format!("input `{key}`: {e}")))
-}
-
-fn field_or<T: DeserializeOwned>(inputs: &Map<String, Value>, key: &str, default: T) -> Res<T> {
-    match inputs.get(key) {
-        None | Some(Value::Null) => Ok(default),
-        Some(v) => T::deserialize(v).map_err(|e| err(format!("input `{key}`: {e}"))),
-    }
-}
-
-/// An integer input given as a JSON number, a decimal string or a hex string.
-fn uint(inputs: &Map<String, Value>, key: &str) -> Res<U256> {
-    let v = inputs.get(key).ok_or_else(|| err(format!("input `{key}` is missing")))?;
-    match v {
-        Value::Number(n) => n
-            .as_u64()
-            .map(U256::from)
-            .ok_or_else(|| err(format!("input `{key}`: {n} is not a non-negative integer"))),
-        Value::String(s) => {
-            let t = s.trim();
-            let r = match t.strip_prefix("0x") {
-                Some(h) => U256::from_str_radix(h, 16),
-                None => U256::from_str_radix(t, 10),
-            };
-            r.map_err(|_| err(format!("input `{key}`: {s:?} is not an unsigned integer")))
-        }
-        _ => Err(err(format!("input `{key}` must be an integer or an integer string"))),
-    }
-}
-
-fn uint_fits<T: TryFrom<U256>>(inputs: &Map<String, Value>, key: &str, bits: u32) -> Res<T> {
-    let v = uint(inputs, key)?;
-    T::try_from(v).map_err(|_| err(format!("input `{key}`: {v} does not fit {bits} bits")))
-}
-
-/// A one-byte input given as hex (`"0x01"`) or a number.
-fn byte(inputs: &Map<String, Value>, key: &str) -> Res<u8> {
-    let v = inputs.get(key).ok_or_else(|| err(format!("input `{key}` is missing")))?;
-    match v {
-        Value::String(s) if s.starts_with("0x") => {
-            let b = hex::decode(s).map_err(|e| err(format!("input `{key}`: {e}")))?;
-            match b.as_slice() {
-                [x] => Ok(*x),
-                _ => Err(err(format!("input `{key}`: expected one byte, got {}", b.len()))),
-            }
-        }
-        _ => uint_fits::<u8>(inputs, key, 8),
-    }
 }
 
 fn hexv(b: impl AsRef<[u8]>) -> Value {
@@ -181,7 +115,7 @@ fn session(generation: Generation, v: &Value, key: &str) -> Res<AnySession> {
     } else {
         codec::Session::deserialize(v).map(AnySession::Current)
     }
-    .map_err(|e| err(format!("input `{key}`: {e}")))
+    .map_err(|source| EvalError::BadInput { field: key.into(), source })
 }
 
 fn sessions(generation: Generation, inputs: &Map<String, Value>) -> Res<Vec<AnySession>> {
@@ -215,9 +149,7 @@ fn encode_type_of(generation: Generation, name: &str) -> Res<(Cow<'static, str>,
         (true, "SessionEIP712") => et!(legacy::SessionEIP712),
         (true, "ChainSessionEIP712") => et!(legacy::ChainSessionEIP712),
         (true, "MultiChainSessionEIP712") => et!(legacy::MultiChainSessionEIP712),
-        _ => Err(err(format!(
-            "input `primaryType`: {name:?} is not an EIP-712 type of the {generation} generation"
-        ))),
+        _ => Err(EvalError::UnknownType { name: name.into(), generation }),
     }
 }
 
@@ -271,7 +203,7 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
         }
         "getUniversalActionPolicy" => {
             let config = ActionConfig::deserialize(Value::Object(inputs.clone()))
-                .map_err(|e| err(format!("inputs: {e}")))?;
+                .map_err(|source| EvalError::BadInputs { source })?;
             policy_json(&PolicyData::universal_action(g, &config), false)
         }
         "getSudoPolicy" => policy_json(&PolicyData::sudo(g), true),
@@ -333,22 +265,19 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
             let domain =
                 Eip712Domain::new(Some(name.into()), Some(version.into()), None, None, None);
             if let Some(th) = inputs.get("domainTypehash") {
-                let th: B256 = B256::deserialize(th)
-                    .map_err(|e| err(format!("input `domainTypehash`: {e}")))?;
+                let th: B256 = deserialize(th, "domainTypehash")?;
                 if th != keccak256(domain.encode_type().as_bytes()) {
-                    return Err(err(
-                        "input `domainTypehash` does not match EIP712Domain(string name,string version)",
-                    ));
+                    return Err(EvalError::Rule {
+                        field: "domainTypehash",
+                        rule: "does not match EIP712Domain(string name,string version)",
+                    });
                 }
             }
             json!(domain.separator())
         }
         "getSessionDigest" => {
-            let s = session(
-                g,
-                inputs.get("session").ok_or_else(|| err("input `session` is missing"))?,
-                "session",
-            )?;
+            let s =
+                session(g, inputs.get("session").ok_or_else(|| missing("session"))?, "session")?;
             let mode = EnableMode::try_from(byte(inputs, "mode")?)?;
             let account: Address = field(inputs, "account")?;
             let smart_session: Address = field_or(inputs, "smartSession", g.smart_session())?;
@@ -378,7 +307,7 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
         }
         "LibZip.flzDecompress" => {
             let data: Bytes = field(inputs, "data")?;
-            hexv(flz::decompress(&data, EVAL_MAX_DECOMPRESSED).map_err(|e| err(e.to_string()))?)
+            hexv(flz::decompress(&data, EVAL_MAX_DECOMPRESSED).map_err(EvalError::Decompress)?)
         }
         "flzHash.divergentInputs" => json!(flz::divergent_hash_inputs()),
         "selector" => {
@@ -389,12 +318,13 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
             let mode: B256 = field(inputs, "mode")?;
             let executions: Vec<ExecutionJson> = field(inputs, "executions")?;
             let executions: Vec<Execution> = executions.into_iter().map(Into::into).collect();
-            let expected = if function == "erc7579.executeSingle" { 0x00 } else { 0x01 };
+            let (function, expected) = if function == "erc7579.executeSingle" {
+                ("erc7579.executeSingle", 0x00)
+            } else {
+                ("erc7579.executeBatch", 0x01)
+            };
             if mode[0] != expected {
-                return Err(err(format!(
-                    "input `mode`: call type 0x{:02x} does not match {function}",
-                    mode[0]
-                )));
+                return Err(EvalError::CallType { call_type: mode[0], function });
             }
             hexv(codec::execute::execute_with_mode(mode, &executions)?)
         }
@@ -437,7 +367,7 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
             let calls: Vec<CallJson> = field(inputs, "calls")?;
             // the rules of the generation's canonical policy (v1.0 counts approvals as spent)
             let mut s = Erc20SpendingLimitPolicy::initialize_with(SpendingModel::of(g), &init)
-                .map_err(|e| err(format!("revert: {e}")))?;
+                .map_err(EvalError::InitReverts)?;
             json!(
                 calls
                     .iter()
@@ -447,33 +377,38 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
         }
         "UsageLimitPolicy.checkAction" => {
             let init: Bytes = field(inputs, "initData")?;
-            let mut s =
-                UsageLimitPolicy::initialize(&init).map_err(|e| err(format!("revert: {e}")))?;
+            let mut s = UsageLimitPolicy::initialize(&init).map_err(EvalError::InitReverts)?;
             let count: u64 = match inputs.get("calls") {
                 Some(Value::Array(a)) => a.len() as u64,
                 Some(_) => {
                     let n = uint(inputs, "calls")?;
                     // beyond u64 the policy's bound refuses it alike; name the number given
-                    u64::try_from(n).map_err(|_| {
-                        err(format!("input `calls`: {n} is more than the {MAX_CALLS} accepted"))
+                    u64::try_from(n).map_err(|_| EvalError::TooMany {
+                        field: "calls",
+                        count: n,
+                        max: MAX_CALLS,
                     })?
                 }
                 // the boundary probe: every use the limit allows, then one more
                 None if s.limit < 1000 => s.limit as u64 + 1,
-                None => return Err(err("input `calls` is needed when the limit is 1000 or more")),
+                None => {
+                    return Err(EvalError::Rule {
+                        field: "calls",
+                        rule: "is needed when the limit is 1000 or more",
+                    });
+                }
             };
             let results = s.check_many(count).map_err(|e| match e {
                 PolicyError::TooMany { field, count, max } => {
-                    err(format!("input `{field}`: {count} is more than the {max} accepted"))
+                    EvalError::TooMany { field, count: U256::from(count), max }
                 }
-                other => err(other.to_string()),
+                other => EvalError::Policy(other),
             })?;
             json!(results.into_iter().map(outcome).collect::<Vec<_>>())
         }
         "ValueLimitPolicy.checkAction" => {
             let init: Bytes = field(inputs, "initData")?;
-            let mut s =
-                ValueLimitPolicy::initialize(&init).map_err(|e| err(format!("revert: {e}")))?;
+            let mut s = ValueLimitPolicy::initialize(&init).map_err(EvalError::InitReverts)?;
             let values: Vec<U256> = match inputs.get("calls") {
                 Some(_) => {
                     field::<Vec<CallJson>>(inputs, "calls")?.into_iter().map(|c| c.value).collect()
@@ -488,22 +423,20 @@ pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Val
         }
         "TimeFramePolicy.checkAction" => {
             let init: Bytes = field(inputs, "initData")?;
-            let s = TimeFramePolicy::initialize(&init).map_err(|e| err(format!("revert: {e}")))?;
-            let data = s.validation_data().map_err(|e| err(format!("revert: {e}")))?;
+            let s = TimeFramePolicy::initialize(&init).map_err(EvalError::InitReverts)?;
+            let data = s.validation_data().map_err(EvalError::CheckReverts)?;
             hexv(data.to_be_bytes::<32>())
         }
         "TimeFramePolicy.initializeWithMultiplexer" => {
             let init: Bytes = field(inputs, "initData")?;
-            TimeFramePolicy::initialize(&init).map_err(|e| err(format!("revert: {e}")))?;
+            TimeFramePolicy::initialize(&init).map_err(EvalError::InitReverts)?;
             json!("ok")
         }
         f if is_mee(f) => return eval_mee(f, inputs),
         f if CONTRACT_BEHAVIOUR_FACTS.contains(&f) => {
-            return Err(err(format!(
-                "unsupported: {f} is a recorded fact about deployed bytecode, not an operation"
-            )));
+            return Err(EvalError::ContractBehaviourFact { function: f.into() });
         }
-        other => return Err(err(format!("unknown function {other:?}"))),
+        other => return Err(EvalError::UnknownFunction { function: other.into() }),
     })
 }
 
@@ -530,23 +463,26 @@ fn encode_signature(g: Generation, inputs: &Map<String, Value>) -> Res<Vec<u8>> 
         return Ok(codec::encode_use(g, id, &signature));
     }
     let mode = EnableMode::try_from(mode)?;
-    let data = inputs
-        .get("enableSessionData")
-        .and_then(Value::as_object)
-        .ok_or_else(|| err("input `enableSessionData` is required for ENABLE and UNSAFE_ENABLE"))?;
-    let validator: Address =
-        field(data, "validator").map_err(|e| err(format!("enableSessionData: {}", e.0)))?;
-    let account_type: String = field_or(data, "accountType", "nexus".to_string())?;
+    let data =
+        inputs.get("enableSessionData").and_then(Value::as_object).ok_or(EvalError::Rule {
+            field: "enableSessionData",
+            rule: "is required for ENABLE and UNSAFE_ENABLE",
+        })?;
+    let within = |e: EvalError| e.within("enableSessionData");
+    let validator: Address = field(data, "validator").map_err(within)?;
+    let account_type: String =
+        field_or(data, "accountType", "nexus".to_string()).map_err(within)?;
     let account_type: AccountType = account_type.parse()?;
-    let es = data
-        .get("enableSession")
-        .ok_or_else(|| err("input `enableSessionData.enableSession` is missing"))?;
+    let es = data.get("enableSession").ok_or_else(|| missing("enableSessionData.enableSession"))?;
     let mut enable: AnyEnableSession = if g.is_legacy() {
         legacy::EnableSession::deserialize(es).map(Into::into)
     } else {
         codec::EnableSession::deserialize(es).map(Into::into)
     }
-    .map_err(|e| err(format!("input `enableSessionData.enableSession`: {e}")))?;
+    .map_err(|source| EvalError::BadInput {
+        field: "enableSessionData.enableSession".into(),
+        source,
+    })?;
     match &mut enable {
         AnyEnableSession::Current(e) => {
             e.permissionEnableSig =
@@ -572,7 +508,7 @@ fn decode_signature(g: Generation, inputs: &Map<String, Value>) -> Res<Value> {
                 AnyEnableSession::Current(e) => serde_json::to_value(e),
                 AnyEnableSession::Legacy(e) => serde_json::to_value(e),
             }
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(EvalError::Output)?;
             json!({
                 "mode": format!("0x{:02x}", mode as u8),
                 "permissionId": enable.permission_id(),

@@ -2,7 +2,7 @@
 //! longer than [`EVAL_MAX_LINE`] or not UTF-8 gets an error line naming its number and the
 //! limit or offset, and processing continues with the next line.
 
-use super::eval_line;
+use super::{EvalError, eval_line};
 use serde_json::json;
 use std::io::{self, BufRead, Read, Write};
 
@@ -13,7 +13,8 @@ pub const EVAL_MAX_LINE: usize = 4 << 20;
 pub const EVAL_MAX_SKIP: u64 = 64 << 20;
 
 /// Answers every line of `input` on `output`. Errors: reading or writing failed, or an over-long
-/// line has no end within [`EVAL_MAX_SKIP`] bytes (e.g. `eval /dev/zero`), after its error line.
+/// line has no end within [`EVAL_MAX_SKIP`] bytes (e.g. `eval /dev/zero`), after its error line
+/// (an [`io::Error`] wrapping [`EvalError::NoLineEnd`]).
 pub fn eval_stream(mut input: impl BufRead, mut output: impl Write) -> io::Result<()> {
     let mut buf = Vec::new();
     let mut number = 0u64;
@@ -25,8 +26,8 @@ pub fn eval_stream(mut input: impl BufRead, mut output: impl Write) -> io::Resul
         }
         number += 1;
         if buf.last() != Some(&b'\n') && buf.len() > EVAL_MAX_LINE {
-            let e = format!("line {number}: longer than the limit of {EVAL_MAX_LINE} bytes");
-            writeln!(output, "{}", json!({ "error": e }))?;
+            let e = EvalError::LineTooLong { line: number, limit: EVAL_MAX_LINE };
+            writeln!(output, "{}", json!({ "error": e.to_string() }))?;
             output.flush()?;
             skip_line(&mut input, number)?;
             continue;
@@ -38,11 +39,8 @@ pub fn eval_stream(mut input: impl BufRead, mut output: impl Write) -> io::Resul
             Ok(line) if line.trim().is_empty() => {}
             Ok(line) => writeln!(output, "{}", eval_line(line))?,
             Err(e) => {
-                let e = format!(
-                    "line {number}: not UTF-8 (invalid byte at offset {})",
-                    e.valid_up_to()
-                );
-                writeln!(output, "{}", json!({ "error": e }))?;
+                let e = EvalError::NotUtf8 { line: number, offset: e.valid_up_to() };
+                writeln!(output, "{}", json!({ "error": e.to_string() }))?;
             }
         }
     }
@@ -64,10 +62,11 @@ fn skip_line(input: &mut impl BufRead, number: u64) -> io::Result<()> {
         input.consume(len);
         skipped += len as u64;
         if skipped > EVAL_MAX_SKIP {
-            return Err(io::Error::other(format!(
-                "line {number}: no line end within {EVAL_MAX_SKIP} bytes past the limit of \
-                 {EVAL_MAX_LINE}; stopping"
-            )));
+            return Err(io::Error::other(EvalError::NoLineEnd {
+                line: number,
+                skip: EVAL_MAX_SKIP,
+                limit: EVAL_MAX_LINE,
+            }));
         }
     }
 }
