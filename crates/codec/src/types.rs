@@ -145,7 +145,8 @@ pub mod legacy {
             ActionData[] actions;
         }
 
-        /// The legacy enable payload.
+        /// What a legacy ENABLE / UNSAFE_ENABLE signature carries: the fields of the 7-field
+        /// [`EnableSession`](super::EnableSession), with the 6-field session.
         #[derive(Debug, Default, PartialEq, Eq, Hash)]
         struct EnableSession {
             uint8 chainDigestIndex;
@@ -184,7 +185,8 @@ pub mod legacy {
     }
 }
 
-/// A session of either layout.
+/// A session of either layout, for code that serves every generation (install data,
+/// `enableSessions` calldata, the session digest, the policy evaluator).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum AnySession {
     /// The 7-field layout (v1.0 and current generations).
@@ -193,7 +195,8 @@ pub enum AnySession {
     Legacy(legacy::Session),
 }
 
-/// An enable payload of either layout.
+/// The enable payload of an ENABLE / UNSAFE_ENABLE signature, in either layout (see
+/// [`SmartSessionSignature::Enable`](crate::SmartSessionSignature::Enable)).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum AnyEnableSession {
     /// The 7-field layout (v1.0 and current generations).
@@ -203,7 +206,7 @@ pub enum AnyEnableSession {
 }
 
 impl AnySession {
-    /// The session validator.
+    /// The validator contract that checks the session key's signatures (`sessionValidator`).
     pub const fn session_validator(&self) -> alloy_primitives::Address {
         match self {
             Self::Current(s) => s.sessionValidator,
@@ -219,7 +222,8 @@ impl AnySession {
         }
     }
 
-    /// The salt.
+    /// The session's `salt`: with the validator and its init data it makes the permission id,
+    /// so a new salt gives the same key a separate permission.
     pub const fn salt(&self) -> alloy_primitives::B256 {
         match self {
             Self::Current(s) => s.salt,
@@ -227,7 +231,7 @@ impl AnySession {
         }
     }
 
-    /// The actions.
+    /// The `(target, selector)` pairs the session may call, each with its action policies.
     pub fn actions(&self) -> &[ActionData] {
         match self {
             Self::Current(s) => &s.actions,
@@ -235,7 +239,8 @@ impl AnySession {
         }
     }
 
-    /// The user-operation policies.
+    /// The policies SmartSession checks once per user operation (`userOpPolicies`), before
+    /// any action's policies.
     pub fn user_op_policies(&self) -> &[PolicyData] {
         match self {
             Self::Current(s) => &s.userOpPolicies,
@@ -278,7 +283,7 @@ impl From<legacy::EnableSession> for AnyEnableSession {
 }
 
 impl AnyEnableSession {
-    /// The session this payload enables.
+    /// The session this payload enables (`sessionToEnable`, cloned).
     pub fn session(&self) -> AnySession {
         match self {
             Self::Current(e) => AnySession::Current(e.sessionToEnable.clone()),
@@ -303,7 +308,9 @@ impl AnyEnableSession {
         crate::permission_id(v, d, s)
     }
 
-    /// The per-chain digests.
+    /// The `(chainId, sessionDigest)` pairs the owner signed, one per chain the session is
+    /// enabled on (`hashesAndChainIds`; the owner signs their
+    /// [`multichain_digest`](crate::eip712::multichain_digest)).
     pub fn hashes_and_chain_ids(&self) -> &[ChainDigest] {
         match self {
             Self::Current(e) => &e.hashesAndChainIds,
