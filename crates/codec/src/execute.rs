@@ -10,8 +10,11 @@ sol! {
     /// One call of an ERC-7579 batch.
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     struct Execution {
+        /// The contract (or account) called.
         address target;
+        /// Wei sent with the call.
         uint256 value;
+        /// The call's calldata: selector and arguments (empty for a plain ETH transfer).
         bytes callData;
     }
 

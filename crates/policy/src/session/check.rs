@@ -173,7 +173,7 @@ impl core::error::Error for Stop {}
 /// A policy the evaluation skipped, and why (the chain still enforces it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UncheckedPolicy {
-    /// The policy contract.
+    /// Address of the policy contract whose check was skipped.
     pub policy: Address,
     /// The call it would have checked (`None`: a user-operation policy).
     pub call: Option<usize>,
