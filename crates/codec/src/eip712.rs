@@ -360,7 +360,8 @@ pub fn legacy_session_digest(
     h.finalize()
 }
 
-/// The session digest of a session of either layout.
+/// The session digest of a session of either layout: [`session_digest`] or
+/// [`legacy_session_digest`], by the session's layout.
 pub fn any_session_digest(
     session: &AnySession,
     account: Address,

@@ -52,7 +52,7 @@ pub const MAX_ACTIONS: usize = 256;
 pub struct TokenLimit {
     /// The ERC-20 token contract (`token`).
     pub token: Address,
-    /// The limit in the token's units.
+    /// The limit in the token's smallest units.
     pub limit: U256,
 }
 
@@ -66,9 +66,10 @@ pub struct ActionPolicyInfo {
     pub contract_address: Address,
     /// The function the action may call (`functionSelector`: its `actionTargetSelector`).
     pub function_selector: FixedBytes<4>,
-    /// Rules on the calldata (at most 16).
+    /// Rules on the calldata (at most 16), which make the action's universal action policy.
     pub rules: Vec<ParamRule>,
-    /// Largest ETH value per call, and a cumulative value limit.
+    /// Wei: the universal action policy's `valueLimitPerUse` (when there are rules) and the
+    /// limit of a value limit policy added for it.
     pub value_limit: Option<U256>,
     /// End of the validity window (unix seconds, 0: none).
     pub valid_until: Option<u64>,

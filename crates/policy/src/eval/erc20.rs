@@ -79,7 +79,8 @@ impl TokenSpend {
     }
 }
 
-/// The ERC-20 spending limit policy's state.
+/// The ERC-20 spending limit policy's state for one config id and account: per-token limits
+/// and amounts counted, under the rules of one [`SpendingModel`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Erc20SpendingLimitPolicy {
     /// Each configured token's limit and amounts (a token absent here has limit 0).

@@ -111,7 +111,8 @@ impl ValueLimitPolicy {
     }
 }
 
-/// The time frame policy's configuration.
+/// The time frame policy's configuration: a validity window and no counter (the EntryPoint
+/// enforces the window through the validation data).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimeFramePolicy {
     /// End of the window (0: none).
