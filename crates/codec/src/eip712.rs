@@ -167,7 +167,8 @@ fn hash_legacy_erc7739(d: &legacy::ERC7739Data) -> B256 {
     keccak256(buf)
 }
 
-/// `hashStruct(SignedPermissions)`.
+/// `hashStruct(SignedPermissions)`: the permissions' part of the v1.0 / current session digest,
+/// with the three flags as given (see [`SignedSession::from_session`] to derive them).
 pub fn hash_signed_permissions(p: &SignedPermissions) -> B256 {
     let mut h = Keccak256::new();
     h.update(SIGNED_PERMISSIONS_TYPEHASH);
@@ -281,6 +282,29 @@ impl legacy::SessionEIP712 {
 ///
 /// `nonce` is `getNonce(permissionId, account)` at enable time; `smart_session` the module's
 /// address. No RPC happens here.
+///
+/// ```
+/// use alloy_primitives::{address, Bytes, U256};
+/// use alloy_sol_types::SolStruct;
+/// use smart_sessions_codec::{eip712, EnableMode, Generation, Session, SignedSession};
+///
+/// let session = Session {
+///     sessionValidator: address!("0x000000000013fdB5234E4E3162a810F54d9f7E98"),
+///     sessionValidatorInitData: Bytes::from_static(&[0x11; 20]),
+///     ..Default::default()
+/// };
+/// let account = address!("0xacc0000000000000000000000000000000000001");
+/// let module = Generation::Current.smart_session();
+/// let mode = EnableMode::UnsafeEnable;
+/// let digest = eip712::session_digest(&session, account, module, mode, U256::ZERO);
+/// // alloy's generic EIP-712 `hashStruct` of the `SignedSession` the contract builds agrees
+/// let signed = SignedSession::from_session(&session, account, module, mode, U256::ZERO);
+/// assert_eq!(signed.eip712_hash_struct(), digest);
+/// // the mode and the nonce are part of the digest
+/// let enable = eip712::session_digest(&session, account, module, EnableMode::Enable, U256::ZERO);
+/// assert_ne!(enable, digest);
+/// assert_ne!(eip712::session_digest(&session, account, module, mode, U256::from(1)), digest);
+/// ```
 pub fn session_digest(
     session: &Session,
     account: Address,
@@ -336,7 +360,8 @@ pub fn legacy_session_digest(
     h.finalize()
 }
 
-/// The session digest of a session of either layout.
+/// The session digest of a session of either layout: [`session_digest`] or
+/// [`legacy_session_digest`], by the session's layout.
 pub fn any_session_digest(
     session: &AnySession,
     account: Address,

@@ -18,17 +18,19 @@ pub enum Error {
     TooManyRules {
         /// How many rules were given (or the `length` field that was decoded).
         count: U256,
-        /// The maximum, always 16.
+        /// The most rules an `ActionConfig` holds: [`MAX_RULES`](crate::MAX_RULES) (16).
         max: usize,
     },
     /// A byte is not a valid `ParamCondition` (0 ..= 6).
     InvalidParamCondition {
-        /// The offending value.
+        /// The condition byte that is not 0 ..= 6 (a decoded rule slot's `condition`, or the
+        /// `u8` passed to `ParamCondition::try_from`).
         value: u8,
     },
     /// An `IN_RANGE` rule whose minimum is larger than its maximum.
     InvalidRange {
-        /// Index of the rule.
+        /// Index of the rule among the config's active rules (always 0 from
+        /// [`ParamRule::in_range`](crate::ParamRule::in_range), which sees one rule).
         rule: usize,
         /// Lower bound (high 16 bytes of `ref`).
         min: u128,
@@ -37,21 +39,23 @@ pub enum Error {
     },
     /// A byte is not a valid Smart Sessions mode (USE = 0, ENABLE = 1, UNSAFE_ENABLE = 2).
     InvalidMode {
-        /// The offending mode byte.
+        /// The mode byte given: the signature's first byte, or the `u8` passed to
+        /// `SmartSessionMode::try_from` / `EnableMode::try_from` (which also refuses 0).
         value: u8,
     },
     /// The input is shorter than its format requires.
     TooShort {
-        /// What was being read.
+        /// The input that was being read (`"ActionConfig"`, `"permissionEnableSig"`,
+        /// `"signature mode byte"`, …), as the `Display` line names it.
         field: &'static str,
-        /// Bytes needed.
+        /// Bytes the format needs, counted over the same input as `actual`.
         needed: usize,
-        /// Bytes available.
+        /// Bytes the input had.
         actual: usize,
     },
     /// A value has the wrong length.
     InvalidLength {
-        /// What was being read.
+        /// The value whose length is wrong, as the `Display` line names it.
         field: &'static str,
         /// Expected length in bytes.
         expected: usize,
@@ -60,36 +64,40 @@ pub enum Error {
     },
     /// A value is outside the range its field accepts.
     OutOfRange {
-        /// The field.
+        /// The input field whose value was refused (`batchKey`, `validUntil`, `validAfter`,
+        /// `permissionEnableSig`, `accountType`).
         field: &'static str,
-        /// Why it is out of range.
+        /// The rule the value breaks (e.g. `"does not fit uint48"`).
         reason: &'static str,
     },
     /// ABI decoding failed.
     Abi {
-        /// What was being decoded.
+        /// What was being decoded, with its ABI shape (e.g. `"ENABLE payload (EnableSession,
+        /// bytes)"`, `"execute(bytes32,bytes) calldata"`).
         context: &'static str,
-        /// The underlying alloy error.
+        /// alloy's decoding error (also the error's [`source`](core::error::Error::source)).
         source: alloy_sol_types::Error,
     },
     /// Decoded ABI data does not re-encode to the same bytes (dirty padding, overlapping or
     /// out-of-order offsets, trailing bytes): the contract may read it differently.
     NonCanonicalAbi {
-        /// What was being decoded.
+        /// What was being decoded, with its ABI shape, as in [`Error::Abi`].
         context: &'static str,
     },
-    /// A FastLZ stream is malformed.
+    /// A FastLZ stream (an ENABLE payload, or a legacy USE signature) is malformed or expands
+    /// beyond the size limit; the [`FlzError`](crate::flz::FlzError) names the offset.
     Flz(crate::flz::FlzError),
     /// The operation or data layout does not exist in this SmartSession generation.
     GenerationMismatch {
-        /// What was attempted.
+        /// The layout that does not fit (e.g. `"the 7-field Session layout"`).
         what: &'static str,
-        /// The generation it was attempted for.
+        /// The generation the caller asked to encode for.
         generation: Generation,
     },
     /// A list of executions does not fit the ERC-7579 call type.
     InvalidExecution {
-        /// Why.
+        /// What is wrong with the mode or the call list (`"no calls"`, `"unsupported call
+        /// type"`, `"single call type needs exactly one call"`, …).
         reason: &'static str,
     },
 }

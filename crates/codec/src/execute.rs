@@ -10,8 +10,11 @@ sol! {
     /// One call of an ERC-7579 batch.
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     struct Execution {
+        /// The contract (or account) called.
         address target;
+        /// Wei sent with the call.
         uint256 value;
+        /// The call's calldata: selector and arguments (empty for a plain ETH transfer).
         bytes callData;
     }
 
@@ -76,6 +79,28 @@ pub fn execute_batch(executions: &[Execution]) -> Vec<u8> {
 
 /// What the TypeScript SDKs send for a list of calls: single mode for one call, batch mode for
 /// two or more. Fails on an empty list (SmartSession rejects an empty batch).
+///
+/// Use it for `userOp.callData` of a Nexus account; [`decode_execute`] reads it back.
+///
+/// ```
+/// use alloy_primitives::{address, keccak256, U256};
+/// use smart_sessions_codec::execute::{MODE_BATCH, MODE_SINGLE, decode_execute, execute_calls};
+/// use smart_sessions_codec::{Error, Execution};
+///
+/// let usdc = address!("0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48");
+/// let call = Execution::new(usdc, U256::ZERO, vec![0x18, 0x16, 0x0d, 0xdd]); // totalSupply()
+/// let single = execute_calls(&[call.clone()])?;
+/// assert_eq!(single[..4], keccak256("execute(bytes32,bytes)")[..4]);
+/// // selector, mode word, offset word, length word (20 + 32 + 4 = 56), then target ‖ value ‖ data
+/// assert_eq!(single[4 + 95], 56);
+/// assert_eq!(single[100..120], usdc[..]);
+/// assert_eq!(decode_execute(&single)?, (MODE_SINGLE, vec![call.clone()]));
+///
+/// let batch = execute_calls(&[call.clone(), call.clone()])?;
+/// assert_eq!(decode_execute(&batch)?, (MODE_BATCH, vec![call.clone(), call]));
+/// assert_eq!(execute_calls(&[]), Err(Error::InvalidExecution { reason: "no calls" }));
+/// # Ok::<(), Error>(())
+/// ```
 pub fn execute_calls(executions: &[Execution]) -> Result<Vec<u8>> {
     match executions {
         [] => Err(Error::InvalidExecution { reason: "no calls" }),
@@ -182,7 +207,8 @@ pub struct NexusNonceKey {
     batch_key: u32,
     /// [`NEXUS_MODE_VALIDATION`] or [`NEXUS_MODE_MODULE_ENABLE`].
     pub validation_mode: u8,
-    /// The validator module.
+    /// The validator module Nexus hands the user operation's signature to (the key's low 20
+    /// bytes); for a session key, the SmartSession module.
     pub validator: Address,
 }
 
@@ -201,18 +227,20 @@ impl NexusNonceKey {
         Ok(self)
     }
 
-    /// With a validation mode byte.
+    /// Sets the validation mode byte ([`NEXUS_MODE_VALIDATION`] or
+    /// [`NEXUS_MODE_MODULE_ENABLE`]); the byte is stored as given.
     pub const fn with_validation_mode(mut self, mode: u8) -> Self {
         self.validation_mode = mode;
         self
     }
 
-    /// The 24-bit lane.
+    /// The 24-bit batch key (lane) in the key's top 3 bytes: each lane has its own nonce
+    /// sequence for the same validator.
     pub const fn batch_key(&self) -> u32 {
         self.batch_key
     }
 
-    /// The 24 key bytes.
+    /// The key as bytes: `batchKey (3) ‖ validationMode (1) ‖ validator (20)`.
     pub fn to_bytes(&self) -> [u8; 24] {
         let mut k = [0u8; 24];
         k[..3].copy_from_slice(&self.batch_key.to_be_bytes()[1..]);
@@ -226,7 +254,8 @@ impl NexusNonceKey {
         U192::from_be_bytes(self.to_bytes())
     }
 
-    /// The full nonce with `sequence`.
+    /// The `userOp.nonce` of this key: `key << 64 | sequence`, where `sequence` is the low 64
+    /// bits of `EntryPoint.getNonce(sender, key)`.
     pub fn nonce(&self, sequence: u64) -> U256 {
         let mut w = [0u8; 32];
         w[..24].copy_from_slice(&self.to_bytes());

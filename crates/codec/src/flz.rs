@@ -199,14 +199,15 @@ pub enum FlzErrorKind {
     },
     /// A match reaches back before the start of the output.
     DistanceTooFar {
-        /// The match distance.
+        /// How many bytes back the match copies from (1 ..= 8192).
         distance: usize,
         /// Bytes decoded so far.
         available: usize,
     },
     /// The output would exceed the caller's limit.
     OutputLimit {
-        /// The limit.
+        /// The caller's `max_output` (for signatures, their `max_payload`, by default
+        /// [`DEFAULT_MAX_PAYLOAD`](crate::DEFAULT_MAX_PAYLOAD)).
         limit: usize,
     },
 }
@@ -216,7 +217,7 @@ pub enum FlzErrorKind {
 pub struct FlzError {
     /// Offset of the instruction's control byte in the compressed input.
     pub offset: usize,
-    /// What is wrong.
+    /// What is wrong with the instruction at [`offset`](Self::offset).
     pub kind: FlzErrorKind,
 }
 

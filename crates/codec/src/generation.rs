@@ -19,7 +19,8 @@ use core::{fmt, str::FromStr};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Generation {
-    /// module-sdk 0.1.x / `@biconomy/sdk` 0.0.21.
+    /// The first SmartSession, at `0xDDFF43A42726df11E34123f747bDce0f755F784d` (module-sdk
+    /// 0.1.x, `@biconomy/sdk` 0.0.21), with 6-field sessions.
     Legacy,
     /// SmartSession v1.0 at `0x00000000002B0eCfbD0496EE71e01257dA0E37DE` (module-sdk 0.2.x).
     V1,
@@ -57,7 +58,8 @@ impl PolicyKind {
         Self::SpendingLimits,
     ];
 
-    /// The contract name.
+    /// The policy's Solidity contract name (`"UniActionPolicy"`, …), as errors and refusals
+    /// print it.
     pub const fn contract_name(self) -> &'static str {
         match self {
             Self::Sudo => "SudoPolicy",
@@ -152,7 +154,8 @@ impl fmt::Display for Generation {
     }
 }
 
-/// The error of [`Generation::from_str`].
+/// The error of [`Generation::from_str`]: the name is none of `legacy`, `v1`, `v1.0`,
+/// `current` (in any case).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnknownGeneration;
 

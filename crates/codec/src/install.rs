@@ -51,6 +51,34 @@ fn split(
 /// No sessions: empty. Otherwise, v1.0 and current: `mode ‖ abi.encode(Session[])` with mode
 /// 0x01 when `use_registry` else 0x02 (module-sdk `getSmartSessionsValidator`); legacy:
 /// `abi.encode(Session[])` without a mode byte (`use_registry` does not apply).
+///
+/// Use it as the `initData` of `installModule(1, smartSession, initData)` (see
+/// [`install_module_calldata`](crate::execute::install_module_calldata)). A session of the
+/// other layout is an [`Error::GenerationMismatch`].
+///
+/// ```
+/// use alloy_primitives::{address, Bytes};
+/// use alloy_sol_types::SolValue;
+/// use smart_sessions_codec::{AnySession, Error, Generation, Session, legacy};
+/// use smart_sessions_codec::install::install_data;
+///
+/// let session = Session {
+///     sessionValidator: address!("0x000000000013fdB5234E4E3162a810F54d9f7E98"),
+///     sessionValidatorInitData: Bytes::from_static(&[0x11; 20]),
+///     ..Default::default()
+/// };
+/// assert!(install_data(Generation::Current, &[], false)?.is_empty());
+/// let data = install_data(Generation::Current, &[session.clone().into()], false)?;
+/// assert_eq!(data[0], 0x02); // no registry
+/// assert_eq!(Vec::<Session>::abi_decode(&data[1..]).unwrap(), vec![session.clone()]);
+///
+/// let old = AnySession::from(legacy::Session::default());
+/// assert!(matches!(
+///     install_data(Generation::Current, &[old], false),
+///     Err(Error::GenerationMismatch { generation: Generation::Current, .. })
+/// ));
+/// # Ok::<(), Error>(())
+/// ```
 pub fn install_data(
     generation: Generation,
     sessions: &[AnySession],
@@ -94,7 +122,8 @@ pub fn enable_sessions_calldata(
     Ok(out)
 }
 
-/// `removeSession(permissionId)` calldata.
+/// `removeSession(permissionId)` calldata: the account itself calls SmartSession with it (the
+/// call acts on `msg.sender`) to remove an enabled permission (event `SessionRemoved`).
 pub fn remove_session_calldata(permission_id: B256) -> Vec<u8> {
     removeSessionCall { permissionId: permission_id }.abi_encode()
 }

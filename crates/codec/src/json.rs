@@ -12,6 +12,28 @@
 //!   JavaScript `BigInt` parser accepts.
 //!
 //! Enabled by the `serde` feature.
+//!
+//! ```
+//! use smart_sessions_codec::{ChainDigest, Session};
+//!
+//! // abstractjs writes bigints tagged; module-sdk adds fields this crate ignores
+//! let d: ChainDigest = serde_json::from_str(
+//!     r#"{"chainId": {"__type": "bigint", "value": "8453"},
+//!       "sessionDigest": "0x30e122fce492fcd2b6b47c6c5d2b8b2169c5f71c54f5c4a9177bcd8c10b27a7d"}"#,
+//! )?;
+//! assert_eq!(d.chainId, 8453);
+//! assert_eq!(serde_json::to_value(&d)?["chainId"], "8453"); // written as a decimal string
+//!
+//! let s: Session = serde_json::from_str(
+//!     r#"{"sessionValidator": "0x000000000013fdB5234E4E3162a810F54d9f7E98",
+//!         "sessionValidatorInitData": "0x1111111111111111111111111111111111111111",
+//!         "salt": "0x0000000000000000000000000000000000000000000000000000000000000001",
+//!         "chainId": 8453}"#,
+//! )?;
+//! assert!(s.actions.is_empty() && !s.permitERC4337Paymaster); // absent lists and flags default
+//! assert_eq!(s.sessionValidatorInitData.len(), 20);
+//! # Ok::<(), serde_json::Error>(())
+//! ```
 
 use crate::{
     ActionData, ChainDigest, ChainSession, ERC7739Context, ERC7739Data, EnableSession,

@@ -29,6 +29,22 @@ impl PolicyData {
     /// Fails only when a time does not fit 48 bits in the current generation (the contract would
     /// read a different time). Semantic checks (such as `valid_after > valid_until`, on which the
     /// current contract refuses to initialise) belong to `smart-sessions-policy`'s validation.
+    ///
+    /// ```
+    /// use smart_sessions_codec::{Error, Generation, PolicyData, PolicyKind};
+    ///
+    /// let (until, after) = (1_800_000_000u64, 1_700_000_000u64);
+    /// let p = PolicyData::time_frame(Generation::Current, until, after)?;
+    /// assert_eq!(p.policy, Generation::Current.policy(PolicyKind::TimeFrame));
+    /// assert_eq!(p.initData[..6], until.to_be_bytes()[2..]); // uint48 validUntil
+    /// assert_eq!(p.initData[6..], after.to_be_bytes()[2..]); // uint48 validAfter
+    /// assert_eq!(PolicyData::time_frame(Generation::V1, until, after)?.initData.len(), 32);
+    /// assert!(matches!(
+    ///     PolicyData::time_frame(Generation::Current, 1 << 48, 0),
+    ///     Err(Error::OutOfRange { field: "validUntil", .. })
+    /// ));
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn time_frame(generation: Generation, valid_until: u64, valid_after: u64) -> Result<Self> {
         Ok(Self::new(
             generation.policy(PolicyKind::TimeFrame),

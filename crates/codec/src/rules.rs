@@ -139,7 +139,8 @@ pub fn split_range(reference: B256) -> (u128, u128) {
 /// A cumulative limit on the sum of a rule's parameter values.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LimitUsage {
-    /// The maximum sum.
+    /// The most the rule's parameter may add up to over all uses (`used + param` must not
+    /// exceed it).
     pub limit: U256,
     /// The sum so far (normally 0 in init data; the contract stores it as given).
     pub used: U256,
@@ -148,7 +149,7 @@ pub struct LimitUsage {
 /// One condition on a 32-byte calldata word.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ParamRule {
-    /// How the word is compared.
+    /// How the calldata word is compared with [`reference`](Self::reference).
     pub condition: ParamCondition,
     /// Byte offset of the word after the 4-byte selector (not a word index; need not be a
     /// multiple of 32).

@@ -19,7 +19,7 @@ use core::{fmt, str::FromStr};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum SmartSessionMode {
-    /// Use an enabled permission.
+    /// `USE` (0x00): use a permission already enabled on the account.
     Use = 0,
     /// Enable a permission with the owner's signature, then use it.
     Enable = 1,
@@ -45,7 +45,7 @@ impl TryFrom<u8> for SmartSessionMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum EnableMode {
-    /// `ENABLE` (0x01).
+    /// `ENABLE` (0x01): `ignoreSecurityAttestations` is false in the signed digest.
     Enable = 1,
     /// `UNSAFE_ENABLE` (0x02): sets `ignoreSecurityAttestations` in the digest; abstractjs uses it.
     UnsafeEnable = 2,
@@ -189,18 +189,21 @@ pub const DEFAULT_MAX_PAYLOAD: usize = 4 << 20;
 pub enum SmartSessionSignature {
     /// USE mode: an enabled permission and the session key's signature.
     Use {
-        /// The permission.
+        /// The permission id of the enabled session (signature bytes 1 ..= 32; see
+        /// [`permission_id`](crate::permission_id)).
         permission_id: B256,
         /// The session validator's signature, passed through unchanged.
         signature: Bytes,
     },
     /// ENABLE / UNSAFE_ENABLE: enable the session, then use it.
     Enable {
-        /// Which enable mode.
+        /// `ENABLE` or `UNSAFE_ENABLE`: the signature's first byte, which must be the mode the
+        /// owner's signed session digest was computed with.
         mode: EnableMode,
         /// The enable payload (its layout must match the generation).
         enable: AnyEnableSession,
-        /// The session validator's signature.
+        /// The session key's signature of the user operation, checked by the session validator
+        /// once the session is enabled (passed through unchanged).
         signature: Bytes,
     },
 }
@@ -269,7 +272,7 @@ pub fn encode_enable(
 }
 
 impl SmartSessionSignature {
-    /// The mode byte.
+    /// The mode this signature encodes to (its first byte).
     pub const fn mode(&self) -> SmartSessionMode {
         match self {
             Self::Use { .. } => SmartSessionMode::Use,
@@ -287,14 +290,16 @@ impl SmartSessionSignature {
         }
     }
 
-    /// The session key's signature.
+    /// The session key's signature of the user operation, which SmartSession passes to the
+    /// session validator (in either mode).
     pub const fn session_key_signature(&self) -> &Bytes {
         match self {
             Self::Use { signature, .. } | Self::Enable { signature, .. } => signature,
         }
     }
 
-    /// Encodes for `generation`.
+    /// The `userOp.signature` bytes for `generation` (layouts in the module docs); fails with
+    /// [`Error::GenerationMismatch`] when an enable payload's layout is not the generation's.
     pub fn encode(&self, generation: Generation) -> Result<Vec<u8>> {
         match self {
             Self::Use { permission_id, signature } => {

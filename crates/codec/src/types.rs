@@ -18,15 +18,23 @@ sol! {
     /// A policy and the data it is initialised with for one permission.
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     struct PolicyData {
+        /// The policy contract SmartSession calls to initialise and check this policy.
         address policy;
+        /// The bytes passed to the policy's `initializeWithMultiplexer` (layout per policy).
         bytes initData;
     }
 
     /// An action a session may execute (`actionTarget`, `actionTargetSelector`), with its policies.
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     struct ActionData {
+        /// The selector the action allows (with target `address(1)`: `0x00000001` marks the
+        /// generic fallback action, `0x00000002` the one that may call SmartSession; see
+        /// [`VALUE_SELECTOR`](crate::VALUE_SELECTOR) for calls with under 4 bytes of calldata).
         bytes4 actionTargetSelector;
+        /// The contract the action may call ([`FALLBACK_TARGET_FLAG`](crate::FALLBACK_TARGET_FLAG),
+        /// `address(1)`, for a fallback action).
         address actionTarget;
+        /// The policies every call of this action must pass.
         PolicyData[] actionPolicies;
     }
 
@@ -37,79 +45,117 @@ sol! {
     /// that matters for hashing, so it is used here.
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     struct ERC7739Context {
+        /// The EIP-712 domain separator of the app whose content the session may sign.
         bytes32 appDomainSeparator;
+        /// The ERC-7739 content names the session may sign in that domain.
         string[] contentName;
     }
 
     /// ERC-7739 data of a session (v1.0 and current generations).
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     struct ERC7739Data {
+        /// The app domains and content names the session may sign ERC-1271 messages for.
         ERC7739Context[] allowedERC7739Content;
+        /// The policies SmartSession checks on each ERC-1271 signature of the session.
         PolicyData[] erc1271Policies;
     }
 
     /// A session in the 7-field layout of the v1.0 and current generations.
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     struct Session {
+        /// The contract that checks the session key's signatures (an `ISessionValidator`).
         address sessionValidator;
+        /// The validator's configuration for this session (for most validators: the session key).
         bytes sessionValidatorInitData;
+        /// Free 32 bytes that, with the validator and its init data, make the permission id
+        /// ([`permission_id`](crate::permission_id)).
         bytes32 salt;
+        /// The policies checked once per user operation, before any action's.
         PolicyData[] userOpPolicies;
+        /// What the session may sign as ERC-1271 (ERC-7739) messages, and the policies on it.
         ERC7739Data erc7739Policies;
+        /// The `(target, selector)` pairs the session may call, each with its policies.
         ActionData[] actions;
+        /// Whether the session's user operations may use a paymaster.
         bool permitERC4337Paymaster;
     }
 
     /// The session digest expected on one chain.
     #[derive(Debug, Default, PartialEq, Eq, Hash, Copy)]
     struct ChainDigest {
+        /// The chain (EIP-155 id) this entry enables the session on.
         uint64 chainId;
+        /// The session digest on that chain ([`session_digest`](crate::eip712::session_digest)).
         bytes32 sessionDigest;
     }
 
     /// What an ENABLE / UNSAFE_ENABLE signature carries to enable a session on first use.
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     struct EnableSession {
+        /// Index of this chain's entry in `hashesAndChainIds`.
         uint8 chainDigestIndex;
+        /// The `(chainId, sessionDigest)` pairs whose
+        /// [`multichain_digest`](crate::eip712::multichain_digest) the owner signed.
         ChainDigest[] hashesAndChainIds;
+        /// The session to enable: its digest must equal the `chainDigestIndex` entry's.
         Session sessionToEnable;
+        /// The owner's signature of the multichain digest behind the account-type prefix
+        /// (see [`AccountType`](crate::AccountType)).
         bytes permissionEnableSig;
     }
 
     /// EIP-712 only: the permissions part of [`SignedSession`].
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     struct SignedPermissions {
+        /// Whether an action is the generic fallback (`address(1)`, `0x00000001`).
         bool permitGenericPolicy;
+        /// Whether an action is the fallback that may call SmartSession (`0x00000002`).
         bool permitAdminAccess;
+        /// Whether the enable mode is UNSAFE_ENABLE.
         bool ignoreSecurityAttestations;
+        /// The session's `permitERC4337Paymaster`.
         bool permitERC4337Paymaster;
+        /// The session's `userOpPolicies`.
         PolicyData[] userOpPolicies;
+        /// The session's `erc7739Policies`.
         ERC7739Data erc7739Policies;
+        /// The session's `actions`.
         ActionData[] actions;
     }
 
     /// EIP-712 only: the session as the owner signs it (its `hashStruct` is the session digest).
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     struct SignedSession {
+        /// The smart account the session is enabled on.
         address account;
+        /// The session's permissions, with the flags the contract derives.
         SignedPermissions permissions;
+        /// The session's `sessionValidator`.
         address sessionValidator;
+        /// The session's `sessionValidatorInitData`.
         bytes sessionValidatorInitData;
+        /// The session's `salt`.
         bytes32 salt;
+        /// The address of the SmartSession module that enables the session.
         address smartSession;
+        /// SmartSession's `getNonce(permissionId, account)` at enable time.
         uint256 nonce;
     }
 
     /// EIP-712 only: a signed session on one chain.
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     struct ChainSession {
+        /// The chain (EIP-155 id) of this entry.
         uint64 chainId;
+        /// The signed session on that chain.
         SignedSession session;
     }
 
     /// EIP-712 only: the primary type the owner signs to enable sessions on several chains.
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     struct MultiChainSession {
+        /// One signed session per chain, in the order of the enable payload's
+        /// `hashesAndChainIds`.
         ChainSession[] sessionsAndChainIds;
     }
 }
@@ -130,61 +176,93 @@ pub mod legacy {
         /// ERC-7739 data of a legacy session: content names without app domains.
         #[derive(Debug, Default, PartialEq, Eq, Hash)]
         struct ERC7739Data {
+            /// The content names the session may sign (this layout has no app domains).
             string[] allowedERC7739Content;
+            /// The policies SmartSession checks on each ERC-1271 signature of the session.
             PolicyData[] erc1271Policies;
         }
 
         /// A session in the 6-field legacy layout.
         #[derive(Debug, Default, PartialEq, Eq, Hash)]
         struct Session {
+            /// The contract that checks the session key's signatures (an `ISessionValidator`).
             address sessionValidator;
+            /// The validator's configuration for this session (for most validators: the session
+            /// key).
             bytes sessionValidatorInitData;
+            /// Free 32 bytes that, with the validator and its init data, make the permission id
+            /// ([`permission_id`](crate::permission_id)).
             bytes32 salt;
+            /// The policies checked once per user operation, before any action's.
             PolicyData[] userOpPolicies;
+            /// What the session may sign as ERC-1271 (ERC-7739) messages, and the policies on it.
             ERC7739Data erc7739Policies;
+            /// The `(target, selector)` pairs the session may call, each with its policies.
             ActionData[] actions;
         }
 
-        /// The legacy enable payload.
+        /// What a legacy ENABLE / UNSAFE_ENABLE signature carries: the fields of the 7-field
+        /// [`EnableSession`](super::EnableSession), with the 6-field session.
         #[derive(Debug, Default, PartialEq, Eq, Hash)]
         struct EnableSession {
+            /// Index of this chain's entry in `hashesAndChainIds`.
             uint8 chainDigestIndex;
+            /// The `(chainId, sessionDigest)` pairs whose
+            /// [`multichain_digest`](crate::eip712::multichain_digest) the owner signed.
             ChainDigest[] hashesAndChainIds;
+            /// The 6-field session to enable: its digest must equal the `chainDigestIndex` entry's.
             Session sessionToEnable;
+            /// The owner's signature of the multichain digest behind the account-type prefix
+            /// (see [`AccountType`](crate::AccountType)).
             bytes permissionEnableSig;
         }
 
         /// EIP-712 only: the legacy signed session (its `hashStruct` is the session digest).
         #[derive(Debug, Default, PartialEq, Eq, Hash)]
         struct SessionEIP712 {
+            /// The smart account the session is enabled on.
             address account;
+            /// The address of the SmartSession module that enables the session.
             address smartSession;
+            /// The enable mode byte (1: ENABLE, 2: UNSAFE_ENABLE), part of the legacy digest.
             uint8 mode;
+            /// The session's `sessionValidator`.
             address sessionValidator;
+            /// The session's `salt`.
             bytes32 salt;
+            /// The session's `sessionValidatorInitData`.
             bytes sessionValidatorInitData;
+            /// The session's `userOpPolicies`.
             PolicyData[] userOpPolicies;
+            /// The session's `erc7739Policies`.
             ERC7739Data erc7739Policies;
+            /// The session's `actions`.
             ActionData[] actions;
+            /// SmartSession's `getNonce(permissionId, account)` at enable time.
             uint256 nonce;
         }
 
         /// EIP-712 only: a legacy signed session on one chain.
         #[derive(Debug, Default, PartialEq, Eq, Hash)]
         struct ChainSessionEIP712 {
+            /// The chain (EIP-155 id) of this entry.
             uint64 chainId;
+            /// The signed legacy session on that chain.
             SessionEIP712 session;
         }
 
         /// EIP-712 only: the legacy multichain primary type.
         #[derive(Debug, Default, PartialEq, Eq, Hash)]
         struct MultiChainSessionEIP712 {
+            /// One signed session per chain, in the order of the enable payload's
+            /// `hashesAndChainIds`.
             ChainSessionEIP712[] sessionsAndChainIds;
         }
     }
 }
 
-/// A session of either layout.
+/// A session of either layout, for code that serves every generation (install data,
+/// `enableSessions` calldata, the session digest, the policy evaluator).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum AnySession {
     /// The 7-field layout (v1.0 and current generations).
@@ -193,7 +271,8 @@ pub enum AnySession {
     Legacy(legacy::Session),
 }
 
-/// An enable payload of either layout.
+/// The enable payload of an ENABLE / UNSAFE_ENABLE signature, in either layout (see
+/// [`SmartSessionSignature::Enable`](crate::SmartSessionSignature::Enable)).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum AnyEnableSession {
     /// The 7-field layout (v1.0 and current generations).
@@ -203,7 +282,7 @@ pub enum AnyEnableSession {
 }
 
 impl AnySession {
-    /// The session validator.
+    /// The validator contract that checks the session key's signatures (`sessionValidator`).
     pub const fn session_validator(&self) -> alloy_primitives::Address {
         match self {
             Self::Current(s) => s.sessionValidator,
@@ -219,7 +298,8 @@ impl AnySession {
         }
     }
 
-    /// The salt.
+    /// The session's `salt`: with the validator and its init data it makes the permission id,
+    /// so a new salt gives the same key a separate permission.
     pub const fn salt(&self) -> alloy_primitives::B256 {
         match self {
             Self::Current(s) => s.salt,
@@ -227,7 +307,7 @@ impl AnySession {
         }
     }
 
-    /// The actions.
+    /// The `(target, selector)` pairs the session may call, each with its action policies.
     pub fn actions(&self) -> &[ActionData] {
         match self {
             Self::Current(s) => &s.actions,
@@ -235,7 +315,8 @@ impl AnySession {
         }
     }
 
-    /// The user-operation policies.
+    /// The policies SmartSession checks once per user operation (`userOpPolicies`), before
+    /// any action's policies.
     pub fn user_op_policies(&self) -> &[PolicyData] {
         match self {
             Self::Current(s) => &s.userOpPolicies,
@@ -278,7 +359,7 @@ impl From<legacy::EnableSession> for AnyEnableSession {
 }
 
 impl AnyEnableSession {
-    /// The session this payload enables.
+    /// The session this payload enables (`sessionToEnable`, cloned).
     pub fn session(&self) -> AnySession {
         match self {
             Self::Current(e) => AnySession::Current(e.sessionToEnable.clone()),
@@ -303,7 +384,9 @@ impl AnyEnableSession {
         crate::permission_id(v, d, s)
     }
 
-    /// The per-chain digests.
+    /// The `(chainId, sessionDigest)` pairs the owner signed, one per chain the session is
+    /// enabled on (`hashesAndChainIds`; the owner signs their
+    /// [`multichain_digest`](crate::eip712::multichain_digest)).
     pub fn hashes_and_chain_ids(&self) -> &[ChainDigest] {
         match self {
             Self::Current(e) => &e.hashesAndChainIds,

@@ -21,11 +21,26 @@ pub use simple::{
 };
 
 /// Where a policy lives: the canonical address of a generation, or a custom deployment.
+///
+/// Every builder takes `impl Into<Deployment>`, so a [`Generation`] or an [`Address`] will do.
+///
+/// ```
+/// use alloy_primitives::address;
+/// use smart_sessions_codec::{Generation, PolicyKind};
+/// use smart_sessions_policy::sudo;
+///
+/// let canonical = sudo(Generation::Current);
+/// assert_eq!(canonical.policy, Generation::Current.policy(PolicyKind::Sudo));
+/// let mine = address!("0x1234567890123456789012345678901234567890");
+/// assert_eq!(sudo(mine).policy, mine);
+/// assert!(sudo(mine).initData.is_empty());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Deployment {
     /// The generation's canonical policy addresses.
     Generation(Generation),
-    /// A custom address.
+    /// A policy contract at this address (e.g. your own deployment), used as
+    /// `PolicyData.policy` whatever the policy kind.
     Address(Address),
 }
 
@@ -53,20 +68,20 @@ impl From<Address> for Deployment {
 /// A typed reference value, encoded to `ref` as the ABI encodes the parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Value {
-    /// An address (left-padded).
+    /// An address, left-padded to 32 bytes as the ABI encodes it.
     Address(Address),
-    /// An unsigned integer.
+    /// An unsigned integer (`uintN`), big-endian in the word.
     Uint(U256),
     /// A signed integer (two's complement).
     Int(I256),
-    /// A boolean.
+    /// A boolean: the word 1 or 0.
     Bool(bool),
     /// Raw 32 bytes (for `bytesN`, left-aligned as the ABI stores them).
     Bytes32(B256),
 }
 
 impl Value {
-    /// The 32-byte `ref`.
+    /// The 32-byte word the ABI encodes this value as, which a rule stores as its `ref`.
     pub fn to_ref(self) -> B256 {
         match self {
             Self::Address(a) => a.into_word(),
@@ -159,7 +174,7 @@ struct RuleSpec {
 /// The head layout of a function's arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FunctionLayout {
-    /// The selector.
+    /// The function's 4-byte selector (of its canonical signature, parameter names dropped).
     pub selector: FixedBytes<4>,
     /// Each parameter: name, type, byte offset in the head, head size in bytes, dynamic or not.
     pub params: Vec<ParamLayout>,
@@ -201,6 +216,19 @@ fn static_words(ty: &str, components: &[Param]) -> Option<u64> {
 
 impl FunctionLayout {
     /// Parses `name(type name, …)` (names optional) with alloy's Solidity type parser.
+    ///
+    /// ```
+    /// use alloy_primitives::keccak256;
+    /// use smart_sessions_policy::FunctionLayout;
+    ///
+    /// let f = FunctionLayout::parse("swap((address,uint256) order,bytes data,uint8 v)")?;
+    /// assert_eq!(f.selector[..], keccak256("swap((address,uint256),bytes,uint8)")[..4]);
+    /// // the static tuple takes two head words, `bytes` one (its offset), `uint8` one
+    /// assert_eq!(f.head_len(), 4 * 32);
+    /// assert!(f.params[1].dynamic && f.params[1].offset == 64);
+    /// assert_eq!(f.param_at(96).map(|p| p.name.as_str()), Some("v"));
+    /// # Ok::<(), smart_sessions_policy::PolicyError>(())
+    /// ```
     pub fn parse(signature: &str) -> Result<Self> {
         let f = Function::parse(signature).map_err(|e| PolicyError::InvalidSignature {
             signature: signature.to_string(),
@@ -313,7 +341,8 @@ pub struct UniActionBuilder {
 }
 
 impl UniActionBuilder {
-    /// A builder whose rules use word indices or byte offsets.
+    /// A builder without a function: rules use word indices or byte offsets
+    /// ([`At::Word`], [`At::Byte`]), and neither offsets nor values are checked against a layout.
     pub fn new() -> Self {
         Self::default()
     }
@@ -341,7 +370,8 @@ impl UniActionBuilder {
         self
     }
 
-    /// A rule: the word at `at` compared with `value`.
+    /// Adds a rule: the calldata word at `at` must satisfy `condition` against `value`, encoded
+    /// as the ABI encodes the parameter. Rules are checked in [`build_config`](Self::build_config).
     pub fn rule(
         mut self,
         at: impl Into<At>,
@@ -357,7 +387,8 @@ impl UniActionBuilder {
         self
     }
 
-    /// A rule with a cumulative limit on the sum of the word across uses.
+    /// Adds a rule like [`rule`](Self::rule) whose word also counts against `limit`: the sum of
+    /// the word over all uses of the action may not exceed it (a numeric parameter only).
     pub fn limited(
         mut self,
         at: impl Into<At>,
@@ -426,7 +457,9 @@ impl UniActionBuilder {
         Ok((offset, param.filter(|p| p.size == 32 && p.offset == offset && !p.dynamic)))
     }
 
-    /// Validates and builds the `ActionConfig`.
+    /// Validates the rules (the refusals are the rule-level [`PolicyError`] variants) and builds
+    /// the `ActionConfig` (the init data's contents), without an address; [`build`](Self::build)
+    /// wraps it in `PolicyData`.
     pub fn build_config(&self) -> Result<ActionConfig> {
         if self.rules.is_empty() {
             return Err(PolicyError::NoRules);
@@ -519,6 +552,22 @@ impl UniActionBuilder {
 
 /// Checks a decoded or hand-made config the way the builder checks its own: rules present,
 /// `IN_RANGE` bounds ordered, limited rules with a positive limit and `used <= limit`.
+///
+/// Use it on configs that did not come from [`UniActionBuilder`] (a session file, another SDK).
+///
+/// ```
+/// use alloy_primitives::{B256, U256};
+/// use smart_sessions_codec::{ActionConfig, ParamCondition, ParamRule};
+/// use smart_sessions_policy::{validate_action_config, PolicyError};
+///
+/// let rule = ParamRule::new(ParamCondition::LessThan, 32, B256::from(U256::from(100)));
+/// validate_action_config(&ActionConfig::new(U256::ZERO, &[rule])?)?;
+/// // the codec encodes these, but no call could ever pass them
+/// let zero = ActionConfig::new(U256::ZERO, &[rule.limited(U256::ZERO)])?;
+/// assert_eq!(validate_action_config(&zero), Err(PolicyError::ZeroLimit { rule: 0 }));
+/// assert_eq!(validate_action_config(&ActionConfig::default()), Err(PolicyError::NoRules));
+/// # Ok::<(), PolicyError>(())
+/// ```
 pub fn validate_action_config(config: &ActionConfig) -> Result<()> {
     if config.is_empty() {
         return Err(PolicyError::NoRules);

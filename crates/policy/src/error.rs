@@ -16,126 +16,139 @@ pub type Result<T, E = PolicyError> = core::result::Result<T, E>;
 pub enum PolicyError {
     /// An encoding error from the codec (e.g. too many rules).
     Codec(smart_sessions_codec::Error),
-    /// Init data the contract would refuse.
+    /// Init data the contract would refuse because it does not decode (universal action policy
+    /// init data: too short, dirty words, a condition above 6, a `length` above 16).
     Init {
-        /// The policy.
+        /// The kind of policy whose init data is refused (the address, when known, is in an
+        /// enclosing [`InSession`](Self::InSession)).
         policy: PolicyKind,
-        /// Why.
+        /// The codec's decoding error for the init data (also the error's `source()`).
         reason: smart_sessions_codec::Error,
     },
-    /// Init data the contract would refuse.
+    /// Init data the contract would refuse, for a rule the contract checks on initialisation
+    /// (a length, a zero limit or token, an inverted time frame).
     InitData {
-        /// The policy.
+        /// The kind of policy whose init data is refused (the address, when known, is in an
+        /// enclosing [`InSession`](Self::InSession)).
         policy: PolicyKind,
-        /// Why.
+        /// The check the init data fails, as the contract makes it (e.g. `"a zero limit
+        /// reverts"`, `"needs 12 bytes (uint48, uint48)"`).
         reason: &'static str,
     },
     /// A universal action policy without rules initialises, but every check then reverts.
     NoRules,
     /// The function signature does not parse.
     InvalidSignature {
-        /// The signature given.
+        /// The Solidity function signature as given (e.g. `"transfer(address to,uint256)"`).
         signature: String,
         /// alloy's Solidity type parser's error.
         source: alloy_json_abi::parser::Error,
     },
     /// The rule names a parameter the function does not have.
     UnknownParameter {
-        /// Index of the rule.
+        /// Index of the rule among those added to the builder (0-based).
         rule: usize,
-        /// The name given.
+        /// The parameter name the rule gave ([`At::Param`](crate::At::Param)), which no input
+        /// of the function has.
         name: String,
     },
     /// A rule addressed by name needs the function signature.
     NoFunction {
-        /// Index of the rule.
+        /// Index of the rule among those added to the builder (0-based).
         rule: usize,
     },
     /// The rule reads the head word of a dynamic parameter (its offset pointer), not its data.
     DynamicParameter {
-        /// Index of the rule.
+        /// Index of the rule among those added to the builder (0-based).
         rule: usize,
-        /// The parameter's name (or its index).
+        /// The parameter's name, or `#i` (its position) when the signature names none.
         param: String,
-        /// The parameter's type.
+        /// The parameter's canonical Solidity type (`bytes`, `string`, `uint256[]`, …).
         ty: String,
     },
     /// The rule reads past the static head of the function's arguments.
     OffsetPastHead {
-        /// Index of the rule.
+        /// Index of the rule among those added to the builder (0-based).
         rule: usize,
-        /// The rule's byte offset.
+        /// The rule's byte offset after the selector (`u64::MAX` when a word index times 32
+        /// overflows).
         offset: u64,
         /// Length of the static head in bytes.
         head: u64,
     },
     /// The rule's 32-byte word straddles two parameters.
     UnalignedOffset {
-        /// Index of the rule.
+        /// Index of the rule among those added to the builder (0-based).
         rule: usize,
-        /// The rule's byte offset.
+        /// The rule's byte offset after the selector: inside a parameter's head, but not a
+        /// multiple of 32 bytes from its start.
         offset: u64,
     },
     /// An ordering condition on a signed parameter: the contract compares unsigned, so negative
     /// numbers are larger than every positive one.
     SignedOrdering {
-        /// Index of the rule.
+        /// Index of the rule among those added to the builder (0-based).
         rule: usize,
-        /// The condition.
+        /// The ordering condition refused (anything but `EQUAL` / `NOT_EQUAL`); allow it with
+        /// [`Allow::unsigned_ordering_on_signed`](crate::Allow::unsigned_ordering_on_signed).
         condition: ParamCondition,
     },
     /// A usage limit on a parameter that is not a number (an address, a bool, fixed bytes).
     LimitedNonNumeric {
-        /// Index of the rule.
+        /// Index of the rule among those added to the builder (0-based).
         rule: usize,
-        /// The parameter's type.
+        /// The parameter's canonical Solidity type (`address`, `bool`, `bytes32`, …).
         ty: String,
     },
     /// A limited rule with a zero limit never passes.
     ZeroLimit {
-        /// Index of the rule.
+        /// Index of the rule: its position among the builder's rules, or among a config's
+        /// active rules in [`validate_action_config`](crate::validate_action_config).
         rule: usize,
     },
     /// A limited rule whose `used` already exceeds its limit never passes.
     UsedExceedsLimit {
-        /// Index of the rule.
+        /// Index of the rule among the config's active rules.
         rule: usize,
-        /// The `used` given.
+        /// The rule's `usage.used`, as given in the config.
         used: U256,
-        /// The limit.
+        /// The rule's `usage.limit`, below `used`.
         limit: U256,
     },
     /// An `IN_RANGE` bound does not fit 128 bits.
     RangeTooLarge {
-        /// Index of the rule.
+        /// Index of the rule among those added to the builder (0-based).
         rule: usize,
     },
     /// An `IN_RANGE` rule whose minimum is larger than its maximum never passes.
     InvalidRange {
-        /// Index of the rule.
+        /// Index of the rule: its position among the builder's rules, or among a config's
+        /// active rules in [`validate_action_config`](crate::validate_action_config).
         rule: usize,
-        /// Lower bound.
+        /// The range's lower bound (the high 16 bytes of the rule's `ref`).
         min: u128,
-        /// Upper bound.
+        /// The range's upper bound (the low 16 bytes of `ref`), below `min`.
         max: u128,
     },
     /// A value that does not fit the parameter's type.
     ValueDoesNotFit {
-        /// Index of the rule.
+        /// Index of the rule among those added to the builder (0-based).
         rule: usize,
-        /// The parameter's type.
+        /// The parameter's canonical Solidity type, which the rule's value is not a value of
+        /// (e.g. `uint8` for 256, `address` for a number).
         ty: String,
     },
     /// A limit of zero: the policy refuses to initialise.
     ZeroPolicyLimit {
-        /// The policy.
+        /// The policy given the zero limit (usage limit, value limit or ERC-20 spending
+        /// limits).
         policy: PolicyKind,
     },
     /// `validAfter` later than `validUntil`: the policy refuses to initialise.
     InvalidTimeFrame {
-        /// Start.
+        /// The window's start (`validAfter`, unix seconds).
         valid_after: u64,
-        /// End.
+        /// The window's end (`validUntil`, unix seconds), earlier than the start.
         valid_until: u64,
     },
     /// A time frame of `(0, 0)`: the TimeFramePolicy of every generation treats it as not
@@ -152,35 +165,35 @@ pub enum PolicyError {
     TooMany {
         /// What is counted (the input field: `calls`, `rules`, …).
         field: &'static str,
-        /// How many were asked for.
+        /// How many the input gave or asked for.
         count: u64,
-        /// The most accepted.
+        /// The most accepted for `field` ([`MAX_CALLS`](crate::eval::MAX_CALLS) for `calls`).
         max: usize,
     },
     /// A policy of a session is wrong: where, and why.
     InSession {
-        /// The action's index (`None`: a user-operation policy).
+        /// Index of the action in the session's `actions` (`None`: a user-operation policy).
         action: Option<usize>,
-        /// The policy contract.
+        /// The address of the refused policy (`PolicyData.policy`).
         policy: Address,
-        /// Why.
+        /// What is wrong with that policy's init data.
         source: alloc::boxed::Box<Self>,
     },
     /// The same `(target, selector)` twice in one session: the second silently replaces the
     /// first's policies.
     DuplicateAction {
-        /// Index of the second occurrence.
+        /// Index in the session's actions of the second occurrence.
         index: usize,
-        /// The target.
+        /// The repeated action's target contract (`actionTarget`).
         target: Address,
-        /// The selector.
+        /// The repeated action's selector (`actionTargetSelector`).
         selector: FixedBytes<4>,
     },
     /// The selector given does not match the named function.
     SelectorMismatch {
-        /// The function's selector.
+        /// The selector computed from the function signature.
         expected: FixedBytes<4>,
-        /// The selector given.
+        /// The selector the caller gave (e.g. an action's `actionTargetSelector`).
         given: FixedBytes<4>,
     },
 }

@@ -50,7 +50,7 @@ pub enum UncheckedReason {
 pub struct Unchecked {
     /// Which policy (its kind; the caller knows its address).
     pub policy: PolicyKind,
-    /// Why.
+    /// Why its state is not known off-chain.
     pub reason: UncheckedReason,
 }
 
@@ -77,13 +77,13 @@ impl fmt::Display for Unchecked {
 pub enum Violation {
     /// A universal action rule's condition does not hold.
     Rule {
-        /// Index of the rule.
+        /// Index of the failing rule among the policy's active rules.
         rule: usize,
-        /// The condition.
+        /// The rule's condition, which the word fails.
         condition: ParamCondition,
         /// Byte offset of the word after the selector.
         offset: u64,
-        /// The calldata word.
+        /// The calldata word the rule read (at `4 + offset`), as an unsigned integer.
         param: U256,
         /// The rule's reference value.
         reference: B256,
@@ -93,34 +93,34 @@ pub enum Violation {
     },
     /// A limited universal action rule would exceed its cumulative limit.
     RuleLimit {
-        /// Index of the rule.
+        /// Index of the limited rule among the policy's active rules.
         rule: usize,
-        /// The sum so far.
+        /// The rule's `usage.used` before this call: the sum of its word over earlier uses.
         used: U256,
-        /// This call's word.
+        /// This call's word, which would take the sum past `limit`.
         param: U256,
-        /// The limit.
+        /// The rule's cumulative `usage.limit`.
         limit: U256,
     },
     /// The usage limit policy has no uses left.
     UsageLimit {
-        /// Uses so far.
+        /// Uses counted so far (at least `limit`).
         used: u128,
-        /// The limit.
+        /// The most uses the policy allows.
         limit: u128,
     },
     /// The value limit policy's cumulative limit would be exceeded.
     ValueLimit {
-        /// Value spent so far.
+        /// Wei counted by earlier calls.
         used: U256,
-        /// This call's value.
+        /// This call's ETH value in wei.
         value: U256,
-        /// The limit.
+        /// The policy's cumulative limit in wei.
         limit: U256,
     },
     /// The ERC-20 spending limit policy refuses calls that carry ETH.
     NonZeroValue {
-        /// The value.
+        /// The call's ETH value in wei (any nonzero value fails).
         value: U256,
     },
     /// The ERC-20 spending limit policy allows only some selectors (see [`SpendingModel`]).
@@ -146,9 +146,9 @@ pub enum Violation {
     /// Outside the time frame (only from [`TimeFramePolicy::check_at`]; on chain the EntryPoint
     /// enforces the window through the validation data).
     OutsideTimeFrame {
-        /// The time checked.
+        /// The unix time (seconds) checked: the `now` given to [`TimeFramePolicy::check_at`].
         now: u64,
-        /// Start of the window.
+        /// Start of the window (`validAfter`, unix seconds).
         valid_after: u64,
         /// End of the window (0: none).
         valid_until: u64,
@@ -165,23 +165,24 @@ pub enum Revert {
     /// The call's value exceeds the universal action policy's `valueLimitPerUse`
     /// (`ValueLimitExceeded`).
     ValueLimitExceeded {
-        /// The call's value.
+        /// The call's ETH value in wei.
         value: U256,
-        /// The per-call limit.
+        /// The policy's `valueLimitPerUse` in wei.
         limit: U256,
     },
     /// The calldata is too short for a rule's word (the calldata slice reverts with no data).
     CalldataTooShort {
-        /// Index of the rule.
+        /// Index of the rule whose word lies past the end of the calldata.
         rule: usize,
         /// Bytes the rule reads up to (`4 + offset + 32`).
         needed: u128,
-        /// Calldata length.
+        /// Length of the call's calldata in bytes, selector included.
         actual: usize,
     },
     /// `used + param` overflows 256 bits (`Panic(0x11)`).
     Overflow {
-        /// Index of the rule.
+        /// Index of the limited rule whose sum overflows (0 for the value and spending limit
+        /// policies, which have no rules).
         rule: usize,
     },
     /// The ERC-20 call's arguments do not decode.
@@ -204,18 +205,19 @@ pub fn bounded(field: &'static str, count: u64) -> Result<usize> {
 /// What happened to a rejected check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// The policy returned `VALIDATION_FAILED`.
+    /// The policy returns `VALIDATION_FAILED`; state written before the failing step persists.
     Violation(Violation),
-    /// The call reverted.
+    /// The policy's check reverts (SmartSession: `PolicyCheckReverted`); no state changes.
     Revert(Revert),
 }
 
 /// A rejected check, naming the policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
-    /// Which policy.
+    /// The kind of policy that rejects the call (the address is the caller's to know, e.g.
+    /// [`Refused::policy`](crate::session::Refused::policy)).
     pub policy: PolicyKind,
-    /// What happened.
+    /// Whether the check fails or reverts, and why.
     pub outcome: Outcome,
 }
 
@@ -334,7 +336,8 @@ impl fmt::Display for Rejection {
 
 impl core::error::Error for Rejection {}
 
-/// The result of a check.
+/// The result of one policy check: `Ok` where the contract returns `VALIDATION_SUCCESS` (with
+/// what the check returns, e.g. the time frame's validation data), else the [`Rejection`].
 pub type CheckResult<T = ()> = core::result::Result<T, Rejection>;
 
 /// The universal action policy's state for one config id and account.
@@ -354,7 +357,9 @@ impl UniActionPolicy {
         Ok(Self::from_config(config))
     }
 
-    /// From a config already decoded.
+    /// The state of a policy holding `config` (e.g. from
+    /// [`UniActionBuilder::build_config`](crate::UniActionBuilder::build_config)), without the
+    /// decoding checks of [`initialize`](Self::initialize).
     pub const fn from_config(config: ActionConfig) -> Self {
         Self { config, types: [None; smart_sessions_codec::MAX_RULES] }
     }
@@ -409,7 +414,9 @@ impl UniActionPolicy {
             .collect()
     }
 
-    /// `checkAction(id, account, target, value, data)`.
+    /// `checkAction(id, account, target, value, data)` for a call of `value` wei with calldata
+    /// `data` (selector included). On a pass or a violation the `used` counters written so far
+    /// are kept, as on chain; on a revert nothing changes.
     pub fn check_action(&mut self, value: U256, data: &[u8]) -> CheckResult {
         const P: PolicyKind = PolicyKind::UniversalAction;
         if self.config.is_empty() {

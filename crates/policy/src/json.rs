@@ -50,9 +50,9 @@ pub const MAX_ACTIONS: usize = 256;
 /// A token and its spending limit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenLimit {
-    /// The ERC-20 token.
+    /// The ERC-20 token contract (`token`).
     pub token: Address,
-    /// The limit in the token's units.
+    /// The limit in the token's smallest units.
     pub limit: U256,
 }
 
@@ -62,21 +62,22 @@ pub struct TokenLimit {
 /// absent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionPolicyInfo {
-    /// The target contract.
+    /// The contract the action may call (`contractAddress`: the action's `actionTarget`).
     pub contract_address: Address,
-    /// The function selector.
+    /// The function the action may call (`functionSelector`: its `actionTargetSelector`).
     pub function_selector: FixedBytes<4>,
-    /// Rules on the calldata (at most 16).
+    /// Rules on the calldata (at most 16), which make the action's universal action policy.
     pub rules: Vec<ParamRule>,
-    /// Largest ETH value per call, and a cumulative value limit.
+    /// Wei: the universal action policy's `valueLimitPerUse` (when there are rules) and the
+    /// limit of a value limit policy added for it.
     pub value_limit: Option<U256>,
     /// End of the validity window (unix seconds, 0: none).
     pub valid_until: Option<u64>,
-    /// Start of the validity window.
+    /// Start of the validity window (unix seconds).
     pub valid_after: Option<u64>,
-    /// Add the sudo policy.
+    /// Whether to add the sudo policy (`sudo: true`), which allows every call of the action.
     pub sudo: bool,
-    /// A maximum number of uses.
+    /// The most times the action may run (`usageLimit`: adds a usage limit policy).
     pub usage_limit: Option<u128>,
     /// Per-token ERC-20 spending limits.
     pub token_limits: Vec<TokenLimit>,
@@ -149,11 +150,12 @@ pub struct SessionRequestInfo {
     pub session_key_data: Option<alloy_primitives::Bytes>,
     /// End of the session's validity (unix seconds).
     pub session_valid_until: Option<u64>,
-    /// Start of the session's validity.
+    /// Start of the session's validity (unix seconds).
     pub session_valid_after: Option<u64>,
     /// The actions and their policies (at most [`MAX_ACTIONS`]).
     pub action_policies_info: Vec<ActionPolicyInfo>,
-    /// The salt.
+    /// The session's salt, part of its permission id (absent: the client chooses; this
+    /// workspace's client takes 32 random bytes, as the TypeScript SDK does).
     pub salt: Option<alloy_primitives::B256>,
 }
 

@@ -59,7 +59,7 @@ impl fmt::Display for SpendingModel {
 /// Spending state of one token in the ERC-20 spending limit policy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TokenSpend {
-    /// The limit.
+    /// The token's limit from the init data, in the token's smallest units.
     pub limit: U256,
     /// Transferred so far (v1.0: everything counted, approvals included: `alreadySpent`).
     pub spent: U256,
@@ -79,22 +79,23 @@ impl TokenSpend {
     }
 }
 
-/// The ERC-20 spending limit policy's state.
+/// The ERC-20 spending limit policy's state for one config id and account: per-token limits
+/// and amounts counted, under the rules of one [`SpendingModel`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Erc20SpendingLimitPolicy {
-    /// Per-token limits and amounts.
+    /// Each configured token's limit and amounts (a token absent here has limit 0).
     pub tokens: BTreeMap<Address, TokenSpend>,
     /// Which rules the contract applies.
     pub model: SpendingModel,
 }
 
-/// `transfer(address,uint256)`.
+/// Selector of `transfer(address,uint256)`, counted as a transfer by both models.
 pub const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
-/// `transferFrom(address,address,uint256)`.
+/// Selector of `transferFrom(address,address,uint256)`, counted as a transfer.
 pub const TRANSFER_FROM: [u8; 4] = [0x23, 0xb8, 0x72, 0xdd];
-/// `approve(address,uint256)`.
+/// Selector of `approve(address,uint256)` (current model: an approval; v1.0: spent).
 pub const APPROVE: [u8; 4] = [0x09, 0x5e, 0xa7, 0xb3];
-/// `increaseAllowance(address,uint256)`.
+/// Selector of `increaseAllowance(address,uint256)` (current model only: an approval).
 pub const INCREASE_ALLOWANCE: [u8; 4] = [0x39, 0x50, 0x93, 0x51];
 
 type Two = (sol_data::Address, sol_data::Uint<256>);

@@ -6,12 +6,12 @@ use alloc::vec::Vec;
 use alloy_primitives::U256;
 use smart_sessions_codec::PolicyKind;
 
-/// The usage limit policy's state.
+/// The usage limit policy's state for one config id and account: a use counter and its limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UsageLimitPolicy {
     /// The maximum number of uses.
     pub limit: u128,
-    /// Uses so far.
+    /// Uses counted so far (each passing check adds one).
     pub used: u128,
 }
 
@@ -51,7 +51,8 @@ impl UsageLimitPolicy {
         Ok((0..n).map(|_| self.check()).collect())
     }
 
-    /// `checkAction` (and `checkUserOpPolicy`: the same counter).
+    /// `checkAction` (and `checkUserOpPolicy`: the same counter): counts one use, and fails
+    /// without counting once all `limit` uses are spent.
     pub fn check(&mut self) -> CheckResult {
         if self.used.saturating_add(1) > self.limit {
             return Err(Rejection::violation(
@@ -64,12 +65,12 @@ impl UsageLimitPolicy {
     }
 }
 
-/// The value limit policy's state.
+/// The value limit policy's state for one config id and account: wei counted and the limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ValueLimitPolicy {
     /// The cumulative limit in wei.
     pub limit: U256,
-    /// Value spent so far.
+    /// Wei counted by passing checks so far.
     pub used: U256,
 }
 
@@ -91,7 +92,8 @@ impl ValueLimitPolicy {
         Ok(Self { limit, used: U256::ZERO })
     }
 
-    /// `checkAction(…, value, …)`.
+    /// `checkAction(…, value, …)`: counts the call's `value` wei against the limit; on a
+    /// failure or an overflow nothing is counted.
     pub fn check_action(&mut self, value: U256) -> CheckResult {
         const P: PolicyKind = PolicyKind::ValueLimit;
         let sum = self
@@ -109,12 +111,13 @@ impl ValueLimitPolicy {
     }
 }
 
-/// The time frame policy's configuration.
+/// The time frame policy's configuration: a validity window and no counter (the EntryPoint
+/// enforces the window through the validation data).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimeFramePolicy {
     /// End of the window (0: none).
     pub valid_until: u64,
-    /// Start of the window.
+    /// Start of the window (`validAfter`, unix seconds).
     pub valid_after: u64,
 }
 

@@ -17,9 +17,9 @@ use smart_sessions_codec::{AnySession, action_id};
 pub struct Budget {
     /// The action (`target`, `selector`), or `None` for a user-operation policy.
     pub action: Option<(Address, FixedBytes<4>)>,
-    /// The policy contract.
+    /// Address of the policy contract that keeps this budget.
     pub policy: Address,
-    /// What is limited.
+    /// What the policy limits, and how much of it is used.
     pub item: BudgetItem,
 }
 
@@ -30,39 +30,39 @@ pub struct Budget {
 pub enum BudgetItem {
     /// A limited universal-action rule: the sum of the parameter over all uses.
     Rule {
-        /// The rule's index.
+        /// Index of the rule among the universal action policy's active rules.
         rule: usize,
-        /// The cumulative limit.
+        /// The rule's cumulative `usage.limit`, in the parameter's units.
         limit: U256,
-        /// Used so far.
+        /// The rule's `usage.used`: the sum of its word over past uses.
         used: U256,
     },
-    /// A number of uses.
+    /// A usage limit policy: how many more times the action (or the user operation) may run.
     Uses {
-        /// The limit.
+        /// The most uses the policy allows.
         limit: u128,
-        /// Used so far.
+        /// Uses counted so far.
         used: u128,
     },
     /// Cumulative ETH value.
     Value {
-        /// The limit in wei.
+        /// The policy's cumulative limit in wei.
         limit: U256,
-        /// Spent so far.
+        /// Wei counted so far.
         used: U256,
     },
     /// An ERC-20 spending limit.
     Token {
-        /// The token.
+        /// The ERC-20 token contract the limit applies to.
         token: Address,
-        /// The limit.
+        /// The token's limit, in its smallest units.
         limit: U256,
         /// Counted so far (transferred plus approved; v1.0 counts both as spent).
         used: U256,
     },
     /// A limiting policy whose state is not known off-chain: its budget is unknown.
     Unknown {
-        /// Why.
+        /// Why the policy's state is not known.
         #[cfg_attr(feature = "serde", serde(serialize_with = "reason_str"))]
         reason: UncheckedReason,
     },

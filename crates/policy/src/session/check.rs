@@ -17,9 +17,10 @@ use smart_sessions_codec::{
 /// SmartSession passes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Slot {
-    /// The policy contract.
+    /// Address of the policy contract that stores the state.
     pub policy: Address,
-    /// The config id.
+    /// The config id SmartSession passes the policy
+    /// ([`user_op_config_id`] or [`action_config_id`] of the account and permission).
     pub config_id: B256,
 }
 
@@ -28,9 +29,10 @@ pub struct Slot {
 /// are absent; an action whose list is empty is refused on chain (`NoPoliciesSet`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EnabledPolicies {
-    /// User-operation policies.
+    /// Addresses of the permission's enabled user-operation policies.
     pub user_op: Vec<Address>,
-    /// Action id → policies.
+    /// For each action id ([`action_id`] of target and selector), the addresses of its enabled
+    /// action policies.
     pub actions: BTreeMap<B256, Vec<Address>>,
 }
 
@@ -38,7 +40,8 @@ pub struct EnabledPolicies {
 /// enabled.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PolicyView {
-    /// Each slot's state.
+    /// The known state of each policy slot (a slot missing here is unchecked in [`evaluate`]
+    /// and left out of [`budgets`](super::budgets)).
     pub states: BTreeMap<Slot, PolicyState>,
     /// Which policies are enabled (`None`: not known; the session's own lists are used).
     pub enabled: Option<EnabledPolicies>,
@@ -88,9 +91,10 @@ pub fn slots(
 pub struct Refused {
     /// Index of the call in the user operation (`None`: a user-operation policy).
     pub call: Option<usize>,
-    /// The call's target.
+    /// The call's target (`Address::ZERO` for a user-operation policy).
     pub target: Address,
-    /// The call's selector.
+    /// The call's selector ([`call_selector`] of its calldata; zero for a user-operation
+    /// policy).
     pub selector: FixedBytes<4>,
     /// The policy contract that would fail.
     pub policy: Address,
@@ -122,13 +126,13 @@ pub enum NoActionReason {
 /// A call the session cannot run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NoAction {
-    /// Index of the call.
+    /// Index of the call among the user operation's calls.
     pub call: usize,
-    /// Its target.
+    /// The call's target.
     pub target: Address,
-    /// Its selector.
+    /// The call's selector ([`call_selector`] of its calldata).
     pub selector: FixedBytes<4>,
-    /// Why.
+    /// Why no action of the session runs the call.
     pub reason: NoActionReason,
 }
 
@@ -149,7 +153,7 @@ impl core::error::Error for NoAction {}
 /// Why [`evaluate`] stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
-    /// A policy refuses.
+    /// A policy would fail or revert on a call (or on the user operation).
     Refused(Refused),
     /// A call matches no usable action.
     NoAction(NoAction),
@@ -169,11 +173,11 @@ impl core::error::Error for Stop {}
 /// A policy the evaluation skipped, and why (the chain still enforces it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UncheckedPolicy {
-    /// The policy contract.
+    /// Address of the policy contract whose check was skipped.
     pub policy: Address,
     /// The call it would have checked (`None`: a user-operation policy).
     pub call: Option<usize>,
-    /// Why.
+    /// Why its state is not known off-chain.
     pub reason: UncheckedReason,
 }
 

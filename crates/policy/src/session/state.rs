@@ -83,7 +83,7 @@ impl PolicyModel {
             .and_then(|k| Self::of(generation, k))
     }
 
-    /// The policy's kind.
+    /// The [`PolicyKind`] this model is a variant of (for contract names in messages).
     pub const fn kind(self) -> PolicyKind {
         match self {
             Self::Sudo => PolicyKind::Sudo,
@@ -101,15 +101,15 @@ impl PolicyModel {
 pub enum PolicyState {
     /// Sudo: nothing to check.
     Sudo,
-    /// Universal action rules with their counters.
+    /// Universal action rules with their `used` counters.
     UniAction(UniActionPolicy),
-    /// Usage counter.
+    /// A usage limit policy's use counter and limit.
     UsageLimit(UsageLimitPolicy),
-    /// Value counter.
+    /// A value limit policy's wei counter and limit.
     ValueLimit(ValueLimitPolicy),
-    /// Validity window.
+    /// A time frame policy's validity window (no counter).
     TimeFrame(TimeFramePolicy),
-    /// ERC-20 amounts.
+    /// An ERC-20 spending limit policy's per-token amounts and limits.
     SpendingLimits(Erc20SpendingLimitPolicy),
     /// Not known off-chain (an unknown policy, a state that could not be read): not checked,
     /// reported; the chain still enforces it.
@@ -164,6 +164,28 @@ pub fn validate_policy(model: Option<PolicyModel>, policy: &PolicyData) -> Resul
 /// [`validate_policy`] for every policy of `session` (user-operation policies, then each
 /// action's), `model` naming each address's model; the first error is wrapped in
 /// [`PolicyError::InSession`] with where it is.
+///
+/// ```
+/// use alloy_primitives::address;
+/// use smart_sessions_codec::{ActionData, AnySession, Generation, PolicyData, Session};
+/// use smart_sessions_policy::{session::{validate_session, PolicyModel}, PolicyError};
+///
+/// // the codec encodes a zero usage limit, but the contract refuses to initialise with it
+/// let bad = PolicyData::usage_limit(Generation::Current, 0);
+/// let session = AnySession::Current(Session {
+///     actions: vec![ActionData {
+///         actionTarget: address!("0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"),
+///         actionTargetSelector: [0xa9, 0x05, 0x9c, 0xbb].into(),
+///         actionPolicies: vec![bad.clone()],
+///     }],
+///     ..Default::default()
+/// });
+/// let err = validate_session(&session, |a| PolicyModel::canonical(Generation::Current, a))
+///     .unwrap_err();
+/// let PolicyError::InSession { action, policy, source } = err else { panic!("{err}") };
+/// assert_eq!((action, policy), (Some(0), bad.policy));
+/// assert!(matches!(*source, PolicyError::InitData { reason: "a zero limit reverts", .. }));
+/// ```
 pub fn validate_session(
     session: &smart_sessions_codec::AnySession,
     model: impl Fn(Address) -> Option<PolicyModel>,
@@ -187,16 +209,16 @@ pub fn validate_session(
 pub enum StateRead {
     /// `eth_call` of `data` on `to`; the answer is the return data.
     Call {
-        /// The policy contract.
+        /// The policy contract whose getter is called.
         to: Address,
-        /// The calldata.
+        /// The ABI-encoded getter call (e.g. `actionConfigs(configId, multiplexer, account)`).
         data: Bytes,
     },
     /// `eth_getStorageAt(address, slot)`; the answer is the 32-byte word.
     Storage {
-        /// The policy contract.
+        /// The policy contract whose storage is read.
         address: Address,
-        /// The slot.
+        /// The storage slot, from [`v1_storage::token_slots`].
         slot: B256,
     },
 }
