@@ -1,6 +1,7 @@
 //! The node's own contracts (`contracts/MeeNode.sol`): compiled with the devnet's solc the way the
 //! devnet compiles its own, deployed through the CREATE2 deployer (same addresses on every chain),
-//! and the one declaration of the ABI that is theirs alone ([`MeeCounter`]).
+//! and the one declaration of the ABI that is theirs alone ([`MeeCounter`],
+//! [`MeeK1ValidatorState`]).
 //!
 //! The other two answer ABIs declared elsewhere, once: `MeeFeeToken` is an EIP-20 token
 //! (`smart_sessions_bindings::erc20::ERC20`) with the devnet `TestToken`'s open `mint`
@@ -25,7 +26,8 @@ use std::{fs, path::Path, process::Command};
 
 const SOURCE: &str = include_str!("../contracts/MeeNode.sol");
 
-/// The `sol!` expansion of [`MeeCounter`] (its items are documented on the interface).
+/// The `sol!` expansion of [`MeeCounter`] and [`MeeK1ValidatorState`] (their items are documented
+/// on the interfaces).
 #[allow(missing_docs, unreachable_pub, unnameable_types)]
 mod counter {
     alloy_sol_types::sol! {
@@ -42,9 +44,17 @@ mod counter {
             function increment() external;
             function fail() external pure;
         }
+
+        /// The getter of `MeeK1Validator`'s safe senders (`contracts/MeeNode.sol`, written by this
+        /// project), for tests that check what `addSafeSender` did; its other functions answer
+        /// ABIs declared elsewhere (see the module documentation).
+        #[sol(rpc, all_derives)]
+        interface MeeK1ValidatorState {
+            function safeSenders(address account, address sender) external view returns (bool);
+        }
     }
 }
-pub use counter::MeeCounter;
+pub use counter::{MeeCounter, MeeK1ValidatorState};
 
 /// Where the node's contracts live on a chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
