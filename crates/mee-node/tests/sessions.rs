@@ -124,7 +124,7 @@ async fn a_redeemer_enables_and_uses_a_session_in_one_supertransaction() {
     // 1. The owner (one sponsored supertransaction through the node) deploys the account, installs
     //    SmartSession and makes it a safe sender of MeeK1Validator (so the owner's enable signature
     //    passes ERC-1271 through the account).
-    let safe = addSafeSenderCall { sender: ss }.abi_encode();
+    let safe = add_safe_sender(ss);
     owner_stx(
         &mee,
         &a,
@@ -237,7 +237,7 @@ async fn enable_and_use_on_two_chains_with_the_fee_paid_by_the_session() {
     );
 
     // 1. prepare on both chains (owner, sponsored): deploy, install SmartSession, safe sender.
-    let safe = addSafeSenderCall { sender: ss }.abi_encode();
+    let safe = add_safe_sender(ss);
     let mut prepare = Vec::new();
     for chain_id in [BASE, OP] {
         prepare.push((chain_id, install_module_calldata(1, ss, &[])));
