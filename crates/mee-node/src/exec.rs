@@ -5,7 +5,7 @@ use crate::{
     NodeError,
     error::SignerProblem,
     explorer::{ExecutionStatus, OpStatus},
-    node::{Issued, Node, QuotedOp, Record, bounded, now},
+    node::{Issued, Node, QuotedOp, Record, bounded, contract_transport, now},
     quote::poisoned,
     session, signatures,
     userop::{self, FilledUserOp, object},
@@ -145,14 +145,15 @@ async fn owner_of(
     // K1Validator-compatible owner validator (so does Biconomy's MEE K1 validator).
     let owner_validator = OwnerValidator::new(validator, &chain.provider);
     let owners = owner_validator.owners(q.op.sender);
-    let out =
-        bounded(id, "owners(sender)", async { owners.call_raw().await }).await.map_err(|e| {
-            NodeError::UnknownSigner {
-                index,
-                reason: SignerProblem::NoOwnersCall { validator },
-                cause: Some(Box::new(e)),
-            }
-        })?;
+    let out = bounded(id, "owners(sender)", async {
+        owners.call_raw().await.map_err(contract_transport)
+    })
+    .await
+    .map_err(|e| NodeError::UnknownSigner {
+        index,
+        reason: SignerProblem::NoOwnersCall { validator },
+        cause: Some(Box::new(e)),
+    })?;
     let owner = owners.decode_output(out).map_err(|e| NodeError::UnknownSigner {
         index,
         reason: SignerProblem::OwnersGarbage { validator },
@@ -519,11 +520,16 @@ async fn send_one(node: &Node, hash: B256, r: &Ready) -> Result<OpStatus, NodeEr
     // Top up the deposit to the op's prefund.
     let entry_point = EntryPoint::new(ep, &chain.provider);
     let balance = entry_point.balanceOf(r.packed.sender);
-    let out = bounded(id, "EntryPoint.balanceOf", async { balance.call_raw().await }).await?;
+    let out = bounded(id, "EntryPoint.balanceOf", async {
+        balance.call_raw().await.map_err(contract_transport)
+    })
+    .await?;
     let have = balance.decode_output(out).unwrap_or_default();
     if have < r.prefund {
         let deposit = entry_point.depositTo(r.packed.sender).value(r.prefund - have).gas(100_000);
-        let pending = bounded(id, "depositTo", async { deposit.send().await }).await?;
+        let pending =
+            bounded(id, "depositTo", async { deposit.send().await.map_err(contract_transport) })
+                .await?;
         bounded(id, "depositTo receipt", pending.get_receipt()).await?;
     }
     set(node, hash, r.index, OpStatus { status: ExecutionStatus::Mining, ..OpStatus::pending() });
@@ -542,7 +548,8 @@ async fn send_one(node: &Node, hash: B256, r: &Ready) -> Result<OpStatus, NodeEr
     })
     .await?;
     let send = handle_ops(node, &chain.provider, ep, r);
-    let pending = bounded(id, "handleOps", async { send.send().await }).await?;
+    let pending =
+        bounded(id, "handleOps", async { send.send().await.map_err(contract_transport) }).await?;
     let tx_hash = *pending.tx_hash();
     set(
         node,

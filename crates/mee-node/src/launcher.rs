@@ -2,6 +2,7 @@
 
 use crate::{
     ChainSetup, FeeToken, GasPolicy, LaunchError, MeeContracts, MeeNode, NodeConfig, contracts,
+    node::contract_transport,
 };
 use alloy_primitives::{Address, B256, Bytes, U256, hex, keccak256};
 use alloy_provider::ext::AnvilApi;
@@ -275,13 +276,18 @@ impl MeeDevnet {
         let out = get_init
             .call_raw()
             .await
+            .map_err(contract_transport)
             .map_err(deploy_err(id, "getInitNexusWithSingleValidatorCalldata"))?;
         let init_data = get_init
             .decode_output(out)
             .map_err(deploy_err(id, "decode the bootstrap's init data"))?;
         let factory = NexusAccountFactory::new(a.nexus_factory, &p);
         let compute = factory.computeAccountAddress(init_data.clone(), salt);
-        let out = compute.call_raw().await.map_err(deploy_err(id, "computeAccountAddress"))?;
+        let out = compute
+            .call_raw()
+            .await
+            .map_err(contract_transport)
+            .map_err(deploy_err(id, "computeAccountAddress"))?;
         let account =
             compute.decode_output(out).map_err(deploy_err(id, "decode computeAccountAddress"))?;
         let mut init_code = a.nexus_factory.to_vec();
