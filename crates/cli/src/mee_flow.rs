@@ -9,22 +9,22 @@ use std::time::{Duration, Instant};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
 use smart_sessions_codec::{ActionData, Generation};
 use smart_sessions_mee::{
     Instruction, MeeError, MeeVersionConfig, SessionDetails,
     flows::{FlowError, Grant, MeeSessions, RoundTrips, UsePermission},
-    node::{ConfigError, MeeClient, ReceiptMode, WaitOptions},
+    node::{ConfigError, MeeClient, ReceiptMode, TransactionStatus, WaitOptions},
     quote_request::{Payment, UseMode},
     session::{Call, FeeToken, GrantAction},
 };
 
-sol! {
-    function increment();
-    function mint(address to, uint256 amount);
-    function transfer(address to, uint256 amount);
-}
+// The contracts' ABIs, each declared once: the node's counter, the EIP-20 fee token and its open
+// `mint` (the devnet TestToken's).
+use smart_sessions_bindings::erc20::ERC20::transferCall;
+use smart_sessions_devnet::contracts::TestToken::mintCall;
+use smart_sessions_mee_node::contracts::MeeCounter::incrementCall;
 
 /// One step of the demo.
 #[derive(Clone, Debug)]
@@ -89,14 +89,45 @@ pub enum MeeDemoError {
         done: Vec<MeeDemoStep>,
     },
     /// A step ended otherwise than the flow promises.
-    #[error("step `{step}`: {what}")]
+    #[error("step `{step}`: {seen}")]
     Unexpected {
         /// The step.
         step: &'static str,
-        /// What was seen.
-        what: String,
+        /// What was seen instead.
+        seen: UnexpectedOutcome,
         /// The steps done before it.
         done: Vec<MeeDemoStep>,
+    },
+}
+
+/// What a demo step saw instead of what the flow promises ([`MeeDemoError::Unexpected`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnexpectedOutcome {
+    /// The supertransaction ended with another status than `MINED_SUCCESS`.
+    #[error("status {status}")]
+    Status {
+        /// The supertransaction.
+        hash: B256,
+        /// Its final status.
+        status: TransactionStatus,
+    },
+    /// `prepare_for_permissions` found nothing to prepare on the fresh account.
+    #[error("nothing to prepare")]
+    NothingToPrepare,
+    /// A permission just enabled reads as not enabled on its chain.
+    #[error("not on {chain_id}")]
+    NotEnabled {
+        /// The chain.
+        chain_id: u64,
+        /// The permission.
+        permission_id: B256,
+    },
+    /// A use the flow must refuse before signing was sent.
+    #[error("sent {hash}")]
+    Sent {
+        /// The supertransaction that went out.
+        hash: B256,
     },
 }
 
@@ -158,14 +189,16 @@ impl Run {
         MeeDemoError::Step { step, source, done: std::mem::take(&mut self.steps) }
     }
 
-    fn unexpected(&mut self, step: &'static str, what: String) -> MeeDemoError {
-        MeeDemoError::Unexpected { step, what, done: std::mem::take(&mut self.steps) }
+    fn unexpected(&mut self, step: &'static str, seen: UnexpectedOutcome) -> MeeDemoError {
+        MeeDemoError::Unexpected { step, seen, done: std::mem::take(&mut self.steps) }
     }
 
     async fn wait(&mut self, step: &'static str, hash: B256) -> Result<(), MeeDemoError> {
         match self.mee.wait_for_supertransaction_receipt(hash).await {
             Ok(r) if r.status().as_str() == "MINED_SUCCESS" => Ok(()),
-            Ok(r) => Err(self.unexpected(step, format!("status {}", r.status()))),
+            Ok(r) => {
+                Err(self.unexpected(step, UnexpectedOutcome::Status { hash, status: r.status() }))
+            }
             Err(e) => Err(self.fail(step, e.into())),
         }
     }
@@ -259,7 +292,7 @@ pub async fn run_demo(summary: &Value) -> Result<Vec<MeeDemoStep>, MeeDemoError>
     run.begin();
     let sent = match mee.prepare_for_permissions(&owner, &mut account, pay.clone()).await {
         Ok(Some(s)) => s,
-        Ok(None) => return Err(run.unexpected("prepare", "nothing to prepare".into())),
+        Ok(None) => return Err(run.unexpected("prepare", UnexpectedOutcome::NothingToPrepare)),
         Err(e) => return Err(run.fail("prepare", e)),
     };
     run.wait("prepare", sent.hash).await?;
@@ -337,9 +370,11 @@ pub async fn run_demo(summary: &Value) -> Result<Vec<MeeDemoStep>, MeeDemoError>
         match mee.is_permission_enabled(&account, d.permission_id, d.chain_id()).await {
             Ok(true) => enabled.push(d.chain_id()),
             Ok(false) => {
-                return Err(
-                    run.unexpected("is permission enabled", format!("not on {}", d.chain_id()))
-                );
+                let seen = UnexpectedOutcome::NotEnabled {
+                    chain_id: d.chain_id(),
+                    permission_id: d.permission_id,
+                };
+                return Err(run.unexpected("is permission enabled", seen));
             }
             Err(e) => return Err(run.fail("is permission enabled", e)),
         }
@@ -380,7 +415,9 @@ pub async fn run_demo(summary: &Value) -> Result<Vec<MeeDemoStep>, MeeDemoError>
             );
         }
         Err(e) => return Err(run.fail("refused call", e)),
-        Ok(s) => return Err(run.unexpected("refused call", format!("sent {}", s.hash))),
+        Ok(s) => {
+            return Err(run.unexpected("refused call", UnexpectedOutcome::Sent { hash: s.hash }));
+        }
     }
 
     // 9. a fee budget that runs out: a personal-sign grant with a 1-unit budget, enabled
@@ -413,7 +450,11 @@ pub async fn run_demo(summary: &Value) -> Result<Vec<MeeDemoStep>, MeeDemoError>
             );
         }
         Err(e) => return Err(run.fail("fee budget runs out", e)),
-        Ok(s) => return Err(run.unexpected("fee budget runs out", format!("sent {}", s.hash))),
+        Ok(s) => {
+            return Err(
+                run.unexpected("fee budget runs out", UnexpectedOutcome::Sent { hash: s.hash })
+            );
+        }
     }
     Ok(run.steps)
 }

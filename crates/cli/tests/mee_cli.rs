@@ -11,23 +11,21 @@
 //! (`MeeSessions::account`, a chain read of `computeAccountAddress`).
 #![cfg(feature = "devnet")]
 
+use alloy_contract::SolCallBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::{Provider, ProviderBuilder};
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
 use smart_sessions_codec::Generation;
 use smart_sessions_mee::{MeeVersionConfig, flows::MeeSessions, node::MeeClient};
 use smart_sessions_mee_node::MeeDevnet;
 
-sol! {
-    function countOf(address who) returns (uint256);
-    function balanceOf(address who) returns (uint256);
-    function mint(address to, uint256 amount);
-    function transfer(address to, uint256 amount);
-    function increment();
-}
+// The contracts' ABIs, each declared once: the node's counter, the EIP-20 fee token and its open
+// `mint` (the devnet TestToken's).
+use smart_sessions_bindings::erc20::ERC20::{balanceOfCall, transferCall};
+use smart_sessions_devnet::contracts::TestToken::mintCall;
+use smart_sessions_mee_node::contracts::MeeCounter::countOfCall;
 
 /// anvil's 10th default account (unlocked; the stack's deployer and node use others).
 const FUNDER: &str = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720";
@@ -37,8 +35,7 @@ use mee_cli_support::{cli, s};
 
 async fn call<C: SolCall>(rpc: &str, to: Address, c: C) -> C::Return {
     let p = ProviderBuilder::new().connect_http(rpc.parse().unwrap());
-    let tx = TransactionRequest::default().to(to).input(Bytes::from(c.abi_encode()).into());
-    C::abi_decode_returns(&p.call(tx).await.unwrap()).unwrap()
+    SolCallBuilder::new_sol(&p, &to, &c).call().await.unwrap()
 }
 
 /// A stand-in between the CLI and the node (ours, for this test): forwards every request to
@@ -169,12 +166,9 @@ async fn the_complete_flow_runs_through_the_cli_on_two_chains() {
     assert_eq!(v["deployed"], json!({ c0.to_string(): false, c1.to_string(): false }), "{v}");
     let funder = ProviderBuilder::new().connect_http(rpcs[0].parse().unwrap());
     let mint = mintCall { to: account, amount: U256::from(1_000_000_000u64) };
-    let tx = TransactionRequest::default()
-        .from(FUNDER.parse().unwrap())
-        .to(token)
-        .input(Bytes::from(mint.abi_encode()).into());
-    funder.send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
-    let balance = || call(&rpcs[0], token, balanceOfCall { who: account });
+    let mint = SolCallBuilder::new_sol(&funder, &token, &mint).from(FUNDER.parse().unwrap());
+    mint.send().await.unwrap().get_receipt().await.unwrap();
+    let balance = || call(&rpcs[0], token, balanceOfCall { owner: account });
     let count = |i: usize| call(&rpcs[i], counters[i], countOfCall { who: account });
     assert_eq!(balance().await, U256::from(1_000_000_000u64));
 

@@ -1,5 +1,22 @@
 //! The node's own contracts (`contracts/MeeNode.sol`): compiled with the devnet's solc the way the
-//! devnet compiles its own, deployed through the CREATE2 deployer (same addresses on every chain).
+//! devnet compiles its own, deployed through the CREATE2 deployer (same addresses on every chain),
+//! and the one declaration of the ABI that is theirs alone ([`MeeCounter`],
+//! [`MeeK1ValidatorState`]).
+//!
+//! The other two answer ABIs declared elsewhere, once: `MeeFeeToken` is an EIP-20 token
+//! (`smart_sessions_bindings::erc20::ERC20`) with the devnet `TestToken`'s open `mint`
+//! (`smart_sessions_devnet::contracts::TestToken::mintCall`, the same `mint(address,uint256)`);
+//! `MeeK1Validator` answers `owners(address)` like the devnet's K1Validator-compatible owner
+//! validator (`smart_sessions_bindings::devnet::owner_validator`) and `addSafeSender(address)` like
+//! Biconomy's MEE K1 validator (`smart_sessions_mee::contracts::MeeK1Validator`).
+//!
+//! ```
+//! use alloy_sol_types::SolCall;
+//! use smart_sessions_mee_node::contracts::MeeCounter;
+//!
+//! // 0xd09de08a, the selector of the SDK's session examples
+//! assert_eq!(MeeCounter::incrementCall::SELECTOR, [0xd0, 0x9d, 0xe0, 0x8a]);
+//! ```
 
 use crate::LaunchError;
 use alloy_primitives::{Address, B256, hex, keccak256};
@@ -8,6 +25,36 @@ use smart_sessions_devnet::{Devnet, create2};
 use std::{fs, path::Path, process::Command};
 
 const SOURCE: &str = include_str!("../contracts/MeeNode.sol");
+
+/// The `sol!` expansion of [`MeeCounter`] and [`MeeK1ValidatorState`] (their items are documented
+/// on the interfaces).
+#[allow(missing_docs, unreachable_pub, unnameable_types)]
+mod counter {
+    alloy_sol_types::sol! {
+        #![sol(alloy_contract = ::alloy_contract)]
+        /// `MeeCounter` of `contracts/MeeNode.sol` (written by this project): the call target of
+        /// the node's tests and the demo. `increment()` counts calls per caller (`countOf`),
+        /// `fail()` always reverts with a reason. With a contract instance
+        /// (`MeeCounter::new(address, provider)`).
+        #[sol(rpc, all_derives)]
+        interface MeeCounter {
+            event Incremented(address indexed who, uint256 count);
+            function count() external view returns (uint256);
+            function countOf(address who) external view returns (uint256);
+            function increment() external;
+            function fail() external pure;
+        }
+
+        /// The getter of `MeeK1Validator`'s safe senders (`contracts/MeeNode.sol`, written by this
+        /// project), for tests that check what `addSafeSender` did; its other functions answer
+        /// ABIs declared elsewhere (see the module documentation).
+        #[sol(rpc, all_derives)]
+        interface MeeK1ValidatorState {
+            function safeSenders(address account, address sender) external view returns (bool);
+        }
+    }
+}
+pub use counter::{MeeCounter, MeeK1ValidatorState};
 
 /// Where the node's contracts live on a chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -3,26 +3,33 @@
 
 use crate::{
     NodeError,
-    abi::{
-        FailedOp, FailedOpWithRevert, PackedUserOperation, UserOperationEvent,
-        UserOperationRevertReason, balanceOfCall, createAccountCall, depositToCall, handleOpsCall,
-        initNexusWithSingleValidatorCall, ownersCall,
-    },
     error::SignerProblem,
     explorer::{ExecutionStatus, OpStatus},
-    node::{Issued, Node, QuotedOp, Record, bounded, now},
+    node::{Issued, Node, QuotedOp, Record, bounded, contract_transport, now},
     quote::poisoned,
     session, signatures,
     userop::{self, FilledUserOp, object},
 };
+use alloy_contract::SolCallBuilder;
 use alloy_primitives::{Address, B256, Bytes, Log, Signature, U256};
-use alloy_provider::{Provider, ext::AnvilApi};
+use alloy_provider::{DynProvider, Provider, ext::AnvilApi};
 use alloy_rpc_types_eth::{
-    BlockNumberOrTag, BlockOverrides, TransactionRequest,
+    BlockNumberOrTag, BlockOverrides,
     simulate::{SimBlock, SimulatePayload},
 };
 use alloy_sol_types::{SolCall, SolError, SolEvent, SolValue};
 use serde_json::{Value, json};
+use smart_sessions_bindings::{
+    common::{
+        entry_point::{
+            EntryPoint, FailedOp, FailedOpWithRevert, PackedUserOperation, UserOperationEvent,
+            UserOperationRevertReason, handleOpsCall,
+        },
+        nexus_account_factory::createAccountCall,
+        nexus_bootstrap::initNexusWithSingleValidatorCall,
+    },
+    devnet::owner_validator::OwnerValidator,
+};
 use std::{collections::BTreeMap, sync::Arc};
 
 /// Gas of a `handleOps` transaction beyond the op's own limits.
@@ -134,16 +141,20 @@ async fn owner_of(
         }
         return Ok(Address::from_slice(&boot.data[..20]));
     }
-    let call = ownersCall { account: q.op.sender }.abi_encode();
-    let tx = TransactionRequest::default().to(validator).input(call.into());
-    let out = bounded(id, "owners(sender)", async { chain.provider.call(tx).await })
-        .await
-        .map_err(|e| NodeError::UnknownSigner {
-            index,
-            reason: SignerProblem::NoOwnersCall { validator },
-            cause: Some(Box::new(e)),
-        })?;
-    let owner = ownersCall::abi_decode_returns(&out).map_err(|e| NodeError::UnknownSigner {
+    // The node's MeeK1Validator answers `owners(address)` with the ABI of the devnet's
+    // K1Validator-compatible owner validator (so does Biconomy's MEE K1 validator).
+    let owner_validator = OwnerValidator::new(validator, &chain.provider);
+    let owners = owner_validator.owners(q.op.sender);
+    let out = bounded(id, "owners(sender)", async {
+        owners.call_raw().await.map_err(contract_transport)
+    })
+    .await
+    .map_err(|e| NodeError::UnknownSigner {
+        index,
+        reason: SignerProblem::NoOwnersCall { validator },
+        cause: Some(Box::new(e)),
+    })?;
+    let owner = owners.decode_output(out).map_err(|e| NodeError::UnknownSigner {
         index,
         reason: SignerProblem::OwnersGarbage { validator },
         cause: Some(Box::new(e)),
@@ -357,14 +368,18 @@ fn outcome(logs: &[Log], user_op_hash: B256) -> Option<String> {
     }
 }
 
-fn handle_ops_tx(node: &Node, entry_point: Address, r: &Ready) -> TransactionRequest {
-    let data =
-        handleOpsCall { ops: vec![r.packed.clone()], beneficiary: node.address() }.abi_encode();
-    TransactionRequest::default()
+/// `EntryPoint.handleOps([op], node)` from the node with the op's gas.
+fn handle_ops<'a>(
+    node: &Node,
+    provider: &'a DynProvider,
+    entry_point: Address,
+    r: &Ready,
+) -> SolCallBuilder<&'a DynProvider, handleOpsCall> {
+    EntryPoint::new(entry_point, provider)
+        .handleOps(vec![r.packed.clone()], node.address())
         .from(node.address())
-        .to(entry_point)
-        .input(data.into())
-        .gas_limit(r.gas)
+        .gas(r.gas)
+        .with_cloned_provider()
 }
 
 /// Simulates every userOp, chain by chain, in order, each chain in one simulated block (a
@@ -386,16 +401,15 @@ async fn simulate(node: &Node, ready: &[Ready]) -> Result<Option<(usize, String)
         .map_or(0, |b| b.header.timestamp);
         let mut calls = Vec::new();
         for r in &rs {
-            let deposit = depositToCall { account: r.packed.sender }.abi_encode();
             calls.push(
-                TransactionRequest::default()
+                EntryPoint::new(ep, &chain.provider)
+                    .depositTo(r.packed.sender)
                     .from(node.address())
-                    .to(ep)
                     .value(r.prefund)
-                    .input(deposit.into())
-                    .gas_limit(100_000),
+                    .gas(100_000)
+                    .into_transaction_request(),
             );
-            calls.push(handle_ops_tx(node, ep, r));
+            calls.push(handle_ops(node, &chain.provider, ep, r).into_transaction_request());
         }
         let payload = SimulatePayload {
             block_state_calls: vec![SimBlock {
@@ -504,19 +518,18 @@ async fn send_one(node: &Node, hash: B256, r: &Ready) -> Result<OpStatus, NodeEr
     let ep = chain.setup.entry_point;
     let _guard = chain.send_lock.lock().await;
     // Top up the deposit to the op's prefund.
-    let call = balanceOfCall { account: r.packed.sender }.abi_encode();
-    let tx = TransactionRequest::default().to(ep).input(call.into());
-    let out = bounded(id, "EntryPoint.balanceOf", async { chain.provider.call(tx).await }).await?;
-    let have = balanceOfCall::abi_decode_returns(&out).unwrap_or_default();
+    let entry_point = EntryPoint::new(ep, &chain.provider);
+    let balance = entry_point.balanceOf(r.packed.sender);
+    let out = bounded(id, "EntryPoint.balanceOf", async {
+        balance.call_raw().await.map_err(contract_transport)
+    })
+    .await?;
+    let have = balance.decode_output(out).unwrap_or_default();
     if have < r.prefund {
-        let deposit = depositToCall { account: r.packed.sender }.abi_encode();
-        let tx = TransactionRequest::default()
-            .to(ep)
-            .value(r.prefund - have)
-            .input(deposit.into())
-            .gas_limit(100_000);
+        let deposit = entry_point.depositTo(r.packed.sender).value(r.prefund - have).gas(100_000);
         let pending =
-            bounded(id, "depositTo", async { chain.provider.send_transaction(tx).await }).await?;
+            bounded(id, "depositTo", async { deposit.send().await.map_err(contract_transport) })
+                .await?;
         bounded(id, "depositTo receipt", pending.get_receipt()).await?;
     }
     set(node, hash, r.index, OpStatus { status: ExecutionStatus::Mining, ..OpStatus::pending() });
@@ -534,9 +547,9 @@ async fn send_one(node: &Node, hash: B256, r: &Ready) -> Result<OpStatus, NodeEr
         chain.provider.anvil_set_next_block_timestamp(next).await
     })
     .await?;
-    let tx = handle_ops_tx(node, ep, r);
+    let send = handle_ops(node, &chain.provider, ep, r);
     let pending =
-        bounded(id, "handleOps", async { chain.provider.send_transaction(tx).await }).await?;
+        bounded(id, "handleOps", async { send.send().await.map_err(contract_transport) }).await?;
     let tx_hash = *pending.tx_hash();
     set(
         node,
@@ -551,14 +564,11 @@ async fn send_one(node: &Node, hash: B256, r: &Ready) -> Result<OpStatus, NodeEr
         let before = receipt.block_number.unwrap_or(1).saturating_sub(1);
         let replay = tokio::time::timeout(
             crate::node::CHAIN_TIMEOUT,
-            chain.provider.call(handle_ops_tx(node, ep, r)).block(before.into()),
+            handle_ops(node, &chain.provider, ep, r).block(before.into()).call_raw(),
         )
         .await;
         let reason = match replay {
-            Ok(Err(e)) => e
-                .as_error_resp()
-                .and_then(|p| p.as_revert_data())
-                .map_or_else(|| e.to_string(), |d| decode_revert(&d)),
+            Ok(Err(e)) => e.as_revert_data().map_or_else(|| e.to_string(), |d| decode_revert(&d)),
             Ok(Ok(_)) => "the replay on the previous block succeeded".into(),
             Err(_) => "the replay timed out".into(),
         };

@@ -2,9 +2,9 @@
 //! client and the node cannot agree on a mistake): the ERC-4337 v0.7 userOp hash, the MEE userOp
 //! hash and the supertransaction Merkle tree (`OpenZeppelin` `SimpleMerkleTree` with sorted leaves).
 
-use crate::abi::PackedUserOperation;
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_sol_types::SolValue;
+use smart_sessions_bindings::common::entry_point::PackedUserOperation;
 
 /// The ERC-4337 v0.7 userOp hash of `op` (its signature is not hashed).
 pub fn user_op_hash(op: &PackedUserOperation, entry_point: Address, chain_id: u64) -> B256 {

@@ -1,19 +1,18 @@
 //! [`MeeDevnet`]: two devnet chains, the node's contracts on both, and a node serving them.
 
 use crate::{
-    ChainSetup, FeeToken, GasPolicy, LaunchError, MeeContracts, MeeNode, NodeConfig,
-    abi::{
-        BootstrapConfig, computeAccountAddressCall, createAccountCall,
-        getInitNexusWithSingleValidatorCalldataCall,
-    },
-    contracts,
+    ChainSetup, FeeToken, GasPolicy, LaunchError, MeeContracts, MeeNode, NodeConfig, contracts,
+    node::contract_transport,
 };
 use alloy_primitives::{Address, B256, Bytes, U256, hex, keccak256};
-use alloy_provider::{Provider, ext::AnvilApi};
-use alloy_rpc_types_eth::TransactionRequest;
+use alloy_provider::ext::AnvilApi;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
+use smart_sessions_bindings::common::{
+    nexus_account_factory::{NexusAccountFactory, createAccountCall},
+    nexus_bootstrap::{BootstrapConfig, NexusBootstrap},
+};
 use smart_sessions_devnet::{Devnet, Options, ensure_node_modules};
 use std::fmt;
 
@@ -267,34 +266,30 @@ impl MeeDevnet {
             .devnet
             .provider_for(&chain.devnet.deployer)
             .map_err(deploy_err(id, "provider"))?;
-        let call = getInitNexusWithSingleValidatorCalldataCall {
-            validator: BootstrapConfig {
-                module: chain.contracts.validator,
-                data: owner.to_vec().into(),
-            },
-            registry: Address::ZERO,
-            attesters: vec![],
-            threshold: 0,
-        };
-        let out = p
-            .call(
-                TransactionRequest::default().to(a.nexus_bootstrap).input(call.abi_encode().into()),
-            )
+        let bootstrap = NexusBootstrap::new(a.nexus_bootstrap, &p);
+        let get_init = bootstrap.getInitNexusWithSingleValidatorCalldata(
+            BootstrapConfig { module: chain.contracts.validator, data: owner.to_vec().into() },
+            Address::ZERO,
+            vec![],
+            0,
+        );
+        let out = get_init
+            .call_raw()
             .await
+            .map_err(contract_transport)
             .map_err(deploy_err(id, "getInitNexusWithSingleValidatorCalldata"))?;
-        let init_data = getInitNexusWithSingleValidatorCalldataCall::abi_decode_returns(&out)
+        let init_data = get_init
+            .decode_output(out)
             .map_err(deploy_err(id, "decode the bootstrap's init data"))?;
-        let compute = computeAccountAddressCall { initData: init_data.clone(), salt };
-        let out = p
-            .call(
-                TransactionRequest::default()
-                    .to(a.nexus_factory)
-                    .input(compute.abi_encode().into()),
-            )
+        let factory = NexusAccountFactory::new(a.nexus_factory, &p);
+        let compute = factory.computeAccountAddress(init_data.clone(), salt);
+        let out = compute
+            .call_raw()
             .await
+            .map_err(contract_transport)
             .map_err(deploy_err(id, "computeAccountAddress"))?;
-        let account = computeAccountAddressCall::abi_decode_returns(&out)
-            .map_err(deploy_err(id, "decode computeAccountAddress"))?;
+        let account =
+            compute.decode_output(out).map_err(deploy_err(id, "decode computeAccountAddress"))?;
         let mut init_code = a.nexus_factory.to_vec();
         init_code.extend_from_slice(&createAccountCall { initData: init_data, salt }.abi_encode());
         Ok((account, init_code.into()))

@@ -1,8 +1,7 @@
 #![doc = include_str!("../README.md")]
 
-mod abi;
 mod config;
-mod contracts;
+pub mod contracts;
 mod error;
 mod exec;
 mod explorer;

@@ -3,7 +3,10 @@
 use crate::{NodeConfig, NodeError, config::ChainSetup, explorer::OpStatus, userop::FilledUserOp};
 use alloy_network::EthereumWallet;
 use alloy_primitives::{Address, B256};
-use alloy_provider::{DynProvider, Provider, ProviderBuilder};
+use alloy_provider::{
+    DynProvider, Provider, ProviderBuilder,
+    transport::{TransportError, TransportErrorKind},
+};
 use serde_json::Value;
 use std::{
     collections::HashMap,
@@ -109,6 +112,16 @@ impl Node {
 /// Unix seconds.
 pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The transport error of a failed contract call (a bindings instance's `call_raw` / `send`), so
+/// the node's error chains walk to it as they did with plain provider calls; any other
+/// `alloy_contract` error wrapped as a custom transport error.
+pub(crate) fn contract_transport(e: alloy_contract::Error) -> TransportError {
+    match e {
+        alloy_contract::Error::TransportError(e) => e,
+        other => TransportErrorKind::custom(other),
+    }
 }
 
 /// Runs a chain call with the node's bound.

@@ -1,27 +1,22 @@
 //! The payment userOp (op 0 of every quote) and its price.
 
-use crate::{
-    abi::{executeCall, transferCall},
-    config::FeeToken,
-};
-use alloy_primitives::{Address, B256, Bytes, U256};
+use crate::config::FeeToken;
+use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::SolCall;
+use smart_sessions_bindings::erc20::ERC20;
+use smart_sessions_codec::execute::{Execution, execute_single};
 
 /// `execute(bytes32(0), token ‖ uint256(0) ‖ transfer(feeRecipient, amount))`: a plain single
 /// ERC-7579 `execute`, so a session's fee-token transfer action (with the payment
 /// `UniversalActionPolicy`) authorises it.
 pub fn payment_call_data(token: Address, fee_recipient: Address, amount: U256) -> Bytes {
-    let transfer = transferCall { to: fee_recipient, amount }.abi_encode();
+    let transfer = ERC20::transferCall { to: fee_recipient, amount }.abi_encode();
     single_execute(token, U256::ZERO, &transfer)
 }
 
 /// `execute(bytes32(0), target ‖ value ‖ data)` (ERC-7579 single-call mode, Nexus).
 pub fn single_execute(target: Address, value: U256, data: &[u8]) -> Bytes {
-    let mut packed = Vec::with_capacity(52 + data.len());
-    packed.extend_from_slice(target.as_slice());
-    packed.extend_from_slice(&value.to_be_bytes::<32>());
-    packed.extend_from_slice(data);
-    executeCall { mode: B256::ZERO, executionCalldata: packed.into() }.abi_encode().into()
+    execute_single(&Execution::new(target, value, Bytes::copy_from_slice(data))).into()
 }
 
 /// The fee in token base units for `gas_wei` of gas at the token's documented rate, rounded up.

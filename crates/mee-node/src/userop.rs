@@ -1,9 +1,10 @@
 //! The filled userOp of a quote (`MeeFilledUserOp`) and its JSON form: every quantity a decimal
 //! string, as abstractjs 1.2.3 reads and echoes it.
 
-use crate::{NodeError, abi::PackedUserOperation, hashes};
+use crate::{NodeError, hashes};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use serde_json::{Map, Value, json};
+use smart_sessions_bindings::common::entry_point::PackedUserOperation;
 
 /// A userOp with every gas field filled by the node (the signature comes at exec).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,18 +5,13 @@
 //! chain what the SDK's receipt claims: the counter was incremented by the SDK's account on both
 //! chains, and the fee the node quoted reached the fee recipient (nothing moved when sponsored).
 
+use alloy_contract::SolCallBuilder;
 use alloy_primitives::{Address, U256, hex, keccak256};
-use alloy_provider::Provider;
-use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::Value;
-use smart_sessions_mee_node::MeeDevnet;
+use smart_sessions_bindings::erc20::ERC20::balanceOfCall;
+use smart_sessions_mee_node::{MeeDevnet, contracts::MeeCounter::countOfCall};
 use std::{path::PathBuf, process::Stdio, time::Duration};
-
-sol! {
-    function countOf(address who) returns (uint256);
-    function balanceOf(address who) returns (uint256);
-}
 
 const PACKAGE_JSON: &str = include_str!("../js/package.json");
 const PACKAGE_LOCK: &str = include_str!("../js/package-lock.json");
@@ -46,9 +41,7 @@ fn install() -> PathBuf {
 async fn read<C: SolCall>(mee: &MeeDevnet, chain_id: u64, to: Address, c: C) -> C::Return {
     let chain = mee.chain(chain_id).unwrap();
     let p = chain.devnet.provider_for(&chain.devnet.deployer).unwrap();
-    let out =
-        p.call(TransactionRequest::default().to(to).input(c.abi_encode().into())).await.unwrap();
-    C::abi_decode_returns(&out).unwrap()
+    SolCallBuilder::new_sol(&p, &to, &c).call().await.unwrap()
 }
 
 /// Runs `owner-flow.mjs` with `flow` and returns its JSON line.
@@ -90,9 +83,9 @@ async fn abstractjs_runs_owner_supertransactions_against_the_node() {
     let fee: U256 =
         run["quote"]["paymentInfo"]["tokenWeiAmount"].as_str().unwrap().parse().unwrap();
     assert!(fee > U256::ZERO);
-    assert_eq!(read(&mee, 8453, token, balanceOfCall { who: mee.fee_recipient }).await, fee);
+    assert_eq!(read(&mee, 8453, token, balanceOfCall { owner: mee.fee_recipient }).await, fee);
     assert_eq!(
-        read(&mee, 8453, token, balanceOfCall { who: account }).await,
+        read(&mee, 8453, token, balanceOfCall { owner: account }).await,
         U256::from(100_000_000u64) - fee
     );
 
@@ -103,8 +96,8 @@ async fn abstractjs_runs_owner_supertransactions_against_the_node() {
     assert_eq!(read(&mee, 8453, counter, countOfCall { who: account }).await, U256::from(1));
     assert_eq!(read(&mee, 10, counter, countOfCall { who: account }).await, U256::from(1));
     assert_eq!(
-        read(&mee, 8453, token, balanceOfCall { who: account }).await,
+        read(&mee, 8453, token, balanceOfCall { owner: account }).await,
         U256::from(100_000_000u64)
     );
-    assert_eq!(read(&mee, 8453, token, balanceOfCall { who: mee.fee_recipient }).await, fee);
+    assert_eq!(read(&mee, 8453, token, balanceOfCall { owner: mee.fee_recipient }).await, fee);
 }

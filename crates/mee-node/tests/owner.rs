@@ -56,9 +56,9 @@ async fn owner_supertransaction_with_a_fee_token_runs_on_both_chains() {
     // On chain: the counter was incremented by the account on both chains, the fee moved.
     assert_eq!(call(&mee, BASE, counter, countOfCall { who: a.address }).await, U256::from(1));
     assert_eq!(call(&mee, OP, counter, countOfCall { who: a.address }).await, U256::from(1));
-    assert_eq!(call(&mee, BASE, token, balanceOfCall { who: mee.fee_recipient }).await, fee);
+    assert_eq!(call(&mee, BASE, token, balanceOfCall { owner: mee.fee_recipient }).await, fee);
     assert_eq!(
-        call(&mee, BASE, token, balanceOfCall { who: a.address }).await,
+        call(&mee, BASE, token, balanceOfCall { owner: a.address }).await,
         U256::from(100_000_000u64) - fee
     );
     // The node never executes a supertransaction twice.
@@ -198,9 +198,12 @@ async fn an_op_that_would_fail_on_chain_fails_in_simulation_and_no_fee_is_taken(
     );
     assert!(ops.iter().all(|o| o["executionData"].is_null()), "nothing was sent: {ex}");
     // No fee was taken, nothing was deployed.
-    assert_eq!(call(&mee, BASE, token, balanceOfCall { who: mee.fee_recipient }).await, U256::ZERO);
     assert_eq!(
-        call(&mee, BASE, token, balanceOfCall { who: a.address }).await,
+        call(&mee, BASE, token, balanceOfCall { owner: mee.fee_recipient }).await,
+        U256::ZERO
+    );
+    assert_eq!(
+        call(&mee, BASE, token, balanceOfCall { owner: a.address }).await,
         U256::from(100_000_000u64)
     );
     assert_eq!(code_len(&mee, BASE, a.address).await, 0);
@@ -242,10 +245,13 @@ async fn a_sponsored_supertransaction_is_paid_by_the_gas_tank() {
     assert_eq!(call(&mee, OP, counter, countOfCall { who: a.address }).await, U256::from(1));
     // No token moved; the node's own ETH paid the gas.
     assert_eq!(
-        call(&mee, BASE, token, balanceOfCall { who: a.address }).await,
+        call(&mee, BASE, token, balanceOfCall { owner: a.address }).await,
         U256::from(100_000_000u64)
     );
-    assert_eq!(call(&mee, BASE, token, balanceOfCall { who: mee.fee_recipient }).await, U256::ZERO);
+    assert_eq!(
+        call(&mee, BASE, token, balanceOfCall { owner: mee.fee_recipient }).await,
+        U256::ZERO
+    );
     assert!(p.get_balance(executor).await.unwrap() < eth_before);
 }
 
@@ -273,7 +279,7 @@ async fn without_simulation_a_failing_op_is_mined_fail_after_the_fee_was_taken()
     assert_eq!(statuses, ["MINED_SUCCESS", "MINED_SUCCESS", "MINED_FAIL"], "{ex}");
     assert_eq!(ops[2]["executionError"], "MeeCounter: fail() always reverts", "{ex}");
     assert!(ops[2]["executionData"].is_string(), "the failing op was mined: {ex}");
-    assert_eq!(call(&mee, BASE, token, balanceOfCall { who: mee.fee_recipient }).await, fee);
+    assert_eq!(call(&mee, BASE, token, balanceOfCall { owner: mee.fee_recipient }).await, fee);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,9 +3,8 @@
 //! the node through the devnet's legacy SmartSession with the node's MEE K1 validator as session
 //! validator.
 
+use alloy_contract::SolCallBuilder;
 use alloy_primitives::{B256, U256};
-use alloy_provider::Provider;
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
@@ -32,10 +31,9 @@ async fn a_redeemer_uses_an_enabled_session_through_the_node() {
     let attester = base.devnet.fund_new_key().await.unwrap();
     let p = base.devnet.provider_for(&attester).unwrap();
     for module in [validator, d.sudo_policy, d.smart_session] {
-        let tx = TransactionRequest::default()
-            .to(d.registry)
-            .input(attestCall { module }.abi_encode().into());
-        assert!(p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap().status());
+        let sent =
+            SolCallBuilder::new_sol(&p, &d.registry, &attestCall { module }).send().await.unwrap();
+        assert!(sent.get_receipt().await.unwrap().status());
     }
     // The redeemer may call counter.increment() under the sudo policy, validated by MeeK1Validator.
     let redeemer = PrivateKeySigner::random();
@@ -126,7 +124,7 @@ async fn a_redeemer_enables_and_uses_a_session_in_one_supertransaction() {
     // 1. The owner (one sponsored supertransaction through the node) deploys the account, installs
     //    SmartSession and makes it a safe sender of MeeK1Validator (so the owner's enable signature
     //    passes ERC-1271 through the account).
-    let safe = addSafeSenderCall { sender: ss }.abi_encode();
+    let safe = add_safe_sender(ss);
     owner_stx(
         &mee,
         &a,
@@ -239,7 +237,7 @@ async fn enable_and_use_on_two_chains_with_the_fee_paid_by_the_session() {
     );
 
     // 1. prepare on both chains (owner, sponsored): deploy, install SmartSession, safe sender.
-    let safe = addSafeSenderCall { sender: ss }.abi_encode();
+    let safe = add_safe_sender(ss);
     let mut prepare = Vec::new();
     for chain_id in [BASE, OP] {
         prepare.push((chain_id, install_module_calldata(1, ss, &[])));
@@ -346,5 +344,5 @@ async fn enable_and_use_on_two_chains_with_the_fee_paid_by_the_session() {
             U256::from(1)
         );
     }
-    assert_eq!(call(&mee, BASE, token, balanceOfCall { who: mee.fee_recipient }).await, fee);
+    assert_eq!(call(&mee, BASE, token, balanceOfCall { owner: mee.fee_recipient }).await, fee);
 }

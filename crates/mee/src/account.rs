@@ -8,37 +8,16 @@
 
 use crate::{MeeError, MeeVersionConfig, Result};
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_sol_types::{SolCall, SolValue, sol};
-
-sol! {
-    /// A module and its init data (bootstrap argument).
-    struct BootstrapConfig { address module; bytes data; }
-    /// A pre-validation hook (bootstrap argument).
-    struct BootstrapPreValidationHookConfig { uint256 hookType; address module; bytes data; }
-
-    /// `NexusAccountFactory.createAccount(bytes initData, bytes32 salt)` (`0xea6d13ac`).
-    function createAccount(bytes initData, bytes32 salt);
-    /// `NexusAccountFactory.computeAccountAddress(bytes initData, bytes32 salt)` (`0xfafa2b42`).
-    function computeAccountAddress(bytes initData, bytes32 salt) returns (address);
-    /// `NexusBootstrap.initNexusWithDefaultValidatorAndOtherModulesNoRegistry` (`0x41bede03`).
-    function initNexusWithDefaultValidatorAndOtherModulesNoRegistry(
-        bytes defaultValidatorInitData,
-        BootstrapConfig[] validators,
-        BootstrapConfig[] executors,
-        BootstrapConfig hook,
-        BootstrapConfig[] fallbacks,
-        BootstrapPreValidationHookConfig[] preValidationHooks
-    );
-    /// Nexus 1.0 `NexusBootstrap.initNexusWithSingleValidator` (the stack without a composable
-    /// module: the MEE validator with the owner as its init data, no registry).
-    function initNexusWithSingleValidator(
-        address validator,
-        bytes data,
-        address registry,
-        address[] attesters,
-        uint8 threshold
-    );
-}
+use alloy_sol_types::{SolCall, SolValue};
+use smart_sessions_bindings::{
+    common::{
+        nexus_account_factory::{computeAccountAddressCall, createAccountCall},
+        nexus_bootstrap::initNexusWithSingleValidatorCall,
+    },
+    nexus_bootstrap_1_2::{
+        BootstrapConfig, initNexusWithDefaultValidatorAndOtherModulesNoRegistryCall,
+    },
+};
 
 /// The factory `initData` of an owner's account: `abi.encode(bootstrap, bootstrapCall)`.
 ///

@@ -9,37 +9,39 @@ use crate::{ComposabilityVersion, session::Call};
 use alloy_primitives::{Bytes, FixedBytes};
 use alloy_sol_types::{SolCall, SolValue};
 
-/// Composability 1.0.0 (MEE 2.0 / 2.1).
-pub mod v1_0 {
-    #![allow(missing_docs)]
+/// The `sol!` expansion: the structs both versions share at file level, one interface per
+/// version (their items are documented on the interfaces).
+#[allow(missing_docs, unreachable_pub, unnameable_types)]
+mod abi {
     alloy_sol_types::sol! {
+        /// A constraint on an input param (shared by 1.0.0 and 1.1.0; none are built here).
         struct Constraint { uint8 constraintType; bytes referenceData; }
-        struct InputParam { uint8 fetcherType; bytes paramData; Constraint[] constraints; }
+        /// An output param (shared by 1.0.0 and 1.1.0; none are built here).
         struct OutputParam { uint8 fetcherType; bytes paramData; }
-        struct ComposableExecution {
-            address to;
-            uint256 value;
-            bytes4 functionSig;
-            InputParam[] inputParams;
-            OutputParam[] outputParams;
-        }
-        /// selector `0xea5a6d91`
-        function executeComposable(ComposableExecution[] executions);
-    }
-}
 
-/// Composability 1.1.0 (MEE ≥ 2.2.1): target and value become input params.
-pub mod v1_1 {
-    #![allow(missing_docs)]
-    alloy_sol_types::sol! {
-        struct Constraint { uint8 constraintType; bytes referenceData; }
-        struct InputParam { uint8 paramType; uint8 fetcherType; bytes paramData; Constraint[] constraints; }
-        struct OutputParam { uint8 fetcherType; bytes paramData; }
-        struct ComposableExecution { bytes4 functionSig; InputParam[] inputParams; OutputParam[] outputParams; }
-        /// selector `0x7eba07b8`
-        function executeComposable(ComposableExecution[] executions);
+        /// Composability 1.0.0 (MEE 2.0 / 2.1): `executeComposable` selector `0xea5a6d91`.
+        interface ComposabilityV1_0 {
+            struct InputParam { uint8 fetcherType; bytes paramData; Constraint[] constraints; }
+            struct ComposableExecution {
+                address to;
+                uint256 value;
+                bytes4 functionSig;
+                InputParam[] inputParams;
+                OutputParam[] outputParams;
+            }
+            function executeComposable(ComposableExecution[] executions);
+        }
+
+        /// Composability 1.1.0 (MEE >= 2.2.1): target and value become input params;
+        /// `executeComposable` selector `0x7eba07b8`.
+        interface ComposabilityV1_1 {
+            struct InputParam { uint8 paramType; uint8 fetcherType; bytes paramData; Constraint[] constraints; }
+            struct ComposableExecution { bytes4 functionSig; InputParam[] inputParams; OutputParam[] outputParams; }
+            function executeComposable(ComposableExecution[] executions);
+        }
     }
 }
+pub use abi::{ComposabilityV1_0 as v1_0, ComposabilityV1_1 as v1_1, Constraint, OutputParam};
 
 /// Input param type TARGET (1.1.0).
 const PARAM_TARGET: u8 = 0;

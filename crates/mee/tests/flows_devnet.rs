@@ -5,17 +5,24 @@
 //!
 //! One stack for the whole file (each start costs two anvils): the steps run in order in one
 //! test, each asserting what the chains show (counter values, fee-token balances, module and
-//! permission state read with plain `eth_call`s, not through the code under test).
+//! permission state read with plain `eth_call`s of the bindings' call types, not through the code
+//! under test).
 
 use std::time::Duration;
 
+use alloy_contract::SolCallBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::json;
-use smart_sessions_codec::{ActionData, Generation, execute::isModuleInstalledCall};
+use smart_sessions_bindings::{
+    common::nexus::Nexus::isModuleInstalledCall,
+    erc20::ERC20::{balanceOfCall, transferCall},
+    legacy::smart_session::SmartSession::isPermissionEnabledCall,
+};
+use smart_sessions_codec::{ActionData, Generation};
+use smart_sessions_devnet::contracts::TestToken::mintCall;
 use smart_sessions_mee::{
     Instruction, MeeError, MeeVersion, MeeVersionConfig, SessionDetails,
     flows::{FlowError, Grant, MeeSessions, UsePermission},
@@ -23,18 +30,14 @@ use smart_sessions_mee::{
     quote_request::{Payment, UseMode},
     session::{Call, FeeToken, GrantAction, PrecheckError},
 };
-use smart_sessions_mee_node::MeeDevnet;
+use smart_sessions_mee_node::{
+    MeeDevnet,
+    contracts::{
+        MeeCounter::{countOfCall, failCall, incrementCall},
+        MeeK1ValidatorState::safeSendersCall,
+    },
+};
 use smart_sessions_policy::eval::{Outcome, Violation};
-
-sol! {
-    function increment();
-    function fail();
-    function countOf(address who) returns (uint256);
-    function balanceOf(address who) returns (uint256);
-    function mint(address to, uint256 amount);
-    function transfer(address to, uint256 amount);
-    function isPermissionEnabled(bytes32 permissionId, address account) returns (bool);
-}
 
 const BASE: u64 = 8453;
 const OP: u64 = 10;
@@ -42,9 +45,7 @@ const OP: u64 = 10;
 async fn read<C: SolCall>(mee: &MeeDevnet, chain_id: u64, to: Address, c: C) -> C::Return {
     let chain = mee.chain(chain_id).unwrap();
     let p = chain.devnet.provider_for(&chain.devnet.deployer).unwrap();
-    let out =
-        p.call(TransactionRequest::default().to(to).input(c.abi_encode().into())).await.unwrap();
-    C::abi_decode_returns(&out).unwrap()
+    SolCallBuilder::new_sol(&p, &to, &c).call().await.unwrap()
 }
 
 struct Stack {
@@ -59,7 +60,7 @@ impl Stack {
     }
 
     async fn balance(&self, who: Address) -> U256 {
-        read(&self.mee, BASE, self.token, balanceOfCall { who }).await
+        read(&self.mee, BASE, self.token, balanceOfCall { owner: who }).await
     }
 
     fn fee_token(&self) -> FeeToken {
@@ -90,10 +91,11 @@ impl Stack {
     async fn mint(&self, to: Address, amount: U256) {
         let base = self.mee.chain(BASE).unwrap();
         let p = base.devnet.provider_for(&base.devnet.deployer).unwrap();
-        let tx = TransactionRequest::default()
-            .to(self.token)
-            .input(mintCall { to, amount }.abi_encode().into());
-        assert!(p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap().status());
+        let sent = SolCallBuilder::new_sol(&p, &self.token, &mintCall { to, amount })
+            .send()
+            .await
+            .unwrap();
+        assert!(sent.get_receipt().await.unwrap().status());
     }
 }
 
@@ -185,7 +187,6 @@ async fn complete_flow() {
             additionalContext: Bytes::new(),
         };
         assert!(read(&stack.mee, chain_id, acct, installed).await, "SmartSession on {chain_id}");
-        sol! { function safeSenders(address account, address sender) returns (bool); }
         let safe = safeSendersCall { account: acct, sender: ss };
         assert!(read(&stack.mee, chain_id, validator, safe).await, "safe sender on {chain_id}");
     }

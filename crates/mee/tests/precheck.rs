@@ -4,7 +4,7 @@
 //! Expected verdicts follow the rules as the vector's inputs state them.
 
 use alloy_primitives::{Address, U256, address};
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::Value;
 use smart_sessions_codec::Generation;
 use smart_sessions_mee::{
@@ -13,7 +13,7 @@ use smart_sessions_mee::{
 };
 use smart_sessions_policy::eval::{Outcome, Violation};
 
-sol! { function transfer(address to, uint256 amount); }
+use smart_sessions_bindings::erc20::ERC20::transferCall;
 
 const TOKEN2: Address = address!("0xe7f1725e7734ce288f8367e1bb143e90bb3f0512");
 

@@ -1,10 +1,11 @@
 //! Custom version tables ([`MeeVersionConfig::from_json`]): what is read, what is refused, and
 //! the Nexus 1.0 single-validator initCode such a table gives. The initCode is compared with the
 //! node's own derivation on chain in `tests/flows_devnet.rs`; here with an independent ABI
-//! encoding written out in the test.
+//! encoding written out in the test (the selector from the Solidity signature, the arguments as
+//! a plain tuple), not through the bindings the code under test uses.
 
-use alloy_primitives::{Address, Bytes, address};
-use alloy_sol_types::{SolCall, SolValue, sol};
+use alloy_primitives::{Address, Bytes, U256, address, keccak256};
+use alloy_sol_types::SolValue;
 use serde_json::{Value, json};
 use smart_sessions_codec::Generation;
 use smart_sessions_mee::{MeeError, MeeVersion, MeeVersionConfig, PolicyAddresses, account};
@@ -24,10 +25,6 @@ fn table() -> Value {
         "composableModuleAddress": Address::ZERO, "ethForwarderAddress": Address::ZERO,
         "composabilityVersion": "1.0.0", "sudoPolicyAddress": SUDO,
     })
-}
-
-sol! {
-    function initNexusWithSingleValidator(address validator, bytes data, address registry, address[] attesters, uint8 threshold);
 }
 
 #[test]
@@ -50,14 +47,18 @@ fn the_local_table_loads_with_pre_2_0_rules() {
 
     let owner = address!("0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
     let init = account::account_init_data(&v, owner).unwrap();
-    let call = initNexusWithSingleValidatorCall {
-        validator: VALIDATOR,
-        data: Bytes::copy_from_slice(owner.as_slice()),
-        registry: Address::ZERO,
-        attesters: vec![],
-        threshold: 0,
-    };
-    assert_eq!(init, (BOOTSTRAP, Bytes::from(call.abi_encode())).abi_encode_params());
+    let signature = "initNexusWithSingleValidator(address,bytes,address,address[],uint8)";
+    let mut call = keccak256(signature)[..4].to_vec();
+    // `uint8 threshold` 0 takes one word, as a `uint256` 0 does
+    let args = (
+        VALIDATOR,
+        Bytes::copy_from_slice(owner.as_slice()),
+        Address::ZERO,
+        Vec::<Address>::new(),
+        U256::ZERO,
+    );
+    call.extend_from_slice(&args.abi_encode_params());
+    assert_eq!(init, (BOOTSTRAP, Bytes::from(call)).abi_encode_params());
 }
 
 #[test]

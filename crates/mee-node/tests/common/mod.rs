@@ -1,25 +1,33 @@
 //! Helpers of the end-to-end tests: HTTP calls to the node, chain reads, accounts, requests built
 //! by hand (no MEE client), signing and explorer polling.
 
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(dead_code, unused_imports, unreachable_pub, missing_docs)]
 
+use alloy_contract::SolCallBuilder;
 use alloy_primitives::{Address, B256, U256};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
 use smart_sessions_mee_node::{MeeDevnet, payment};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-sol! {
-    function increment();
-    function fail();
-    function countOf(address who) returns (uint256);
-    function balanceOf(address who) returns (uint256);
-    function mint(address to, uint256 amount);
-}
+// Every contract call of these tests goes through the one declaration of its ABI: the node's own
+// counter, the EIP-20 fee token (its open `mint` is the devnet TestToken's), the ERC-7484
+// registry (with the devnet registry's `attest`) and SmartSession. The MEE K1 validator's
+// `addSafeSender` is declared once in the MEE client (`smart_sessions_mee::contracts`), which the
+// node's tests do not depend on (the node is checked independently of the client, and the
+// client's TLS features would change this crate's reqwest): [`add_safe_sender`] encodes it from
+// its Solidity signature.
+pub use smart_sessions_bindings::{
+    common::registry::Registry::trustAttestersCall,
+    // the same ABI in every SmartSession generation
+    current::smart_session::SmartSession::{getNonceCall, isPermissionEnabledCall},
+    erc20::ERC20::balanceOfCall,
+};
+pub use smart_sessions_devnet::contracts::{AttesterRegistry::attestCall, TestToken::mintCall};
+pub use smart_sessions_mee_node::contracts::MeeCounter::{countOfCall, failCall, incrementCall};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub const BASE: u64 = 8453;
 pub const OP: u64 = 10;
@@ -50,9 +58,7 @@ pub async fn http(
 pub async fn call<C: SolCall>(mee: &MeeDevnet, chain_id: u64, to: Address, c: C) -> C::Return {
     let chain = mee.chain(chain_id).unwrap();
     let p = chain.devnet.provider_for(&chain.devnet.deployer).unwrap();
-    let out =
-        p.call(TransactionRequest::default().to(to).input(c.abi_encode().into())).await.unwrap();
-    C::abi_decode_returns(&out).unwrap()
+    SolCallBuilder::new_sol(&p, &to, &c).call().await.unwrap()
 }
 
 pub async fn code_len(mee: &MeeDevnet, chain_id: u64, at: Address) -> usize {
@@ -85,10 +91,9 @@ pub async fn account(mee: &MeeDevnet) -> Account {
     let (address, init_code) = mee.owner_account(owner.address(), B256::ZERO).await.unwrap();
     let base = mee.chain(BASE).unwrap();
     let p = base.devnet.provider_for(&base.devnet.deployer).unwrap();
-    let tx = TransactionRequest::default()
-        .to(base.contracts.fee_token)
-        .input(mintCall { to: address, amount: U256::from(100_000_000u64) }.abi_encode().into());
-    assert!(p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap().status());
+    let mint = mintCall { to: address, amount: U256::from(100_000_000u64) };
+    let sent = SolCallBuilder::new_sol(&p, &base.contracts.fee_token, &mint).send().await.unwrap();
+    assert!(sent.get_receipt().await.unwrap().status());
     Account { owner, address, init_code: init_code.to_string() }
 }
 
@@ -156,11 +161,6 @@ pub async fn wait_final(mee: &MeeDevnet, hash: &str) -> Value {
     }
 }
 
-sol! {
-    function trustAttesters(uint8 threshold, address[] attesters);
-    function attest(address module);
-}
-
 /// A sponsored owner supertransaction of `calls` (`(chain, callData)`, each its own userOp, lanes
 /// 10, 11, …); the first op on each chain carries `init_code` when given. Waits for it and checks
 /// every op succeeded.
@@ -221,8 +221,10 @@ pub async fn owner_stx_on_lanes(
     );
 }
 
-sol! {
-    function addSafeSender(address sender);
-    function getNonce(bytes32 permissionId, address account) returns (uint256);
-    function isPermissionEnabled(bytes32 permissionId, address account) returns (bool);
+/// `addSafeSender(sender)` calldata of the node's `MeeK1Validator`: the selector from the Solidity
+/// signature (`0x5c81ca68`), the address as one ABI word.
+pub fn add_safe_sender(sender: Address) -> Vec<u8> {
+    let mut data = alloy_primitives::keccak256("addSafeSender(address)")[..4].to_vec();
+    data.extend_from_slice(&alloy_sol_types::SolValue::abi_encode(&sender));
+    data
 }

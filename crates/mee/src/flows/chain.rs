@@ -1,65 +1,33 @@
-//! The chain reads of the session flows, through an alloy [`Provider`] per chain.
+//! The chain reads of the session flows, through an alloy [`Provider`] per chain: every
+//! `eth_call` goes through a contract instance of `smart-sessions-bindings` (`call_raw`, then the
+//! call builder's `decode_output`, so a failed call keeps its transport error and an answer that
+//! does not decode keeps its length).
 
+use alloy_contract::SolCallBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256, aliases::U192};
-use alloy_provider::{DynProvider, Provider};
-use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::{SolCall, SolValue, sol};
-use smart_sessions_codec::{Generation, Session, execute::isModuleInstalledCall};
+use alloy_provider::{DynProvider, Provider, transport::TransportErrorKind};
+use alloy_sol_types::SolCall;
+use smart_sessions_bindings::{
+    common::{entry_point::EntryPoint, nexus::Nexus, nexus_account_factory::NexusAccountFactory},
+    current,
+    erc20::ERC20,
+    legacy,
+};
+use smart_sessions_codec::{Generation, Session};
 
-use super::{FlowError, MeeSessions};
+use super::{FlowError, MeeSessions, session_abi};
 
-sol! {
-    /// EntryPoint v0.7 `getNonce(address, uint192)`.
-    function getNonce(address sender, uint192 key) returns (uint256);
-    /// ERC-20 `decimals()`.
-    function decimals() returns (uint8);
-    /// ERC-20 `balanceOf(address)`.
-    function balanceOf(address owner) returns (uint256);
-    /// `factory.computeAccountAddress(bytes, bytes32)`.
-    function computeAccountAddress(bytes initData, bytes32 salt) returns (address);
-}
-
-/// SmartSession's `getNonce(bytes32, address)` (every generation).
-mod smart_session_abi {
-    alloy_sol_types::sol! {
-        function getNonce(bytes32 permissionId, address account) returns (uint256);
-    }
-}
-
-/// `getSessionDigest` in the legacy 6-field layout (the selector comes from these types; the
-/// arguments are encoded from the codec's session).
-mod legacy_abi {
-    alloy_sol_types::sol! {
-        struct PolicyData { address policy; bytes initData; }
-        struct ActionData { bytes4 actionTargetSelector; address actionTarget; PolicyData[] actionPolicies; }
-        struct ERC7739Data { string[] allowedERC7739Content; PolicyData[] erc1271Policies; }
-        struct Session {
-            address sessionValidator; bytes sessionValidatorInitData; bytes32 salt;
-            PolicyData[] userOpPolicies; ERC7739Data erc7739Policies; ActionData[] actions;
-        }
-        function getSessionDigest(bytes32 permissionId, address account, Session data, uint8 mode) returns (bytes32);
-    }
-}
-
-/// `getSessionDigest` in the 7-field layout (v1.0 and current).
-mod current_abi {
-    alloy_sol_types::sol! {
-        struct PolicyData { address policy; bytes initData; }
-        struct ActionData { bytes4 actionTargetSelector; address actionTarget; PolicyData[] actionPolicies; }
-        struct ERC7739Context { bytes32 appDomainSeparator; string[] contentName; }
-        struct ERC7739Data { ERC7739Context[] allowedERC7739Content; PolicyData[] erc1271Policies; }
-        struct Session {
-            address sessionValidator; bytes sessionValidatorInitData; bytes32 salt;
-            PolicyData[] userOpPolicies; ERC7739Data erc7739Policies; ActionData[] actions;
-            bool permitERC4337Paymaster;
-        }
-        function getSessionDigest(bytes32 permissionId, address account, Session data, uint8 mode) returns (bytes32);
-    }
-}
-
-/// `SmartSessionMode.UNSAFE_ENABLE`, the mode the SDK reads digests with (a `uint8` is encoded
-/// in one word, as a `uint256` of the same value).
+/// `SmartSessionMode.UNSAFE_ENABLE`, the mode the SDK reads digests with.
 const MODE_UNSAFE_ENABLE: u8 = 2;
+
+/// A failed `eth_call` as [`FlowError::Chain`], its transport error kept as the source.
+fn chain_error(chain_id: u64, what: &'static str, e: alloy_contract::Error) -> FlowError {
+    let source = match e {
+        alloy_contract::Error::TransportError(source) => source,
+        other => TransportErrorKind::custom(other),
+    };
+    FlowError::Chain { chain_id, what, source }
+}
 
 impl MeeSessions {
     pub(crate) fn provider(&self, chain_id: u64) -> Result<&DynProvider, FlowError> {
@@ -70,33 +38,17 @@ impl MeeSessions {
             .ok_or(FlowError::NoChain { chain_id })
     }
 
-    async fn eth_call(
+    /// One `eth_call` of a bindings call builder (counted), decoded by the builder.
+    async fn read<P: Provider, C: SolCall>(
         &self,
         chain_id: u64,
         what: &'static str,
-        to: Address,
-        data: Vec<u8>,
-    ) -> Result<Bytes, FlowError> {
-        let p = self.provider(chain_id)?;
-        self.count_chain();
-        p.call(TransactionRequest::default().to(to).input(data.into()))
-            .await
-            .map_err(|source| FlowError::Chain { chain_id, what, source })
-    }
-
-    async fn read<C: SolCall>(
-        &self,
-        chain_id: u64,
-        what: &'static str,
-        to: Address,
-        call: &C,
+        call: SolCallBuilder<P, C>,
     ) -> Result<C::Return, FlowError> {
-        let out = self.eth_call(chain_id, what, to, call.abi_encode()).await?;
-        C::abi_decode_returns(&out).map_err(|_| FlowError::ChainAnswer {
-            chain_id,
-            what,
-            len: out.len(),
-        })
+        self.count_chain();
+        let out = call.call_raw().await.map_err(|e| chain_error(chain_id, what, e))?;
+        let len = out.len();
+        call.decode_output(out).map_err(|_| FlowError::ChainAnswer { chain_id, what, len })
     }
 
     /// Whether code exists at `at` on `chain_id`.
@@ -115,15 +67,12 @@ impl MeeSessions {
     pub(crate) async fn compute_account_address(
         &self,
         chain_id: u64,
-        data: Vec<u8>,
+        init_data: Bytes,
+        salt: B256,
     ) -> Result<Address, FlowError> {
-        let out =
-            self.eth_call(chain_id, "computeAccountAddress", self.version.factory, data).await?;
-        computeAccountAddressCall::abi_decode_returns(&out).map_err(|_| FlowError::ChainAnswer {
-            chain_id,
-            what: "computeAccountAddress",
-            len: out.len(),
-        })
+        let factory = NexusAccountFactory::new(self.version.factory, self.provider(chain_id)?);
+        let call = factory.computeAccountAddress(init_data, salt);
+        self.read(chain_id, "computeAccountAddress", call).await
     }
 
     /// `EntryPoint.getNonce(sender, key)`: the next sequence of the key's lane.
@@ -133,9 +82,9 @@ impl MeeSessions {
         sender: Address,
         key: U192,
     ) -> Result<u64, FlowError> {
-        let nonce: U256 = self
-            .read(chain_id, "EntryPoint.getNonce", self.entry_point, &getNonceCall { sender, key })
-            .await?;
+        let entry_point = EntryPoint::new(self.entry_point, self.provider(chain_id)?);
+        let nonce: U256 =
+            self.read(chain_id, "EntryPoint.getNonce", entry_point.getNonce(sender, key)).await?;
         // the low 64 bits are the sequence
         Ok(nonce.as_limbs()[0])
     }
@@ -146,23 +95,24 @@ impl MeeSessions {
         chain_id: u64,
         account: Address,
     ) -> Result<bool, FlowError> {
-        let call = isModuleInstalledCall {
-            moduleTypeId: U256::from(1),
-            module: self.version.smart_sessions.smart_session(),
-            additionalContext: Bytes::new(),
-        };
-        self.read(chain_id, "isModuleInstalled", account, &call).await
+        let nexus = Nexus::new(account, self.provider(chain_id)?);
+        let call = nexus.isModuleInstalled(U256::from(1), self.smart_session(), Bytes::new());
+        self.read(chain_id, "isModuleInstalled", call).await
     }
 
-    /// `SmartSession.getNonce(permissionId, account)`.
+    /// `SmartSession.getNonce(permissionId, account)` (the same ABI in every generation: read
+    /// through the current generation's binding at the version's module).
     pub(crate) async fn permission_nonce(
         &self,
         chain_id: u64,
         permission_id: B256,
         account: Address,
     ) -> Result<U256, FlowError> {
-        let call = smart_session_abi::getNonceCall { permissionId: permission_id, account };
-        self.read(chain_id, "SmartSession.getNonce", self.smart_session(), &call).await
+        let ss = current::smart_session::SmartSession::new(
+            self.smart_session(),
+            self.provider(chain_id)?,
+        );
+        self.read(chain_id, "SmartSession.getNonce", ss.getNonce(permission_id, account)).await
     }
 
     /// `SmartSession.getSessionDigest(permissionId, account, session, UNSAFE_ENABLE)` in the
@@ -174,46 +124,35 @@ impl MeeSessions {
         account: Address,
         session: &Session,
     ) -> Result<B256, FlowError> {
-        let mut data;
+        const WHAT: &str = "SmartSession.getSessionDigest";
+        let p = self.provider(chain_id)?;
         if self.version.smart_sessions == Generation::Legacy {
-            let l = crate::session::to_legacy(session)?;
-            data = legacy_abi::getSessionDigestCall::SELECTOR.to_vec();
-            data.extend_from_slice(
-                &(permission_id, account, l, U256::from(MODE_UNSAFE_ENABLE)).abi_encode_params(),
-            );
+            let l = session_abi::legacy_session(&crate::session::to_legacy(session)?);
+            let ss = legacy::smart_session::SmartSession::new(self.smart_session(), p);
+            let call = ss.getSessionDigest(permission_id, account, l, MODE_UNSAFE_ENABLE);
+            self.read(chain_id, WHAT, call).await
         } else {
-            data = current_abi::getSessionDigestCall::SELECTOR.to_vec();
-            data.extend_from_slice(
-                &(permission_id, account, session.clone(), U256::from(MODE_UNSAFE_ENABLE))
-                    .abi_encode_params(),
-            );
+            let c = session_abi::current_session(session);
+            let ss = current::smart_session::SmartSession::new(self.smart_session(), p);
+            let call = ss.getSessionDigest(permission_id, account, c, MODE_UNSAFE_ENABLE);
+            self.read(chain_id, WHAT, call).await
         }
-        let out = self
-            .eth_call(chain_id, "SmartSession.getSessionDigest", self.smart_session(), data)
-            .await?;
-        B256::abi_decode(&out).map_err(|_| FlowError::ChainAnswer {
-            chain_id,
-            what: "SmartSession.getSessionDigest",
-            len: out.len(),
-        })
     }
 
-    /// `SmartSession.isPermissionEnabled(permissionId, account)`.
+    /// `SmartSession.isPermissionEnabled(permissionId, account)` (the same ABI in every
+    /// generation: read through the current generation's binding at the version's module).
     pub(crate) async fn permission_enabled(
         &self,
         chain_id: u64,
         permission_id: B256,
         account: Address,
     ) -> Result<bool, FlowError> {
-        let data = crate::session::is_permission_enabled_calldata(permission_id, account);
-        let out = self
-            .eth_call(chain_id, "SmartSession.isPermissionEnabled", self.smart_session(), data)
-            .await?;
-        crate::session::decode_is_permission_enabled(&out).map_err(|_| FlowError::ChainAnswer {
-            chain_id,
-            what: "SmartSession.isPermissionEnabled",
-            len: out.len(),
-        })
+        let ss = current::smart_session::SmartSession::new(
+            self.smart_session(),
+            self.provider(chain_id)?,
+        );
+        let call = ss.isPermissionEnabled(permission_id, account);
+        self.read(chain_id, "SmartSession.isPermissionEnabled", call).await
     }
 
     /// ERC-20 `decimals()`.
@@ -222,7 +161,8 @@ impl MeeSessions {
         chain_id: u64,
         token: Address,
     ) -> Result<u8, FlowError> {
-        self.read(chain_id, "decimals", token, &decimalsCall {}).await
+        let erc20 = ERC20::new(token, self.provider(chain_id)?);
+        self.read(chain_id, "decimals", erc20.decimals()).await
     }
 
     /// ERC-20 `balanceOf(owner)` of `token` on `chain_id` (the fee a flow paid shows here).
@@ -232,7 +172,8 @@ impl MeeSessions {
         token: Address,
         owner: Address,
     ) -> Result<U256, FlowError> {
-        self.read(chain_id, "balanceOf", token, &balanceOfCall { owner }).await
+        let erc20 = ERC20::new(token, self.provider(chain_id)?);
+        self.read(chain_id, "balanceOf", erc20.balanceOf(owner)).await
     }
 
     fn smart_session(&self) -> Address {

@@ -58,6 +58,7 @@ mod execute;
 mod grant;
 mod prepare;
 mod providers;
+mod session_abi;
 mod status;
 mod submit;
 mod unchecked;
@@ -73,12 +74,12 @@ use std::sync::{
     atomic::{AtomicU32, Ordering},
 };
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B256, Bytes};
 use alloy_provider::DynProvider;
 
 use crate::{
     Clock, ENTRY_POINT_V07, MeeVersionConfig, MonotonicClock, MultichainAccount,
-    account::compute_account_address_calldata,
+    account::{account_init_data, account_salt},
     node::{MeeClient, ReceiptError, ReceiptMode, SupertransactionReceipt, WaitOptions},
     quote_request::Sponsorship,
 };
@@ -191,10 +192,12 @@ impl MeeSessions {
         owner: Address,
         index: u64,
     ) -> Result<MultichainAccount, FlowError> {
-        let data = compute_account_address_calldata(&self.version, owner, index)?;
+        let init_data = Bytes::from(account_init_data(&self.version, owner)?);
+        let salt = account_salt(index);
         let mut chains = Vec::with_capacity(self.chains.len());
         for (chain_id, _) in &self.chains {
-            chains.push((*chain_id, self.compute_account_address(*chain_id, data.clone()).await?));
+            let address = self.compute_account_address(*chain_id, init_data.clone(), salt).await?;
+            chains.push((*chain_id, address));
         }
         let mut account = MultichainAccount::new(owner, self.version, index, chains)?;
         self.refresh(&mut account).await?;

@@ -1,9 +1,11 @@
 //! Policy builders of abstractjs 1.2.3 (module-sdk 0.4.0 addresses), and the payment policy the
 //! SDK merges into a grant when a fee token is on the session's chain.
 
+use crate::contracts::MeeK1Validator::addSafeSenderCall;
 use crate::{MeeError, MeeVersionConfig, Result, version::EOA_STATELESS_VALIDATOR};
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, address};
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
+use smart_sessions_bindings::erc20::ERC20;
 use smart_sessions_codec::{
     ActionConfig, ActionData, Generation, MAX_RULES, ParamCondition, ParamRule, PolicyData,
     PolicyKind, execute::MODULE_TYPE_VALIDATOR, execute::install_module_calldata,
@@ -12,15 +14,8 @@ use smart_sessions_codec::{
 /// `SmartSessions` of module-sdk 0.4.0 (the current generation).
 pub const SMART_SESSIONS: Address = address!("0x00000000008bDABA73cD9815d79069c247Eb4bDA");
 
-/// `transfer(address,uint256)`.
-pub const TRANSFER_SELECTOR: FixedBytes<4> = FixedBytes([0xa9, 0x05, 0x9c, 0xbb]);
-
-sol! {
-    /// MEE K1 validator: let `sender` call ERC-1271 without ERC-7739 nesting (`0x5c81ca68`).
-    function addSafeSender(address sender);
-    /// ERC-20 transfer.
-    function transfer(address to, uint256 amount);
-}
+/// EIP-20 `transfer(address,uint256)` (`0xa9059cbb`).
+pub const TRANSFER_SELECTOR: FixedBytes<4> = FixedBytes(ERC20::transferCall::SELECTOR);
 
 /// `getSudoPolicy()`: Sudo with empty init data.
 pub fn sudo_policy() -> PolicyData {

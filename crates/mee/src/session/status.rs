@@ -3,14 +3,12 @@
 
 use crate::{MeeError, Result, SessionDetails};
 use alloy_primitives::{Address, B256};
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
 use serde_json::{Map, Value};
+// `SmartSession.isPermissionEnabled(bytes32, address)` (`0xadbc532f`): the same ABI in every
+// generation.
+use smart_sessions_bindings::current::smart_session::isPermissionEnabledCall;
 use smart_sessions_codec::Generation;
-
-sol! {
-    /// `SmartSession.isPermissionEnabled(bytes32, address)` (`0xadbc532f`).
-    function isPermissionEnabled(bytes32 permissionId, address account) returns (bool);
-}
 
 /// One `eth_call` of `checkEnabledPermissions`.
 #[derive(Clone, Debug, PartialEq, Eq)]
