@@ -178,6 +178,7 @@ fn test() -> Result {
     run("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))?;
     msrv::msrv()?;
     bindings::bindings(true)?;
+    string_errors::check()?;
     run(
         "cargo clippy",
         cargo().args([

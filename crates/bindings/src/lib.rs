@@ -66,3 +66,9 @@ pub mod nexus_bootstrap_1_2 {
 pub mod erc20 {
     include!("erc20.rs");
 }
+
+/// Biconomy's MEE K1 validator's `addSafeSender`: **our own minimal ABI** (hand-written in
+/// `src/mee_k1_validator.rs`: no pinned package ships it).
+pub mod mee_k1_validator {
+    include!("mee_k1_validator.rs");
+}

@@ -226,6 +226,10 @@ fn the_hand_written_abis_have_the_selectors_the_spec_and_the_standard_give() {
         (erc20::balanceOfCall::SELECTOR, "balanceOf(address)"),
         (erc20::decimalsCall::SELECTOR, "decimals()"),
         (erc20::approveCall::SELECTOR, "approve(address,uint256)"),
+        (
+            smart_sessions_bindings::mee_k1_validator::addSafeSenderCall::SELECTOR,
+            "addSafeSender(address)",
+        ),
     ] {
         assert_eq!(selector, keccak256(signature)[..4], "{signature}");
     }

@@ -8,7 +8,7 @@
 //! (`smart_sessions_devnet::contracts::TestToken::mintCall`, the same `mint(address,uint256)`);
 //! `MeeK1Validator` answers `owners(address)` like the devnet's K1Validator-compatible owner
 //! validator (`smart_sessions_bindings::devnet::owner_validator`) and `addSafeSender(address)` like
-//! Biconomy's MEE K1 validator (`smart_sessions_mee::contracts::MeeK1Validator`).
+//! Biconomy's MEE K1 validator (`smart_sessions_bindings::mee_k1_validator`).
 //!
 //! ```
 //! use alloy_sol_types::SolCall;

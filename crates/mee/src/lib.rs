@@ -37,8 +37,6 @@ pub mod stx_signature;
 
 pub mod composable;
 
-pub mod contracts;
-
 pub mod clock;
 pub use clock::{Clock, MonotonicClock, StepClock, SystemClock};
 

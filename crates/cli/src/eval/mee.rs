@@ -16,7 +16,7 @@ pub(super) fn eval_mee(function: &str, inputs: &Map<String, Value>) -> Res<Value
     // the crate's evaluator answers all 84 `mee.` vector functions (the node-transport ones
     // through `node::eval`)
     match smart_sessions_mee::eval(function, &inputs) {
-        Err(smart_sessions_mee::EvalError::UnknownFunction(_)) => {
+        Err(smart_sessions_mee::EvalError::UnknownFunction { .. }) => {
             Err(EvalError::UnknownMeeFunction { function: function.into() })
         }
         other => other.map_err(|source| EvalError::Mee { function: function.into(), source }),

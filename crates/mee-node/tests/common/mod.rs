@@ -14,11 +14,8 @@ use smart_sessions_mee_node::{MeeDevnet, payment};
 
 // Every contract call of these tests goes through the one declaration of its ABI: the node's own
 // counter, the EIP-20 fee token (its open `mint` is the devnet TestToken's), the ERC-7484
-// registry (with the devnet registry's `attest`) and SmartSession. The MEE K1 validator's
-// `addSafeSender` is declared once in the MEE client (`smart_sessions_mee::contracts`), which the
-// node's tests do not depend on (the node is checked independently of the client, and the
-// client's TLS features would change this crate's reqwest): [`add_safe_sender`] encodes it from
-// its Solidity signature.
+// registry (with the devnet registry's `attest`), SmartSession and the MEE K1 validator's
+// `addSafeSender` (smart-sessions-bindings).
 pub use smart_sessions_bindings::{
     common::registry::Registry::trustAttestersCall,
     // the same ABI in every SmartSession generation
@@ -221,10 +218,9 @@ pub async fn owner_stx_on_lanes(
     );
 }
 
-/// `addSafeSender(sender)` calldata of the node's `MeeK1Validator`: the selector from the Solidity
-/// signature (`0x5c81ca68`), the address as one ABI word.
+/// `addSafeSender(sender)` calldata of the node's `MeeK1Validator` (which answers the ABI of
+/// Biconomy's MEE K1 validator, bound in `smart_sessions_bindings::mee_k1_validator`).
 pub fn add_safe_sender(sender: Address) -> Vec<u8> {
-    let mut data = alloy_primitives::keccak256("addSafeSender(address)")[..4].to_vec();
-    data.extend_from_slice(&alloy_sol_types::SolValue::abi_encode(&sender));
-    data
+    use alloy_sol_types::SolCall;
+    smart_sessions_bindings::mee_k1_validator::addSafeSenderCall { sender }.abi_encode()
 }

@@ -17,8 +17,12 @@ mod pieces;
 #[non_exhaustive]
 pub enum EvalError {
     /// Not a function this crate answers.
-    #[error("unknown function `{0}`")]
-    UnknownFunction(String),
+    #[error("unknown function `{function}`")]
+    UnknownFunction {
+        /// The request's `function` (e.g. `mee.quoteRequest`), not one of the `mee.` functions
+        /// this crate answers.
+        function: String,
+    },
     /// The library refused or failed (for vectors whose output is `revert: …`, the expected
     /// outcome).
     #[error("revert: {0}")]

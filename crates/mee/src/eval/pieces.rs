@@ -360,6 +360,6 @@ pub(super) fn eval_piece(function: &str, i: &Value) -> Result<Value, EvalError> 
         "mee.sessionDetails.stringify" => {
             Value::String(stringify_tagged(get(i, "inputs", "value")?))
         }
-        other => return Err(EvalError::UnknownFunction(other.to_owned())),
+        other => return Err(EvalError::UnknownFunction { function: other.to_owned() }),
     })
 }

@@ -1,11 +1,11 @@
 //! Policy builders of abstractjs 1.2.3 (module-sdk 0.4.0 addresses), and the payment policy the
 //! SDK merges into a grant when a fee token is on the session's chain.
 
-use crate::contracts::MeeK1Validator::addSafeSenderCall;
 use crate::{MeeError, MeeVersionConfig, Result, version::EOA_STATELESS_VALIDATOR};
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, address};
 use alloy_sol_types::SolCall;
 use smart_sessions_bindings::erc20::ERC20;
+use smart_sessions_bindings::mee_k1_validator::addSafeSenderCall;
 use smart_sessions_codec::{
     ActionConfig, ActionData, Generation, MAX_RULES, ParamCondition, ParamRule, PolicyData,
     PolicyKind, execute::MODULE_TYPE_VALIDATOR, execute::install_module_calldata,
