@@ -50,9 +50,9 @@ pub struct Demo {
     pub steps: Vec<Step>,
     /// The devnet's RPC URL.
     pub rpc_url: SafeUrl,
-    /// The bundler's URL.
+    /// The devnet's Alto bundler URL (`None` when the devnet runs without one).
     pub bundler_url: Option<SafeUrl>,
-    /// The account.
+    /// The Nexus account the story created, granted permissions on and used.
     pub account: Address,
     /// With `--keep`: the devnet left running, to use and to stop.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,7 +65,7 @@ pub struct Demo {
 pub struct Kept {
     /// The processes (anvil, Alto): stop them with `kill PID…`.
     pub pids: Vec<u32>,
-    /// The chain id.
+    /// The devnet chain's id (31337).
     pub chain_id: u64,
     /// Every contract the devnet deployed (the `--deployments` table of the network commands).
     pub addresses: Addresses,

@@ -154,7 +154,7 @@ impl fmt::Debug for UrlArg {
 pub struct UrlError {
     /// The flag (e.g. `--bundler-url`).
     pub flag: &'static str,
-    /// The redacted argument.
+    /// The argument with its userinfo, query and fragment removed ([`redact_url`]): safe to print.
     pub shown: String,
     /// The parser's reason (names no part of the URL).
     #[source]

@@ -30,13 +30,14 @@ use std::path::{Path, PathBuf};
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("style").required(true).args(["typed_data", "personal"])))]
 pub struct GrantCmd {
-    /// Node, chains and contracts.
+    /// The MEE node, the chains' RPC URLs and the MEE version table (`--mee-url`, `--rpc-url`,
+    /// `--version`, …).
     #[command(flatten)]
     pub stack: Stack,
-    /// The owner's key.
+    /// Where the owner's signing key comes from (environment variable, keystore or flag).
     #[command(flatten)]
     pub key: OwnerKey,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
     /// The owner signs the multichain session typed data (EIP-712,

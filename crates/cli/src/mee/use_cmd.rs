@@ -36,16 +36,17 @@ pub enum ModeArg {
 /// The arguments of `mee use`.
 #[derive(Args, Debug)]
 pub struct UseCmd {
-    /// Node, chains and contracts.
+    /// The MEE node, the chains' RPC URLs and the MEE version table (`--mee-url`, `--rpc-url`,
+    /// `--version`, …).
     #[command(flatten)]
     pub stack: Stack,
     /// The account the sessions belong to.
     #[command(flatten)]
     pub account: AccountSel,
-    /// The session key.
+    /// Where the redeemer's session key, which signs the calls, comes from.
     #[command(flatten)]
     pub key: SessionKey,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
     /// How the supertransaction is paid.

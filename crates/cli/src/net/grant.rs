@@ -16,16 +16,17 @@ use std::path::PathBuf;
 /// The arguments of `grant`.
 #[derive(Args, Debug)]
 pub struct GrantCmd {
-    /// Node, bundler and contracts.
+    /// The node, the bundler and the deployment table (`--rpc-url`, `--bundler-url`,
+    /// `--deployments`, …).
     #[command(flatten)]
     pub endpoint: Endpoint,
-    /// Which account.
+    /// The account to act on: `--account`, or derived from `--owner` or the owner's key.
     #[command(flatten)]
     pub account: AccountArgs,
-    /// The owner's key.
+    /// Where the owner's signing key comes from (environment variable, keystore or flag).
     #[command(flatten)]
     pub key: OwnerKey,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
     /// The request JSON file (`-`: standard input).

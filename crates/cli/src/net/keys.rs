@@ -36,7 +36,8 @@ pub struct KeyOptions {
     pub unsafe_key_on_command_line: bool,
 }
 
-/// The owner's key.
+/// Where the owner's key comes from: `--owner-key` (with `--unsafe-key-on-command-line`), else
+/// `--owner-keystore`, else the environment variable `--owner-key-env` names.
 #[derive(Args, Debug, Clone)]
 pub struct OwnerKey {
     /// Environment variable holding the owner's private key (hex).
@@ -50,7 +51,8 @@ pub struct OwnerKey {
     pub owner_key: Option<Secret>,
 }
 
-/// The session key.
+/// Where the session key comes from: `--session-key` (with `--unsafe-key-on-command-line`), else
+/// `--session-keystore`, else the environment variable `--session-key-env` names.
 #[derive(Args, Debug, Clone)]
 pub struct SessionKey {
     /// Environment variable holding the session key (hex).

@@ -53,7 +53,7 @@ pub enum NetError {
     Keystore {
         /// `owner`, `session`, or `--keystore` for `key`.
         role: &'static str,
-        /// The keystore file.
+        /// The keystore file that could not be decrypted (or, for `key new`, created).
         path: PathBuf,
         /// The signer's reason.
         #[source]
@@ -62,7 +62,7 @@ pub enum NetError {
     /// An output file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
-        /// The file.
+        /// The output file (`--out`) that could not be written.
         path: PathBuf,
         /// The system's reason.
         #[source]
@@ -74,7 +74,7 @@ pub enum NetError {
     Endpoint {
         /// The flag (`--rpc-url`, `--bundler-url`, `--paymaster-url`, `--ca-cert`).
         flag: &'static str,
-        /// The client's reason.
+        /// The client's reason the URL or certificate is refused.
         #[source]
         source: smart_sessions_client::EndpointError,
     },
@@ -191,9 +191,9 @@ pub struct UnknownOutcome {
     pub user_op_hash: alloy_primitives::B256,
     /// The account that sent it.
     pub sender: alloy_primitives::Address,
-    /// Its nonce.
+    /// The operation's full ERC-4337 nonce (key and sequence).
     pub nonce: alloy_primitives::U256,
-    /// The step that failed.
+    /// The JSON-RPC step after which the outcome is unknown (e.g. `eth_sendUserOperation`).
     pub step: &'static str,
     /// Why that step failed (the error's causes, outermost first), when it says.
     pub cause: Option<String>,

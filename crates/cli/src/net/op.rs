@@ -32,7 +32,8 @@ pub enum OpAction {
 pub struct OpArgs {
     /// The user-operation hash (printed by a command that exited with code 3).
     pub hash: B256,
-    /// Node, bundler and contracts.
+    /// The node, the bundler and the deployment table (`--rpc-url`, `--bundler-url`,
+    /// `--deployments`, …).
     #[command(flatten)]
     pub endpoint: Endpoint,
     /// The operation's sender (default: from `eth_getUserOperationByHash`); with `--nonce`,

@@ -15,13 +15,14 @@ use std::path::PathBuf;
 /// The arguments of `use`.
 #[derive(Args, Debug)]
 pub struct UseCmd {
-    /// Node, bundler and contracts.
+    /// The node, the bundler and the deployment table (`--rpc-url`, `--bundler-url`,
+    /// `--deployments`, …).
     #[command(flatten)]
     pub endpoint: Endpoint,
-    /// The session key.
+    /// Where the session key that signs the user operation comes from.
     #[command(flatten)]
     pub key: SessionKey,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
     /// The session details file written by `grant`.
