@@ -42,7 +42,8 @@ pub struct Step {
     pub result: String,
 }
 
-/// The demo's outcome.
+/// What `demo` reports: every step of the story with its user operation, gas, latency and round
+/// trips, the devnet's URLs and the account (the `--json` answer; [`table`] prints it).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Demo {
@@ -396,7 +397,33 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
     Ok(address)
 }
 
-/// The summary table.
+/// The summary as a fixed-width text table, one row per step: the step, the user-operation hash
+/// (its first 18 characters), gas used, JSON-RPC round trips and milliseconds.
+///
+/// ```
+/// use alloy_primitives::{Address, B256, U256};
+/// use smart_sessions_cli::demo::{Demo, Step, table};
+///
+/// let step = Step {
+///     step: "grant".into(),
+///     user_op_hash: Some(B256::repeat_byte(0xab)),
+///     gas_used: Some(U256::from(123_456)),
+///     latency_ms: 42,
+///     round_trips: 7,
+///     result: "granted".into(),
+/// };
+/// let demo = Demo {
+///     steps: vec![step],
+///     rpc_url: "http://127.0.0.1:8545".parse().unwrap(),
+///     bundler_url: None,
+///     account: Address::ZERO,
+///     kept: None,
+/// };
+/// let text = table(&demo);
+/// let row = text.lines().find(|l| l.starts_with("grant")).unwrap();
+/// let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+/// assert_eq!(cells, ["grant", "0xabababababababab", "123456", "7", "42"]);
+/// ```
 pub fn table(demo: &Demo) -> String {
     let mut out = String::from(
         "\nstep                                                           | user op            |   gas used | RTT |    ms\n",

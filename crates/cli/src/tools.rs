@@ -238,7 +238,27 @@ fn request(function: &str, generation: Generation, inputs: Value) -> Result<Valu
     Ok(evaluate(function, generation, &map)?)
 }
 
-/// Runs an offline tool for generation `g`.
+/// Runs an offline tool for generation `g` (the binary's `--generation`) and returns the JSON the
+/// binary prints; nothing touches the network. A [`Failure`] tells a usage error from a failed
+/// operation ([`Failure::exit_code`]).
+///
+/// ```
+/// use alloy_primitives::{address, keccak256};
+/// use smart_sessions_cli::tools::{ToolCommand, run};
+/// use smart_sessions_codec::Generation;
+///
+/// let target = address!("0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48");
+/// let selector = "0xa9059cbb".to_string();
+/// let command = ToolCommand::ActionId { target: target.to_string(), selector };
+/// let id = run(&command, Generation::Current)?;
+/// // SmartSession's definition: keccak256(abi.encodePacked(target, selector))
+/// let packed = [target.as_slice(), &[0xa9, 0x05, 0x9c, 0xbb]].concat();
+/// assert_eq!(id, serde_json::json!(keccak256(packed)));
+/// // a chain id that is not a number is a usage error: exit code 2
+/// let bad = ToolCommand::DigestMultichain { pairs: vec!["one:0x00".into()] };
+/// assert_eq!(run(&bad, Generation::Current).unwrap_err().exit_code(), 2);
+/// # Ok::<(), smart_sessions_cli::tools::Failure>(())
+/// ```
 pub fn run(command: &ToolCommand, g: Generation) -> Result<Value, Failure> {
     match command {
         ToolCommand::PermissionId { validator, init_data, salt } => request(

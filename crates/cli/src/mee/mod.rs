@@ -40,7 +40,8 @@ use smart_sessions_mee::{
 };
 use std::path::PathBuf;
 
-/// `mee` subcommands.
+/// The `mee …` subcommands, which talk to an MEE node (and, for the session flows, to the
+/// chains); [`run`] runs one.
 #[derive(Subcommand, Debug)]
 pub enum MeeCommand {
     /// The node's version and the chains it serves (`GET info`); with `--chain`, fails (exit 1)

@@ -221,7 +221,8 @@ impl UnknownOutcome {
     }
 }
 
-/// The network subcommands.
+/// The network subcommands (they need a node, and a bundler for those that send): the binary
+/// flattens them into its own; [`run`] runs one.
 #[derive(Subcommand, Debug)]
 pub enum NetCommand {
     /// The account: address, whether deployed, SmartSession and owner validator installed.
@@ -279,7 +280,10 @@ pub enum NetCommand {
     Op(op::OpCmd),
 }
 
-/// Runs a network command.
+/// Runs a parsed network command for generation `g` (whose deployment table applies unless
+/// `--deployments` replaces it) and returns the JSON the binary prints; installs the TLS provider
+/// first. On failure, [`NetError::is_usage`] picks the exit code and [`NetError::unknown_outcome`]
+/// names an operation that may have executed.
 pub async fn run(command: &NetCommand, g: Generation) -> Res<Value> {
     crate::tls::install_crypto_provider();
     match command {
