@@ -28,7 +28,7 @@ const STORY_STEPS: u64 = 11;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Step {
-    /// What happened.
+    /// The step's name, as the summary table shows it (e.g. `use the revoked permission`).
     pub step: String,
     /// The user operation, when the step sent one.
     pub user_op_hash: Option<B256>,
@@ -38,7 +38,7 @@ pub struct Step {
     pub latency_ms: u128,
     /// JSON-RPC round trips of the step (node and bundler).
     pub round_trips: u64,
-    /// The outcome, in words.
+    /// The step's outcome in words: what it showed, or for an expected refusal the refusal.
     pub result: String,
 }
 
@@ -49,7 +49,7 @@ pub struct Step {
 pub struct Demo {
     /// Every step, in order.
     pub steps: Vec<Step>,
-    /// The devnet's RPC URL.
+    /// The devnet's anvil JSON-RPC URL.
     pub rpc_url: SafeUrl,
     /// The devnet's Alto bundler URL (`None` when the devnet runs without one).
     pub bundler_url: Option<SafeUrl>,

@@ -82,7 +82,7 @@ pub enum ToolCommand {
         after_help = "Example:\n  smart-sessions policy-check --init-data 0x… --call 0:0xa9059cbb… --call 0:0xa9059cbb…"
     )]
     PolicyCheck {
-        /// The policy's init data (hex).
+        /// The universal action policy's init data (hex), as `policy-encode` prints it.
         #[arg(long)]
         init_data: String,
         /// A call as `VALUE:CALLDATA` (repeatable, in order; state carries over).
@@ -114,7 +114,8 @@ pub enum ToolCommand {
         /// The permission id the signature is for (32 bytes hex); needed for mode 0x00 USE.
         #[arg(long)]
         permission_id: Option<String>,
-        /// The enable data JSON file (ENABLE modes).
+        /// The enable data JSON file for modes 0x01 and 0x02 (module-sdk's `enableSessionData`;
+        /// `-` reads standard input).
         #[arg(long)]
         enable: Option<PathBuf>,
         /// The session validator's signature (hex).
@@ -132,7 +133,7 @@ pub enum ToolCommand {
         /// Address of the smart account the session is enabled on.
         #[arg(long)]
         account: String,
-        /// 0x01 ENABLE or 0x02 UNSAFE_ENABLE.
+        /// The enable mode the digest is for: 0x01 ENABLE or 0x02 UNSAFE_ENABLE.
         #[arg(long)]
         mode: String,
         /// `getNonce(permissionId, account)` at enable time.
@@ -175,7 +176,8 @@ pub enum ToolCommand {
         after_help = "Example:\n  smart-sessions execute-calldata --call 0x1111111111111111111111111111111111111111:0:0x12345678"
     )]
     ExecuteCalldata {
-        /// `TARGET:VALUE:CALLDATA` (repeatable).
+        /// A call as `TARGET:VALUE:CALLDATA` (value in wei, calldata hex); repeat the flag for a
+        /// batch.
         #[arg(long = "call", required = true, allow_hyphen_values = true)]
         calls: Vec<String>,
     },

@@ -142,7 +142,7 @@ pub enum EvalError {
     UnknownType {
         /// The `primaryType` string, as given.
         name: String,
-        /// The generation asked for.
+        /// The request's generation, which has no EIP-712 type of that name.
         generation: Generation,
     },
     /// An input is well-formed but contradicts a rule of the function.
@@ -157,7 +157,7 @@ pub enum EvalError {
     /// `executeBatch` `0x01`).
     #[error("input `mode`: call type 0x{call_type:02x} does not match {function}")]
     CallType {
-        /// The call type byte given.
+        /// The call type given: the first byte of the `mode` input.
         call_type: u8,
         /// The request's function (`erc7579.executeSingle` or `erc7579.executeBatch`).
         function: &'static str,

@@ -47,10 +47,10 @@ pub struct GrantCmd {
     /// The owner `personal_sign`s the multichain digest (`grantPermissionPersonalSign`).
     #[arg(long)]
     pub personal: bool,
-    /// The session signer (the redeemer's address).
+    /// Address of the session key that will use the permissions (the redeemer).
     #[arg(long, value_name = "ADDRESS")]
     pub redeemer: Address,
-    /// The actions: a JSON file (`-`: standard input), see `--help`.
+    /// The actions to grant: a JSON file (`-`: standard input) of the shape shown below.
     #[arg(long, value_name = "FILE")]
     pub request: PathBuf,
     /// The fee token the sessions pay with, `CHAIN_ID:ADDRESS`: that chain's session gets the

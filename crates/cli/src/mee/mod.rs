@@ -68,7 +68,8 @@ pub enum MeeCommand {
         after_help = "Examples:\n  smart-sessions mee receipt 0x…\n  smart-sessions --json mee receipt 0x… --wait --timeout 120"
     )]
     Receipt {
-        /// The supertransaction hash.
+        /// The supertransaction hash (printed by `mee prepare` and `mee use`, also when they
+        /// exit with code 3).
         hash: B256,
         /// The MEE node to ask (`--mee-url`, `--api-key`).
         #[command(flatten)]
@@ -291,7 +292,7 @@ pub enum MeeError {
     /// The node does not serve chains the user asked for.
     #[error("MEE node {node} does not serve chain(s) {unsupported:?} (it serves {served:?})")]
     Unsupported {
-        /// The node, redacted.
+        /// The node's URL, redacted (scheme, host, port and path).
         node: String,
         /// The chains asked for that it does not serve.
         unsupported: Vec<u64>,

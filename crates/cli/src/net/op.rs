@@ -11,7 +11,7 @@ use smart_sessions_codec::Generation;
 /// The arguments of `op`.
 #[derive(Args, Debug)]
 pub struct OpCmd {
-    /// What to do.
+    /// Whether to look the operation up once or wait for its receipt.
     #[command(subcommand)]
     pub action: OpAction,
 }

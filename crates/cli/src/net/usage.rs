@@ -48,7 +48,7 @@ pub enum Usage {
         "refusing --{flag} on the command line (shell history, process list): set ${env}, use --{flag}store FILE, or pass --unsafe-key-on-command-line"
     )]
     KeyOnCommandLine {
-        /// The key flag (`owner-key`).
+        /// The key flag without its dashes (`owner-key` or `session-key`).
         flag: &'static str,
         /// The environment variable to use instead.
         env: String,
@@ -58,9 +58,10 @@ pub enum Usage {
     NoKey {
         /// `owner` or `session`.
         role: &'static str,
-        /// The key flag (`owner-key`).
+        /// The key flag without its dashes (`owner-key` or `session-key`).
         flag: &'static str,
-        /// The environment variable.
+        /// The environment variable that was read and is unset (`--owner-key-env` or
+        /// `--session-key-env`).
         env: String,
     },
     /// The `--request` file requests no session.

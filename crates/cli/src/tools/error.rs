@@ -81,7 +81,7 @@ pub enum UsageError {
     CallValue {
         /// The whole `--call` argument.
         call: String,
-        /// Its value part.
+        /// The text before the first `:`, which is not an unsigned integer.
         value: String,
         /// The integer parser's error.
         #[source]
