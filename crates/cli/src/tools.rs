@@ -181,7 +181,10 @@ pub enum ToolCommand {
         #[arg(long = "call", required = true, allow_hyphen_values = true)]
         calls: Vec<String>,
     },
-    /// A Nexus nonce key and nonce.
+    /// A Nexus nonce key and the user-operation nonce of a sequence number under it.
+    ///
+    /// The 24-byte key is the batch key (3 bytes), the validation mode (1) and the validator (20);
+    /// the nonce is `key << 64 | sequence`.
     #[command(
         after_help = "Example:\n  smart-sessions nonce-key --validator 0x00000000008bDABA73cD9815d79069c247Eb4bDA --sequence 3"
     )]
@@ -191,7 +194,8 @@ pub enum ToolCommand {
 /// The arguments of `nonce-key`.
 #[derive(Args, Debug)]
 pub struct NonceKeyArgs {
-    /// The validator the nonce lane routes to.
+    /// Address of the validator module Nexus hands the operation's signature to (for a session key:
+    /// SmartSession).
     #[arg(long)]
     pub validator: String,
     /// The batch key: a free 24-bit lane (0 to 0xFFFFFF) that keeps its own nonce sequence.

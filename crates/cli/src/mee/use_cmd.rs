@@ -56,7 +56,8 @@ pub struct UseCmd {
     /// `sessionDetails`).
     #[arg(long, value_name = "FILE")]
     pub details: PathBuf,
-    /// `CHAIN_ID:TARGET:VALUE:CALLDATA` (repeatable; the calls of one chain make one batch).
+    /// A call for the session key to make, as `CHAIN_ID:TARGET:VALUE:CALLDATA` (value in wei,
+    /// calldata hex); repeatable, the calls of one chain make one batch.
     /// `TARGET:VALUE:CALLDATA` when the details are for one chain.
     #[arg(long = "call", required = true, value_name = "CALL")]
     pub calls: Vec<String>,

@@ -22,7 +22,7 @@ pub enum KeyAction {
 /// The arguments of `key`.
 #[derive(Args, Debug)]
 pub struct KeyCmd {
-    /// `new` or `address`.
+    /// What to do with the keystore file.
     #[arg(value_enum)]
     pub action: KeyAction,
     /// The encrypted keystore (JSON) file: the one `new` creates, or the one `address` reads.
