@@ -51,7 +51,8 @@ pub enum NetError {
     /// A keystore could not be decrypted or written.
     #[error("{role} keystore {}: {source}", path.display())]
     Keystore {
-        /// `owner`, `session`, or `--keystore` for `key`.
+        /// Whose keystore, the message's first word: `owner` or `session`; for `key`, `new`
+        /// (creating it) or `the` (reading it).
         role: &'static str,
         /// The keystore file that could not be decrypted (or, for `key new`, created).
         path: PathBuf,
@@ -185,6 +186,25 @@ pub const EXIT_OUTCOME_UNKNOWN: u8 = 3;
 
 /// An operation whose outcome is unknown: what the CLI prints with exit code
 /// [`EXIT_OUTCOME_UNKNOWN`].
+///
+/// ```
+/// use alloy_primitives::{Address, B256, U256};
+/// use smart_sessions_cli::net::UnknownOutcome;
+///
+/// let o = UnknownOutcome {
+///     user_op_hash: B256::repeat_byte(0x11),
+///     sender: Address::repeat_byte(0x22),
+///     nonce: U256::from(7),
+///     step: "eth_getUserOperationReceipt",
+///     cause: None,
+/// };
+/// assert_eq!(o.to_json()["outcome"], "unknown");
+/// assert_eq!(o.to_json()["nonce"], "0x7");
+/// // the hint tells how to look it up instead of sending it again
+/// let hash = "11".repeat(32);
+/// let wait = format!("`smart-sessions op wait 0x{hash} --sender {} --nonce 7`", o.sender);
+/// assert!(o.hint().contains("do not send it again") && o.hint().ends_with(&wait));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownOutcome {
     /// The user-operation hash (for `smart-sessions op wait HASH`).
