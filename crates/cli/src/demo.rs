@@ -28,7 +28,7 @@ const STORY_STEPS: u64 = 11;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Step {
-    /// What happened.
+    /// The step's name, as the summary table shows it (e.g. `use the revoked permission`).
     pub step: String,
     /// The user operation, when the step sent one.
     pub user_op_hash: Option<B256>,
@@ -38,21 +38,22 @@ pub struct Step {
     pub latency_ms: u128,
     /// JSON-RPC round trips of the step (node and bundler).
     pub round_trips: u64,
-    /// The outcome, in words.
+    /// The step's outcome in words: what it showed, or for an expected refusal the refusal.
     pub result: String,
 }
 
-/// The demo's outcome.
+/// What `demo` reports: every step of the story with its user operation, gas, latency and round
+/// trips, the devnet's URLs and the account (the `--json` answer; [`table`] prints it).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Demo {
     /// Every step, in order.
     pub steps: Vec<Step>,
-    /// The devnet's RPC URL.
+    /// The devnet's anvil JSON-RPC URL.
     pub rpc_url: SafeUrl,
-    /// The bundler's URL.
+    /// The devnet's Alto bundler URL (`None` when the devnet runs without one).
     pub bundler_url: Option<SafeUrl>,
-    /// The account.
+    /// The Nexus account the story created, granted permissions on and used.
     pub account: Address,
     /// With `--keep`: the devnet left running, to use and to stop.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,7 +66,7 @@ pub struct Demo {
 pub struct Kept {
     /// The processes (anvil, Alto): stop them with `kill PID…`.
     pub pids: Vec<u32>,
-    /// The chain id.
+    /// The devnet chain's id (31337).
     pub chain_id: u64,
     /// Every contract the devnet deployed (the `--deployments` table of the network commands).
     pub addresses: Addresses,
@@ -396,7 +397,33 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
     Ok(address)
 }
 
-/// The summary table.
+/// The summary as a fixed-width text table, one row per step: the step, the user-operation hash
+/// (its first 18 characters), gas used, JSON-RPC round trips and milliseconds.
+///
+/// ```
+/// use alloy_primitives::{Address, B256, U256};
+/// use smart_sessions_cli::demo::{Demo, Step, table};
+///
+/// let step = Step {
+///     step: "grant".into(),
+///     user_op_hash: Some(B256::repeat_byte(0xab)),
+///     gas_used: Some(U256::from(123_456)),
+///     latency_ms: 42,
+///     round_trips: 7,
+///     result: "granted".into(),
+/// };
+/// let demo = Demo {
+///     steps: vec![step],
+///     rpc_url: "http://127.0.0.1:8545".parse().unwrap(),
+///     bundler_url: None,
+///     account: Address::ZERO,
+///     kept: None,
+/// };
+/// let text = table(&demo);
+/// let row = text.lines().find(|l| l.starts_with("grant")).unwrap();
+/// let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+/// assert_eq!(cells, ["grant", "0xabababababababab", "123456", "7", "42"]);
+/// ```
 pub fn table(demo: &Demo) -> String {
     let mut out = String::from(
         "\nstep                                                           | user op            |   gas used | RTT |    ms\n",

@@ -29,7 +29,7 @@ pub enum InputError {
     Open {
         /// The flag or argument naming the file.
         flag: &'static str,
-        /// The path given.
+        /// The path that could not be opened, as given with the flag.
         path: PathBuf,
         /// The system's reason.
         #[source]
@@ -40,7 +40,7 @@ pub enum InputError {
     IsDirectory {
         /// The flag or argument naming the file.
         flag: &'static str,
-        /// The path given.
+        /// The path given with the flag, which names a directory.
         path: PathBuf,
     },
     /// Reading failed.
@@ -48,7 +48,7 @@ pub enum InputError {
     Read {
         /// The flag or argument naming the file.
         flag: &'static str,
-        /// The path given.
+        /// The path whose reading failed, as given (`-` for standard input).
         path: PathBuf,
         /// The system's reason.
         #[source]
@@ -61,7 +61,7 @@ pub enum InputError {
         flag: &'static str,
         /// The path given (`-` for standard input).
         path: PathBuf,
-        /// The limit in bytes.
+        /// The caller's size limit in bytes (e.g. [`MAX_JSON_FILE`]); the input holds more.
         limit: u64,
     },
     /// The input is not UTF-8 text.
@@ -69,7 +69,7 @@ pub enum InputError {
     NotUtf8 {
         /// The flag or argument naming the file.
         flag: &'static str,
-        /// The path given.
+        /// The path whose content is not UTF-8, as given (`-` for standard input).
         path: PathBuf,
         /// Offset of the first invalid byte.
         offset: usize,

@@ -24,6 +24,17 @@ const OWN: [&str; 5] = [
 
 /// The filter for `verbose` (the number of `-v`) and `rust_log` (`$RUST_LOG`); `None` logs
 /// nothing. An unparsable `RUST_LOG` is reported and ignored.
+///
+/// ```
+/// use smart_sessions_cli::logging::filter;
+/// use tracing_subscriber::filter::LevelFilter;
+///
+/// assert!(filter(0, None).is_none()); // no `-v`, no `RUST_LOG`: no logs
+/// assert_eq!(filter(2, None).unwrap().default_level(), Some(LevelFilter::DEBUG));
+/// // `RUST_LOG` wins over `-v`: only its targets are logged
+/// let t = filter(2, Some("smart_sessions_mee=trace")).unwrap();
+/// assert_eq!(t.default_level(), None);
+/// ```
 pub fn filter(verbose: u8, rust_log: Option<&str>) -> Option<Targets> {
     if let Some(spec) = rust_log.filter(|s| !s.trim().is_empty()) {
         match Targets::from_str(spec) {

@@ -18,7 +18,7 @@ use std::{
     after_help = "The grouped tools also take their spaced spellings: `policy encode`, `signature decode`, `digest session`, ….\nExit codes: 0 success, 1 the operation failed, 2 usage error, 3 a user operation may have executed (outcome unknown: its hash is printed; look it up with `op wait HASH` before sending again)."
 )]
 struct Cli {
-    /// Print results as JSON.
+    /// Print one JSON line instead of text: `{"output": …}` or `{"error": …}`.
     #[arg(long, global = true)]
     json: bool,
     /// Log what happens on standard error: `-v` this toolkit's steps, `-vv` debug (transports

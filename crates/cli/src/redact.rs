@@ -74,7 +74,16 @@ fn remember_parts(raw: &str) {
     }
 }
 
-/// Replaces every remembered secret fragment in `text` by `[redacted]`.
+/// Replaces every remembered secret fragment in `text` by `[redacted]`: the userinfo, query and
+/// fragment parts of every URL parsed by this module, and every [`remember_secret`]. Use it on
+/// text a server wrote, which may echo a key.
+///
+/// ```
+/// use smart_sessions_cli::redact::{UrlArg, scrub};
+///
+/// let _: UrlArg = "https://node.example/v1?apikey=s3cr3t-k3y".parse().unwrap();
+/// assert_eq!(scrub("bad api key s3cr3t-k3y"), "bad api key [redacted]");
+/// ```
 pub fn scrub(text: &str) -> String {
     let secrets = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
     let mut out = text.to_string();
@@ -91,6 +100,15 @@ pub fn scrub(text: &str) -> String {
 
 /// The redacted form of a URL string: scheme, host, port and path; userinfo, query and fragment
 /// dropped. Works on strings that do not parse as URLs too.
+///
+/// ```
+/// use smart_sessions_cli::redact::redact_url;
+///
+/// let url = "wss://me:pw@node.example:8546/ws?key=k#f";
+/// assert_eq!(redact_url(url), "wss://node.example:8546/ws");
+/// // not a URL the parser accepts (an unclosed IPv6 host): still cut
+/// assert_eq!(redact_url("http://me:pw@[::1/x?key=k"), "http://[::1/x");
+/// ```
 pub fn redact_url(raw: &str) -> String {
     if let Ok(u) = Url::parse(raw) {
         return SafeUrl(u).to_string();
@@ -154,7 +172,7 @@ impl fmt::Debug for UrlArg {
 pub struct UrlError {
     /// The flag (e.g. `--bundler-url`).
     pub flag: &'static str,
-    /// The redacted argument.
+    /// The argument with its userinfo, query and fragment removed ([`redact_url`]): safe to print.
     pub shown: String,
     /// The parser's reason (names no part of the URL).
     #[source]
@@ -163,6 +181,20 @@ pub struct UrlError {
 
 impl UrlArg {
     /// Parses the URL; the error names `flag` and shows only the redacted form.
+    ///
+    /// ```
+    /// use smart_sessions_cli::redact::UrlArg;
+    ///
+    /// let arg: UrlArg = "https://me:pw@rpc.example/v1?apikey=k3y".parse().unwrap();
+    /// assert_eq!(format!("{arg:?}"), "UrlArg(https://rpc.example/v1)");
+    /// let url = arg.parse("--rpc-url")?;
+    /// assert_eq!(url.to_string(), "https://rpc.example/v1");
+    /// assert_eq!(url.expose().query(), Some("apikey=k3y")); // for connecting only
+    /// let bad: UrlArg = "rpc.example".parse().unwrap();
+    /// let e = bad.parse("--rpc-url").unwrap_err();
+    /// assert_eq!(e.to_string(), "--rpc-url rpc.example: relative URL without a base");
+    /// # Ok::<(), smart_sessions_cli::redact::UrlError>(())
+    /// ```
     pub fn parse(&self, flag: &'static str) -> Result<SafeUrl, UrlError> {
         self.0.parse().map_err(|source| UrlError { flag, shown: redact_url(&self.0), source })
     }

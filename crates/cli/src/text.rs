@@ -17,7 +17,14 @@ pub fn printable(text: &str) -> String {
     printable_bounded(text, MAX_PRINTED)
 }
 
-/// [`printable`] with another bound.
+/// [`printable`] with `max` bytes (of the escaped form) as the bound instead of [`MAX_PRINTED`].
+///
+/// ```
+/// use smart_sessions_cli::text::printable_bounded;
+///
+/// assert_eq!(printable_bounded("abcdef", 4), "abcd … (2 more bytes not shown)");
+/// assert_eq!(printable_bounded("a\tb", 4), "a b");
+/// ```
 pub fn printable_bounded(text: &str, max: usize) -> String {
     // bound the work first: a 1 GB message is not scanned whole
     let (head, cut) = match text.char_indices().nth(max) {

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 mod error;
 pub use error::{Failure, ToolError, UsageError};
 
-/// The offline tools.
+/// The offline subcommands (no node needed): ids, digests, policy encoding and checks, signature
+/// encodings, FastLZ, execute calldata and nonce keys. [`run`] answers them.
 #[derive(Subcommand, Debug)]
 pub enum ToolCommand {
     /// keccak256(abi.encode(sessionValidator, sessionValidatorInitData, salt)).
@@ -26,13 +27,15 @@ pub enum ToolCommand {
         after_help = "Example:\n  smart-sessions permission-id --validator 0x000000000013fdB5234E4E3162a810F54d9f7E98 --init-data 0x --salt 0x0000000000000000000000000000000000000000000000000000000000000005"
     )]
     PermissionId {
-        /// The session validator.
+        /// Address of the session validator contract that checks the session key's signatures (the
+        /// session's `sessionValidator`).
         #[arg(long)]
         validator: String,
-        /// Its init data (hex).
+        /// The session validator's init data (`sessionValidatorInitData`), hex.
         #[arg(long, default_value = "0x")]
         init_data: String,
-        /// The 32-byte salt.
+        /// The session's salt (32 bytes, hex): it tells apart sessions with the same validator and
+        /// init data.
         #[arg(long)]
         salt: String,
     },
@@ -41,10 +44,10 @@ pub enum ToolCommand {
         after_help = "Example:\n  smart-sessions action-id --target 0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48 --selector 0xa9059cbb"
     )]
     ActionId {
-        /// The call target.
+        /// Address of the contract the action calls.
         #[arg(long)]
         target: String,
-        /// The 4-byte selector.
+        /// Selector of the function the action calls (4 bytes hex, e.g. 0xa9059cbb for `transfer`).
         #[arg(long)]
         selector: String,
     },
@@ -53,13 +56,14 @@ pub enum ToolCommand {
         after_help = "Example:\n  smart-sessions config-id --account 0xacc0000000000000000000000000000000000001 --permission-id 0x485a8dc45a0a35765208df1fd53dc9b53e1f300285de33fd699105e9b5ece3d0 --action-id 0x38a2cbb2f4560842ac355576e0058206cadd34fbb1bf93f3e2c7524d522d28a6"
     )]
     ConfigId {
-        /// The account.
+        /// Address of the smart account the permission is for.
         #[arg(long)]
         account: String,
-        /// The permission.
+        /// The permission id (32 bytes hex, as `permission-id` prints it).
         #[arg(long)]
         permission_id: String,
-        /// Action ids (repeatable).
+        /// An action id (32 bytes hex, as `action-id` prints it); repeat the flag for several
+        /// actions.
         #[arg(long = "action-id")]
         action_ids: Vec<String>,
     },
@@ -78,7 +82,7 @@ pub enum ToolCommand {
         after_help = "Example:\n  smart-sessions policy-check --init-data 0x… --call 0:0xa9059cbb… --call 0:0xa9059cbb…"
     )]
     PolicyCheck {
-        /// The policy's init data (hex).
+        /// The universal action policy's init data (hex), as `policy-encode` prints it.
         #[arg(long)]
         init_data: String,
         /// A call as `VALUE:CALLDATA` (repeatable, in order; state carries over).
@@ -90,7 +94,7 @@ pub enum ToolCommand {
         after_help = "Example:\n  smart-sessions --generation legacy signature-use --permission-id 0x74d3… --signature 0xabab…"
     )]
     SignatureUse {
-        /// The permission.
+        /// The permission id the signature is for (32 bytes hex, as `permission-id` prints it).
         #[arg(long)]
         permission_id: String,
         /// The session validator's signature (hex).
@@ -107,10 +111,11 @@ pub enum ToolCommand {
         /// Mode byte: 0x00 USE, 0x01 ENABLE, 0x02 UNSAFE_ENABLE.
         #[arg(long)]
         mode: String,
-        /// The permission (USE).
+        /// The permission id the signature is for (32 bytes hex); needed for mode 0x00 USE.
         #[arg(long)]
         permission_id: Option<String>,
-        /// The enable data JSON file (ENABLE modes).
+        /// The enable data JSON file for modes 0x01 and 0x02 (module-sdk's `enableSessionData`;
+        /// `-` reads standard input).
         #[arg(long)]
         enable: Option<PathBuf>,
         /// The session validator's signature (hex).
@@ -125,10 +130,10 @@ pub enum ToolCommand {
         /// The session JSON file (module-sdk shape of the generation; `-` reads standard input).
         #[arg(long)]
         session: PathBuf,
-        /// The account.
+        /// Address of the smart account the session is enabled on.
         #[arg(long)]
         account: String,
-        /// 0x01 ENABLE or 0x02 UNSAFE_ENABLE.
+        /// The enable mode the digest is for: 0x01 ENABLE or 0x02 UNSAFE_ENABLE.
         #[arg(long)]
         mode: String,
         /// `getNonce(permissionId, account)` at enable time.
@@ -143,7 +148,7 @@ pub enum ToolCommand {
         after_help = "Example:\n  smart-sessions --generation legacy signature-decode 0x0074d35e…"
     )]
     SignatureDecode {
-        /// The signature (hex).
+        /// The SmartSession signature to decode, hex, starting with its mode byte.
         signature: String,
     },
     /// The multichain digest the owner signs, from (chainId, sessionDigest) pairs.
@@ -160,10 +165,10 @@ pub enum ToolCommand {
         after_help = "Examples:\n  smart-sessions flz compress 0x616263\n  smart-sessions flz decompress 0x02616263"
     )]
     Flz {
-        /// compress or decompress.
+        /// Whether to compress or decompress the data.
         #[arg(value_enum)]
         direction: Direction,
-        /// The data (hex).
+        /// The bytes to compress or decompress, hex.
         data: String,
     },
     /// ERC-7579 execute calldata for one call (single mode) or several (batch mode).
@@ -171,11 +176,15 @@ pub enum ToolCommand {
         after_help = "Example:\n  smart-sessions execute-calldata --call 0x1111111111111111111111111111111111111111:0:0x12345678"
     )]
     ExecuteCalldata {
-        /// `TARGET:VALUE:CALLDATA` (repeatable).
+        /// A call as `TARGET:VALUE:CALLDATA` (value in wei, calldata hex); repeat the flag for a
+        /// batch.
         #[arg(long = "call", required = true, allow_hyphen_values = true)]
         calls: Vec<String>,
     },
-    /// A Nexus nonce key and nonce.
+    /// A Nexus nonce key and the user-operation nonce of a sequence number under it.
+    ///
+    /// The 24-byte key is the batch key (3 bytes), the validation mode (1) and the validator (20);
+    /// the nonce is `key << 64 | sequence`.
     #[command(
         after_help = "Example:\n  smart-sessions nonce-key --validator 0x00000000008bDABA73cD9815d79069c247Eb4bDA --sequence 3"
     )]
@@ -185,16 +194,17 @@ pub enum ToolCommand {
 /// The arguments of `nonce-key`.
 #[derive(Args, Debug)]
 pub struct NonceKeyArgs {
-    /// The validator the nonce lane routes to.
+    /// Address of the validator module Nexus hands the operation's signature to (for a session key:
+    /// SmartSession).
     #[arg(long)]
     pub validator: String,
-    /// The 24-bit lane.
+    /// The batch key: a free 24-bit lane (0 to 0xFFFFFF) that keeps its own nonce sequence.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub batch_key: u32,
     /// Validation mode byte (0x00 validation, 0x01 module enable).
     #[arg(long, default_value = "0x00")]
     pub validation_mode: String,
-    /// The sequence.
+    /// The sequence number within the key (the nonce's low 64 bits).
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub sequence: u64,
 }
@@ -234,7 +244,27 @@ fn request(function: &str, generation: Generation, inputs: Value) -> Result<Valu
     Ok(evaluate(function, generation, &map)?)
 }
 
-/// Runs an offline tool for generation `g`.
+/// Runs an offline tool for generation `g` (the binary's `--generation`) and returns the JSON the
+/// binary prints; nothing touches the network. A [`Failure`] tells a usage error from a failed
+/// operation ([`Failure::exit_code`]).
+///
+/// ```
+/// use alloy_primitives::{address, keccak256};
+/// use smart_sessions_cli::tools::{ToolCommand, run};
+/// use smart_sessions_codec::Generation;
+///
+/// let target = address!("0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48");
+/// let selector = "0xa9059cbb".to_string();
+/// let command = ToolCommand::ActionId { target: target.to_string(), selector };
+/// let id = run(&command, Generation::Current)?;
+/// // SmartSession's definition: keccak256(abi.encodePacked(target, selector))
+/// let packed = [target.as_slice(), &[0xa9, 0x05, 0x9c, 0xbb]].concat();
+/// assert_eq!(id, serde_json::json!(keccak256(packed)));
+/// // a chain id that is not a number is a usage error: exit code 2
+/// let bad = ToolCommand::DigestMultichain { pairs: vec!["one:0x00".into()] };
+/// assert_eq!(run(&bad, Generation::Current).unwrap_err().exit_code(), 2);
+/// # Ok::<(), smart_sessions_cli::tools::Failure>(())
+/// ```
 pub fn run(command: &ToolCommand, g: Generation) -> Result<Value, Failure> {
     match command {
         ToolCommand::PermissionId { validator, init_data, salt } => request(

@@ -11,6 +11,32 @@ use smart_sessions_policy::{FunctionLayout, eval::UniActionPolicy};
 /// added to every refused call when `reasons` is set. Calls to a well-known function
 /// ([`FunctionLayout::known`], by the call's selector) print their parameters in the parameter's
 /// type: an address checksummed.
+///
+/// ```
+/// use alloy_primitives::{B256, Bytes, U256};
+/// use smart_sessions_cli::eval::uni_action_checks;
+/// use smart_sessions_codec::{ActionConfig, Generation, ParamCondition, ParamRule, PolicyData};
+///
+/// // `transfer(to, amount)`: each amount below 1000, at most 1500 in total
+/// let rule = ParamRule::new(ParamCondition::LessThan, 32, B256::from(U256::from(1000)))
+///     .limited(U256::from(1500));
+/// let config = ActionConfig::new(U256::ZERO, &[rule])?;
+/// let init = PolicyData::universal_action(Generation::Current, &config).initData;
+/// let transfer = |amount: u64| {
+///     let mut data = vec![0xa9, 0x05, 0x9c, 0xbb];
+///     data.extend_from_slice(&[0u8; 32]);
+///     data.extend_from_slice(B256::from(U256::from(amount)).as_slice());
+///     (U256::ZERO, Bytes::from(data))
+/// };
+/// let results = uni_action_checks(&init, &[transfer(900), transfer(900)], true);
+/// assert_eq!(results[0]["result"], "0");
+/// assert_eq!(results[0]["usedAfter"][0]["used"], "900");
+/// // 900 more would make 1800, past the limit: refused, and the total stays 900
+/// assert_eq!(results[1]["result"], "1");
+/// assert_eq!(results[1]["usedAfter"][0]["used"], "900");
+/// assert!(results[1]["reason"].is_string());
+/// # Ok::<(), smart_sessions_codec::Error>(())
+/// ```
 pub fn uni_action_checks(init: &[u8], calls: &[(U256, Bytes)], reasons: bool) -> Value {
     let mut state = UniActionPolicy::initialize(init).ok();
     let mut out = Vec::with_capacity(calls.len());

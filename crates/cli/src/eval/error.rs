@@ -44,7 +44,7 @@ pub enum EvalError {
     /// A request field (`function`, `generation`, `inputs`) is missing or of the wrong type.
     #[error("request field `{field}` {rule}")]
     RequestField {
-        /// The request field.
+        /// The top-level request field at fault: `function`, `generation` or `inputs`.
         field: &'static str,
         /// What it must be (`must be an object`, …).
         rule: &'static str,
@@ -81,17 +81,19 @@ pub enum EvalError {
     /// An integer input is a JSON number that is negative or not whole.
     #[error("input `{field}`: {number} is not a non-negative integer")]
     NotNonNegative {
-        /// The input key.
+        /// The input key (a path such as `enableSessionData.validator` when read from a nested
+        /// object).
         field: String,
-        /// The number given.
+        /// The JSON number found (negative or fractional).
         number: serde_json::Number,
     },
     /// An integer input is a string that is not a decimal or `0x`-hex unsigned integer.
     #[error("input `{field}`: {given:?} is not an unsigned integer")]
     NotUnsigned {
-        /// The input key.
+        /// The input key (a path such as `enableSessionData.validator` when read from a nested
+        /// object).
         field: String,
-        /// The string given.
+        /// The string found, as given (a decimal or `0x`-hex integer was expected).
         given: String,
         /// The integer parser's error.
         #[source]
@@ -100,23 +102,27 @@ pub enum EvalError {
     /// An integer input is neither a number nor a string.
     #[error("input `{field}` must be an integer or an integer string")]
     NotAnInteger {
-        /// The input key.
+        /// The input key (a path such as `enableSessionData.validator` when read from a nested
+        /// object).
         field: String,
     },
     /// An integer input is larger than its type.
     #[error("input `{field}`: {value} does not fit {bits} bits")]
     TooWide {
-        /// The input key.
+        /// The input key (a path such as `enableSessionData.validator` when read from a nested
+        /// object).
         field: String,
-        /// The value given.
+        /// The integer read, which needs more than `bits` bits.
         value: U256,
-        /// The width of the type.
+        /// The width in bits of the type the function reads the input as (e.g. 64 for `validUntil`,
+        /// 8 for a byte).
         bits: u32,
     },
     /// A hex input does not decode.
     #[error("input `{field}`: {source}")]
     Hex {
-        /// The input key.
+        /// The input key (a path such as `enableSessionData.validator` when read from a nested
+        /// object).
         field: String,
         /// The hex decoder's error (the offending character and its position).
         #[source]
@@ -125,7 +131,8 @@ pub enum EvalError {
     /// A one-byte hex input has another length.
     #[error("input `{field}`: expected one byte, got {len}")]
     NotOneByte {
-        /// The input key.
+        /// The input key (a path such as `enableSessionData.validator` when read from a nested
+        /// object).
         field: String,
         /// How many bytes were given.
         len: usize,
@@ -133,15 +140,15 @@ pub enum EvalError {
     /// `primaryType` names no EIP-712 struct of the generation.
     #[error("input `primaryType`: {name:?} is not an EIP-712 type of the {generation} generation")]
     UnknownType {
-        /// The name given.
+        /// The `primaryType` string, as given.
         name: String,
-        /// The generation asked for.
+        /// The request's generation, which has no EIP-712 type of that name.
         generation: Generation,
     },
     /// An input is well-formed but contradicts a rule of the function.
     #[error("input `{field}` {rule}")]
     Rule {
-        /// The input key.
+        /// The input key the rule is about (e.g. `domainTypehash`, `calls`, `enableSessionData`).
         field: &'static str,
         /// The rule (`does not match EIP712Domain(…)`, `is required for ENABLE …`, …).
         rule: &'static str,
@@ -150,19 +157,19 @@ pub enum EvalError {
     /// `executeBatch` `0x01`).
     #[error("input `mode`: call type 0x{call_type:02x} does not match {function}")]
     CallType {
-        /// The call type byte given.
+        /// The call type given: the first byte of the `mode` input.
         call_type: u8,
-        /// The function asked for.
+        /// The request's function (`erc7579.executeSingle` or `erc7579.executeBatch`).
         function: &'static str,
     },
     /// A count is more than the evaluator accepts (`UsageLimitPolicy.checkAction`'s `calls`).
     #[error("input `{field}`: {count} is more than the {max} accepted")]
     TooMany {
-        /// The input key.
+        /// The input key of the count (`calls`).
         field: &'static str,
-        /// The count given.
+        /// The count the request asks for.
         count: U256,
-        /// The most accepted.
+        /// The largest count the evaluator accepts ([`smart_sessions_policy::eval::MAX_CALLS`]).
         max: usize,
     },
     /// The codec refused an input (a mode byte, a bound, a signature's bytes, …).
@@ -188,7 +195,7 @@ pub enum EvalError {
     /// A `mee.` function failed in `smart-sessions-mee`'s evaluator.
     #[error("{}", without_repeats(source))]
     Mee {
-        /// The function asked for.
+        /// The request's `mee.…` function.
         function: String,
         /// The MEE evaluator's error.
         #[source]
@@ -197,20 +204,20 @@ pub enum EvalError {
     /// A `mee.` function no MEE evaluator answers.
     #[error("unknown function {function:?}: no MEE evaluator answers it")]
     UnknownMeeFunction {
-        /// The function asked for.
+        /// The request's `mee.…` function, which no MEE evaluator knows.
         function: String,
     },
     /// The function is one of [`super::CONTRACT_BEHAVIOUR_FACTS`]: evidence about deployed
     /// bytecode, not an operation.
     #[error("unsupported: {function} is a recorded fact about deployed bytecode, not an operation")]
     ContractBehaviourFact {
-        /// The function asked for.
+        /// The request's function, one of [`super::CONTRACT_BEHAVIOUR_FACTS`].
         function: String,
     },
     /// No such function.
     #[error("unknown function {function:?}")]
     UnknownFunction {
-        /// The function asked for.
+        /// The request's `function`, as given.
         function: String,
     },
     /// A line of an `eval` stream is longer than [`super::EVAL_MAX_LINE`].
@@ -218,7 +225,7 @@ pub enum EvalError {
     LineTooLong {
         /// The line's number (from 1).
         line: u64,
-        /// The limit in bytes.
+        /// The line limit in bytes ([`super::EVAL_MAX_LINE`]).
         limit: usize,
     },
     /// A line of an `eval` stream is not UTF-8.

@@ -54,7 +54,17 @@ pub const CONTRACT_BEHAVIOUR_FACTS: &[&str] = &[
     "enableSessions.registryCheck",
 ];
 
-/// Evaluates one request line and returns the answer line (without a newline).
+/// Evaluates one request line and returns the answer line (without a newline): what
+/// `smart-sessions eval` prints for each line. Never fails: a bad request is an `{"error"}` line.
+///
+/// ```
+/// use smart_sessions_cli::eval::eval_line;
+///
+/// let line = r#"{"function":"selector","inputs":{"signature":"transfer(address,uint256)"}}"#;
+/// // ERC-20 `transfer`'s well-known selector
+/// assert_eq!(eval_line(line), r#"{"output":"0xa9059cbb"}"#);
+/// assert!(eval_line("{not json").starts_with(r#"{"error":"malformed request line: "#));
+/// ```
 pub fn eval_line(line: &str) -> String {
     let answer = match serde_json::from_str::<Value>(line) {
         Ok(request) => eval_request(&request),
@@ -153,7 +163,30 @@ fn encode_type_of(generation: Generation, name: &str) -> Res<(Cow<'static, str>,
     }
 }
 
-/// Answers `function` for `generation` with `inputs`.
+/// Answers one function of the shared vectors (`function`, e.g. `getPermissionId`) for
+/// `generation`, reading its `inputs` object; the output is the vectors' JSON shape. The offline
+/// tools go through it too, so the command line and the vectors cannot disagree. Use
+/// [`eval_request`] for a whole request object (it reads `generation` and answers `mee.`
+/// functions).
+///
+/// ```
+/// use alloy_primitives::{B256, Bytes, address, keccak256};
+/// use alloy_sol_types::SolValue;
+/// use serde_json::json;
+/// use smart_sessions_cli::eval::evaluate;
+/// use smart_sessions_codec::Generation;
+///
+/// let validator = address!("0x000000000013fdB5234E4E3162a810F54d9f7E98");
+/// let (init, salt) = (Bytes::from_static(&[0x12, 0x34]), B256::with_last_byte(5));
+/// let inputs = json!({
+///     "sessionValidator": validator, "sessionValidatorInitData": init, "salt": salt,
+/// });
+/// let id = evaluate("getPermissionId", Generation::Current, inputs.as_object().unwrap())?;
+/// // SmartSession's definition: keccak256(abi.encode(validator, initData, salt))
+/// let expected = keccak256((validator, init, salt).abi_encode_params());
+/// assert_eq!(id, json!(expected));
+/// # Ok::<(), smart_sessions_cli::eval::EvalError>(())
+/// ```
 pub fn evaluate(function: &str, generation: Generation, inputs: &Map<String, Value>) -> Res<Value> {
     let g = generation;
     Ok(match function {

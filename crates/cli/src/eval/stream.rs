@@ -15,6 +15,22 @@ pub const EVAL_MAX_SKIP: u64 = 64 << 20;
 /// Answers every line of `input` on `output`. Errors: reading or writing failed, or an over-long
 /// line has no end within [`EVAL_MAX_SKIP`] bytes (e.g. `eval /dev/zero`), after its error line
 /// (an [`io::Error`] wrapping [`EvalError::NoLineEnd`]).
+///
+/// ```
+/// use smart_sessions_cli::eval::eval_stream;
+///
+/// let approve = r#"{"function":"selector","inputs":{"signature":"approve(address,uint256)"}}"#;
+/// let input = format!("{approve}\n\nnot json\n");
+/// let mut out = Vec::new();
+/// eval_stream(input.as_bytes(), &mut out)?;
+/// let out = String::from_utf8(out).unwrap();
+/// // a blank line gets no answer; every other line one, in order
+/// let lines: Vec<&str> = out.lines().collect();
+/// assert_eq!(lines.len(), 2);
+/// assert_eq!(lines[0], r#"{"output":"0x095ea7b3"}"#); // ERC-20 `approve`
+/// assert!(lines[1].starts_with(r#"{"error":"malformed request line"#));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn eval_stream(mut input: impl BufRead, mut output: impl Write) -> io::Result<()> {
     let mut buf = Vec::new();
     let mut number = 0u64;

@@ -105,7 +105,7 @@ impl ChainUrl {
 /// The node, the chains and the contracts: what every `mee` command that talks to chains takes.
 #[derive(Args, Debug, Clone)]
 pub struct Stack {
-    /// The node.
+    /// The MEE node to talk to (`--mee-url`, `--api-key`).
     #[command(flatten)]
     pub node: MeeNode,
     /// A chain's JSON-RPC URL as `CHAIN_ID=URL` (repeatable; the order is the account's

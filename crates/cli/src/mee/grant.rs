@@ -30,13 +30,14 @@ use std::path::{Path, PathBuf};
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("style").required(true).args(["typed_data", "personal"])))]
 pub struct GrantCmd {
-    /// Node, chains and contracts.
+    /// The MEE node, the chains' RPC URLs and the MEE version table (`--mee-url`, `--rpc-url`,
+    /// `--version`, …).
     #[command(flatten)]
     pub stack: Stack,
-    /// The owner's key.
+    /// Where the owner's signing key comes from (environment variable, keystore or flag).
     #[command(flatten)]
     pub key: OwnerKey,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
     /// The owner signs the multichain session typed data (EIP-712,
@@ -46,10 +47,10 @@ pub struct GrantCmd {
     /// The owner `personal_sign`s the multichain digest (`grantPermissionPersonalSign`).
     #[arg(long)]
     pub personal: bool,
-    /// The session signer (the redeemer's address).
+    /// Address of the session key that will use the permissions (the redeemer).
     #[arg(long, value_name = "ADDRESS")]
     pub redeemer: Address,
-    /// The actions: a JSON file (`-`: standard input), see `--help`.
+    /// The actions to grant: a JSON file (`-`: standard input) of the shape shown below.
     #[arg(long, value_name = "FILE")]
     pub request: PathBuf,
     /// The fee token the sessions pay with, `CHAIN_ID:ADDRESS`: that chain's session gets the

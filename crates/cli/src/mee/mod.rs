@@ -40,7 +40,8 @@ use smart_sessions_mee::{
 };
 use std::path::PathBuf;
 
-/// `mee` subcommands.
+/// The `mee …` subcommands, which talk to an MEE node (and, for the session flows, to the
+/// chains); [`run`] runs one.
 #[derive(Subcommand, Debug)]
 pub enum MeeCommand {
     /// The node's version and the chains it serves (`GET info`); with `--chain`, fails (exit 1)
@@ -49,7 +50,7 @@ pub enum MeeCommand {
         after_help = "Examples:\n  SMART_SESSIONS_MEE_API_KEY=… smart-sessions mee info\n  smart-sessions --json mee info --mee-url http://127.0.0.1:3000/v1 --chain 8453 --chain 10"
     )]
     Info {
-        /// The node.
+        /// The MEE node to ask (`--mee-url`, `--api-key`).
         #[command(flatten)]
         node: MeeNode,
         /// A chain the node must serve (repeatable).
@@ -67,9 +68,10 @@ pub enum MeeCommand {
         after_help = "Examples:\n  smart-sessions mee receipt 0x…\n  smart-sessions --json mee receipt 0x… --wait --timeout 120"
     )]
     Receipt {
-        /// The supertransaction hash.
+        /// The supertransaction hash (printed by `mee prepare` and `mee use`, also when they
+        /// exit with code 3).
         hash: B256,
-        /// The node.
+        /// The MEE node to ask (`--mee-url`, `--api-key`).
         #[command(flatten)]
         node: MeeNode,
         /// Poll until the status is final (bounded by `--timeout`).
@@ -125,7 +127,8 @@ pub enum MeeError {
     /// A flag's value is not usable (zero timeout, bad URL or key): the flag is named.
     #[error("{flag}: {source}")]
     Config {
-        /// The flag.
+        /// The flag whose value the MEE client refuses (`--mee-url`, `--api-key`, `--timeout` or
+        /// `--receipt-timeout`).
         flag: &'static str,
         /// The client's reason (it never contains the URL's secrets or the key).
         #[source]
@@ -137,19 +140,19 @@ pub enum MeeError {
     /// A flag is missing or out of range.
     #[error("{flag}: {reason}")]
     Usage {
-        /// The flag.
+        /// The flag that is missing or out of range (e.g. `--rpc-url`, `--poll-interval`).
         flag: &'static str,
-        /// What is wrong.
+        /// What is wrong, and what to pass instead.
         reason: &'static str,
     },
     /// A flag's value does not parse (the value is shown: these flags hold no secrets).
     #[error("{flag} {value:?}: {reason}")]
     Value {
-        /// The flag.
+        /// The flag whose value does not parse (e.g. `--fee-token`, `--call`, `--rpc-url`).
         flag: &'static str,
-        /// What was given.
+        /// The value, as typed.
         value: String,
-        /// What is wrong.
+        /// What the value should be (e.g. `expected CHAIN_ID:ADDRESS`).
         reason: &'static str,
     },
     /// A key could not be loaded, or a key flag was refused (names the source, never the key).
@@ -161,9 +164,9 @@ pub enum MeeError {
     /// An input file is not JSON.
     #[error("{flag} {}: {source}", path.display())]
     Json {
-        /// The flag.
+        /// The flag naming the file (`--request`, `--deployments` or `--details`).
         flag: &'static str,
-        /// The file.
+        /// The file given with that flag.
         path: PathBuf,
         /// The parser's reason (line and column).
         #[source]
@@ -173,9 +176,10 @@ pub enum MeeError {
     /// named by the source.
     #[error("{flag} {}: {source}", path.display())]
     File {
-        /// The flag.
+        /// The flag naming the file (`--deployments` or `--details`).
         flag: &'static str,
-        /// The file.
+        /// The file given with that flag (`sessionToEnable` when a session inside `--details` is at
+        /// fault).
         path: PathBuf,
         /// Which field, and why.
         #[source]
@@ -184,20 +188,20 @@ pub enum MeeError {
     /// `--version` names no MEE version.
     #[error("--version {value:?}: {source}")]
     Version {
-        /// What was given.
+        /// The `--version` value, as typed.
         value: String,
-        /// Why.
+        /// The MEE crate's `UnknownVersion` error.
         #[source]
         source: smart_sessions_mee::MeeError,
     },
     /// The `--request` file of `mee grant` is refused.
     #[error("--request {}{}: {reason}", path.display(), action.map(|i| format!(": action {i}")).unwrap_or_default())]
     Request {
-        /// The file.
+        /// The `--request` file.
         path: PathBuf,
         /// The action's index, when one is at fault.
         action: Option<usize>,
-        /// What is wrong.
+        /// What is wrong with the file or the action (e.g. `no action`).
         reason: &'static str,
         /// The reader's or policy builder's error (it names the field).
         #[source]
@@ -206,16 +210,16 @@ pub enum MeeError {
     /// A chain endpoint could not be set up (shown redacted).
     #[error("{flag}: {source}")]
     Endpoint {
-        /// The flag.
+        /// Where the chain's URL came from (`--rpc-url`, or `--deployments chains[].rpcUrl`).
         flag: &'static str,
-        /// The client's reason.
+        /// The client's reason the URL is refused (shown redacted).
         #[source]
         source: smart_sessions_client::EndpointError,
     },
     /// An output file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
-        /// The file.
+        /// The `--out` file that could not be written.
         path: PathBuf,
         /// The system's reason.
         #[source]
@@ -224,15 +228,16 @@ pub enum MeeError {
     /// A call is for a chain the details have no session for.
     #[error("--call: the details have no session on chain {chain_id}")]
     NoSession {
-        /// The chain.
+        /// The chain id without a session (of a `--call`; in `mee status`, a session's chain
+        /// without a `--rpc-url`).
         chain_id: u64,
     },
     /// `--account` is not deployed on a chain (there is no initCode without the owner).
     #[error("--account {account}: not deployed on chain {chain_id} (pass --owner to derive it)")]
     Undeployed {
-        /// The account.
+        /// The `--account` address given.
         account: Address,
-        /// The chain.
+        /// A chain where no account is deployed at that address (the first one found).
         chain_id: u64,
     },
     /// `--mode auto` found the sessions enabled on some chains of the calls and not on others.
@@ -256,16 +261,16 @@ pub enum MeeError {
     /// A session's layout does not fit the table's SmartSession generation.
     #[error("the session on chain {chain_id} does not fit the table's SmartSession generation")]
     Layout {
-        /// The chain.
+        /// The chain id of the session whose layout does not fit.
         chain_id: u64,
-        /// Why.
+        /// The MEE crate's error saying what does not fit.
         #[source]
         source: smart_sessions_mee::MeeError,
     },
     /// A policy state read of `mee status` failed.
     #[error("chain {chain_id}: reading the session's policies failed")]
     Read {
-        /// The chain.
+        /// The chain id whose policy state could not be read.
         chain_id: u64,
         /// The client's error.
         #[source]
@@ -274,9 +279,10 @@ pub enum MeeError {
     /// A flow step failed before any supertransaction existed (nothing was sent).
     #[error("{step} failed")]
     Flow {
-        /// The step.
+        /// The flow step that failed (e.g. `the account`, `grant`, `prepare`, `use`,
+        /// `checkEnabledPermissions`).
         step: &'static str,
-        /// Why.
+        /// The MEE flow's error, with its own `source()` chain.
         #[source]
         source: FlowError,
     },
@@ -286,11 +292,11 @@ pub enum MeeError {
     /// The node does not serve chains the user asked for.
     #[error("MEE node {node} does not serve chain(s) {unsupported:?} (it serves {served:?})")]
     Unsupported {
-        /// The node, redacted.
+        /// The node's URL, redacted (scheme, host, port and path).
         node: String,
         /// The chains asked for that it does not serve.
         unsupported: Vec<u64>,
-        /// The chains it serves.
+        /// The chain ids the node's `GET info` lists as served.
         served: Vec<u64>,
     },
 }
@@ -324,7 +330,9 @@ pub struct Answer {
     /// The result (`InfoSummary::to_json`, `receipt_json`, a flow's summary); every string
     /// printable.
     pub output: Value,
-    /// The process exit code.
+    /// The code the process exits with: 0 success, 1 the operation failed, 3 outcome unknown
+    /// ([`crate::net::EXIT_OUTCOME_UNKNOWN`]); `mee receipt` uses the receipt's codes (see
+    /// [`MeeCommand::Receipt`]).
     pub code: u8,
     /// The error message with its causes, if the command failed.
     pub error: Option<String>,

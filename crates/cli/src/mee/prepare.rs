@@ -15,13 +15,14 @@ use smart_sessions_codec::Generation;
 /// The arguments of `mee prepare`.
 #[derive(Args, Debug)]
 pub struct PrepareCmd {
-    /// Node, chains and contracts.
+    /// The MEE node, the chains' RPC URLs and the MEE version table (`--mee-url`, `--rpc-url`,
+    /// `--version`, …).
     #[command(flatten)]
     pub stack: Stack,
-    /// The owner's key.
+    /// Where the owner's signing key comes from (environment variable, keystore or flag).
     #[command(flatten)]
     pub key: OwnerKey,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
     /// How the supertransaction is paid.

@@ -24,7 +24,8 @@ use std::path::PathBuf;
 /// The arguments of `mee status`.
 #[derive(Args, Debug)]
 pub struct StatusCmd {
-    /// Node, chains and contracts.
+    /// The MEE node, the chains' RPC URLs and the MEE version table (`--mee-url`, `--rpc-url`,
+    /// `--version`, …).
     #[command(flatten)]
     pub stack: Stack,
     /// The account the sessions belong to.

@@ -36,16 +36,17 @@ pub enum ModeArg {
 /// The arguments of `mee use`.
 #[derive(Args, Debug)]
 pub struct UseCmd {
-    /// Node, chains and contracts.
+    /// The MEE node, the chains' RPC URLs and the MEE version table (`--mee-url`, `--rpc-url`,
+    /// `--version`, …).
     #[command(flatten)]
     pub stack: Stack,
     /// The account the sessions belong to.
     #[command(flatten)]
     pub account: AccountSel,
-    /// The session key.
+    /// Where the redeemer's session key, which signs the calls, comes from.
     #[command(flatten)]
     pub key: SessionKey,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
     /// How the supertransaction is paid.
@@ -55,7 +56,8 @@ pub struct UseCmd {
     /// `sessionDetails`).
     #[arg(long, value_name = "FILE")]
     pub details: PathBuf,
-    /// `CHAIN_ID:TARGET:VALUE:CALLDATA` (repeatable; the calls of one chain make one batch).
+    /// A call for the session key to make, as `CHAIN_ID:TARGET:VALUE:CALLDATA` (value in wei,
+    /// calldata hex); repeatable, the calls of one chain make one batch.
     /// `TARGET:VALUE:CALLDATA` when the details are for one chain.
     #[arg(long = "call", required = true, value_name = "CALL")]
     pub calls: Vec<String>,

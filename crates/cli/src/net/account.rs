@@ -15,16 +15,17 @@ use smart_sessions_codec::Generation;
 /// The arguments of `account`.
 #[derive(Args, Debug)]
 pub struct AccountCmd {
-    /// Node, bundler and contracts.
+    /// The node, the bundler and the deployment table (`--rpc-url`, `--bundler-url`,
+    /// `--deployments`, …).
     #[command(flatten)]
     pub endpoint: Endpoint,
-    /// Which account.
+    /// The account to act on: `--account`, or derived from `--owner` or the owner's key.
     #[command(flatten)]
     pub account: AccountArgs,
-    /// The owner's key.
+    /// Where the owner's signing key comes from (environment variable, keystore or flag).
     #[command(flatten)]
     pub key: OwnerKey,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
 }

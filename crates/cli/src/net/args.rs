@@ -14,7 +14,9 @@ use smart_sessions_codec::{Execution, Generation};
 use smart_sessions_policy::json::SessionRequests;
 use std::path::Path;
 
-/// Which account.
+/// Which account a network command acts on: `--account` as given, or the account the owner
+/// (`--owner` or the owner's key) has through the factory with `--index`, `--factory` and
+/// `--testnet`.
 #[derive(Args, Debug, Clone)]
 pub struct AccountArgs {
     /// The account's address (default: derived from the owner through the factory).
@@ -35,7 +37,7 @@ pub struct AccountArgs {
     pub factory: Option<FactoryKind>,
 }
 
-/// The account factory.
+/// The factory that creates the account, and so derives its address from the owner (`--factory`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FactoryKind {
     /// `K1ValidatorFactory.createAccount(owner, index, attesters, threshold)`.

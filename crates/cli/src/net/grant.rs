@@ -16,25 +16,28 @@ use std::path::PathBuf;
 /// The arguments of `grant`.
 #[derive(Args, Debug)]
 pub struct GrantCmd {
-    /// Node, bundler and contracts.
+    /// The node, the bundler and the deployment table (`--rpc-url`, `--bundler-url`,
+    /// `--deployments`, …).
     #[command(flatten)]
     pub endpoint: Endpoint,
-    /// Which account.
+    /// The account to act on: `--account`, or derived from `--owner` or the owner's key.
     #[command(flatten)]
     pub account: AccountArgs,
-    /// The owner's key.
+    /// Where the owner's signing key comes from (environment variable, keystore or flag).
     #[command(flatten)]
     pub key: OwnerKey,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
-    /// The request JSON file (`-`: standard input).
+    /// The permissions to grant: a JSON file of the seed docs' `sessionRequestedInfo` shape (see
+    /// below; `-` reads standard input).
     #[arg(long, value_name = "FILE")]
     pub request: PathBuf,
     /// Sign off-chain instead of sending a user operation.
     #[arg(long, value_enum)]
     pub off_chain: Option<OffChain>,
-    /// Where to write the session details (a JSON list).
+    /// Where to write the session details (a JSON list) that `use` and `status` read; without it
+    /// they are printed.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Let the sessions' operations be paid by a paymaster (`permitERC4337Paymaster`, with the

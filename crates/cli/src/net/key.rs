@@ -22,13 +22,13 @@ pub enum KeyAction {
 /// The arguments of `key`.
 #[derive(Args, Debug)]
 pub struct KeyCmd {
-    /// `new` or `address`.
+    /// What to do with the keystore file.
     #[arg(value_enum)]
     pub action: KeyAction,
-    /// The keystore file.
+    /// The encrypted keystore (JSON) file: the one `new` creates, or the one `address` reads.
     #[arg(long, value_name = "FILE")]
     pub keystore: PathBuf,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
 }

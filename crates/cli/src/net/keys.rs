@@ -36,13 +36,15 @@ pub struct KeyOptions {
     pub unsafe_key_on_command_line: bool,
 }
 
-/// The owner's key.
+/// Where the owner's key comes from: `--owner-key` (with `--unsafe-key-on-command-line`), else
+/// `--owner-keystore`, else the environment variable `--owner-key-env` names.
 #[derive(Args, Debug, Clone)]
 pub struct OwnerKey {
     /// Environment variable holding the owner's private key (hex).
     #[arg(long, default_value = "SMART_SESSIONS_OWNER_KEY", value_name = "VAR")]
     pub owner_key_env: String,
-    /// The owner's encrypted keystore file.
+    /// The owner's encrypted keystore file (its password from `--password-file` or
+    /// `$SMART_SESSIONS_KEYSTORE_PASSWORD`).
     #[arg(long, value_name = "FILE")]
     pub owner_keystore: Option<PathBuf>,
     /// The owner's private key itself (refused without `--unsafe-key-on-command-line`).
@@ -50,13 +52,15 @@ pub struct OwnerKey {
     pub owner_key: Option<Secret>,
 }
 
-/// The session key.
+/// Where the session key comes from: `--session-key` (with `--unsafe-key-on-command-line`), else
+/// `--session-keystore`, else the environment variable `--session-key-env` names.
 #[derive(Args, Debug, Clone)]
 pub struct SessionKey {
     /// Environment variable holding the session key (hex).
     #[arg(long, default_value = "SMART_SESSIONS_SESSION_KEY", value_name = "VAR")]
     pub session_key_env: String,
-    /// The session key's encrypted keystore file.
+    /// The session key's encrypted keystore file (its password from `--password-file` or
+    /// `$SMART_SESSIONS_KEYSTORE_PASSWORD`).
     #[arg(long, value_name = "FILE")]
     pub session_keystore: Option<PathBuf>,
     /// The session key itself (refused without `--unsafe-key-on-command-line`).

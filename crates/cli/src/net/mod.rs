@@ -51,9 +51,10 @@ pub enum NetError {
     /// A keystore could not be decrypted or written.
     #[error("{role} keystore {}: {source}", path.display())]
     Keystore {
-        /// `owner`, `session`, or `--keystore` for `key`.
+        /// Whose keystore, the message's first word: `owner` or `session`; for `key`, `new`
+        /// (creating it) or `the` (reading it).
         role: &'static str,
-        /// The keystore file.
+        /// The keystore file that could not be decrypted (or, for `key new`, created).
         path: PathBuf,
         /// The signer's reason.
         #[source]
@@ -62,7 +63,7 @@ pub enum NetError {
     /// An output file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
-        /// The file.
+        /// The output file (`--out`) that could not be written.
         path: PathBuf,
         /// The system's reason.
         #[source]
@@ -74,7 +75,7 @@ pub enum NetError {
     Endpoint {
         /// The flag (`--rpc-url`, `--bundler-url`, `--paymaster-url`, `--ca-cert`).
         flag: &'static str,
-        /// The client's reason.
+        /// The client's reason the URL or certificate is refused.
         #[source]
         source: smart_sessions_client::EndpointError,
     },
@@ -185,15 +186,34 @@ pub const EXIT_OUTCOME_UNKNOWN: u8 = 3;
 
 /// An operation whose outcome is unknown: what the CLI prints with exit code
 /// [`EXIT_OUTCOME_UNKNOWN`].
+///
+/// ```
+/// use alloy_primitives::{Address, B256, U256};
+/// use smart_sessions_cli::net::UnknownOutcome;
+///
+/// let o = UnknownOutcome {
+///     user_op_hash: B256::repeat_byte(0x11),
+///     sender: Address::repeat_byte(0x22),
+///     nonce: U256::from(7),
+///     step: "eth_getUserOperationReceipt",
+///     cause: None,
+/// };
+/// assert_eq!(o.to_json()["outcome"], "unknown");
+/// assert_eq!(o.to_json()["nonce"], "0x7");
+/// // the hint tells how to look it up instead of sending it again
+/// let hash = "11".repeat(32);
+/// let wait = format!("`smart-sessions op wait 0x{hash} --sender {} --nonce 7`", o.sender);
+/// assert!(o.hint().contains("do not send it again") && o.hint().ends_with(&wait));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownOutcome {
     /// The user-operation hash (for `smart-sessions op wait HASH`).
     pub user_op_hash: alloy_primitives::B256,
     /// The account that sent it.
     pub sender: alloy_primitives::Address,
-    /// Its nonce.
+    /// The operation's full ERC-4337 nonce (key and sequence).
     pub nonce: alloy_primitives::U256,
-    /// The step that failed.
+    /// The JSON-RPC step after which the outcome is unknown (e.g. `eth_sendUserOperation`).
     pub step: &'static str,
     /// Why that step failed (the error's causes, outermost first), when it says.
     pub cause: Option<String>,
@@ -221,7 +241,8 @@ impl UnknownOutcome {
     }
 }
 
-/// The network subcommands.
+/// The network subcommands (they need a node, and a bundler for those that send): the binary
+/// flattens them into its own; [`run`] runs one.
 #[derive(Subcommand, Debug)]
 pub enum NetCommand {
     /// The account: address, whether deployed, SmartSession and owner validator installed.
@@ -279,7 +300,10 @@ pub enum NetCommand {
     Op(op::OpCmd),
 }
 
-/// Runs a network command.
+/// Runs a parsed network command for generation `g` (whose deployment table applies unless
+/// `--deployments` replaces it) and returns the JSON the binary prints; installs the TLS provider
+/// first. On failure, [`NetError::is_usage`] picks the exit code and [`NetError::unknown_outcome`]
+/// names an operation that may have executed.
 pub async fn run(command: &NetCommand, g: Generation) -> Res<Value> {
     crate::tls::install_crypto_provider();
     match command {

@@ -11,7 +11,7 @@ use smart_sessions_codec::Generation;
 /// The arguments of `op`.
 #[derive(Args, Debug)]
 pub struct OpCmd {
-    /// What to do.
+    /// Whether to look the operation up once or wait for its receipt.
     #[command(subcommand)]
     pub action: OpAction,
 }
@@ -32,7 +32,8 @@ pub enum OpAction {
 pub struct OpArgs {
     /// The user-operation hash (printed by a command that exited with code 3).
     pub hash: B256,
-    /// Node, bundler and contracts.
+    /// The node, the bundler and the deployment table (`--rpc-url`, `--bundler-url`,
+    /// `--deployments`, …).
     #[command(flatten)]
     pub endpoint: Endpoint,
     /// The operation's sender (default: from `eth_getUserOperationByHash`); with `--nonce`,

@@ -16,19 +16,21 @@ use smart_sessions_codec::Generation;
 /// The arguments of `revoke`.
 #[derive(Args, Debug)]
 pub struct RevokeCmd {
-    /// Node, bundler and contracts.
+    /// The node, the bundler and the deployment table (`--rpc-url`, `--bundler-url`,
+    /// `--deployments`, …).
     #[command(flatten)]
     pub endpoint: Endpoint,
-    /// Which account.
+    /// The account to act on: `--account`, or derived from `--owner` or the owner's key.
     #[command(flatten)]
     pub account: AccountArgs,
-    /// The owner's key.
+    /// Where the owner's signing key comes from (environment variable, keystore or flag).
     #[command(flatten)]
     pub key: OwnerKey,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
-    /// The permission.
+    /// The permission id (32 bytes hex, as `grant` prints it) of the session to remove or whose
+    /// enable signature to revoke.
     #[arg(long)]
     pub permission_id: B256,
     /// Revoke the enable signature instead of removing the session.

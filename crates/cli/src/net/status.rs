@@ -9,7 +9,8 @@ use std::path::PathBuf;
 /// The arguments of `status`.
 #[derive(Args, Debug)]
 pub struct StatusCmd {
-    /// Node, bundler and contracts.
+    /// The node, the bundler and the deployment table (`--rpc-url`, `--bundler-url`,
+    /// `--deployments`, …).
     #[command(flatten)]
     pub endpoint: Endpoint,
     /// The session details file written by `grant`.

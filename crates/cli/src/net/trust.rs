@@ -19,16 +19,17 @@ use smart_sessions_codec::Generation;
 /// The arguments of `trust-attesters`.
 #[derive(Args, Debug)]
 pub struct TrustCmd {
-    /// Node, bundler and contracts.
+    /// The node, the bundler and the deployment table (`--rpc-url`, `--bundler-url`,
+    /// `--deployments`, …).
     #[command(flatten)]
     pub endpoint: Endpoint,
-    /// Which account.
+    /// The account to act on: `--account`, or derived from `--owner` or the owner's key.
     #[command(flatten)]
     pub account: AccountArgs,
-    /// The owner's key.
+    /// Where the owner's signing key comes from (environment variable, keystore or flag).
     #[command(flatten)]
     pub key: OwnerKey,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
     /// The attesters to trust, comma separated (sent sorted ascending, as the ERC-7484 registry
@@ -47,6 +48,19 @@ pub struct TrustCmd {
 
 /// The attesters sorted ascending and the threshold, or the usage error the registry would
 /// revert with (`InvalidThreshold`, unsorted or repeated attesters) without sending anything.
+///
+/// ```
+/// use alloy_primitives::address;
+/// use smart_sessions_cli::net::{Usage, trust::checked_attesters};
+///
+/// let a = address!("0x000000333034E9f539ce08819E12c1b8Cb29084d");
+/// let b = address!("0xA4C777199658a41688E9488c4EcbD7a2925Cc23A");
+/// assert_eq!(checked_attesters(&[b, a], 1).unwrap(), vec![a, b]);
+/// let twice = checked_attesters(&[a, a], 1);
+/// assert!(matches!(twice, Err(Usage::AttesterTwice { address }) if address == a));
+/// let too_many = checked_attesters(&[a, b], 3);
+/// assert!(matches!(too_many, Err(Usage::Threshold { threshold: 3, count: 2 })));
+/// ```
 pub fn checked_attesters(attesters: &[Address], threshold: u8) -> Result<Vec<Address>, Usage> {
     let mut sorted = attesters.to_vec();
     sorted.sort();

@@ -14,21 +14,21 @@ pub enum Usage {
     /// `--keystore` has no file name.
     #[error("--keystore {}: not a file name", path.display())]
     KeystoreNotAFile {
-        /// The path given.
+        /// The `--keystore` path, as given (it ends in no file name, e.g. `..`).
         path: PathBuf,
     },
     /// `--keystore`'s directory does not exist.
     #[error("--keystore {}: the directory {} does not exist", path.display(), dir.display())]
     KeystoreDirMissing {
-        /// The path given.
+        /// The `--keystore` path, as given.
         path: PathBuf,
-        /// Its directory.
+        /// The directory part of that path, which does not exist.
         dir: PathBuf,
     },
     /// `key new` refuses to overwrite a keystore.
     #[error("--keystore {}: exists, not overwriting", path.display())]
     KeystoreExists {
-        /// The path given.
+        /// The `--keystore` path, as given, where a file exists already.
         path: PathBuf,
     },
     /// The keystore password is empty.
@@ -48,7 +48,7 @@ pub enum Usage {
         "refusing --{flag} on the command line (shell history, process list): set ${env}, use --{flag}store FILE, or pass --unsafe-key-on-command-line"
     )]
     KeyOnCommandLine {
-        /// The key flag (`owner-key`).
+        /// The key flag without its dashes (`owner-key` or `session-key`).
         flag: &'static str,
         /// The environment variable to use instead.
         env: String,
@@ -58,9 +58,10 @@ pub enum Usage {
     NoKey {
         /// `owner` or `session`.
         role: &'static str,
-        /// The key flag (`owner-key`).
+        /// The key flag without its dashes (`owner-key` or `session-key`).
         flag: &'static str,
-        /// The environment variable.
+        /// The environment variable that was read and is unset (`--owner-key-env` or
+        /// `--session-key-env`).
         env: String,
     },
     /// The `--request` file requests no session.
@@ -71,7 +72,7 @@ pub enum Usage {
     File {
         /// `--request`, `--details`, `--deployments`.
         flag: &'static str,
-        /// The file.
+        /// The file given with the flag (`-` for standard input).
         path: PathBuf,
         /// The JSON reader's error.
         #[source]
@@ -80,7 +81,7 @@ pub enum Usage {
     /// A session of the `--request` file is invalid.
     #[error("--request {}: session {index}: {source}", path.display())]
     RequestSession {
-        /// The file.
+        /// The `--request` file.
         path: PathBuf,
         /// The session's index in the file.
         index: usize,
@@ -91,7 +92,7 @@ pub enum Usage {
     /// An action of a session of the `--request` file is invalid.
     #[error("--request {}: session {session}, action {action}: {source}", path.display())]
     RequestAction {
-        /// The file.
+        /// The `--request` file.
         path: PathBuf,
         /// The session's index in the file.
         session: usize,
@@ -109,15 +110,15 @@ pub enum Usage {
     OtherSmartSession {
         /// The `--details` file.
         path: PathBuf,
-        /// The details' module.
+        /// The SmartSession address the details name (`smartSession`).
         details: Address,
-        /// The table's module.
+        /// The deployment table's SmartSession address (after `--deployments` and `--set`).
         table: Address,
     },
     /// `--session` is past the sessions of the `--details` file.
     #[error("--session {index}: the file has {count} session(s)")]
     SessionIndex {
-        /// The index given.
+        /// The `--session` index given (from 0).
         index: usize,
         /// How many sessions the file has.
         count: usize,
@@ -125,7 +126,7 @@ pub enum Usage {
     /// A `--call` is not `TARGET:VALUE:CALLDATA`.
     #[error("--call {call:?}: expected TARGET:VALUE:CALLDATA")]
     CallShape {
-        /// The argument given.
+        /// The whole `--call` argument, as typed.
         call: String,
     },
     /// A part of a `--call` does not parse.
@@ -133,7 +134,7 @@ pub enum Usage {
     CallPart {
         /// `target`, `value` or `calldata`.
         part: &'static str,
-        /// The part given.
+        /// The text of that part, as typed.
         value: String,
         /// The parser's error.
         #[source]
@@ -145,9 +146,10 @@ pub enum Usage {
     /// `--factory` names a factory the table lacks.
     #[error("the table has no {missing} (use --set or --factory {other})")]
     NoFactory {
-        /// The missing table fields.
+        /// The table fields that factory needs and the table lacks (`k1ValidatorFactory`, or
+        /// `nexusFactory/nexusBootstrap`).
         missing: &'static str,
-        /// The other `--factory`.
+        /// The `--factory` value the table does support (`nexus` or `k1`).
         other: &'static str,
     },
     /// The deployment table has a zero address where a contract is needed.
@@ -155,21 +157,22 @@ pub enum Usage {
         "the deployment table has no {field}: pass --deployments FILE or --set {field}=ADDRESS"
     )]
     TableUnset {
-        /// The table's field.
+        /// The deployment table field (its JSON name, e.g. `ownerValidator`) that is the zero
+        /// address.
         field: &'static str,
     },
     /// A `--set` is not `FIELD=ADDRESS`.
     #[error("--set {given:?}: expected FIELD=ADDRESS")]
     SetShape {
-        /// The argument given.
+        /// The whole `--set` argument, as typed (it has no `=`).
         given: String,
     },
     /// A `--set` value is not an address.
     #[error("--set {field}: {value:?} is not an address: {source}")]
     SetAddress {
-        /// The field given.
+        /// The table field named before the `=`.
         field: String,
-        /// The value given.
+        /// The text after the `=`, which is not a 20-byte hex address.
         value: String,
         /// The parser's error.
         #[source]
@@ -178,9 +181,9 @@ pub enum Usage {
     /// A `--set` names no field of the table.
     #[error("--set {field}: no such field (known: {})", known.join(", "))]
     SetUnknown {
-        /// The field given.
+        /// The field named before the `=`, which the table does not have.
         field: String,
-        /// The table's fields.
+        /// Every field name the table has (its JSON names).
         known: Vec<String>,
     },
     /// The table with the `--set` overrides does not read back.
@@ -194,9 +197,9 @@ pub enum Usage {
     WrongChain {
         /// The `--chain` name.
         name: &'static str,
-        /// Its chain id.
+        /// The chain id that `--chain` name stands for.
         expected: u64,
-        /// The node's chain id.
+        /// The chain id the node at `--rpc-url` answered (`eth_chainId`).
         actual: u64,
     },
     /// `op wait` for an operation the bundler does not know, without `--sender`/`--nonce`.
@@ -204,13 +207,13 @@ pub enum Usage {
         "the bundler does not know user operation {hash}: pass --sender and --nonce to wait for it anyway"
     )]
     UnknownOperation {
-        /// The user-operation hash.
+        /// The user-operation hash given to `op wait`, which the bundler does not know.
         hash: B256,
     },
     /// An attester is given twice.
     #[error("--attesters: {address} is given twice")]
     AttesterTwice {
-        /// The attester.
+        /// The attester address that appears more than once in `--attesters`.
         address: Address,
     },
     /// The zero address is given as an attester.
@@ -219,7 +222,7 @@ pub enum Usage {
     /// The threshold is 0 or above the number of attesters.
     #[error("--threshold {threshold}: must be between 1 and the number of attesters ({count})")]
     Threshold {
-        /// The threshold given.
+        /// The `--threshold` value given.
         threshold: u8,
         /// How many attesters are given.
         count: usize,

@@ -15,25 +15,28 @@ use std::path::PathBuf;
 /// The arguments of `use`.
 #[derive(Args, Debug)]
 pub struct UseCmd {
-    /// Node, bundler and contracts.
+    /// The node, the bundler and the deployment table (`--rpc-url`, `--bundler-url`,
+    /// `--deployments`, …).
     #[command(flatten)]
     pub endpoint: Endpoint,
-    /// The session key.
+    /// Where the session key that signs the user operation comes from.
     #[command(flatten)]
     pub key: SessionKey,
-    /// Key handling.
+    /// The keystore password, and whether a private key on the command line is accepted.
     #[command(flatten)]
     pub keys: KeyOptions,
     /// The session details file written by `grant`.
     #[arg(long, value_name = "FILE")]
     pub details: PathBuf,
-    /// Which session of the file.
+    /// Which session of the details file to use: its position in the file's list, from 0.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub session: usize,
-    /// `TARGET:VALUE:CALLDATA` (repeatable; several make a batch).
+    /// A call for the session key to make, as `TARGET:VALUE:CALLDATA` (value in wei, calldata
+    /// hex); repeat the flag for a batch.
     #[arg(long = "call", required = true, allow_hyphen_values = true)]
     pub calls: Vec<String>,
-    /// Send without the off-chain policy check.
+    /// Send without first checking the calls against the session's policies off chain (a
+    /// refused call then fails in the bundler's simulation or on chain).
     #[arg(long)]
     pub skip_check: bool,
 }

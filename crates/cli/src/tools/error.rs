@@ -62,7 +62,7 @@ pub enum UsageError {
     Split {
         /// The flag or argument (`--call`, `pair`).
         what: &'static str,
-        /// The argument given.
+        /// The whole argument, as typed.
         given: String,
         /// How many `:`-separated parts it needs.
         parts: usize,
@@ -70,7 +70,7 @@ pub enum UsageError {
     /// `--init-data` is not hex.
     #[error("--init-data {given:?}: {source}")]
     InitData {
-        /// The argument given.
+        /// The `--init-data` value, as typed.
         given: String,
         /// The hex decoder's error.
         #[source]
@@ -81,7 +81,7 @@ pub enum UsageError {
     CallValue {
         /// The whole `--call` argument.
         call: String,
-        /// Its value part.
+        /// The text before the first `:`, which is not an unsigned integer.
         value: String,
         /// The integer parser's error.
         #[source]
@@ -103,9 +103,9 @@ pub enum UsageError {
     ChainId {
         /// The pair's position among the arguments (from 1).
         index: usize,
-        /// The whole pair.
+        /// The whole `CHAIN_ID:SESSION_DIGEST` argument, as typed.
         pair: String,
-        /// Its chain id part.
+        /// The text before the `:`, which is not a chain id.
         chain_id: String,
         /// The integer parser's error.
         #[source]
