@@ -11,6 +11,14 @@ use alloy_primitives::{Address, Bytes, address};
 use alloy_provider::Provider;
 use serde::{Deserialize, Serialize};
 use smart_sessions_codec::{Generation, PolicyKind};
+// NexusBootstrap 1.2's init call (our own minimal ABI in the bindings) and the factory's
+// `createAccount` (the generated NexusAccountFactory bindings).
+use smart_sessions_bindings::{
+    common::nexus_account_factory::NexusAccountFactory::createAccountCall,
+    nexus_bootstrap_1_2::{
+        BootstrapConfig, initNexusWithDefaultValidatorAndOtherModulesNoRegistryCall,
+    },
+};
 
 /// Every address a flow touches. Field names match the devnet's `addresses` JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -365,24 +373,6 @@ impl Deployments {
     pub const fn smart_sessions(&self) -> crate::SmartSessions {
         crate::SmartSessions { generation: self.generation, address: self.smart_session }
     }
-}
-
-alloy_sol_types::sol! {
-    /// A module and its init data (NexusBootstrap).
-    struct BootstrapConfig { address module; bytes data; }
-    /// A pre-validation hook (NexusBootstrap 1.2+).
-    struct BootstrapPreValidationHookConfig { uint256 hookType; address module; bytes data; }
-    /// NexusBootstrap 1.2+ (MEE ≥ 2.0.0): the owner goes to the implementation's default validator.
-    function initNexusWithDefaultValidatorAndOtherModulesNoRegistry(
-        bytes defaultValidatorInitData,
-        BootstrapConfig[] validators,
-        BootstrapConfig[] executors,
-        BootstrapConfig hook,
-        BootstrapConfig[] fallbacks,
-        BootstrapPreValidationHookConfig[] preValidationHooks
-    );
-    /// NexusAccountFactory.
-    function createAccount(bytes initData, bytes32 salt);
 }
 
 impl Deployments {

@@ -12,6 +12,7 @@ pub use bundler::{
     UserOperationReceipt, WaitError,
 };
 
+mod contract;
 mod nexus;
 pub use nexus::{NexusAccount, NexusDeployment, sender_address};
 

@@ -1,37 +1,20 @@
 //! Nexus 1.0 accounts deployed through `NexusAccountFactory` + `NexusBootstrap` with a single
 //! owner validator, and the user operations they send.
 
+use crate::contract::{call, contract_error};
 use crate::{ClientError, UserOperation};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolCall;
 use smart_sessions_bindings::common::{
-    entry_point, nexus_account_factory as factory, nexus_bootstrap as bootstrap,
+    entry_point::{self, EntryPoint},
+    nexus_account_factory::NexusAccountFactory,
+    nexus_bootstrap::{self as bootstrap, NexusBootstrap},
 };
 use smart_sessions_codec::{Execution, NexusNonceKey, execute};
 
 fn fail(step: &'static str) -> impl FnOnce(alloy_transport::TransportError) -> ClientError {
     move |e| ClientError::node(step, e)
-}
-
-fn undecodable(step: &'static str) -> impl FnOnce(alloy_sol_types::Error) -> ClientError {
-    move |source| ClientError::Decode { step, source }
-}
-
-/// `eth_call` of a typed call, its return decoded; errors name the step.
-#[tracing::instrument(level = "debug", name = "eth_call", skip(p, c), fields(to = %to))]
-pub(crate) async fn call<P: Provider, C: SolCall>(
-    p: &P,
-    to: Address,
-    c: C,
-    step: &'static str,
-) -> Result<C::Return, ClientError> {
-    let out = p
-        .call(TransactionRequest::default().to(to).input(Bytes::from(c.abi_encode()).into()))
-        .await
-        .map_err(fail(step))?;
-    C::abi_decode_returns(&out).map_err(undecodable(step))
 }
 
 /// Where the Nexus contracts live.
@@ -61,10 +44,8 @@ pub async fn sender_address<P: Provider>(
     init_code: Bytes,
 ) -> Result<Address, ClientError> {
     const STEP: &str = "EntryPoint.getSenderAddress";
-    let c = entry_point::getSenderAddressCall { initCode: init_code };
-    let tx =
-        TransactionRequest::default().to(entry_point).input(Bytes::from(c.abi_encode()).into());
-    let e = match provider.call(tx).await {
+    let ep = EntryPoint::new(entry_point, provider);
+    let e = match ep.getSenderAddress(init_code).call_raw().await {
         Ok(out) => {
             return Err(ClientError::Inconsistent {
                 step: STEP,
@@ -73,7 +54,7 @@ pub async fn sender_address<P: Provider>(
         }
         Err(e) => e,
     };
-    match ClientError::node(STEP, e) {
+    match contract_error(STEP)(e) {
         err @ ClientError::Reverted { .. } => {
             match err.as_decoded_interface_error::<entry_point::EntryPointErrors>() {
                 Some(entry_point::EntryPointErrors::SenderAddressResult(r)) => Ok(r.sender),
@@ -106,26 +87,24 @@ impl NexusAccount {
         validator_data: Bytes,
         salt: B256,
     ) -> Result<Self, ClientError> {
+        let boot = NexusBootstrap::new(deployment.bootstrap, provider);
         let init = call(
-            provider,
-            deployment.bootstrap,
-            bootstrap::getInitNexusWithSingleValidatorCalldataCall {
-                validator: bootstrap::BootstrapConfig { module: validator, data: validator_data },
-                registry: Address::ZERO,
-                attesters: vec![],
-                threshold: 0,
-            },
+            boot.getInitNexusWithSingleValidatorCalldata(
+                bootstrap::BootstrapConfig { module: validator, data: validator_data },
+                Address::ZERO,
+                vec![],
+                0,
+            ),
             "NexusBootstrap.getInitNexusWithSingleValidatorCalldata",
         )
         .await?;
+        let factory = NexusAccountFactory::new(deployment.factory, provider);
         let address = call(
-            provider,
-            deployment.factory,
-            factory::computeAccountAddressCall { initData: init.clone(), salt },
+            factory.computeAccountAddress(init.clone(), salt),
             "NexusAccountFactory.computeAccountAddress",
         )
         .await?;
-        let factory_data = factory::createAccountCall { initData: init, salt }.abi_encode().into();
+        let factory_data = factory.createAccount(init, salt).calldata().clone();
         Ok(Self { address, deployment, factory_data })
     }
 
@@ -147,25 +126,14 @@ impl NexusAccount {
         attesters: &[Address],
         threshold: u8,
     ) -> Result<Self, ClientError> {
-        let create = K1ValidatorFactory::createAccountCall {
-            eoaOwner: owner,
-            index,
-            attesters: attesters.to_vec(),
-            threshold,
-        };
-        let factory_data: Bytes = create.abi_encode().into();
+        let k1 = K1ValidatorFactory::new(factory, provider);
+        let factory_data =
+            k1.createAccount(owner, index, attesters.to_vec(), threshold).calldata().clone();
         let init_code: Bytes = [factory.as_slice(), &factory_data].concat().into();
         let address = match sender_address(provider, entry_point, init_code).await {
             Ok(a) => a,
             Err(first) => call(
-                provider,
-                factory,
-                K1ValidatorFactory::computeAccountAddressCall {
-                    eoaOwner: owner,
-                    index,
-                    attesters: attesters.to_vec(),
-                    threshold,
-                },
+                k1.computeAccountAddress(owner, index, attesters.to_vec(), threshold),
                 "K1ValidatorFactory.computeAccountAddress",
             )
             .await
@@ -201,20 +169,17 @@ impl NexusAccount {
         module: Address,
         additional_context: Bytes,
     ) -> Result<bool, ClientError> {
-        let c = Erc7579Account::isModuleInstalledCall {
-            moduleTypeId: U256::from(module_type),
-            module,
-            additionalContext: additional_context,
-        };
-        let tx = TransactionRequest::default()
-            .to(self.address)
-            .input(Bytes::from(c.abi_encode()).into());
-        let out = provider.call(tx).await.map_err(fail("isModuleInstalled"))?;
+        let account = Erc7579Account::new(self.address, provider);
+        let out = account
+            .isModuleInstalled(U256::from(module_type), module, additional_context)
+            .call_raw()
+            .await
+            .map_err(contract_error("isModuleInstalled"))?;
         if out.is_empty() {
             return Ok(false);
         }
         Erc7579Account::isModuleInstalledCall::abi_decode_returns(&out)
-            .map_err(undecodable("isModuleInstalled"))
+            .map_err(|source| ClientError::Decode { step: "isModuleInstalled", source })
     }
 
     /// Whether the account has code.
@@ -229,13 +194,8 @@ impl NexusAccount {
         provider: &P,
         key: NexusNonceKey,
     ) -> Result<U256, ClientError> {
-        call(
-            provider,
-            self.deployment.entry_point,
-            entry_point::getNonceCall { sender: self.address, key: key.key() },
-            "EntryPoint.getNonce",
-        )
-        .await
+        let ep = EntryPoint::new(self.deployment.entry_point, provider);
+        call(ep.getNonce(self.address, key.key()), "EntryPoint.getNonce").await
     }
 
     /// `EntryPoint.getNonce(account, key)` for the lane 0 that routes to `validator`.
@@ -244,14 +204,7 @@ impl NexusAccount {
         provider: &P,
         validator: Address,
     ) -> Result<U256, ClientError> {
-        let key = NexusNonceKey::new(validator).key();
-        call(
-            provider,
-            self.deployment.entry_point,
-            entry_point::getNonceCall { sender: self.address, key },
-            "EntryPoint.getNonce",
-        )
-        .await
+        self.nonce_of_key(provider, NexusNonceKey::new(validator)).await
     }
 
     /// An unsigned user operation running `calls` (single mode for one, batch for more),

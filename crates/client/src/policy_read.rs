@@ -22,9 +22,14 @@ use smart_sessions_policy::{
 use std::collections::BTreeMap;
 
 // SmartSession's views from the generated bindings (the same selectors in every generation).
+use smart_sessions_bindings::legacy::smart_session::SmartSession;
 pub(crate) use smart_sessions_bindings::legacy::smart_session::SmartSession::{
-    getActionPoliciesCall, getUserOpPoliciesCall, isActionPolicyEnabledCall,
-    isUserOpPolicyEnabledCall,
+    getUserOpPoliciesCall, isUserOpPolicyEnabledCall,
+};
+// the scripted nodes of the unit tests answer these too
+#[cfg(test)]
+pub(crate) use smart_sessions_bindings::legacy::smart_session::SmartSession::{
+    getActionPoliciesCall, isActionPolicyEnabledCall,
 };
 
 /// The state each policy of `session` starts with (from its init data), for a permission not
@@ -58,7 +63,7 @@ pub(crate) async fn read_view<P: Provider>(
     account: Address,
 ) -> Result<CachedView, ClientError> {
     let mut batch = BatchRequest::new(provider.client());
-    let request = ViewRequest::add(&mut batch, d, session, account)?;
+    let request = ViewRequest::add(&mut batch, provider, d, session, account)?;
     batch.send().await.map_err(fail("policy state batch"))?;
     request.collect().await
 }
@@ -111,51 +116,55 @@ pub(crate) struct ViewRequest {
 }
 
 impl ViewRequest {
-    /// Adds the calls to `batch`.
-    pub(crate) fn add(
+    /// Adds the calls to `batch` (SmartSession's views through its instance on `provider`).
+    pub(crate) fn add<P: Provider>(
         batch: &mut BatchRequest<'_>,
+        provider: &P,
         d: &Deployments,
         session: &AnySession,
         account: Address,
     ) -> Result<Self, ClientError> {
-        let ss = d.smart_session;
+        let module = SmartSession::new(d.smart_session, provider);
         let mut pending = Vec::new();
         let mut out = BTreeMap::new();
         let pid = session.permission_id();
-        let call = |batch: &mut BatchRequest<'_>, to: Address, data: Bytes| {
-            let tx = TransactionRequest::default().to(to).input(data.into());
-            batch.add_call::<_, Bytes>("eth_call", &(tx, BlockId::latest())).map_err(fail("batch"))
-        };
         // is each declared policy enabled on chain?
         let mut flags = Vec::new();
         for (action, policy, _) in slots(session, account) {
-            let data = match action {
-                None => {
-                    isUserOpPolicyEnabledCall { account, permissionId: pid, policy: policy.policy }
-                        .abi_encode()
-                }
-                Some(a) => isActionPolicyEnabledCall {
-                    account,
-                    permissionId: pid,
-                    actionId: action_id(a.actionTarget, a.actionTargetSelector),
-                    policy: policy.policy,
-                }
-                .abi_encode(),
-            };
             let key = action.map(|a| action_id(a.actionTarget, a.actionTargetSelector));
-            flags.push((key, policy.policy, call(batch, ss, data.into())?));
+            let waiter = match key {
+                None => crate::contract::add_call(
+                    batch,
+                    module.isUserOpPolicyEnabled(account, pid, policy.policy),
+                ),
+                Some(id) => crate::contract::add_call(
+                    batch,
+                    module.isActionPolicyEnabled(account, pid, id, policy.policy),
+                ),
+            }
+            .map_err(fail("batch"))?;
+            flags.push((key, policy.policy, waiter));
         }
         for (_, policy, slot) in slots(session, account) {
             if out.contains_key(&slot) {
                 continue;
             }
             let state = initial_state(d, policy)?;
-            let reads = session::state_reads(&state, slot.policy, slot.config_id, ss, account);
+            let reads =
+                session::state_reads(&state, slot.policy, slot.config_id, d.smart_session, account);
             if !reads.is_empty() {
                 let mut waiters = Vec::with_capacity(reads.len());
                 for r in reads {
                     waiters.push(match r {
-                        StateRead::Call { to, data } => Read::Call(call(batch, to, data)?),
+                        // a getter the policy crate encodes (no_std, below the bindings)
+                        StateRead::Call { to, data } => {
+                            let tx = TransactionRequest::default().to(to).input(data.into());
+                            Read::Call(
+                                batch
+                                    .add_call::<_, Bytes>("eth_call", &(tx, BlockId::latest()))
+                                    .map_err(fail("batch"))?,
+                            )
+                        }
                         StateRead::Storage { address, slot } => Read::Storage(
                             batch
                                 .add_call::<_, B256>(
@@ -179,11 +188,11 @@ impl ViewRequest {
             .add_call::<_, alloy_primitives::U64>("eth_blockNumber", &())
             .map_err(fail("batch"))?;
         let mut lists = Vec::new();
-        let c = getUserOpPoliciesCall { account, permissionId: pid };
-        lists.push((None, call(batch, ss, c.abi_encode().into())?));
+        let c = module.getUserOpPolicies(account, pid);
+        lists.push((None, crate::contract::add_call(batch, c).map_err(fail("batch"))?));
         for id in &actions {
-            let c = getActionPoliciesCall { account, permissionId: pid, actionId: *id };
-            lists.push((Some(*id), call(batch, ss, c.abi_encode().into())?));
+            let c = module.getActionPolicies(account, pid, *id);
+            lists.push((Some(*id), crate::contract::add_call(batch, c).map_err(fail("batch"))?));
         }
         Ok(Self {
             pid,

@@ -30,12 +30,12 @@
 //! when they agree), which catches a registry with another layout.
 
 use crate::ClientError;
-use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_provider::Provider;
 use alloy_rpc_client::BatchRequest;
-use alloy_rpc_types_eth::{BlockId, TransactionRequest};
+use alloy_rpc_types_eth::BlockId;
 use alloy_sol_types::SolCall;
-use smart_sessions_bindings::common::registry::Registry::findTrustedAttestersCall;
+use smart_sessions_bindings::common::registry::Registry::{self, findTrustedAttestersCall};
 
 /// The storage slot of the reference registry's `$accountToAttester` mapping (see the module
 /// documentation for the derivation).
@@ -88,10 +88,8 @@ pub async fn account_trust<P: Provider>(
 ) -> Result<AccountTrust, ClientError> {
     let fail = |step| move |e| ClientError::node(step, e);
     let mut batch = BatchRequest::new(provider.client());
-    let data = Bytes::from(findTrustedAttestersCall { smartAccount: account }.abi_encode());
-    let tx = TransactionRequest::default().to(registry).input(data.into());
-    let attesters = batch
-        .add_call::<_, Bytes>("eth_call", &(tx, BlockId::latest()))
+    let contract = Registry::new(registry, provider);
+    let attesters = crate::contract::add_call(&mut batch, contract.findTrustedAttesters(account))
         .map_err(fail("findTrustedAttesters"))?;
     let slot = U256::from_be_bytes(trust_record_slot(account).0);
     let word = batch

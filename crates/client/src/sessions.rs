@@ -11,9 +11,10 @@ use smart_sessions_codec::{
 };
 
 use smart_sessions_bindings::{
-    common::registry::Registry::{findTrustedAttestersCall, trustAttestersCall},
+    common::registry::Registry::{self, trustAttestersCall},
     legacy::smart_session::SmartSession::{
-        disableActionIdCall, disableActionPoliciesCall, disableUserOpPoliciesCall, getNonceCall,
+        self as SmartSessionContract, disableActionIdCall, disableActionPoliciesCall,
+        disableUserOpPoliciesCall,
     },
 };
 
@@ -109,10 +110,9 @@ impl SmartSessions {
         permission_id: B256,
         account: Address,
     ) -> Result<bool, ClientError> {
-        crate::nexus::call(
-            provider,
-            self.address,
-            isPermissionEnabledCall { permissionId: permission_id, account },
+        let module = SmartSessionContract::new(self.address, provider);
+        crate::contract::call(
+            module.isPermissionEnabled(permission_id, account),
             "isPermissionEnabled",
         )
         .await
@@ -125,13 +125,8 @@ impl SmartSessions {
         permission_id: B256,
         account: Address,
     ) -> Result<U256, ClientError> {
-        crate::nexus::call(
-            provider,
-            self.address,
-            getNonceCall { permissionId: permission_id, account },
-            "getNonce",
-        )
-        .await
+        let module = SmartSessionContract::new(self.address, provider);
+        crate::contract::call(module.getNonce(permission_id, account), "getNonce").await
     }
 
     /// The USE-mode `userOp.signature` around the session key's signature.
@@ -176,13 +171,8 @@ pub async fn trusted_attesters<P: Provider>(
     registry: Address,
     account: Address,
 ) -> Result<Vec<Address>, ClientError> {
-    crate::nexus::call(
-        provider,
-        registry,
-        findTrustedAttestersCall { smartAccount: account },
-        "findTrustedAttesters",
-    )
-    .await
+    let registry = Registry::new(registry, provider);
+    crate::contract::call(registry.findTrustedAttesters(account), "findTrustedAttesters").await
 }
 
 /// How the owner signs the multichain enable digest.
@@ -507,21 +497,17 @@ pub async fn check_enabled_permissions<P: Provider>(
     account: Address,
     permission_ids: &[B256],
 ) -> Result<std::collections::BTreeMap<B256, std::collections::BTreeMap<u64, bool>>, ClientError> {
-    use alloy_rpc_types_eth::{BlockId, TransactionRequest};
     let fail =
         |e: alloy_provider::transport::TransportError| ClientError::node("isPermissionEnabled", e);
     let mut out: std::collections::BTreeMap<B256, std::collections::BTreeMap<u64, bool>> =
         Default::default();
     for (chain_id, provider, ss) in chains {
         let mut batch = alloy_rpc_client::BatchRequest::new(provider.client());
+        let module = SmartSessionContract::new(ss.address, *provider);
         let mut waiters = Vec::new();
         for id in permission_ids {
-            let data = isPermissionEnabledCall { permissionId: *id, account }.abi_encode();
-            let tx = TransactionRequest::default().to(ss.address).input(Bytes::from(data).into());
-            waiters.push((
-                *id,
-                batch.add_call::<_, Bytes>("eth_call", &(tx, BlockId::latest())).map_err(fail)?,
-            ));
+            let c = module.isPermissionEnabled(*id, account);
+            waiters.push((*id, crate::contract::add_call(&mut batch, c).map_err(fail)?));
         }
         batch.send().await.map_err(fail)?;
         for (id, w) in waiters {

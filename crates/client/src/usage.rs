@@ -36,8 +36,12 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         precheck: Precheck,
         lane_key: NexusNonceKey,
     ) -> Result<Option<bool>, FlowError> {
-        use alloy_rpc_types_eth::{BlockId, TransactionRequest};
+        use alloy_rpc_types_eth::BlockId;
         use alloy_sol_types::SolCall;
+        use smart_sessions_bindings::{
+            common::entry_point::{EntryPoint, getNonceCall},
+            legacy::smart_session::SmartSession,
+        };
         let pid = session.permission_id();
         let lane = self.deployments.smart_session;
         let account = self.account.address;
@@ -59,25 +63,18 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             move |e: alloy_transport::TransportError| ClientError::node(step, e)
         };
         let mut batch = alloy_rpc_client::BatchRequest::new(self.node.client());
-        let mut call = |to: Address, data: Vec<u8>| {
-            let tx = TransactionRequest::default().to(to).input(Bytes::from(data).into());
-            batch.add_call::<_, Bytes>("eth_call", &(tx, BlockId::latest()))
-        };
+        let entry_point = EntryPoint::new(self.deployments.entry_point, &self.node);
+        let module = SmartSession::new(lane, &self.node);
         let nonce = nonce
             .then(|| {
-                let key = lane_key.key();
-                let c = smart_sessions_bindings::common::entry_point::getNonceCall {
-                    sender: account,
-                    key,
-                };
-                call(self.deployments.entry_point, c.abi_encode())
+                let c = entry_point.getNonce(account, lane_key.key());
+                crate::contract::add_call(&mut batch, c)
             })
             .transpose()
             .map_err(fail("batch"))?;
         let enabled = enabled
             .then(|| {
-                let c = crate::sessions::isPermissionEnabledCall { permissionId: pid, account };
-                call(lane, c.abi_encode())
+                crate::contract::add_call(&mut batch, module.isPermissionEnabled(pid, account))
             })
             .transpose()
             .map_err(fail("batch"))?;
@@ -86,7 +83,15 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             .transpose()
             .map_err(fail("batch"))?;
         let view = view
-            .then(|| checks::ViewRequest::add(&mut batch, &self.deployments, session, account))
+            .then(|| {
+                checks::ViewRequest::add(
+                    &mut batch,
+                    &self.node,
+                    &self.deployments,
+                    session,
+                    account,
+                )
+            })
             .transpose()?;
         batch.send().await.map_err(fail("session prefetch batch"))?;
         if let Some(w) = code {
@@ -95,10 +100,8 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         }
         if let Some(w) = nonce {
             let raw = w.await.map_err(fail("EntryPoint.getNonce"))?;
-            let n = smart_sessions_bindings::common::entry_point::getNonceCall::abi_decode_returns(
-                &raw,
-            )
-            .map_err(|source| ClientError::Decode { step: "EntryPoint.getNonce", source })?;
+            let n = getNonceCall::abi_decode_returns(&raw)
+                .map_err(|source| ClientError::Decode { step: "EntryPoint.getNonce", source })?;
             let mut l = lane_lock.lock().await;
             if l.next.is_none() {
                 l.next = Some(n);

@@ -3,15 +3,14 @@
 //! such by `grant_status`, and `use_permission` refuses them before sending anything, naming
 //! why (before the fix: `use` sent an ENABLE and the bundler refused it with `HashMismatch`).
 
-use alloy_primitives::{Address, Bytes, U256};
-use alloy_provider::Provider;
-use alloy_rpc_types_eth::TransactionRequest;
+use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use serde_json::json;
+use smart_sessions_bindings::erc20::ERC20::transferCall;
 use smart_sessions_client::{FlowError, GrantStatus, NexusClient, Precheck, SessionRequest};
 use smart_sessions_codec::Execution;
-use smart_sessions_devnet::contracts::TestToken::{mintCall, transferCall};
+use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 
 mod common;
@@ -43,9 +42,9 @@ async fn revoked_and_removed_grants_are_reported_and_refused_before_sending() {
     client.prepare(&owner).await.unwrap();
     client.trust_attesters(&owner, &[a.attester], 1).await.unwrap();
     let deployer = d.provider_for(&d.deployer).unwrap();
-    let data = mintCall { to: client.address(), amount: U256::from(1_000) }.abi_encode();
-    deployer
-        .send_transaction(TransactionRequest::default().to(a.token).input(Bytes::from(data).into()))
+    TestToken::new(a.token, &deployer)
+        .mint(client.address(), U256::from(1_000))
+        .send()
         .await
         .unwrap()
         .get_receipt()

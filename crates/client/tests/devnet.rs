@@ -1,16 +1,15 @@
 //! The client's user-operation plumbing against the devnet: local hash = EntryPoint's, gas from
 //! the bundler's estimate with a stub signature, deploy-on-first-op, typed AA24 refusal.
 
-use alloy_primitives::{B256, Bytes, U256};
+use alloy_primitives::{B256, U256};
 use alloy_provider::{Provider, ProviderBuilder};
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use smart_sessions_bindings::common::entry_point;
+use smart_sessions_bindings::common::entry_point::EntryPoint;
 use smart_sessions_client::{BundlerApi, Refusal, UserOperation};
 use smart_sessions_codec::Execution;
-use smart_sessions_devnet::contracts::Counter::{bumpCall, countCall};
+use smart_sessions_devnet::contracts::Counter::{self, bumpCall};
 use smart_sessions_devnet::{Devnet, Options};
 use std::time::Duration;
 
@@ -28,13 +27,9 @@ async fn fill_and_sign<P: Provider, B: Provider>(
     let mut op = fill(b, op, stub()).await.expect("estimate");
     let hash = op.hash(ep, chain_id);
     // the local hash is the EntryPoint's
-    let onchain = p
-        .call(TransactionRequest::default().to(ep).input(
-            Bytes::from(entry_point::getUserOpHashCall { userOp: op.pack() }.abi_encode()).into(),
-        ))
-        .await
-        .expect("getUserOpHash");
-    assert_eq!(B256::from_slice(&onchain), hash);
+    let onchain =
+        EntryPoint::new(ep, p).getUserOpHash(op.pack()).call().await.expect("getUserOpHash");
+    assert_eq!(onchain, hash);
     op.signature =
         signer.sign_message_sync(hash.as_slice()).expect("sign").as_bytes().to_vec().into();
     op
@@ -70,15 +65,8 @@ async fn nexus_user_operations_through_the_bundler() {
     let op = fill_and_sign(&p, &b, op, d.chain_id, &owner).await;
     let hash = b.send_user_op(&op, a.entry_point).await.expect("send");
     assert!(b.wait_for_user_op_receipt(hash, Duration::from_secs(30)).await.unwrap().success);
-    let count = p
-        .call(
-            TransactionRequest::default()
-                .to(a.counter)
-                .input(Bytes::from(countCall { who: account.address }.abi_encode()).into()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(U256::from_be_slice(&count), U256::from(3));
+    let count = Counter::new(a.counter, &p).count(account.address).call().await.unwrap();
+    assert_eq!(count, U256::from(3));
 
     // a stranger's signature: a typed AA24 refusal
     let op = account.user_operation(&p, a.owner_validator, &[bump]).await.unwrap();

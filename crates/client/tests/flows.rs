@@ -6,19 +6,19 @@
 
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_provider::{Provider, ext::AnvilApi};
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use serde_json::json;
-use smart_sessions_bindings::k1_validator_factory::K1ValidatorFactory::computeAccountAddressCall;
+use smart_sessions_bindings::{
+    erc20::ERC20::{self, approveCall, transferCall},
+    k1_validator_factory::K1ValidatorFactory,
+};
 use smart_sessions_client::{
     BudgetItem, FlowError, NexusAccount, NexusClient, OwnerSignatureStyle, Precheck, Refusal,
     SessionDetails, SessionRequest, grant_permission_multichain, trusted_attesters,
 };
 use smart_sessions_codec::{Execution, execute::decode_execute};
-use smart_sessions_devnet::contracts::TestToken::{
-    approveCall, balanceOfCall, mintCall, transferCall,
-};
+use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 use smart_sessions_policy::eval::{Outcome, Violation};
 
@@ -56,11 +56,9 @@ fn seed_request(session_key: Address, token: Address) -> SessionRequest {
 
 async fn mint(d: &Devnet, to: Address, amount: u64) {
     let deployer = d.provider_for(&d.deployer).unwrap();
-    let data = mintCall { to, amount: U256::from(amount) }.abi_encode();
-    deployer
-        .send_transaction(
-            TransactionRequest::default().to(d.addresses.token).input(Bytes::from(data).into()),
-        )
+    TestToken::new(d.addresses.token, &deployer)
+        .mint(to, U256::from(amount))
+        .send()
         .await
         .unwrap()
         .get_receipt()
@@ -69,15 +67,7 @@ async fn mint(d: &Devnet, to: Address, amount: u64) {
 }
 
 async fn balance<P: Provider>(p: &P, token: Address, who: Address) -> U256 {
-    let out = p
-        .call(
-            TransactionRequest::default()
-                .to(token)
-                .input(Bytes::from(balanceOfCall { who }.abi_encode()).into()),
-        )
-        .await
-        .unwrap();
-    U256::from_be_slice(&out)
+    ERC20::new(token, p).balanceOf(who).call().await.unwrap()
 }
 
 /// The K1ValidatorFactory account of `owner` at `index` with the devnet's attester, threshold 1
@@ -128,21 +118,12 @@ async fn k1_factory_account_seed_grant_use_until_spent_budgets_and_remove() {
     // the account @biconomy/sdk 0.0.21 creates: K1ValidatorFactory, index 0, one attester
     let account = k1_account(&node, &a, owner.address(), 0).await;
     assert_eq!(&account.factory_data[..4], &[0x0d, 0x51, 0xf0, 0xb7]);
-    let view = computeAccountAddressCall {
-        eoaOwner: owner.address(),
-        index: U256::ZERO,
-        attesters: vec![a.attester],
-        threshold: 1,
-    };
-    let from_view = node
-        .call(
-            TransactionRequest::default()
-                .to(a.k1_validator_factory)
-                .input(Bytes::from(view.abi_encode()).into()),
-        )
+    let from_view = K1ValidatorFactory::new(a.k1_validator_factory, &node)
+        .computeAccountAddress(owner.address(), U256::ZERO, vec![a.attester], 1)
+        .call()
         .await
         .unwrap();
-    assert_eq!(account.address, Address::from_slice(&from_view[12..]));
+    assert_eq!(account.address, from_view);
     // another index is another account
     let other = k1_account(&node, &a, owner.address(), 1).await;
     assert_ne!(other.address, account.address);

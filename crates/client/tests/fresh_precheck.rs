@@ -6,15 +6,14 @@
 //! Two `NexusClient`s act on one account as two processes would: what one does is invisible to
 //! the other's cache.
 
-use alloy_primitives::{Address, Bytes, U256};
-use alloy_provider::Provider;
-use alloy_rpc_types_eth::TransactionRequest;
+use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use serde_json::json;
+use smart_sessions_bindings::erc20::ERC20::transferCall;
 use smart_sessions_client::{ClientOptions, FlowError, NexusClient, Precheck, SessionRequest};
 use smart_sessions_codec::Execution;
-use smart_sessions_devnet::contracts::TestToken::{mintCall, transferCall};
+use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 use std::time::Duration;
 
@@ -56,9 +55,9 @@ async fn prechecks_see_other_clients_recheck_refusals_and_report_unknown_policie
     let grant = o.grant_permission(&owner, &[request(key.address(), a.token)]).await.unwrap();
     let details = grant.sessions[0].clone();
     let deployer = d.provider_for(&d.deployer).unwrap();
-    let data = mintCall { to: o.address(), amount: U256::from(10_000) }.abi_encode();
-    deployer
-        .send_transaction(TransactionRequest::default().to(a.token).input(Bytes::from(data).into()))
+    TestToken::new(a.token, &deployer)
+        .mint(o.address(), U256::from(10_000))
+        .send()
         .await
         .unwrap()
         .get_receipt()

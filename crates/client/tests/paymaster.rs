@@ -4,20 +4,19 @@
 //! (`Erc7677Paymaster` as `PaymasterSource`, `UserOperation`, the bundler API), compared with
 //! the same operation unsponsored; refusals and an unreachable or silent service as typed errors.
 
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::Signer;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use serde_json::json;
-use smart_sessions_bindings::common::entry_point::balanceOfCall;
+use smart_sessions_bindings::common::entry_point::EntryPoint;
 use smart_sessions_client::{
     BundlerApi, Endpoint, Erc7677Paymaster, NexusAccount, NexusClient, NexusDeployment,
     PaymasterError, PaymasterSource, Precheck, SessionRequest, UserOperation, UserOperationReceipt,
 };
 use smart_sessions_codec::Execution;
-use smart_sessions_devnet::contracts::Counter::{bumpCall, countCall};
+use smart_sessions_devnet::contracts::Counter::{self, bumpCall};
 use smart_sessions_devnet::{
     Devnet, ENTRY_POINT, Options,
     paymaster::{NOT_SPONSORED, SponsorPolicy},
@@ -31,12 +30,14 @@ fn sponsor_at(url: &str, timeout: Duration) -> Erc7677Paymaster {
     Erc7677Paymaster::new(&Endpoint::new(url.parse().unwrap()).timeout(timeout)).unwrap()
 }
 
-async fn read<P: Provider, C: SolCall>(p: &P, to: Address, c: C) -> C::Return {
-    let out = p
-        .call(TransactionRequest::default().to(to).input(Bytes::from(c.abi_encode()).into()))
-        .await
-        .unwrap();
-    C::abi_decode_returns(&out).unwrap()
+/// `Counter.count(who)` at `counter`.
+async fn count<P: Provider>(p: &P, counter: Address, who: Address) -> U256 {
+    Counter::new(counter, p).count(who).call().await.unwrap()
+}
+
+/// `EntryPoint.balanceOf(account)`: the account's (here: the paymaster's) deposit.
+async fn deposit_of<P: Provider>(p: &P, account: Address) -> U256 {
+    EntryPoint::new(ENTRY_POINT, p).balanceOf(account).call().await.unwrap()
 }
 
 /// The devnet account of a fresh owner (NexusAccountFactory + bootstrap, salt 0), not funded.
@@ -123,7 +124,7 @@ async fn a_sponsored_owner_operation_costs_the_account_nothing() {
     let owner = PrivateKeySigner::random();
     let acc = account(&node, &d, owner.address()).await;
     service.set_policy(SponsorPolicy::Only([acc.address].into()));
-    let deposit_before = read(&node, ENTRY_POINT, balanceOfCall { account: pm }).await;
+    let deposit_before = deposit_of(&node, pm).await;
     let r = first_op(&node, &bundler, &d, &owner, &acc, Some(&sponsor)).await.unwrap();
     assert!(r.success, "{r:?}");
     assert_eq!(
@@ -131,12 +132,9 @@ async fn a_sponsored_owner_operation_costs_the_account_nothing() {
         U256::ZERO,
         "the account paid nothing"
     );
-    let deposit_after = read(&node, ENTRY_POINT, balanceOfCall { account: pm }).await;
+    let deposit_after = deposit_of(&node, pm).await;
     assert_eq!(deposit_before - deposit_after, r.actual_gas_cost, "the paymaster's deposit paid");
-    assert_eq!(
-        read(&node, d.addresses.counter, countCall { who: acc.address }).await,
-        U256::from(1)
-    );
+    assert_eq!(count(&node, d.addresses.counter, acc.address).await, U256::from(1));
     assert_eq!(service.calls(), ["pm_getPaymasterStubData", "pm_getPaymasterData"]);
 
     // the same operation unsponsored, for the gas comparison (an account funded with 1 ETH)
@@ -273,7 +271,7 @@ async fn a_sponsored_session_operation_leaves_the_account_balance_unchanged() {
     };
     assert!(r.success, "{r:?}");
     assert_eq!(node.get_balance(acc.address).await.unwrap(), balance_before, "sponsored");
-    assert_eq!(read(&node, a.counter, countCall { who: acc.address }).await, U256::from(1));
+    assert_eq!(count(&node, a.counter, acc.address).await, U256::from(1));
     // the same session operation unsponsored, through the client: the account pays
     let call = Execution::new(a.counter, U256::ZERO, bumpCall {}.abi_encode());
     let plain = client.use_permission(&key, details, &[call], Precheck::On).await.unwrap();
@@ -334,7 +332,7 @@ async fn through_the_client_owner_and_session_ops_are_sponsored_and_a_stopped_se
     let session_sponsored =
         cs.use_permission(&key, &details, &[bump()], Precheck::On).await.unwrap();
     assert_eq!(node.get_balance(acc.address).await.unwrap(), U256::ZERO, "all sponsored");
-    assert_eq!(read(&node, a.counter, countCall { who: acc.address }).await, U256::from(3));
+    assert_eq!(count(&node, a.counter, acc.address).await, U256::from(3));
     // a session granted without the permit (legacy: no check, see above) is sponsored as well
     request.permit_paymaster = false;
     let other = cs.grant_permission(&owner, &[request]).await.unwrap();
@@ -358,7 +356,7 @@ async fn through_the_client_owner_and_session_ops_are_sponsored_and_a_stopped_se
 
     // the service down: a typed paymaster error, nothing sent
     service.stop();
-    let before = read(&node, a.counter, countCall { who: acc.address }).await;
+    let before = count(&node, a.counter, acc.address).await;
     match cs.owner_execute(&owner, &[bump()]).await {
         Err(FlowError::Paymaster(PaymasterError::Transport {
             method: "pm_getPaymasterStubData",
@@ -366,5 +364,5 @@ async fn through_the_client_owner_and_session_ops_are_sponsored_and_a_stopped_se
         })) => {}
         other => panic!("expected FlowError::Paymaster(Transport), got {other:?}"),
     }
-    assert_eq!(read(&node, a.counter, countCall { who: acc.address }).await, before);
+    assert_eq!(count(&node, a.counter, acc.address).await, before);
 }

@@ -5,30 +5,23 @@
 //! four that matter here, with selectors computed independently with viem's
 //! `toFunctionSelector`), and check that the client decodes the refusal of a grant by name.
 
+use alloy_contract::RawCallBuilder;
 use alloy_primitives::{Address, Bytes};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolError, SolInterface};
+use alloy_sol_types::{SolError, SolInterface};
 use serde_json::json;
-use smart_sessions_bindings::common::registry::Registry::{
-    self, RegistryErrors, checkForAccount_0Call, trustAttestersCall,
-};
+use smart_sessions_bindings::common::registry::Registry::{self, RegistryErrors};
 use smart_sessions_client::{FlowError, NexusClient, Refusal, SessionRequest};
 use smart_sessions_devnet::{Devnet, Options};
 
 mod common;
 
-/// The revert data of an `eth_call` to the registry (panics if it does not revert).
-async fn revert_data<P: Provider>(node: &P, registry: Address, input: Vec<u8>) -> Bytes {
-    let tx = TransactionRequest::default()
-        .from(Address::repeat_byte(0x42))
-        .to(registry)
-        .input(Bytes::from(input).into());
-    let err = node.call(tx).await.expect_err("the registry reverts");
-    err.as_error_resp()
-        .and_then(|e| e.as_revert_data())
-        .unwrap_or_else(|| panic!("no revert data: {err}"))
+/// The revert data of the `eth_call` of a registry instance's call (panics if it does not
+/// revert).
+async fn revert_data<P: Provider>(call: RawCallBuilder<P>) -> Bytes {
+    let err = call.from(Address::repeat_byte(0x42)).call().await.expect_err("the registry reverts");
+    err.as_revert_data().unwrap_or_else(|| panic!("no revert data: {err}"))
 }
 
 #[test]
@@ -55,36 +48,34 @@ async fn the_devnet_registry_raises_the_reference_errors() {
     let a = d.addresses.clone();
     let node = d.provider_for(&d.deployer).unwrap();
     let (lo, hi) = (Address::repeat_byte(0x01), Address::repeat_byte(0x02));
-    let cases: [(Vec<u8>, [u8; 4], &str); 5] = [
+    let registry = Registry::new(a.registry, &node);
+    let trust =
+        |threshold, attesters| registry.trustAttesters(threshold, attesters).clear_decoder();
+    let cases: [(RawCallBuilder<_>, [u8; 4], &str); 5] = [
         (
-            trustAttestersCall { threshold: 1, attesters: vec![hi, lo] }.abi_encode(),
+            trust(1, vec![hi, lo]),
             Registry::InvalidTrustedAttesterInput::SELECTOR,
             "unsorted attesters",
         ),
         (
-            trustAttestersCall { threshold: 1, attesters: vec![lo, lo] }.abi_encode(),
+            trust(1, vec![lo, lo]),
             Registry::InvalidTrustedAttesterInput::SELECTOR,
             "a repeated attester",
         ),
+        (trust(1, vec![]), Registry::InvalidTrustedAttesterInput::SELECTOR, "no attesters"),
         (
-            trustAttestersCall { threshold: 1, attesters: vec![] }.abi_encode(),
-            Registry::InvalidTrustedAttesterInput::SELECTOR,
-            "no attesters",
-        ),
-        (
-            trustAttestersCall { threshold: 3, attesters: vec![lo, hi] }.abi_encode(),
+            trust(3, vec![lo, hi]),
             Registry::InvalidThreshold::SELECTOR,
             "a threshold above the count",
         ),
         (
-            checkForAccount_0Call { smartAccount: Address::repeat_byte(0x99), module: a.token }
-                .abi_encode(),
+            registry.checkForAccount_0(Address::repeat_byte(0x99), a.token).clear_decoder(),
             Registry::NoTrustedAttestersFound::SELECTOR,
             "an account trusting no one",
         ),
     ];
     for (input, selector, what) in cases {
-        let data = revert_data(&node, a.registry, input).await;
+        let data = revert_data(input).await;
         assert_eq!(data.len(), 4, "{what}: the reference's errors carry no arguments: {data}");
         assert_eq!(data[..4], selector, "{what}: {data}");
         let decoded = RegistryErrors::abi_decode(&data).unwrap();

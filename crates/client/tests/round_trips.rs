@@ -13,19 +13,15 @@
 use alloy_primitives::{Address, B256, U256};
 use alloy_provider::ext::AnvilApi;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
+use smart_sessions_bindings::erc20::ERC20::transferCall;
 use smart_sessions_client::{
     NexusAccount, NexusClient, NexusDeployment, Precheck, Sent, SessionRequest,
     transport::RoundTrips,
 };
 use smart_sessions_codec::{Execution, execute::decode_execute};
-use smart_sessions_devnet::{Devnet, Options};
+use smart_sessions_devnet::{Devnet, Options, contracts::TestToken};
 use std::collections::BTreeMap;
-
-sol! {
-    function transfer(address to, uint256 amount) returns (bool);
-    function mint(address to, uint256 amount);
-}
 
 mod common;
 
@@ -81,18 +77,14 @@ async fn whole_legacy_flow_round_trips() {
         .await
         .unwrap();
     let deployer = d.provider_for(&d.deployer).unwrap();
-    let mint = mintCall { to: client.address(), amount: U256::from(10_000) }.abi_encode();
-    alloy_provider::Provider::send_transaction(
-        &deployer,
-        alloy_rpc_types_eth::TransactionRequest::default()
-            .to(a.token)
-            .input(alloy_primitives::Bytes::from(mint).into()),
-    )
-    .await
-    .unwrap()
-    .get_receipt()
-    .await
-    .unwrap();
+    TestToken::new(a.token, &deployer)
+        .mint(client.address(), U256::from(10_000))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
     nt.reset();
     bt.reset();
 

@@ -3,29 +3,27 @@
 //! limit, use it until the limit is spent, see the next call refused off-chain with the rule named,
 //! and on chain with the decoded `PolicyViolation` when the off-chain check is skipped.
 
-use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_provider::{Provider, ProviderBuilder};
-use alloy_rpc_types_eth::TransactionRequest;
+use alloy_primitives::{Address, B256, U256};
+use alloy_provider::ProviderBuilder;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
+use smart_sessions_bindings::{
+    current::uni_action_policy::UniActionPolicy as UniActionPolicyContract, erc20::ERC20,
+};
 use smart_sessions_client::{
     BundlerApi, Refusal, SmartSessions, trust_attesters, trusted_attesters,
 };
 use smart_sessions_codec::{
     ActionConfig, ActionData, AnySession, Execution, Generation, ParamCondition, legacy,
 };
-use smart_sessions_devnet::contracts::TestToken::{balanceOfCall, mintCall, transferCall};
+use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, ENTRY_POINT, Options};
 use smart_sessions_policy::{
     Deployment, UniActionBuilder,
     eval::{Outcome, UniActionPolicy, Violation},
 };
 use std::time::Duration;
-
-sol! {
-    function actionConfigs(bytes32 id, address multiplexer, address account) returns (bytes);
-}
 
 mod common;
 use common::{ecdsa_stub, fill};
@@ -75,7 +73,7 @@ async fn seed_000_transfer_limit_until_spent() {
         userOpPolicies: vec![],
         erc7739Policies: Default::default(),
         actions: vec![ActionData {
-            actionTargetSelector: transferCall::SELECTOR.into(),
+            actionTargetSelector: ERC20::transferCall::SELECTOR.into(),
             actionTarget: a.token,
             actionPolicies: vec![policy],
         }],
@@ -93,9 +91,9 @@ async fn seed_000_transfer_limit_until_spent() {
 
     // tokens for the account
     let deployer = d.provider_for(&d.deployer).unwrap();
-    let mint = mintCall { to: account.address, amount: U256::from(10_000) }.abi_encode();
-    deployer
-        .send_transaction(TransactionRequest::default().to(a.token).input(Bytes::from(mint).into()))
+    TestToken::new(a.token, &deployer)
+        .mint(account.address, U256::from(10_000))
+        .send()
         .await
         .unwrap()
         .get_receipt()
@@ -107,7 +105,7 @@ async fn seed_000_transfer_limit_until_spent() {
         Execution::new(
             a.token,
             U256::ZERO,
-            transferCall { to: recipient, amount: U256::from(amount) }.abi_encode(),
+            ERC20::transferCall { to: recipient, amount: U256::from(amount) }.abi_encode(),
         )
     };
     let session_op = |call: Execution| {
@@ -127,34 +125,17 @@ async fn seed_000_transfer_limit_until_spent() {
     // two transfers of 600 pass
     assert!(session_op(transfer(600)).await.unwrap().success);
     assert!(session_op(transfer(600)).await.unwrap().success);
-    let balance = p
-        .call(
-            TransactionRequest::default()
-                .to(a.token)
-                .input(Bytes::from(balanceOfCall { who: recipient }.abi_encode()).into()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(U256::from_be_slice(&balance), U256::from(1200));
+    let balance = ERC20::new(a.token, &p).balanceOf(recipient).call().await.unwrap();
+    assert_eq!(balance, U256::from(1200));
 
     // the third is refused off-chain, from the policy's on-chain state, naming the rule
-    let action_id = smart_sessions_codec::action_id(a.token, transferCall::SELECTOR.into());
+    let action_id = smart_sessions_codec::action_id(a.token, ERC20::transferCall::SELECTOR.into());
     let config_id =
         smart_sessions_codec::action_config_id(account.address, permission_id, action_id);
-    let state = p
-        .call(
-            TransactionRequest::default().to(a.uni_action_policy).input(
-                Bytes::from(
-                    actionConfigsCall {
-                        id: config_id,
-                        multiplexer: a.smart_session,
-                        account: account.address,
-                    }
-                    .abi_encode(),
-                )
-                .into(),
-            ),
-        )
+    // the raw answer, decoded as the codec's `ActionConfig` (the evaluator's input)
+    let state = UniActionPolicyContract::new(a.uni_action_policy, &p)
+        .actionConfigs(config_id, a.smart_session, account.address)
+        .call_raw()
         .await
         .unwrap();
     let mut evaluator = UniActionPolicy::from_config(ActionConfig::abi_decode(&state).unwrap());

@@ -7,11 +7,11 @@ use alloy_provider::{Provider, ProviderBuilder};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use serde_json::json;
+use smart_sessions_bindings::erc20::ERC20::transferCall;
 use smart_sessions_client::{
     Endpoint, EndpointError, EndpointUrl, NexusClient, Precheck, SessionRequest,
 };
 use smart_sessions_codec::Execution;
-use smart_sessions_devnet::contracts::TestToken::transferCall;
 use smart_sessions_devnet::{Devnet, Options, TlsFront};
 
 mod common;

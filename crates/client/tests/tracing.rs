@@ -5,9 +5,9 @@ use alloy_primitives::{U256, hex};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use serde_json::json;
+use smart_sessions_bindings::erc20::ERC20::transferCall;
 use smart_sessions_client::{NexusClient, Precheck, SessionRequest};
 use smart_sessions_codec::Execution;
-use smart_sessions_devnet::contracts::TestToken::transferCall;
 use smart_sessions_devnet::{Devnet, Options};
 use std::{
     io::Write,

@@ -5,7 +5,7 @@ use alloy_primitives::{Address, B256, Bytes, U256, address, b256};
 use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolValue, sol};
+use alloy_sol_types::SolValue;
 use std::{
     fmt,
     path::{Path, PathBuf},
@@ -178,13 +178,6 @@ impl fmt::Debug for Devnet {
     }
 }
 
-sol! {
-    function attest(address module);
-    function trustAttesters(uint8 threshold, address[] attesters);
-    function mint(address to, uint256 amount);
-    function deposit();
-}
-
 /// Deploys `init_code` through the CREATE2 deployer with `salt` (idempotent) and returns the
 /// address.
 pub async fn create2<P: Provider>(
@@ -222,14 +215,12 @@ pub async fn create2<P: Provider>(
     Ok(addr)
 }
 
-async fn send<P: Provider>(provider: &P, step: &str, tx: TransactionRequest) -> Result<()> {
-    let receipt = provider
-        .send_transaction(tx)
-        .await
-        .map_err(rpc(step))?
-        .get_receipt()
-        .await
-        .map_err(rpc(step))?;
+/// Sends a contract instance's call as a transaction and waits for a successful receipt.
+async fn send<P: Provider, C: alloy_sol_types::SolCall>(
+    step: &str,
+    call: alloy_contract::SolCallBuilder<P, C>,
+) -> Result<()> {
+    let receipt = call.send().await.map_err(rpc(step))?.get_receipt().await.map_err(rpc(step))?;
     if receipt.status() {
         Ok(())
     } else {
@@ -406,13 +397,11 @@ impl Devnet {
         let attester = self.fund_new_key().await?;
         let att = self.provider_for(&attester)?;
         att.client().set_poll_interval(Duration::from_millis(20));
+        let registry = contracts::AttesterRegistry::new(REGISTRY, &att);
         for module in
             [session_key_validator, sudo, uni, v1_spending, owner_validator, SMART_SESSION]
         {
-            let tx = TransactionRequest::default()
-                .to(REGISTRY)
-                .input(Bytes::from(attestCall { module }.abi_encode()).into());
-            send(&att, "attest", tx).await?;
+            send("attest", registry.attest(module)).await?;
         }
         self.addresses = Addresses {
             entry_point: ep,
@@ -444,11 +433,12 @@ impl Devnet {
             [&a.verifying_paymaster[..], &(ENTRY_POINT, signer.address()).abi_encode_params()]
                 .concat();
         let pm = create2(&provider, self.deployer.address(), B256::ZERO, &init).await?;
-        let tx = TransactionRequest::default()
-            .to(pm)
-            .value(U256::from(PAYMASTER_DEPOSIT))
-            .input(Bytes::from(depositCall {}.abi_encode()).into());
-        send(&provider, "VerifyingPaymaster.deposit", tx).await?;
+        let paymaster = contracts::VerifyingPaymaster::new(pm, &provider);
+        send(
+            "VerifyingPaymaster.deposit",
+            paymaster.deposit().value(U256::from(PAYMASTER_DEPOSIT)),
+        )
+        .await?;
         self.addresses.verifying_paymaster = pm;
         self.paymaster =
             Some(PaymasterService::start(pm, ENTRY_POINT, self.chain_id, signer).await?);

@@ -13,7 +13,6 @@
 
 use alloy_primitives::{Address, B256, Bytes, U256, hex};
 use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue};
 use smart_sessions_client::{
@@ -21,8 +20,8 @@ use smart_sessions_client::{
 };
 use smart_sessions_codec::{Execution, Generation};
 use smart_sessions_devnet::contracts::{
-    AttesterRegistry::attestCall,
-    Counter::{bumpCall, countCall},
+    AttesterRegistry,
+    Counter::{self, bumpCall},
 };
 use smart_sessions_devnet::{Devnet, Options, compiled_contracts, create2, node_dir};
 
@@ -59,14 +58,12 @@ async fn place(d: &Devnet, table: &Deployments) {
     }
     // the table's attesters attest the owner validator (impersonated, as nobody holds their keys)
     let plain = ProviderBuilder::new().connect_http(d.rpc_url.parse().unwrap());
+    let registry = AttesterRegistry::new(REGISTRY, &plain);
     for attester in &table.attesters {
         plain.anvil_impersonate_account(*attester).await.unwrap();
         plain.anvil_set_balance(*attester, U256::from(10u64).pow(U256::from(18u64))).await.unwrap();
-        let tx = TransactionRequest::default()
-            .from(*attester)
-            .to(REGISTRY)
-            .input(Bytes::from(attestCall { module: table.owner_validator }.abi_encode()).into());
-        let r = plain.send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+        let attest = registry.attest(table.owner_validator).from(*attester);
+        let r = attest.send().await.unwrap().get_receipt().await.unwrap();
         assert!(r.status());
         plain.anvil_stop_impersonating_account(*attester).await.unwrap();
     }
@@ -94,15 +91,7 @@ async fn k1_account_works(d: &Devnet, table: Deployments) -> U256 {
         .unwrap();
     assert!(sent.receipt.success);
     assert!(!node.get_code_at(address).await.unwrap().is_empty(), "deployed");
-    let out = node
-        .call(
-            TransactionRequest::default()
-                .to(counter)
-                .input(Bytes::from(countCall { who: address }.abi_encode()).into()),
-        )
-        .await
-        .unwrap();
-    countCall::abi_decode_returns(&out).unwrap()
+    Counter::new(counter, &node).count(address).call().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

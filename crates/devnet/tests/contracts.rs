@@ -1,11 +1,13 @@
 //! `smart_sessions_devnet::contracts` against solc's ABI of Devnet.sol: every function and event
-//! of `TestToken` and `Counter` in the compiler's output has a binding with the same selector
-//! (topic), and the bindings declare nothing the contracts lack; `AttesterRegistry`'s functions
+//! of `TestToken` (its `mint` in the devnet's `TestToken`, the rest in the bindings' EIP-20
+//! `ERC20`) and `Counter` in the compiler's output has a binding with the same selector (topic),
+//! and the bindings declare nothing the contracts lack; `AttesterRegistry`'s functions
 //! and event are among the devnet `Registry`'s. The expected selectors are
 //! computed here from the compiler's ABI JSON (name and input types), not from the bindings.
 
 use alloy_primitives::{B256, keccak256};
 use serde_json::Value;
+use smart_sessions_bindings::erc20::ERC20;
 use smart_sessions_devnet::{
     compiled_contracts,
     contracts::{AttesterRegistry, Counter, TestToken},
@@ -46,11 +48,15 @@ fn the_bindings_are_the_compiled_contracts_abi() {
     let compiled = compiled_contracts(&ensure_node_modules().unwrap()).unwrap();
 
     let (functions, events) = abi_ids(&compiled, "TestToken");
-    let bound: BTreeSet<[u8; 4]> = TestToken::TestTokenCalls::SELECTORS.iter().copied().collect();
-    assert_eq!(bound, functions, "TestToken functions");
+    let bound: BTreeSet<[u8; 4]> = TestToken::TestTokenCalls::SELECTORS
+        .iter()
+        .chain(ERC20::ERC20Calls::SELECTORS)
+        .copied()
+        .collect();
+    assert_eq!(bound, functions, "TestToken functions (TestToken's mint and EIP-20's)");
     let topics: BTreeSet<B256> =
-        TestToken::TestTokenEvents::SELECTORS.iter().map(|t| B256::from(*t)).collect();
-    assert_eq!(topics, events, "TestToken events");
+        ERC20::ERC20Events::SELECTORS.iter().map(|t| B256::from(*t)).collect();
+    assert_eq!(topics, events, "TestToken events (EIP-20's)");
     assert_eq!(
         functions.len(),
         10,

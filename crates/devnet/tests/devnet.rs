@@ -53,7 +53,7 @@ async fn user_operations_go_through_alto_and_bad_signatures_are_rejected() {
         receipt["actualGasUsed"]
     );
     assert_eq!(receipt["success"], json!(true), "{receipt}");
-    assert_eq!(call(&p, a.counter, countCall { who: acc.address }).await, U256::from(1));
+    assert_eq!(call(Counter::new(a.counter, &p).count(acc.address)).await, U256::from(1));
 
     // 2. a wrong signer: the bundler refuses with AA24
     let stranger = PrivateKeySigner::random();
@@ -63,7 +63,7 @@ async fn user_operations_go_through_alto_and_bad_signatures_are_rejected() {
         .await
         .expect_err("a bad signature must be refused");
     assert!(err.to_string().contains("AA24"), "{err}");
-    assert_eq!(call(&p, a.counter, countCall { who: acc.address }).await, U256::from(1));
+    assert_eq!(call(Counter::new(a.counter, &p).count(acc.address)).await, U256::from(1));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -74,29 +74,19 @@ async fn the_registry_keeps_trust_and_attestations() {
     let a = &d.addresses;
     let user = d.fund_new_key().await.expect("key");
     let p = d.provider_for(&user).expect("provider");
-    let check = |module: Address| checkForAccountCall { smartAccount: user.address(), module };
-    let tx = |data: Vec<u8>| {
-        TransactionRequest::default().to(a.registry).input(Bytes::from(data).into())
-    };
+    let registry = Registry::new(a.registry, &p);
+    let check = |module: Address| registry.checkForAccount_0(user.address(), module);
     // nothing trusted yet: the check reverts
-    assert!(p.call(tx(check(a.sudo_policy).abi_encode())).await.is_err());
-    assert!(
-        call(&p, a.registry, findTrustedAttestersCall { smartAccount: user.address() })
-            .await
-            .is_empty()
-    );
+    assert!(check(a.sudo_policy).call().await.is_err());
+    assert!(call(registry.findTrustedAttesters(user.address())).await.is_empty());
     // trust the devnet's attester
-    let trust = trustAttestersCall { threshold: 1, attesters: vec![a.attester] }.abi_encode();
-    let r =
-        p.send_transaction(tx(trust)).await.expect("send").get_receipt().await.expect("receipt");
+    let trust = registry.trustAttesters(1, vec![a.attester]);
+    let r = trust.send().await.expect("send").get_receipt().await.expect("receipt");
     assert!(r.status());
-    assert_eq!(
-        call(&p, a.registry, findTrustedAttestersCall { smartAccount: user.address() }).await,
-        vec![a.attester]
-    );
+    assert_eq!(call(registry.findTrustedAttesters(user.address())).await, vec![a.attester]);
     // attested modules pass, an unattested one still reverts
-    assert!(p.call(tx(check(a.sudo_policy).abi_encode())).await.is_ok());
-    assert!(p.call(tx(check(a.uni_action_policy).abi_encode())).await.is_ok());
-    assert!(p.call(tx(check(a.counter).abi_encode())).await.is_err());
+    assert!(check(a.sudo_policy).call().await.is_ok());
+    assert!(check(a.uni_action_policy).call().await.is_ok());
+    assert!(check(a.counter).call().await.is_err());
     let _ = keccak256([]);
 }

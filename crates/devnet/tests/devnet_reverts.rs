@@ -4,10 +4,10 @@
 mod devnet_support;
 use devnet_support::*;
 
-/// Revert data of an `eth_call`, as the node returns it.
-async fn revert_data<P: Provider>(p: &P, tx: TransactionRequest) -> Bytes {
-    let err = p.call(tx).await.expect_err("the call must revert");
-    err.as_error_resp().and_then(|e| e.as_revert_data()).expect("revert data")
+/// Revert data of the `eth_call` of a contract instance's call, as the node returns it.
+async fn revert_data<P: Provider, C: SolCall>(c: SolCallBuilder<P, C>) -> Bytes {
+    let err = c.call_raw().await.expect_err("the call must revert");
+    err.as_revert_data().expect("revert data")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -82,15 +82,9 @@ async fn real_revert_data_decodes_through_the_bindings() {
                 paymasterAndData: Bytes::new(),
                 signature: encode_use(Generation::Legacy, id, &[0u8; 65]).into(),
             };
-            let call = smart_session::validateUserOpCall {
-                userOp: packed.into_bindings(),
-                userOpHash: B256::ZERO,
-            };
-            let tx = TransactionRequest::default()
-                .from(acc.address)
-                .to(a.smart_session)
-                .input(Bytes::from(call.abi_encode()).into());
-            let data = revert_data(p, tx).await;
+            let module = smart_session::SmartSession::new(a.smart_session, p);
+            let call = module.validateUserOp(packed.into_bindings(), B256::ZERO);
+            let data = revert_data(call.from(acc.address)).await;
             smart_session::SmartSessionErrors::abi_decode(&data).expect("a SmartSession error")
         }
     };
@@ -130,10 +124,8 @@ async fn real_revert_data_decodes_through_the_bindings() {
         paymasterAndData: Bytes::new(),
         signature: serde_json::from_value(op["signature"].clone()).unwrap(),
     };
-    let call = entry_point::handleOpsCall { ops: vec![packed], beneficiary: d.deployer.address() };
-    let tx =
-        TransactionRequest::default().to(ENTRY_POINT).input(Bytes::from(call.abi_encode()).into());
-    let data = revert_data(&p, tx).await;
+    let entry_point = EntryPoint::new(ENTRY_POINT, &p);
+    let data = revert_data(entry_point.handleOps(vec![packed], d.deployer.address())).await;
     let entry_point::EntryPointErrors::FailedOp(e) =
         entry_point::EntryPointErrors::abi_decode(&data).expect("EntryPoint error")
     else {

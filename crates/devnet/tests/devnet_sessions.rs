@@ -81,7 +81,7 @@ async fn legacy_smart_session_consults_the_registry_and_session_keys_act_after_t
     .await;
     let r = send_op(&b, op).await;
     assert_eq!(r["success"], json!(true), "session-key op: {r}");
-    assert_eq!(call(&p, a.counter, countCall { who: acc.address }).await, U256::from(1));
+    assert_eq!(call(Counter::new(a.counter, &p).count(acc.address)).await, U256::from(1));
 
     // 6. a call outside the session is refused by the bundler's simulation (NoPoliciesSet)
     let (op, _) = user_op_with(
@@ -137,12 +137,8 @@ async fn enable_mode_consults_the_registry_and_unsafe_enable_does_not() {
                 &s.sessionValidatorInitData,
                 s.salt,
             );
-            let nonce = call(
-                p,
-                a.smart_session,
-                sessionNonceCall { permissionId: id, account: acc.address },
-            )
-            .await;
+            let module = SmartSession::new(a.smart_session, p);
+            let nonce = call(module.getNonce(id, acc.address)).await;
             let digest =
                 eip712::legacy_session_digest(&s, acc.address, a.smart_session, mode, nonce);
             let chain = ChainDigest { chainId: d.chain_id, sessionDigest: digest };
@@ -187,26 +183,16 @@ async fn enable_mode_consults_the_registry_and_unsafe_enable_does_not() {
         .expect_err("refused");
     assert!(err.to_string().contains("AA23"), "{err}");
     assert!(
-        !call(
-            &p,
-            a.smart_session,
-            isPermissionEnabledCall { permissionId: id, account: acc.address }
-        )
-        .await
+        !call(SmartSession::new(a.smart_session, &p).isPermissionEnabled(id, acc.address)).await
     );
     // UNSAFE_ENABLE skips the registry: enable and use in one op
     let (op, id) = enable_op(session(2), EnableMode::UnsafeEnable).await;
     let r = send_op(&b, op).await;
     assert_eq!(r["success"], json!(true), "{r}");
     assert!(
-        call(
-            &p,
-            a.smart_session,
-            isPermissionEnabledCall { permissionId: id, account: acc.address }
-        )
-        .await
+        call(SmartSession::new(a.smart_session, &p).isPermissionEnabled(id, acc.address)).await
     );
-    assert_eq!(call(&p, a.counter, countCall { who: acc.address }).await, U256::from(1));
+    assert_eq!(call(Counter::new(a.counter, &p).count(acc.address)).await, U256::from(1));
     // after trusting the attester, ENABLE works too
     let trust = trustAttestersCall { threshold: 1, attesters: vec![a.attester] }.abi_encode();
     let (op, _) = user_op(&p, &d, &acc, single_call(a.registry, trust), false, &acc.owner).await;
@@ -215,14 +201,9 @@ async fn enable_mode_consults_the_registry_and_unsafe_enable_does_not() {
     let r = send_op(&b, op).await;
     assert_eq!(r["success"], json!(true), "{r}");
     assert!(
-        call(
-            &p,
-            a.smart_session,
-            isPermissionEnabledCall { permissionId: id, account: acc.address }
-        )
-        .await
+        call(SmartSession::new(a.smart_session, &p).isPermissionEnabled(id, acc.address)).await
     );
-    assert_eq!(call(&p, a.counter, countCall { who: acc.address }).await, U256::from(2));
+    assert_eq!(call(Counter::new(a.counter, &p).count(acc.address)).await, U256::from(2));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -18,29 +18,18 @@
 //! So a divergence of the stand-in from the deployed policy shows in (1) for the recorded
 //! behaviours, and one between the stand-in and the evaluator in (2).
 
+use alloy_contract::SolCallBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256, address, hex};
 use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
-use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::{SolCall, SolError, SolValue, sol};
+use alloy_sol_types::{Panic, SolCall, SolError, SolValue};
 use serde_json::{Value, json};
+// The deployed policy's ABI from the generated bindings (the condition is a `uint8` value type
+// there, so invalid ones can be sent).
+use smart_sessions_bindings::current::uni_action_policy::{
+    LimitUsage, ParamRule, ParamRules, PolicyNotInitialized, UniActionPolicy, ValueLimitExceeded,
+};
 use smart_sessions_devnet::{Devnet, Options};
-use smart_sessions_policy::eval::{Outcome, Revert, UniActionPolicy};
-
-sol! {
-    #[derive(Default, Debug)]
-    // The stand-in's ABI (the condition as its uint8 encoding, so that invalid ones can be sent).
-    struct LimitUsage { uint256 limit; uint256 used; }
-    #[derive(Default, Debug)]
-    struct ParamRule { uint8 condition; uint64 offset; bool isLimited; bytes32 ref; LimitUsage usage; }
-    struct ParamRules { uint256 length; ParamRule[16] rules; }
-    struct ActionConfig { uint256 valueLimitPerUse; ParamRules paramRules; }
-    function initializeWithMultiplexer(address account, bytes32 configId, bytes initData);
-    function checkAction(bytes32 id, address account, address target, uint256 value, bytes data) returns (uint256);
-    function actionConfigs(bytes32 id, address multiplexer, address account) returns (ActionConfig);
-    error PolicyNotInitialized(bytes32 id, address multiplexer, address account);
-    error ValueLimitExceeded(bytes32 id, uint256 value, uint256 limit);
-    error Panic(uint256 code);
-}
+use smart_sessions_policy::eval::{Outcome, Revert, UniActionPolicy as Evaluator};
 
 const CURRENT: &str = include_str!("../../codec/tests/vectors/current.json");
 /// The multiplexer of the random cases (impersonated; any address works).
@@ -63,22 +52,21 @@ impl<P: Provider> Chain<P> {
             .expect("fund");
     }
 
-    /// `eth_call` from `from`, then (when it did not revert) the same call as a transaction, so
-    /// that its state changes stay; returns the call's result.
-    async fn send(&self, from: Address, input: Vec<u8>) -> ChainResult {
-        let tx = TransactionRequest::default().from(from).to(self.policy).input(input.into());
-        match self.provider.call(tx.clone()).await {
+    /// `eth_call` of the policy instance's `call` from `from`, then (when it did not revert) the
+    /// same call as a transaction, so that its state changes stay; returns the call's result.
+    async fn send<Q: Provider, C: SolCall>(
+        &self,
+        from: Address,
+        call: SolCallBuilder<Q, C>,
+    ) -> ChainResult {
+        let call = call.from(from);
+        match call.call_raw().await {
             Ok(out) => {
                 // anvil mines each transaction at once; the receipt is read directly (alloy's
                 // receipt watcher follows new block numbers, which `evm_revert` turns back)
                 // the nonce read here, not cached: `evm_revert` turns it back too
                 let nonce = self.provider.get_transaction_count(from).await.expect("nonce");
-                let hash = *self
-                    .provider
-                    .send_transaction(tx.gas_limit(5_000_000).nonce(nonce))
-                    .await
-                    .expect("send")
-                    .tx_hash();
+                let hash = *call.gas(5_000_000).nonce(nonce).send().await.expect("send").tx_hash();
                 let mut receipt = None;
                 for _ in 0..200 {
                     receipt = self.provider.get_transaction_receipt(hash).await.expect("receipt");
@@ -92,6 +80,9 @@ impl<P: Provider> Chain<P> {
                 Ok(U256::abi_decode(&out).unwrap_or_default())
             }
             Err(e) => {
+                let alloy_contract::Error::TransportError(e) = e else {
+                    panic!("not a node error: {e}")
+                };
                 let payload = e.as_error_resp().unwrap_or_else(|| panic!("not a revert: {e}"));
                 assert!(
                     payload.message.contains("revert"),
@@ -103,12 +94,9 @@ impl<P: Provider> Chain<P> {
     }
 
     async fn init(&self, from: Address, account: Address, id: B256, init: &[u8]) -> ChainResult {
-        let call = initializeWithMultiplexerCall {
-            account,
-            configId: id,
-            initData: Bytes::copy_from_slice(init),
-        };
-        self.send(from, call.abi_encode()).await
+        let policy = UniActionPolicy::new(self.policy, &self.provider);
+        let call = policy.initializeWithMultiplexer(account, id, init.to_vec().into());
+        self.send(from, call).await
     }
 
     async fn check(
@@ -119,22 +107,16 @@ impl<P: Provider> Chain<P> {
         value: U256,
         data: &[u8],
     ) -> ChainResult {
-        let call = checkActionCall {
-            id,
-            account,
-            target: Address::ZERO,
-            value,
-            data: Bytes::copy_from_slice(data),
-        };
-        self.send(from, call.abi_encode()).await
+        let policy = UniActionPolicy::new(self.policy, &self.provider);
+        let call = policy.checkAction(id, account, Address::ZERO, value, data.to_vec().into());
+        self.send(from, call).await
     }
 
     /// `(rule index, used)` of every active limited rule of the stored config.
     async fn used(&self, from: Address, account: Address, id: B256) -> Vec<(usize, U256)> {
-        let call = actionConfigsCall { id, multiplexer: from, account };
-        let tx = TransactionRequest::default().to(self.policy).input(call.abi_encode().into());
-        let out = self.provider.call(tx).await.expect("actionConfigs");
-        let c = actionConfigsCall::abi_decode_returns(&out).expect("decode actionConfigs");
+        let policy = UniActionPolicy::new(self.policy, &self.provider);
+        let c = policy.actionConfigs(id, from, account).call().await;
+        let c = c.expect("actionConfigs");
         let n = usize::try_from(c.paramRules.length).unwrap_or(16).min(16);
         c.paramRules.rules[..n]
             .iter()
@@ -334,10 +316,8 @@ fn random_init(r: &mut Rng) -> Vec<u8> {
             ParamRule::default()
         }
     });
-    let config = ActionConfig {
-        valueLimitPerUse: r.small(5),
-        paramRules: ParamRules { length: U256::from(length), rules },
-    };
+    // `ActionConfig { valueLimitPerUse, paramRules }`: static, so its encoding is the tuple's
+    let config = (r.small(5), ParamRules { length: U256::from(length), rules });
     let mut init = config.abi_encode();
     if r.chance(10) {
         // rule i's `isLimited` word (or its condition's / offset's) gets a high byte set
@@ -368,7 +348,7 @@ fn random_call(r: &mut Rng) -> (U256, Vec<u8>) {
 /// The evaluator's answer in the stand-in's terms: the returned value, or the revert data the
 /// contract gives for that reason (`id`, `account` as in the call, the multiplexer's address).
 fn evaluator_result(
-    policy: Option<&mut UniActionPolicy>,
+    policy: Option<&mut Evaluator>,
     id: B256,
     account: Address,
     value: U256,
@@ -409,7 +389,7 @@ async fn stand_in_and_evaluator_agree_on_random_rules_and_calls() {
         let (id, account) = (r.b256(), Address::from_word(r.b256()));
         let init = random_init(&mut r);
         let on_chain = chain.init(MULTIPLEXER, account, id, &init).await;
-        let mut model = UniActionPolicy::initialize(&init).ok();
+        let mut model = Evaluator::initialize(&init).ok();
         if on_chain.is_ok() != model.is_some() {
             failures.push(format!(
                 "case {case}: init on chain {}, evaluator {}\n  initData 0x{}",
@@ -431,7 +411,7 @@ async fn stand_in_and_evaluator_agree_on_random_rules_and_calls() {
                 Err(_) => reverts += 1,
             }
             let used_chain = chain.used(MULTIPLEXER, account, id).await;
-            let used_model = model.as_ref().map(UniActionPolicy::used).unwrap_or_default();
+            let used_model = model.as_ref().map(Evaluator::used).unwrap_or_default();
             if got != want || used_chain != used_model {
                 failures.push(format!(
                     "case {case} call {step}: stand-in {} used {used_chain:?}, evaluator {} used {used_model:?}\n  \

@@ -8,29 +8,23 @@
 //! (`remaining_budgets` from a fresh client) and the EntryPoint nonce of every lane.
 #![allow(dead_code, unreachable_pub)]
 
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_provider::{Provider, RootProvider, ext::AnvilApi};
 use alloy_rpc_client::ClientBuilder;
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, sol};
+use alloy_sol_types::SolCall;
+use smart_sessions_bindings::erc20::ERC20;
 use smart_sessions_client::{
     BudgetItem, ClientOptions, Deployments, FlowError, NexusAccount, NexusClient, NexusDeployment,
     Precheck, Sent, SessionDetails, SessionRequest, permission_lane, transport::RoundTrips,
 };
 use smart_sessions_codec::{Execution, Generation, NexusNonceKey};
-use smart_sessions_devnet::Devnet;
+use smart_sessions_devnet::{Devnet, contracts::TestToken};
 use std::{
     collections::BTreeSet,
     sync::Arc,
     time::{Duration, Instant},
 };
-
-sol! {
-    function transfer(address to, uint256 amount) returns (bool);
-    function mint(address to, uint256 amount);
-    function balanceOf(address who) returns (uint256);
-}
 
 /// Tokens each use transfers.
 pub const AMOUNT: u64 = 7;
@@ -62,7 +56,7 @@ pub fn recipient(i: usize) -> Address {
 
 /// The intent of key `i`: `transfer(recipient(i), AMOUNT)` on the devnet token.
 pub fn pay(token: Address, i: usize) -> Execution {
-    let data = transferCall { to: recipient(i), amount: U256::from(AMOUNT) };
+    let data = ERC20::transferCall { to: recipient(i), amount: U256::from(AMOUNT) };
     Execution::new(token, U256::ZERO, data.abi_encode())
 }
 
@@ -124,11 +118,9 @@ pub async fn setup(d: &Devnet, n: usize) -> Setup {
         .await
         .unwrap();
     let deployer = d.provider_for(&d.deployer).unwrap();
-    let data = mintCall { to: account.address, amount: U256::from(10u64).pow(U256::from(12u64)) };
-    deployer
-        .send_transaction(
-            TransactionRequest::default().to(a.token).input(Bytes::from(data.abi_encode()).into()),
-        )
+    TestToken::new(a.token, &deployer)
+        .mint(account.address, U256::from(10u64).pow(U256::from(12u64)))
+        .send()
         .await
         .unwrap()
         .get_receipt()
@@ -164,9 +156,7 @@ pub fn request(key: Address, token: Address) -> SessionRequest {
 
 /// The token balance of `who`, read from the node.
 pub async fn balance<P: Provider>(node: &P, token: Address, who: Address) -> U256 {
-    let input = Bytes::from(balanceOfCall { who }.abi_encode());
-    let out = node.call(TransactionRequest::default().to(token).input(input.into())).await.unwrap();
-    U256::from_be_slice(&out)
+    ERC20::new(token, node).balanceOf(who).call().await.unwrap()
 }
 
 /// The sequence number of the EntryPoint nonce of key `i`'s lane, read from the node.

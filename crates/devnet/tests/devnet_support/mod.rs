@@ -4,9 +4,9 @@
 
 #![allow(dead_code, unreachable_pub, unused_imports)]
 
+pub use alloy_contract::SolCallBuilder;
 pub use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 pub use alloy_provider::Provider;
-pub use alloy_rpc_types_eth::TransactionRequest;
 pub use alloy_signer::SignerSync;
 pub use alloy_signer_local::PrivateKeySigner;
 pub use alloy_sol_types::SolCall;
@@ -14,25 +14,20 @@ pub use serde_json::{Value, json};
 pub use smart_sessions_devnet::{Devnet, ENTRY_POINT, Options};
 pub use std::time::{Duration, Instant};
 
-// the ABIs: Nexus, its factory and bootstrap, the registry and EntryPoint from the bindings;
-// the devnet's Counter from its own bindings module
+// the ABIs and contract instances: Nexus, its factory and bootstrap, the registry and
+// EntryPoint from the bindings; the devnet's Counter from its own bindings module
 pub use smart_sessions_bindings::common::{
-    entry_point::{PackedUserOperation, getNonceCall, getUserOpHashCall},
+    entry_point::{EntryPoint, PackedUserOperation},
     nexus::executeCall,
-    nexus_account_factory::{computeAccountAddressCall, createAccountCall},
-    nexus_bootstrap::{BootstrapConfig, getInitNexusWithSingleValidatorCalldataCall},
-    registry::{
-        checkForAccount_0Call as checkForAccountCall, findTrustedAttestersCall, trustAttestersCall,
-    },
+    nexus_account_factory::{NexusAccountFactory, createAccountCall},
+    nexus_bootstrap::{BootstrapConfig, NexusBootstrap},
+    registry::{Registry, trustAttestersCall},
 };
-pub use smart_sessions_devnet::contracts::Counter::{bumpCall, countCall};
+pub use smart_sessions_devnet::contracts::Counter::{self, bumpCall};
 
-pub async fn call<P: Provider, C: SolCall>(p: &P, to: Address, c: C) -> C::Return {
-    let out = p
-        .call(TransactionRequest::default().to(to).input(Bytes::from(c.abi_encode()).into()))
-        .await
-        .expect("eth_call");
-    C::abi_decode_returns(&out).expect("decode")
+/// The decoded answer of the `eth_call` of a contract instance's call (panics on an error).
+pub async fn call<P: Provider, C: SolCall>(c: SolCallBuilder<P, C>) -> C::Return {
+    c.call().await.expect("eth_call")
 }
 
 pub struct Account {
@@ -43,26 +38,18 @@ pub struct Account {
 
 pub async fn nexus_account<P: Provider>(p: &P, d: &Devnet, owner: PrivateKeySigner) -> Account {
     let a = &d.addresses;
-    let init_data = call(
-        p,
-        a.nexus_bootstrap,
-        getInitNexusWithSingleValidatorCalldataCall {
-            validator: BootstrapConfig {
-                module: a.owner_validator,
-                data: owner.address().to_vec().into(),
-            },
-            registry: Address::ZERO,
-            attesters: vec![],
-            threshold: 0,
-        },
-    )
+    let validator =
+        BootstrapConfig { module: a.owner_validator, data: owner.address().to_vec().into() };
+    let bootstrap = NexusBootstrap::new(a.nexus_bootstrap, p);
+    let init_data = call(bootstrap.getInitNexusWithSingleValidatorCalldata(
+        validator,
+        Address::ZERO,
+        vec![],
+        0,
+    ))
     .await;
-    let address = call(
-        p,
-        a.nexus_factory,
-        computeAccountAddressCall { initData: init_data.clone(), salt: B256::ZERO },
-    )
-    .await;
+    let factory = NexusAccountFactory::new(a.nexus_factory, p);
+    let address = call(factory.computeAccountAddress(init_data.clone(), B256::ZERO)).await;
     Account { address, init_data, owner }
 }
 
@@ -92,7 +79,8 @@ pub async fn user_op_with<P: Provider>(
     sign: &dyn Fn(B256) -> Vec<u8>,
 ) -> (Value, B256) {
     let key = smart_sessions_codec::NexusNonceKey::new(validator).key();
-    let nonce = call(p, ENTRY_POINT, getNonceCall { sender: acc.address, key }).await;
+    let entry_point = EntryPoint::new(ENTRY_POINT, p);
+    let nonce = call(entry_point.getNonce(acc.address, key)).await;
     let factory_data =
         createAccountCall { initData: acc.init_data.clone(), salt: B256::ZERO }.abi_encode();
     let (verification, call_gas, pre_verification) = (2_000_000u128, 500_000u128, 200_000u128);
@@ -120,7 +108,7 @@ pub async fn user_op_with<P: Provider>(
         paymasterAndData: Bytes::new(),
         signature: Bytes::new(),
     };
-    let hash = call(p, ENTRY_POINT, getUserOpHashCall { userOp: packed }).await;
+    let hash = call(entry_point.getUserOpHash(packed)).await;
     let signature = sign(hash);
     let q = |v: u128| format!("{v:#x}");
     let mut op = json!({
@@ -200,9 +188,7 @@ pub async fn send_op<P: Provider>(b: &P, op: Value) -> Value {
     wait_receipt(b, hash).await
 }
 
-pub use smart_sessions_bindings::legacy::smart_session::SmartSession::{
-    getNonceCall as sessionNonceCall, isPermissionEnabledCall,
-};
+pub use smart_sessions_bindings::legacy::smart_session::SmartSession;
 
 pub trait IntoBindings {
     fn into_bindings(self) -> smart_sessions_bindings::legacy::smart_session::PackedUserOperation;
