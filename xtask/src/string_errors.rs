@@ -175,6 +175,19 @@ pub(crate) fn text_only(source: &str, derives_error: impl Fn(&str) -> bool) -> V
             }
         }
     }
+    // a function whose error is bare text
+    for (at, _) in text.match_indices(", String>") {
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[line_start..];
+        let line = &line[..line.find('\n').unwrap_or(line.len())];
+        if line.contains("Result<") && (line.contains("fn ") || line.contains("-> Result<")) {
+            let name = line
+                .split("fn ")
+                .nth(1)
+                .map_or("closure", |r| &r[..r.find(['(', '<']).unwrap_or(r.len())]);
+            found.push(format!("fn {name} -> Result<_, String>"));
+        }
+    }
     found
 }
 
@@ -256,8 +269,21 @@ mod tests {
             pub struct Fine(String);
             pub struct ParseError { pub at: usize, pub text: String }
             pub struct LooseError { pub message: String }
+            pub fn run(keep: bool) -> Result<Demo, String> { todo!() }
+            let connect = |url: &str| -> Result<Url, String> { todo!() };
+            fn fine() -> Result<(), Error> { Ok(()) }
         "#;
         let found = text_only(source, |_| false);
-        assert_eq!(found, ["FlowError::Other", "FlowError::Failed", "EvalError", "LooseError"]);
+        assert_eq!(
+            found,
+            [
+                "FlowError::Other",
+                "FlowError::Failed",
+                "EvalError",
+                "LooseError",
+                "fn run -> Result<_, String>",
+                "fn closure -> Result<_, String>",
+            ]
+        );
     }
 }

@@ -189,7 +189,7 @@ fn demo(keep: bool, json: bool) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => report(&e, json, 1),
+        Err(e) => report(&e.to_string(), json, 1),
     }
 }
 

@@ -8,7 +8,8 @@ use alloy_provider::ext::AnvilApi;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
-use smart_sessions_devnet::contracts::TestToken::{mintCall, transferCall};
+use smart_sessions_bindings::erc20::ERC20::transferCall;
+use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 use std::{path::Path, process::Command};
 
@@ -134,18 +135,14 @@ async fn account_grant_use_status_revoke_through_the_binary() {
     assert_eq!(r.json()["smartSessionInstalled"], json!(true));
 
     let deployer = d.provider_for(&d.deployer).unwrap();
-    let mint = mintCall { to: account, amount: U256::from(10_000) }.abi_encode();
-    alloy_provider::Provider::send_transaction(
-        &deployer,
-        alloy_rpc_types_eth::TransactionRequest::default()
-            .to(a.token)
-            .input(alloy_primitives::Bytes::from(mint).into()),
-    )
-    .await
-    .unwrap()
-    .get_receipt()
-    .await
-    .unwrap();
+    TestToken::new(a.token, &deployer)
+        .mint(account, U256::from(10_000))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
 
     // use with the session key from the environment
     let sk = hex::encode_prefixed(session_key.to_bytes());

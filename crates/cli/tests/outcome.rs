@@ -11,7 +11,8 @@ use alloy_primitives::{Address, B256, U256, hex};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
-use smart_sessions_devnet::contracts::TestToken::{balanceOfCall, mintCall, transferCall};
+use smart_sessions_bindings::erc20::ERC20;
+use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 use std::{
     path::Path,
@@ -395,22 +396,18 @@ async fn a_lost_send_response_exits_3_with_the_hash_and_runs_once() {
     let r =
         run(dir, &base, &strs(&cmd(&["grant"], &["--request", "request.json", "--out", "s.json"])));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let mint = mintCall { to: account, amount: U256::from(10_000) }.abi_encode();
-    alloy_provider::Provider::send_transaction(
-        &node,
-        alloy_rpc_types_eth::TransactionRequest::default()
-            .to(a.token)
-            .input(alloy_primitives::Bytes::from(mint).into()),
-    )
-    .await
-    .unwrap()
-    .get_receipt()
-    .await
-    .unwrap();
+    TestToken::new(a.token, &node)
+        .mint(account, U256::from(10_000))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
 
     let (proxy, sends) = lossy_proxy(bundler.clone()).await;
     let to = Address::repeat_byte(0x42);
-    let data = transferCall { to, amount: U256::from(700) }.abi_encode();
+    let data = ERC20::transferCall { to, amount: U256::from(700) }.abi_encode();
     let call = format!("{}:0:{}", a.token, hex::encode_prefixed(data));
     let sk = hex::encode_prefixed(session_key.to_bytes());
     let senv = [
@@ -439,14 +436,7 @@ async fn a_lost_send_response_exits_3_with_the_hash_and_runs_once() {
     let r = run(dir, &base, &strs(&cmd(&["op", "lookup"], &[&hash.to_string()])));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(r.line()["output"]["state"], json!("included"));
-    let bal = alloy_provider::Provider::call(
-        &node,
-        alloy_rpc_types_eth::TransactionRequest::default()
-            .to(a.token)
-            .input(alloy_primitives::Bytes::from(balanceOfCall { who: to }.abi_encode()).into()),
-    )
-    .await
-    .unwrap();
-    assert_eq!(U256::from_be_slice(&bal), U256::from(700), "the transfer ran exactly once");
+    let bal = ERC20::new(a.token, &node).balanceOf(to).call().await.unwrap();
+    assert_eq!(bal, U256::from(700), "the transfer ran exactly once");
     assert_eq!(sends.load(Ordering::SeqCst), 1);
 }

@@ -18,13 +18,13 @@
 
 use alloy_primitives::{Address, B256, U256, hex};
 use alloy_provider::{Provider, ext::AnvilApi};
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
-use smart_sessions_bindings::common::entry_point::getNonceCall;
+use smart_sessions_bindings::common::entry_point::EntryPoint;
+use smart_sessions_bindings::erc20::ERC20;
 use smart_sessions_client::permission_lane;
-use smart_sessions_devnet::contracts::TestToken::{balanceOfCall, mintCall, transferCall};
+use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 use std::{path::Path, process::Command, time::Instant};
 
@@ -66,10 +66,7 @@ fn run(dir: &Path, env: &[(String, String)], args: &[&str]) -> Run {
 }
 
 async fn balance<P: Provider>(p: &P, token: Address, who: Address) -> U256 {
-    let tx = TransactionRequest::default()
-        .to(token)
-        .input(alloy_primitives::Bytes::from(balanceOfCall { who }.abi_encode()).into());
-    balanceOfCall::abi_decode_returns(&p.call(tx).await.unwrap()).unwrap()
+    ERC20::new(token, p).balanceOf(who).call().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -140,10 +137,14 @@ async fn separate_cli_processes_share_one_account_exactly_once() {
         permission_ids.extend(ids);
     }
     let supply = U256::from(keys * ops * 10);
-    let mint = mintCall { to: account, amount: supply }.abi_encode();
-    let tx =
-        TransactionRequest::default().to(a.token).input(alloy_primitives::Bytes::from(mint).into());
-    node.send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+    TestToken::new(a.token, &node)
+        .mint(account, supply)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
 
     // the streams: `ops` CLI processes in a row each, all streams at once
     let recipients: Vec<Address> =
@@ -160,7 +161,8 @@ async fn separate_cli_processes_share_one_account_exactly_once() {
             ]
             .concat();
             let dir = dir.to_path_buf();
-            let data = transferCall { to: recipients[i], amount: U256::from(1) }.abi_encode();
+            let data =
+                ERC20::transferCall { to: recipients[i], amount: U256::from(1) }.abi_encode();
             let call = format!("{}:0:{}", a.token, hex::encode_prefixed(data));
             std::thread::spawn(move || {
                 for n in 0..ops {
@@ -203,11 +205,8 @@ async fn separate_cli_processes_share_one_account_exactly_once() {
     for (i, pid) in permission_ids.iter().enumerate() {
         let key = permission_lane(a.smart_session, *pid).key();
         assert!(seen.insert(key), "two permissions on one lane");
-        let call = getNonceCall { sender: account, key };
-        let tx = TransactionRequest::default()
-            .to(a.entry_point)
-            .input(alloy_primitives::Bytes::from(call.abi_encode()).into());
-        let nonce = getNonceCall::abi_decode_returns(&node.call(tx).await.unwrap()).unwrap();
+        let nonce =
+            EntryPoint::new(a.entry_point, &node).getNonce(account, key).call().await.unwrap();
         assert_eq!(nonce & U256::from(u64::MAX), U256::from(ops), "stream {i}'s lane");
     }
 

@@ -71,13 +71,17 @@ pub struct Endpoint {
 }
 
 /// A `--chain` name: one of the client's [`CHAINS`].
-fn parse_chain(name: &str) -> Result<&'static ChainPreset, String> {
-    CHAINS.iter().find(|c| c.name == name).ok_or_else(|| {
-        format!(
-            "unknown chain {name:?} (known: {})",
-            CHAINS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
-        )
-    })
+fn parse_chain(name: &str) -> Result<&'static ChainPreset, UnknownChain> {
+    CHAINS.iter().find(|c| c.name == name).ok_or_else(|| UnknownChain { name: name.into() })
+}
+
+/// A `--chain` name that is none of the client's chain presets ([`CHAINS`]); the message lists
+/// the known names.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown chain {name:?} (known: {})", CHAINS.iter().map(|c| c.name).collect::<Vec<_>>().join(", "))]
+pub struct UnknownChain {
+    /// The name given to `--chain`.
+    pub name: String,
 }
 
 impl Endpoint {

@@ -1,20 +1,24 @@
 //! `smart-sessions demo`: the seed docs' story, live, on the embedded devnet.
 
+mod error;
+use error::at;
+pub use error::{DemoError, Unexpected};
+
 use crate::redact::SafeUrl;
-use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_provider::{Provider, ProviderBuilder, ext::AnvilApi};
+use alloy_primitives::{Address, B256, U256};
+use alloy_provider::{ProviderBuilder, ext::AnvilApi};
 use alloy_rpc_client::ClientBuilder;
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use smart_sessions_bindings::erc20::ERC20;
 use smart_sessions_client::{
     BudgetItem, Deployments, FlowError, NexusAccount, NexusClient, NexusDeployment, Precheck, Sent,
     SessionDetails, SessionRequest, check_enabled_permissions, transport::RoundTrips,
 };
 use smart_sessions_codec::{Execution, Generation};
-use smart_sessions_devnet::contracts::TestToken::{balanceOfCall, mintCall, transferCall};
+use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Addresses, Devnet, Options};
 use std::{
     io::IsTerminal,
@@ -74,7 +78,7 @@ pub struct Kept {
 
 /// Runs the demo; `keep` leaves the devnet running. Progress lines go to standard error unless
 /// `quiet`.
-pub async fn run(keep: bool, quiet: bool) -> Result<Demo, String> {
+pub async fn run(keep: bool, quiet: bool) -> Result<Demo, DemoError> {
     crate::tls::install_crypto_provider();
     let say = |line: &str| {
         if !quiet {
@@ -86,7 +90,7 @@ pub async fn run(keep: bool, quiet: bool) -> Result<Demo, String> {
     let devnet =
         Devnet::start_with(Options { chain_id: 31337, progress: !quiet, ..Options::default() })
             .await
-            .map_err(|e| format!("devnet: {e}"))?;
+            .map_err(DemoError::Devnet)?;
     let mut steps = vec![Step {
         step: "start the devnet".into(),
         user_op_hash: None,
@@ -121,7 +125,7 @@ pub async fn run(keep: bool, quiet: bool) -> Result<Demo, String> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let url = |u: &str| u.parse::<SafeUrl>().map_err(|e| format!("devnet URL: {e}"));
+    let url = |u: &str| u.parse::<SafeUrl>().map_err(at("start the devnet"));
     let mut demo = Demo {
         rpc_url: url(&devnet.rpc_url)?,
         bundler_url: devnet.bundler_url.as_deref().map(url).transpose()?,
@@ -138,30 +142,37 @@ pub async fn run(keep: bool, quiet: bool) -> Result<Demo, String> {
             demo.bundler_url.as_ref().map(ToString::to_string).unwrap_or_default(),
             pids.iter().map(u32::to_string).collect::<Vec<_>>().join(" ")
         ));
-        let stop = pids.iter().map(u32::to_string).collect::<Vec<_>>().join(" ");
-        demo.kept = Some(Kept { pids, chain_id, addresses });
+        demo.kept = Some(Kept { pids: pids.clone(), chain_id, addresses });
         // a failed story still reports what it left running
-        return result.map(|_| demo).map_err(|e| format!("{e} (devnet left running: kill {stop})"));
+        return result.map(|_| demo).map_err(|e| DemoError::Kept { source: Box::new(e), pids });
     }
     result.map(|_| demo)
 }
 
-async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<Address, String> {
+async fn story(
+    d: &Devnet,
+    steps: &mut Vec<Step>,
+    say: &dyn Fn(&str),
+) -> Result<Address, DemoError> {
+    const START: &str = "start the devnet";
     let a = d.addresses.clone();
     let chain = d.chain_id;
-    let e = |e: &dyn std::fmt::Display| e.to_string();
     // both parties' providers count their JSON-RPC round trips, shown per step
     let trips = RoundTrips::default();
-    let connect = |url: &str| -> Result<_, String> {
-        let url = url.parse().map_err(|x| format!("{url}: {x}"))?;
+    let connect = |url: &str| -> Result<_, DemoError> {
+        let url = url.parse().map_err(at(START))?;
         Ok(ProviderBuilder::new()
             .connect_client(ClientBuilder::default().layer(trips.layer()).http(url)))
     };
     let node = connect(&d.rpc_url)?;
-    let bundler = connect(d.bundler_url.as_deref().ok_or("no bundler")?)?;
+    let bundler = connect(
+        d.bundler_url
+            .as_deref()
+            .ok_or(DemoError::Unexpected { step: START, seen: Unexpected::NoBundler })?,
+    )?;
     let deployments =
-        Deployments::from_json(Generation::Legacy, &serde_json::to_string(&a).map_err(|x| e(&x))?)
-            .map_err(|x| e(&x))?;
+        Deployments::from_json(Generation::Legacy, &serde_json::to_string(&a).map_err(at(START))?)
+            .map_err(at(START))?;
     let owner = PrivateKeySigner::random();
     let session_key = PrivateKeySigner::random();
     let recipient = Address::repeat_byte(0x42);
@@ -182,6 +193,7 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
     };
 
     // an account for the owner (NexusAccountFactory + NexusBootstrap, K1-style owner validator)
+    const CREATE: &str = "create a Nexus account for the owner";
     trips.reset();
     let t = Instant::now();
     let account = NexusAccount::counterfactual(
@@ -196,33 +208,29 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
         B256::ZERO,
     )
     .await
-    .map_err(|x| e(&x))?;
+    .map_err(at(CREATE))?;
     let owner_client =
         NexusClient::new(node.clone(), bundler.clone(), deployments.clone(), account)
             .await
-            .map_err(|x| e(&x))?;
+            .map_err(at(CREATE))?;
     let address = owner_client.address();
     node.anvil_set_balance(address, U256::from(10u64).pow(U256::from(18u64)))
         .await
-        .map_err(|x| e(&x))?;
-    record(
-        "create a Nexus account for the owner",
-        t,
-        None,
-        format!("{address} (counterfactual, funded)"),
-    );
+        .map_err(at(CREATE))?;
+    record(CREATE, t, None, format!("{address} (counterfactual, funded)"));
 
     // install Smart Sessions (deploying the account on the way)
+    const INSTALL: &str = "install Smart Sessions";
     let t = Instant::now();
-    let sent = owner_client.prepare(&owner).await.map_err(|x| e(&x))?.ok_or("already prepared")?;
-    record(
-        "install Smart Sessions",
-        t,
-        Some(&sent),
-        "account deployed, SmartSession is a validator".into(),
-    );
+    let sent = owner_client
+        .prepare(&owner)
+        .await
+        .map_err(at(INSTALL))?
+        .ok_or(DemoError::Unexpected { step: INSTALL, seen: Unexpected::AlreadyPrepared })?;
+    record(INSTALL, t, Some(&sent), "account deployed, SmartSession is a validator".into());
 
     // grant, in the seed docs' shape: transfers to one recipient, ≤ 500 per call, 1,000 in total
+    const GRANT: &str = "trust attesters and grant the session key a permission";
     let t = Instant::now();
     let request: SessionRequest = serde_json::from_value(serde_json::json!({
         "sessionPublicKey": session_key.address(),
@@ -236,11 +244,11 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
             ]
         }]
     }))
-    .map_err(|x| e(&x))?;
-    let grant = owner_client.grant_permission(&owner, &[request]).await.map_err(|x| e(&x))?;
+    .map_err(at(GRANT))?;
+    let grant = owner_client.grant_permission(&owner, &[request]).await.map_err(at(GRANT))?;
     let id = grant.permission_ids[0];
     record(
-        "trust attesters and grant the session key a permission",
+        GRANT,
         t,
         Some(&grant.sent),
         format!(
@@ -249,21 +257,22 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
     );
 
     // tokens to spend (the devnet's deployer mints)
-    let deployer = d.provider_for(&d.deployer).map_err(|x| e(&x))?;
-    let mint = mintCall { to: address, amount: U256::from(10_000) }.abi_encode();
-    deployer
-        .send_transaction(TransactionRequest::default().to(a.token).input(Bytes::from(mint).into()))
+    const MINT: &str = "mint tokens to the account";
+    let deployer = d.provider_for(&d.deployer).map_err(at(MINT))?;
+    TestToken::new(a.token, &deployer)
+        .mint(address, U256::from(10_000))
+        .send()
         .await
-        .map_err(|x| e(&x))?
+        .map_err(at(MINT))?
         .get_receipt()
         .await
-        .map_err(|x| e(&x))?;
+        .map_err(at(MINT))?;
     trips.reset();
 
     // the session key's side: its own client, the session details as another process gets them
     let details: SessionDetails =
-        serde_json::from_str(&serde_json::to_string(&grant.sessions[0]).map_err(|x| e(&x))?)
-            .map_err(|x| e(&x))?;
+        serde_json::from_str(&serde_json::to_string(&grant.sessions[0]).map_err(at(GRANT))?)
+            .map_err(at(GRANT))?;
     let session_client = NexusClient::with_chain_id(
         node.clone(),
         bundler.clone(),
@@ -275,24 +284,32 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
         Execution::new(
             a.token,
             U256::ZERO,
-            transferCall { to, amount: U256::from(amount) }.abi_encode(),
+            ERC20::transferCall { to, amount: U256::from(amount) }.abi_encode(),
         )
     };
 
+    const USE: &str = "the session key transfers 400";
     let t = Instant::now();
     let sent = session_client
         .use_permission(&session_key, &details, &[transfer(recipient, 400)], Precheck::On)
         .await
-        .map_err(|x| e(&x))?;
-    record("the session key transfers 400", t, Some(&sent), "accepted".into());
+        .map_err(at(USE))?;
+    record(USE, t, Some(&sent), "accepted".into());
 
+    const BUDGET: &str = "remaining budget";
     let t = Instant::now();
-    let session = details.session().ok_or("no session in the details")?;
-    let budgets = owner_client.remaining_budgets(&session).await.map_err(|x| e(&x))?;
-    let b = budgets.first().ok_or("no budget")?;
-    let BudgetItem::Rule { limit, .. } = b.item else { return Err(format!("unexpected {b}")) };
+    let session = details
+        .session()
+        .ok_or(DemoError::Unexpected { step: BUDGET, seen: Unexpected::NoSession })?;
+    let budgets = owner_client.remaining_budgets(&session).await.map_err(at(BUDGET))?;
+    let no_rule = || DemoError::Unexpected {
+        step: BUDGET,
+        seen: Unexpected::NoRuleBudget { count: budgets.len() },
+    };
+    let b = budgets.first().ok_or_else(no_rule)?;
+    let BudgetItem::Rule { limit, .. } = b.item else { return Err(no_rule()) };
     record(
-        "remaining budget",
+        BUDGET,
         t,
         None,
         format!(
@@ -302,29 +319,39 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
     );
 
     // a call that breaks a rule: refused off-chain, naming it, nothing sent
+    const OFF_CHAIN: &str = "try to transfer 700: refused off-chain";
+    let not_refused =
+        |step, expected| DemoError::Unexpected { step, seen: Unexpected::NotRefused { expected } };
     let t = Instant::now();
     let bad = transfer(recipient, 700);
     let refusal = session_client
         .use_permission(&session_key, &details, std::slice::from_ref(&bad), Precheck::On)
         .await
         .err()
-        .ok_or("the off-chain check should refuse 700")?;
+        .ok_or_else(|| not_refused(OFF_CHAIN, "the off-chain check should refuse 700"))?;
     let refusal = match refusal {
         FlowError::Refused(r) => r.to_string(),
-        other => return Err(format!("expected an off-chain refusal, got: {other}")),
+        other => {
+            return Err(DemoError::Unexpected {
+                step: OFF_CHAIN,
+                seen: Unexpected::OtherRefusal(other),
+            });
+        }
     };
-    record("try to transfer 700: refused off-chain", t, None, refusal);
+    record(OFF_CHAIN, t, None, refusal);
 
     // sent anyway: the bundler's simulation meets the chain's decoded refusal
+    const ON_CHAIN: &str = "send it anyway: refused on chain";
     let t = Instant::now();
     let err = session_client
         .use_permission(&session_key, &details, &[bad], Precheck::Skip)
         .await
         .err()
-        .ok_or("the chain should refuse 700")?;
-    record("send it anyway: refused on chain", t, None, err.to_string());
+        .ok_or_else(|| not_refused(ON_CHAIN, "the chain should refuse 700"))?;
+    record(ON_CHAIN, t, None, err.to_string());
 
     // ENABLE_AND_USE: a second session signed off-chain by the owner (EIP-712 typed data)
+    const ENABLE: &str = "ENABLE_AND_USE a second session signed off-chain by the owner";
     let t = Instant::now();
     let mut second: SessionRequest = serde_json::from_value(serde_json::json!({
         "sessionPublicKey": session_key.address(),
@@ -334,10 +361,10 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
             "rules": [{ "condition": "LESS_THAN_OR_EQUAL", "offsetIndex": 1, "isLimited": false, "ref": 50 }]
         }]
     }))
-    .map_err(|x| e(&x))?;
+    .map_err(at(ENABLE))?;
     second.salt = Some(B256::repeat_byte(2));
     let details2 =
-        owner_client.grant_permission_typed_data_sign(&owner, &second).await.map_err(|x| e(&x))?;
+        owner_client.grant_permission_typed_data_sign(&owner, &second).await.map_err(at(ENABLE))?;
     let sent = session_client
         .use_permission(
             &session_key,
@@ -346,53 +373,45 @@ async fn story(d: &Devnet, steps: &mut Vec<Step>, say: &dyn Fn(&str)) -> Result<
             Precheck::On,
         )
         .await
-        .map_err(|x| e(&x))?;
+        .map_err(at(ENABLE))?;
     record(
-        "ENABLE_AND_USE a second session signed off-chain by the owner",
+        ENABLE,
         t,
         Some(&sent),
         format!("permission {} enabled and used", details2.permission_id),
     );
 
+    const CHECK: &str = "check enabled permissions";
     let t = Instant::now();
     let ss = owner_client.smart_sessions();
     let map =
         check_enabled_permissions(&[(chain, &node, ss)], address, &[id, details2.permission_id])
             .await
-            .map_err(|x| e(&x))?;
+            .map_err(at(CHECK))?;
     let enabled = map.values().filter(|m| m.values().all(|v| *v)).count();
-    record(
-        "check enabled permissions",
-        t,
-        None,
-        format!("{enabled} of 2 enabled on chain {chain}"),
-    );
+    record(CHECK, t, None, format!("{enabled} of 2 enabled on chain {chain}"));
 
     // revoke the first; the session key's client learns it from the chain's refusal
+    const REVOKE: &str = "revoke the first permission";
     let t = Instant::now();
-    let sent = owner_client.remove_session(&owner, id).await.map_err(|x| e(&x))?;
-    record("revoke the first permission", t, Some(&sent), format!("{id} removed"));
+    let sent = owner_client.remove_session(&owner, id).await.map_err(at(REVOKE))?;
+    record(REVOKE, t, Some(&sent), format!("{id} removed"));
+    const REVOKED: &str = "use the revoked permission";
     let t = Instant::now();
     let err = session_client
         .use_permission(&session_key, &details, &[transfer(recipient, 10)], Precheck::On)
         .await
         .err()
-        .ok_or("a revoked permission should be refused")?;
-    record("use the revoked permission", t, None, err.to_string());
+        .ok_or_else(|| not_refused(REVOKED, "a revoked permission should be refused"))?;
+    record(REVOKED, t, None, err.to_string());
 
-    let balance = node
-        .call(
-            TransactionRequest::default()
-                .to(a.token)
-                .input(Bytes::from(balanceOfCall { who: recipient }.abi_encode()).into()),
-        )
-        .await
-        .map_err(|x| e(&x))?;
-    if U256::from_be_slice(&balance) != U256::from(400) {
-        return Err(format!(
-            "the recipient holds {} instead of 400",
-            U256::from_be_slice(&balance)
-        ));
+    let held = ERC20::new(a.token, &node).balanceOf(recipient).call().await.map_err(at(REVOKED))?;
+    let expected = U256::from(400);
+    if held != expected {
+        return Err(DemoError::Unexpected {
+            step: REVOKED,
+            seen: Unexpected::Balance { held, expected },
+        });
     }
     Ok(address)
 }
