@@ -20,6 +20,7 @@
 
 mod bench;
 mod bindings;
+mod features;
 mod load;
 mod msrv;
 mod package;
@@ -179,6 +180,7 @@ fn test() -> Result {
     msrv::msrv()?;
     bindings::bindings(true)?;
     string_errors::check()?;
+    features::check()?;
     run(
         "cargo clippy",
         cargo().args([
@@ -413,9 +415,10 @@ fn main() -> ExitCode {
         Some("devnet") => devnet(&args[1..]),
         Some("bindings") => bindings::bindings(args.iter().any(|a| a == "--check")),
         Some("string-errors") => string_errors::check(),
+        Some("features") => features::check(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | nostd | msrv | package | fuzz [SECONDS] | bench [--write] [--quick] | load [--keys N] [--ops M] | devnet up [--mee]|down|status | bindings [--check] | string-errors>"
+                "usage: cargo xtask <test | nostd | msrv | package | fuzz [SECONDS] | bench [--write] [--quick] | load [--keys N] [--ops M] | devnet up [--mee]|down|status | bindings [--check] | string-errors | features>"
             );
             return ExitCode::from(2);
         }
