@@ -21,13 +21,13 @@ pub const SUPER_TX_TYPEHASH: B256 =
 /// `initCode` = factory ‖ factoryData and `paymasterAndData` packed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct MeeFilledUserOp {
-    /// The account.
+    /// The smart account that sends the userOp (the payment userOp's is the payer or tank).
     pub sender: Address,
     /// Full 256-bit nonce.
     pub nonce: U256,
     /// factory ‖ factoryData, or empty.
     pub init_code: Bytes,
-    /// The account call.
+    /// The calldata the EntryPoint calls the account with (`execute` / `executeComposable`).
     pub call_data: Bytes,
     /// Call gas.
     pub call_gas_limit: u128,

@@ -14,28 +14,30 @@ use alloy_sol_types::SolValue;
 use serde_json::{Map, Value};
 use smart_sessions_codec::execute::{MODE_SINGLE, decode_execute};
 
-/// A quote as the node sent it.
+/// A quote as the node sent it (`POST quote`'s answer), not yet trusted: check it with
+/// [`Self::verify`] against the request to get the [`VerifiedQuote`] that can be signed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeQuote {
     raw: Map<String, Value>,
 }
 
-/// One parsed quote userOp.
+/// One entry of the quote's `userOps`, parsed (index 0 is the payment or tank userOp).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuoteUserOp {
-    /// The filled userOp.
+    /// The userOp as the node filled it (gas, fees, paymaster), which its hashes commit to.
     pub user_op: MeeFilledUserOp,
-    /// Its chain.
+    /// The chain id the userOp runs on.
     pub chain_id: u64,
     /// The node's `userOpHash`.
     pub user_op_hash: B256,
     /// The node's `meeUserOpHash`.
     pub mee_user_op_hash: B256,
-    /// Valid from.
+    /// Unix time (s) from which the userOp may execute (`lowerBoundTimestamp`).
     pub lower_bound_timestamp: u64,
-    /// Valid until.
+    /// Unix time (s) after which the userOp may no longer execute (`upperBoundTimestamp`).
     pub upper_bound_timestamp: u64,
-    /// Leaf = userOpHash.
+    /// `shortEncoding`: the userOp's tree leaf is its `userOpHash` (session userOps), not its
+    /// `meeUserOpHash`.
     pub short_encoding: bool,
 }
 
@@ -85,17 +87,17 @@ impl NodeQuote {
         &self.raw
     }
 
-    /// Consumes into the JSON map.
+    /// The node's JSON map, unchanged, by value.
     pub fn into_raw(self) -> Map<String, Value> {
         self.raw
     }
 
-    /// `quote.hash`.
+    /// `quote.hash`: the supertransaction hash the node claims (not checked here).
     pub fn hash(&self) -> Result<B256> {
         b256(&self.raw["hash"], "quote.hash")
     }
 
-    /// `paymentInfo.sponsored`.
+    /// `paymentInfo.sponsored`: whether a gas tank pays (`false` when absent).
     pub fn sponsored(&self) -> Result<bool> {
         let pi = &self.raw["paymentInfo"];
         match pi.get("sponsored") {
@@ -104,7 +106,7 @@ impl NodeQuote {
         }
     }
 
-    /// Parses `userOps`.
+    /// Parses `userOps`; an entry missing a field or with a wrong type is refused by path.
     pub fn user_ops(&self) -> Result<Vec<QuoteUserOp>> {
         array(&self.raw["userOps"], "quote.userOps")?
             .iter()
@@ -273,17 +275,17 @@ pub struct VerifiedQuote {
 }
 
 impl VerifiedQuote {
-    /// The supertransaction hash.
+    /// The supertransaction hash: the checked Merkle root over the userOps, what is signed.
     pub const fn hash(&self) -> B256 {
         self.hash
     }
 
-    /// The parsed userOps.
+    /// The quote's userOps as checked (index 0 is the payment or tank userOp).
     pub fn user_ops(&self) -> &[QuoteUserOp] {
         &self.user_ops
     }
 
-    /// The node's quote.
+    /// The node's quote as it arrived (its JSON is echoed whole in the `exec` body).
     pub const fn quote(&self) -> &NodeQuote {
         &self.quote
     }

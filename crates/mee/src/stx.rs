@@ -16,7 +16,8 @@ pub struct StxEntry {
 }
 
 impl StxEntry {
-    /// The leaf.
+    /// This userOp's leaf in the supertransaction tree: `userOpHash` when `short_encoding`,
+    /// else `meeUserOpHash`.
     #[inline]
     pub const fn leaf(&self) -> B256 {
         if self.short_encoding { self.user_op_hash } else { self.mee_user_op_hash }

@@ -148,12 +148,14 @@ impl MeeSessions {
         self
     }
 
-    /// The node client.
+    /// The MEE node client the flows quote, execute and poll through (for direct node calls
+    /// such as `info`).
     pub const fn node(&self) -> &MeeClient {
         &self.node
     }
 
-    /// The version table.
+    /// The MEE contract set the flows use (validator, factory, SmartSession and policy
+    /// addresses), e.g. for `version().policies()` when building grant actions.
     pub const fn version(&self) -> &MeeVersionConfig {
         &self.version
     }

@@ -25,7 +25,7 @@ pub struct SupertransactionReceipt {
 }
 
 impl SupertransactionReceipt {
-    /// The overall status.
+    /// The supertransaction's status folded over its userOps (the SDK's `transactionStatus`).
     pub const fn status(&self) -> TransactionStatus {
         self.fold.status
     }
@@ -107,7 +107,7 @@ pub enum ReceiptError {
     Node {
         /// The supertransaction hash.
         hash: B256,
-        /// The request failure.
+        /// Why the `explorer` request failed (network, refusal or answer shape).
         #[source]
         source: NodeError,
     },

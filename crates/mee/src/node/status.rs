@@ -80,7 +80,8 @@ impl fmt::Display for TransactionStatus {
 /// The folded status of a list of userOps.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusFold {
-    /// The overall status.
+    /// The status of the whole list by [`parse_transaction_status`]'s priority (any `FAILED`,
+    /// then `MINED_FAIL`, `MINING`, `PENDING`, all `MINED_SUCCESS`, else `PENDING`).
     pub status: TransactionStatus,
     /// Whether polling may stop (`isFinalised`).
     pub is_finalised: bool,

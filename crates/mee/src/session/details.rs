@@ -36,7 +36,7 @@ pub enum BigIntForm {
 /// session's as a bigint, each action's as a number; neither is ABI-encoded).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MeeSession {
-    /// The ABI session.
+    /// The session as SmartSession's ABI `Session` struct (what is hashed and enabled).
     pub session: Session,
     /// `sessionToEnable.chainId`.
     pub chain_id: u64,
@@ -57,7 +57,7 @@ pub struct SessionDetails {
     pub chain_digest_index: u8,
     /// Every chain's `(chainId, sessionDigest)` of the grant.
     pub hashes_and_chain_ids: Vec<ChainDigest>,
-    /// The session to enable.
+    /// The session this entry enables on its chain, with the SDK's chain ids.
     pub session_to_enable: MeeSession,
     /// The owner's 65-byte signature over the multichain digest (unprefixed).
     pub permission_enable_sig: Bytes,

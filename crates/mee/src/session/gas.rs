@@ -14,7 +14,7 @@ pub const SESSION_USE_VERIFICATION_GAS: u64 = 250_000;
 pub enum GasRole {
     /// The payment userOp (`paymentInfo.verificationGasLimit`).
     Payment,
-    /// A developer userOp.
+    /// One of the requested (non-payment) userOps, the calls the caller asked for.
     UserOp {
         /// On the payment chain (the fee chain, or the gas tank's chain when sponsored).
         on_payment_chain: bool,

@@ -15,11 +15,11 @@ use smart_sessions_codec::Generation;
 pub struct PermissionCheck {
     /// The chain (`sessionToEnable.chainId`).
     pub chain_id: u64,
-    /// The permission.
+    /// The permission id asked about (the entry's `permission_id`).
     pub permission_id: B256,
     /// `to`: the generation's `SmartSessions` module.
     pub to: Address,
-    /// The calldata.
+    /// The `isPermissionEnabled(permissionId, account)` calldata to `eth_call` with.
     pub data: Vec<u8>,
 }
 
