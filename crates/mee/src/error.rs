@@ -30,9 +30,9 @@ pub enum MeeError {
         user_op: usize,
         /// The userOp field that differs (e.g. `userOp.callData`, `chainId`).
         field: &'static str,
-        /// What it must be.
+        /// The value the request asks for or the recomputation gives, as text.
         expected: String,
-        /// What the quote holds.
+        /// What the quote holds there, as text.
         actual: String,
     },
     /// The quote's `hash` is not the Merkle root of its userOps: signing refused.

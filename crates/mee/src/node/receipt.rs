@@ -78,7 +78,7 @@ pub enum ReceiptError {
     Failed {
         /// The supertransaction hash.
         hash: B256,
-        /// Off-chain or on-chain.
+        /// Whether it failed before execution (`FAILED`) or reverted on chain (`MINED_FAIL`).
         kind: FailureKind,
         /// The failing userOp's index as the SDK counts it (without payment op and cleanups).
         index: usize,
@@ -97,7 +97,7 @@ pub enum ReceiptError {
     Timeout {
         /// The supertransaction hash, to look up later.
         hash: B256,
-        /// How long was waited.
+        /// How long the client polled before giving up (at least the wait bound).
         waited: Duration,
         /// The last status seen, if a poll answered.
         last: Option<TransactionStatus>,
