@@ -55,9 +55,9 @@ pub struct MeeChain {
 pub struct MeeDevnet {
     /// The chains, in [`CHAINS`] order.
     pub chains: Vec<MeeChain>,
-    /// The node.
+    /// The running MEE node serving every chain of [`Self::chains`] (its URL for clients).
     pub node: MeeNode,
-    /// Where token fees go.
+    /// The address the payment userOps' fee transfers pay to (a fresh random address).
     pub fee_recipient: Address,
     api_key: String,
     config: NodeConfig,
