@@ -84,7 +84,7 @@ pub enum NodeError {
         "bad signature: signed by {recovered}, but userOps[{index}] (sender {sender} on chain {chain_id}) needs {expected}"
     )]
     WrongSigner {
-        /// Who signed.
+        /// The address the quote signature recovers to.
         recovered: Address,
         /// Who must sign (the owner, or the session's redeemer).
         expected: Address,

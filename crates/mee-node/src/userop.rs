@@ -15,15 +15,16 @@ pub struct FilledUserOp {
     pub nonce: U256,
     /// `factory ‖ factoryData`, or empty.
     pub init_code: Bytes,
-    /// The calldata the EntryPoint calls the account with (`execute` of the requested calls).
+    /// The calldata the EntryPoint calls the account with: the request's `callData`, or the
+    /// node's fee transfer for the payment userOp.
     pub call_data: Bytes,
     /// Gas for the account call.
     pub call_gas_limit: u128,
     /// Gas for validation (and deployment).
     pub verification_gas_limit: u128,
-    /// EIP-1559 max fee.
+    /// EIP-1559 `maxFeePerGas` the node quotes (wei per gas; see [`crate::GasPolicy`]).
     pub max_fee_per_gas: u128,
-    /// EIP-1559 priority fee.
+    /// EIP-1559 `maxPriorityFeePerGas` the node quotes (wei per gas).
     pub max_priority_fee_per_gas: u128,
     /// Paymaster data (empty: the local node has no paymaster).
     pub paymaster_and_data: Bytes,
