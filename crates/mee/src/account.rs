@@ -155,7 +155,8 @@ impl MultichainAccount {
         Ok(())
     }
 
-    /// The deployment on `chain_id`.
+    /// The account's deployment on `chain_id`; [`MeeError::NoDeployment`] when the account
+    /// lists none there.
     pub fn on(&self, chain_id: u64) -> Result<&Deployment> {
         self.deployments
             .iter()

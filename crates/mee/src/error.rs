@@ -96,7 +96,7 @@ pub enum MeeError {
         "ABI encoding array length mismatch for type tuple[16]: expected 16 rules, got {given}"
     )]
     RuleSlots {
-        /// How many were given.
+        /// How many rule slots the policy's rule list had.
         given: usize,
     },
     /// Encoding error from the codec.

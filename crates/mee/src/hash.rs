@@ -5,7 +5,8 @@
 use alloy_primitives::{Address, B256, Bytes, U256, address, b256, keccak256};
 use alloy_sol_types::SolValue;
 
-/// EntryPoint v0.7.
+/// The canonical ERC-4337 EntryPoint v0.7 address: the `entry_point` of every userOp hash the
+/// quotes carry.
 pub const ENTRY_POINT_V07: Address = address!("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
 
 /// `keccak256("MeeUserOp(bytes32 userOpHash,uint256 lowerBoundTimestamp,uint256 upperBoundTimestamp)")`

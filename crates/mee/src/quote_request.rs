@@ -92,13 +92,13 @@ pub enum Payment {
 /// default is Biconomy's trusted tank, [`crate::flows::MeeSessions::sponsorship`] the node's own.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sponsorship {
-    /// The tank's account.
+    /// The tank's account: `paymentInfo.sender` and the sender of the quote's `userOps[0]`.
     pub sender: Address,
     /// Token the tank pays in.
     pub token: Address,
-    /// The tank's chain.
+    /// The chain id the tank pays on (`paymentInfo.chainId`).
     pub chain_id: u64,
-    /// The sponsorship service URL.
+    /// The sponsorship service URL the node asks (`paymentInfo.sponsorshipUrl`).
     pub url: String,
     /// The tank's nonce (`0` for the trusted tank).
     pub nonce: U256,
@@ -117,7 +117,8 @@ impl Default for Sponsorship {
     }
 }
 
-/// `usePermission`'s mode.
+/// `usePermission`'s mode: whether the sessions are enabled already or are enabled by the
+/// supertransaction that uses them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UseMode {
     /// The sessions are enabled: every userOp uses mode 0x00.
@@ -146,13 +147,14 @@ fn entry_for(details: &[SessionDetails], chain_id: u64) -> Result<&SessionDetail
         .ok_or(MeeError::NoSessionForChain { chain_id })
 }
 
-/// One requested userOp.
+/// One requested userOp of the quote request (`userOps[i]`): one chain's calls, batched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserOpRequest {
-    /// Valid from (unix s).
+    /// Unix time (s) from which the userOp may execute: the caller's lower bound or the clock.
     pub lower_bound_timestamp: u64,
-    /// Valid until (unix s).
+    /// Unix time (s) until which the userOp may execute: the lower bound + 180 s
+    /// ([`DEFAULT_WINDOW_SECS`]).
     pub upper_bound_timestamp: u64,
     /// The account's address on this userOp's chain (checksummed in the JSON).
     #[serde(serialize_with = "crate::json::checksummed")]
@@ -221,7 +223,8 @@ pub struct PaymentInfo {
     /// When the fee chain's account is undeployed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init_code: Option<Bytes>,
-    /// `true` in session flows.
+    /// `Some(true)` in session flows (the payment userOp's leaf is its userOpHash); absent in
+    /// owner flows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub short_encoding: Option<bool>,
     /// The fee chain's entry (mode 0x02 when ENABLE_AND_USE).
@@ -323,7 +326,7 @@ pub struct QuoteParams<'a> {
     pub account: &'a MultichainAccount,
     /// The calls to run, per chain; instructions of one chain are batched into one userOp.
     pub instructions: &'a [Instruction],
-    /// Fee token or sponsorship.
+    /// How the fee is paid: in a fee token by the account, or by a gas tank.
     pub payment: Payment,
     /// Session flow (`usePermission`), or `None` for owner flows.
     pub session: Option<SessionUse<'a>>,

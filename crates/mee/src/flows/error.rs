@@ -61,7 +61,7 @@ pub enum FlowError {
     /// The node quoted a fee above the caller's limit: nothing was signed.
     #[error("supertransaction {hash}: fee {fee} of token {token} is above the limit {limit}")]
     FeeAboveLimit {
-        /// The quoted supertransaction.
+        /// The hash of the verified but unsigned supertransaction (nothing was sent for it).
         hash: B256,
         /// The ERC-20 the payment userOp transfers (the fee token of the quote).
         token: Address,

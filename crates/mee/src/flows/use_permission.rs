@@ -44,14 +44,16 @@ impl<'a> UsePermission<'a> {
         Self { details, mode, instructions, payment, verification_gas_limit: None, max_fee: None }
     }
 
-    /// The `verificationGasLimit` override.
+    /// Sets the caller's `verificationGasLimit` for the session userOps (the SDK ignores it on
+    /// the payment chain when not sponsored; see [`crate::session::verification_gas_limit`]).
     #[must_use]
     pub const fn verification_gas_limit(mut self, gas: u64) -> Self {
         self.verification_gas_limit = Some(gas);
         self
     }
 
-    /// The highest fee accepted.
+    /// Sets the highest fee accepted (fee-token base units): a quote above it is refused with
+    /// [`FlowError::FeeAboveLimit`](super::FlowError::FeeAboveLimit) before anything is signed.
     #[must_use]
     pub const fn max_fee(mut self, fee: U256) -> Self {
         self.max_fee = Some(fee);

@@ -49,7 +49,7 @@ pub enum ConfigError {
     /// The HTTP client (TLS setup) could not be built.
     #[error("MEE node HTTP client could not be built")]
     HttpClient {
-        /// reqwest's reason.
+        /// reqwest's builder error (e.g. the TLS configuration was refused).
         #[source]
         source: reqwest::Error,
     },
@@ -202,7 +202,7 @@ pub enum NodeError {
         host: String,
         /// The supertransaction hash (the quote's `hash`).
         hash: B256,
-        /// What went wrong.
+        /// The error that left the outcome unknown (a timeout, a lost connection, a bad answer).
         #[source]
         source: Box<Self>,
     },

@@ -147,7 +147,7 @@ pub struct WaitOptions {
     pub poll_interval: Duration,
     /// Bound on the whole wait, requests included.
     pub timeout: Duration,
-    /// How unconfirmed results count.
+    /// Whether mined but unconfirmed userOps count as final (`FastBlock`) or not (`Default`).
     pub mode: ReceiptMode,
 }
 
@@ -162,7 +162,7 @@ impl WaitOptions {
         Self { poll_interval, timeout: DEFAULT_RECEIPT_TIMEOUT, mode }
     }
 
-    /// With another poll interval.
+    /// Sets the pause between two explorer polls.
     pub const fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
         self

@@ -28,7 +28,7 @@ impl ReceiptMode {
         }
     }
 
-    /// Reads the SDK's name.
+    /// Reads the SDK's mode name (`"default"`, `"fast-block"`); `None` for any other.
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "default" => Some(Self::Default),

@@ -22,7 +22,8 @@ use smart_sessions_codec::{
     legacy,
 };
 
-/// How bigints are written.
+/// How [`SessionDetails::to_json`] and [`MeeSession::to_json`] write bigints (both forms are
+/// read back).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum BigIntForm {
     /// Decimal strings (the node's wire JSON, viem `stringify`).
@@ -63,7 +64,7 @@ pub struct SessionDetails {
     pub permission_enable_sig: Bytes,
     /// The validator the owner signature is routed to (zero = Nexus default validator).
     pub validator: Address,
-    /// `"nexus"`.
+    /// `accountType` of the entry: always `"nexus"` for the accounts the SDK builds.
     pub account_type: String,
 }
 
@@ -90,7 +91,7 @@ impl MeeSession {
         serde_json::to_value(super::wire::SessionView::new(self, form)).unwrap_or(Value::Null)
     }
 
-    /// Reads either form.
+    /// Reads a session in either [`BigIntForm`]; errors name the field under `path`.
     pub fn from_json(v: &Value, path: &str) -> Result<Self> {
         let actions_v = array(get(v, path, "actions")?, &format!("{path}.actions"))?;
         let mut actions = Vec::with_capacity(actions_v.len());
@@ -264,7 +265,7 @@ impl SessionDetails {
             .collect()
     }
 
-    /// Writes a whole array.
+    /// Writes a `sessionDetails` array (each entry as [`Self::to_json`] writes it).
     pub fn list_to_json(list: &[Self], form: BigIntForm) -> Value {
         Value::Array(list.iter().map(|d| d.to_json(form)).collect())
     }

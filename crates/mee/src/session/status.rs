@@ -28,7 +28,8 @@ pub fn is_permission_enabled_calldata(permission_id: B256, account: Address) -> 
     isPermissionEnabledCall { permissionId: permission_id, account }.abi_encode()
 }
 
-/// Decodes its answer.
+/// Decodes the answer to [`is_permission_enabled_calldata`]'s call: whether the permission is
+/// enabled for the account.
 pub fn decode_is_permission_enabled(ret: &[u8]) -> Result<bool> {
     isPermissionEnabledCall::abi_decode_returns(ret)
         .map_err(|_| MeeError::field("isPermissionEnabled return", "expected an ABI bool"))
