@@ -43,7 +43,7 @@ pub struct Metadata {
 }
 
 impl Metadata {
-    /// A `CUSTOM` entry.
+    /// A `CUSTOM` entry describing a userOp on `chain_id` with `description`.
     pub fn custom(description: &str, chain_id: u64) -> Self {
         Self { kind: "CUSTOM".to_owned(), description: description.to_owned(), chain_id }
     }

@@ -39,7 +39,7 @@ pub enum ComposabilityVersion {
 }
 
 impl ComposabilityVersion {
-    /// "1.0.0" / "1.1.0".
+    /// The `composabilityVersion` string of the version table: "1.0.0" or "1.1.0".
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::V1_0_0 => "1.0.0",
@@ -79,7 +79,8 @@ impl MeeVersion {
         }
     }
 
-    /// Parses "2.0.0" etc.
+    /// Reads an SDK version string ("2.0.0", "2.2.1", ...); [`MeeError::UnknownVersion`] for one
+    /// outside [`Self::ALL`].
     pub fn parse(s: &str) -> Result<Self> {
         Self::ALL
             .into_iter()

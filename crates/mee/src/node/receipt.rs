@@ -30,7 +30,8 @@ impl SupertransactionReceipt {
         self.fold.status
     }
 
-    /// Whether polling may stop.
+    /// Whether the status is final (`isFinalised`): success, a failure, or every userOp done;
+    /// polling may stop.
     pub const fn is_finalised(&self) -> bool {
         self.fold.is_finalised
     }
