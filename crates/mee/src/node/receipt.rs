@@ -30,7 +30,7 @@ impl SupertransactionReceipt {
         self.fold.status
     }
 
-    /// Whether the status is final (`isFinalised`): success, a failure, or every userOp done;
+    /// Whether the status is final (`isFinalised`: every counted userOp final, or one failed);
     /// polling may stop.
     pub const fn is_finalised(&self) -> bool {
         self.fold.is_finalised
