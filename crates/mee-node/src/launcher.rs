@@ -93,9 +93,11 @@ impl MeeDevnet {
     /// use smart_sessions_mee_node::{MeeDevnet, MeeOptions};
     ///
     /// # async fn run() -> Result<(), smart_sessions_mee_node::LaunchError> {
-    /// let mee = MeeDevnet::start_with(MeeOptions { simulate: false, ..Default::default() }).await?;
+    /// let options = MeeOptions { simulate: false, ..Default::default() };
+    /// let mee = MeeDevnet::start_with(options).await?;
     /// let base = mee.chain(8453).expect("the stack runs Base");
-    /// println!("node {} (x-api-key {}), Base RPC {}", mee.url(), mee.api_key(), base.devnet.rpc_url);
+    /// println!("node {} (x-api-key {})", mee.url(), mee.api_key());
+    /// println!("Base RPC {}", base.devnet.rpc_url);
     /// println!("fee token on Base: {}", base.contracts.fee_token);
     /// # Ok(()) }
     /// ```

@@ -103,7 +103,7 @@ impl MeeClientBuilder {
     /// assert_eq!(node.url().to_string(), "http://<redacted>@127.0.0.1:3000/v1");
     ///
     /// let refused = MeeClient::builder("ftp://node.example/v1").build().unwrap_err();
-    /// assert!(matches!(refused, ConfigError::UnsupportedScheme { ref scheme } if scheme == "ftp"));
+    /// assert!(matches!(refused, ConfigError::UnsupportedScheme { scheme } if scheme == "ftp"));
     /// // a key a header cannot carry is refused with the byte's offset, never the key
     /// let refused = MeeClient::builder("http://127.0.0.1:3000/v1").api_key("ab\ncd").build();
     /// assert!(matches!(refused.unwrap_err(), ConfigError::InvalidApiKey { offset: 2 }));
