@@ -8,13 +8,13 @@ use std::fmt;
 /// A fee token the node accepts on one chain, with its price.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeeToken {
-    /// The ERC-20.
+    /// The ERC-20 contract the fee is transferred in (on this chain).
     pub address: Address,
-    /// `name()`.
+    /// The token's `name()`, as `/v1/info` lists it.
     pub name: String,
-    /// `symbol()`.
+    /// The token's `symbol()`, as `/v1/info` lists it.
     pub symbol: String,
-    /// `decimals()`.
+    /// The token's `decimals()`: the base units `units_per_eth` is counted in.
     pub decimals: u8,
     /// The documented rate: token base units paid per 1 ETH (10^18 wei) of gas. For a 6-decimal
     /// USD token at 3 000 USD/ETH this is `3_000 * 10^6`.
@@ -24,13 +24,13 @@ pub struct FeeToken {
 /// One chain the node serves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainSetup {
-    /// The chain id.
+    /// The chain id clients name in `chainId` fields (the devnet's `eth_chainId`).
     pub chain_id: u64,
     /// A display name (`supportedChains[].name`).
     pub name: String,
-    /// JSON-RPC endpoint (anvil).
+    /// The node's JSON-RPC endpoint for this chain (an anvil URL on 127.0.0.1).
     pub rpc_url: String,
-    /// EntryPoint v0.7.
+    /// The EntryPoint v0.7 the node sends `handleOps` to on this chain.
     pub entry_point: Address,
     /// Fee tokens taken on this chain (empty: the chain only runs sponsored or non-payment ops).
     pub fee_tokens: Vec<FeeToken>,
@@ -44,7 +44,7 @@ pub struct ChainSetup {
 pub struct GasPolicy {
     /// The lowest `maxFeePerGas` quoted; the node quotes `max(this, 2 * baseFee + priority)`.
     pub min_max_fee_per_gas: u128,
-    /// `maxPriorityFeePerGas`.
+    /// The `maxPriorityFeePerGas` of every quoted userOp (wei).
     pub max_priority_fee_per_gas: u128,
     /// `preVerificationGas` of every op (the node is its own bundler).
     pub pre_verification_gas: u128,
@@ -71,17 +71,17 @@ impl Default for GasPolicy {
 /// Everything a node needs. `Debug` never shows the executor key or the API key.
 #[derive(Clone)]
 pub struct NodeConfig {
-    /// The chains.
+    /// The chains the node serves (one devnet each); any other `chainId` is refused.
     pub chains: Vec<ChainSetup>,
     /// The node's own key: sends `handleOps`, funds EntryPoint deposits (the gas tank).
     pub executor: PrivateKeySigner,
-    /// Where token fees go.
+    /// The address the payment userOps' fee transfers pay to (written into every quote).
     pub fee_recipient: Address,
     /// The key clients must send in `x-api-key`.
     pub api_key: String,
-    /// Gas prices and defaults.
+    /// The gas prices and limits the node fills into every quoted userOp.
     pub gas: GasPolicy,
-    /// `version` of `/v1/info`.
+    /// The `version` string `/v1/info` answers with.
     pub version: String,
     /// Simulate every userOp before sending any (the node's promise that no fee is taken for a
     /// supertransaction that then fails). Only tests of what a node without simulation does

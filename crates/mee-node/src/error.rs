@@ -23,26 +23,26 @@ pub enum NodeError {
     BadRequest {
         /// Where in the JSON body (e.g. `userOps[1].callGasLimit`).
         field: String,
-        /// The rule it breaks.
+        /// What the field must be (e.g. "must be an array").
         rule: &'static str,
     },
-    /// The body is not JSON.
+    /// The request body does not parse as JSON (`serde_json`'s error as source).
     #[error("bad request: the body is not JSON")]
     NotJson(#[source] serde_json::Error),
     /// A chain this node does not serve.
     #[error("unsupported chain {chain_id} at `{field}`")]
     UnsupportedChain {
-        /// The chain id asked for.
+        /// The chain id the request names, which the node has no devnet for.
         chain_id: u64,
-        /// Where.
+        /// Where in the JSON body the chain id is (e.g. `paymentInfo.chainId`).
         field: String,
     },
     /// A fee token this node does not take on that chain.
     #[error("unknown fee token {token} on chain {chain_id}")]
     UnknownFeeToken {
-        /// The chain.
+        /// The chain id of the payment (`paymentInfo.chainId`).
         chain_id: u64,
-        /// The token.
+        /// The `paymentInfo.token` the node does not take on that chain.
         token: Address,
     },
     /// A userOp's time bounds are inverted, already over, or beyond `uint48`.
@@ -50,33 +50,33 @@ pub enum NodeError {
         "time bounds of userOps[{index}] are not usable: lower {lower}, upper {upper}, now {now}"
     )]
     TimeBounds {
-        /// The userOp.
+        /// Index of the userOp in the body's `userOps`.
         index: usize,
         /// Its lower bound (unix seconds).
         lower: u64,
-        /// Its upper bound.
+        /// Its upper bound (unix seconds).
         upper: u64,
-        /// The node's clock.
+        /// The node's clock when it checked (unix seconds).
         now: u64,
     },
     /// The exec body's `hash` is not a quote this node issued (a tampered root, or a stranger's).
     #[error("unknown quote {hash}: not issued by this node (tampered root or unknown quote)")]
     UnknownQuote {
-        /// The hash in the body.
+        /// The `hash` of the exec body, which matches no quote the node issued.
         hash: B256,
     },
     /// The exec body differs from the quote the node issued.
     #[error("tampered quote {hash}: `{field}` differs from the issued quote")]
     TamperedQuote {
-        /// The quote.
+        /// The supertransaction hash of the issued quote the body claims to be.
         hash: B256,
-        /// The first field that differs.
+        /// The first field that differs, as a JSON path (e.g. `userOps[1].shortEncoding`).
         field: String,
     },
     /// The quote signature is malformed.
     #[error("bad signature: {rule}")]
     SignatureFormat {
-        /// What is wrong.
+        /// The rule it breaks (the `0x177eee00` ‖ 65-byte layout, or recovery).
         rule: &'static str,
     },
     /// The quote signature was made by someone else than the userOps' signer.
@@ -84,23 +84,23 @@ pub enum NodeError {
         "bad signature: signed by {recovered}, but userOps[{index}] (sender {sender} on chain {chain_id}) needs {expected}"
     )]
     WrongSigner {
-        /// Who signed.
+        /// The address the quote signature recovers to.
         recovered: Address,
         /// Who must sign (the owner, or the session's redeemer).
         expected: Address,
         /// The first userOp whose signer differs.
         index: usize,
-        /// Its sender.
+        /// That userOp's account.
         sender: Address,
-        /// Its chain.
+        /// That userOp's chain id.
         chain_id: u64,
     },
     /// The node cannot tell who must sign a userOp.
     #[error("userOps[{index}]: {reason}")]
     UnknownSigner {
-        /// The userOp.
+        /// Index of the userOp in the quote's `userOps`.
         index: usize,
-        /// Why.
+        /// What blocks finding the signer (undeployed account, unknown validator, ...).
         reason: SignerProblem,
         /// The failure behind it (the chain call, the decoder), when there is one.
         #[source]
@@ -109,35 +109,35 @@ pub enum NodeError {
     /// The supertransaction was already submitted (the node never executes one twice).
     #[error("supertransaction {hash} was already submitted")]
     AlreadySubmitted {
-        /// The quote.
+        /// The supertransaction hash that was already executed or is being executed.
         hash: B256,
     },
     /// No such route.
     #[error("not found: {path}")]
     NotFound {
-        /// The path asked for.
+        /// The request path that matches no route (e.g. `/v1/nope`).
         path: String,
     },
     /// A route this node does not implement.
     #[error("{what} is not supported by this local node")]
     Unsupported {
-        /// What.
+        /// The feature asked for (e.g. "quote-permit (fusion quotes)").
         what: &'static str,
     },
     /// The node's own state is unusable (a task panicked while holding it).
     #[error("internal error: {what}")]
     Internal {
-        /// What.
+        /// What broke inside the node (e.g. "the node's state was poisoned by a panic").
         what: &'static str,
     },
-    /// A chain call failed.
+    /// A chain call (RPC read, simulation or transaction to a devnet) failed or timed out.
     #[error("chain {chain_id}: {step} failed")]
     Chain {
-        /// The chain.
+        /// The chain id of the devnet the call went to.
         chain_id: u64,
-        /// The step.
+        /// The call that failed (e.g. `eth_getCode`, `owners(sender)`, `handleOps`).
         step: &'static str,
-        /// The cause.
+        /// The transport or contract error, or the node's timeout elapsing.
         #[source]
         source: BoxError,
     },
@@ -191,9 +191,9 @@ pub enum LaunchError {
     /// The devnet of a chain did not start.
     #[error("devnet for chain {chain_id} did not start")]
     Devnet {
-        /// The chain.
+        /// The chain id the devnet was started for.
         chain_id: u64,
-        /// The cause.
+        /// The devnet crate's error (anvil or Alto start, deployments).
         #[source]
         source: smart_sessions_devnet::DevnetError,
     },
@@ -206,11 +206,11 @@ pub enum LaunchError {
     /// A deployment or setup call failed.
     #[error("chain {chain_id}: {step} failed")]
     Deploy {
-        /// The chain.
+        /// The chain id of the devnet the step ran on.
         chain_id: u64,
-        /// The step.
+        /// The setup step that failed (e.g. `deploy MeeK1Validator`, `fund the node's executor`).
         step: &'static str,
-        /// The cause.
+        /// The devnet, transport or decode error behind it.
         #[source]
         source: BoxError,
     },
@@ -229,7 +229,7 @@ pub enum SignerProblem {
     /// The account has no code and no userOp of the quote deploys it.
     #[error("account {account} is not deployed and has no initCode")]
     NotDeployed {
-        /// The account.
+        /// The userOp's sender, which has no code on its chain.
         account: Address,
     },
     /// The initCode is not a Nexus 1.0 single-validator deployment.
@@ -246,21 +246,21 @@ pub enum SignerProblem {
     /// `owners(sender)` on the nonce's validator failed.
     #[error("validator {validator} of the nonce has no owners(sender)")]
     NoOwnersCall {
-        /// The validator.
+        /// The validator named by the userOp's nonce key, which answered no `owners(sender)`.
         validator: Address,
     },
     /// `owners(sender)` answered something that does not decode.
     #[error("validator {validator} answered owners() with garbage")]
     OwnersGarbage {
-        /// The validator.
+        /// The validator named by the userOp's nonce key, whose answer did not decode.
         validator: Address,
     },
     /// The validator has no owner for the account.
     #[error("validator {validator} has no owner for {account}")]
     NoOwner {
-        /// The validator.
+        /// The validator named by the userOp's nonce key.
         validator: Address,
-        /// The account.
+        /// The userOp's sender, for which `owners(sender)` is the zero address.
         account: Address,
     },
 }

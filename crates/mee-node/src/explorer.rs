@@ -20,7 +20,7 @@ pub enum ExecutionStatus {
 }
 
 impl ExecutionStatus {
-    /// The wire name.
+    /// The `executionStatus` string the explorer answer carries (e.g. `"MINED_SUCCESS"`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "PENDING",

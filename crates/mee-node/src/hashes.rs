@@ -76,7 +76,7 @@ impl StxTree {
         Some(Self { nodes, positions })
     }
 
-    /// The root (the supertransaction hash).
+    /// The root (`tree[0]`): the supertransaction hash the quote's signature signs.
     pub fn root(&self) -> B256 {
         self.nodes[0]
     }

@@ -24,7 +24,8 @@ pub const CHAINS: [(u64, &str); 2] = [(8453, "Base (local)"), (10, "OP Mainnet (
 /// Construct it with `..Default::default()`: fields may be added.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MeeOptions {
-    /// [`NodeConfig::simulate`] (default true).
+    /// Whether the node simulates every userOp before sending any ([`NodeConfig::simulate`];
+    /// default true). Only tests of a node that takes the fee and then fails turn it off.
     pub simulate: bool,
 }
 
@@ -55,9 +56,9 @@ pub struct MeeChain {
 pub struct MeeDevnet {
     /// The chains, in [`CHAINS`] order.
     pub chains: Vec<MeeChain>,
-    /// The node.
+    /// The running MEE node serving every chain of [`Self::chains`] (its URL for clients).
     pub node: MeeNode,
-    /// Where token fees go.
+    /// The address the payment userOps' fee transfers pay to (a fresh random address).
     pub fee_recipient: Address,
     api_key: String,
     config: NodeConfig,
@@ -86,7 +87,20 @@ impl MeeDevnet {
         Self::start_with(MeeOptions::default()).await
     }
 
-    /// [`start`](Self::start) with options.
+    /// [`start`](Self::start) with options, e.g. a node that does not simulate before sending.
+    ///
+    /// ```no_run
+    /// use smart_sessions_mee_node::{MeeDevnet, MeeOptions};
+    ///
+    /// # async fn run() -> Result<(), smart_sessions_mee_node::LaunchError> {
+    /// let options = MeeOptions { simulate: false, ..Default::default() };
+    /// let mee = MeeDevnet::start_with(options).await?;
+    /// let base = mee.chain(8453).expect("the stack runs Base");
+    /// println!("node {} (x-api-key {})", mee.url(), mee.api_key());
+    /// println!("Base RPC {}", base.devnet.rpc_url);
+    /// println!("fee token on Base: {}", base.contracts.fee_token);
+    /// # Ok(()) }
+    /// ```
     pub async fn start_with(options: MeeOptions) -> Result<Self, LaunchError> {
         let node_dir = ensure_node_modules()
             .map_err(|source| LaunchError::Devnet { chain_id: CHAINS[0].0, source })?;
@@ -175,7 +189,8 @@ impl MeeDevnet {
         &self.api_key
     }
 
-    /// The chain with `chain_id`.
+    /// The stack's chain with `chain_id` (its devnet and the node's contracts there); `None`
+    /// for a chain outside [`CHAINS`].
     pub fn chain(&self, chain_id: u64) -> Option<&MeeChain> {
         self.chains.iter().find(|c| c.devnet.chain_id == chain_id)
     }

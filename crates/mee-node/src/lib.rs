@@ -92,7 +92,8 @@ impl MeeNode {
         format!("http://{}/v1", self.addr)
     }
 
-    /// Where it listens.
+    /// The socket address the server listens on (127.0.0.1 and the port it was given or got);
+    /// pass it to [`Self::start_on`] to restart on the same port.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -109,7 +110,7 @@ impl MeeNode {
         self.node.requests.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
-    /// Stops the server.
+    /// Stops the server now (its accept task is aborted), before the value is dropped.
     pub fn stop(&self) {
         self.task.abort();
     }

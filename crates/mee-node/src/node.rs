@@ -52,7 +52,7 @@ pub(crate) struct Record {
     pub(crate) statuses: Vec<OpStatus>,
 }
 
-/// The whole node.
+/// The node's shared state: its config, per-chain providers, issued quotes and submissions.
 #[derive(Debug)]
 pub(crate) struct Node {
     pub(crate) config: NodeConfig,

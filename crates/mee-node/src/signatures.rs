@@ -3,7 +3,8 @@
 use alloy_primitives::{B256, Bytes};
 use alloy_sol_types::SolValue;
 
-/// The simple-mode signature type.
+/// The simple-mode signature type prefix `0x177eee00` that every userOp signature the node
+/// builds starts with.
 pub const SIG_TYPE_SIMPLE: [u8; 4] = [0x17, 0x7e, 0xee, 0x00];
 
 fn prefixed(encoded: Vec<u8>) -> Bytes {

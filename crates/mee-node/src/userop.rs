@@ -9,21 +9,22 @@ use smart_sessions_bindings::common::entry_point::PackedUserOperation;
 /// A userOp with every gas field filled by the node (the signature comes at exec).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FilledUserOp {
-    /// The account.
+    /// The smart account the userOp is for (the EntryPoint calls it).
     pub sender: Address,
     /// `key << 64 | seq`.
     pub nonce: U256,
     /// `factory ‖ factoryData`, or empty.
     pub init_code: Bytes,
-    /// The account call.
+    /// The calldata the EntryPoint calls the account with: the request's `callData`, or the
+    /// node's fee transfer for the payment userOp.
     pub call_data: Bytes,
     /// Gas for the account call.
     pub call_gas_limit: u128,
     /// Gas for validation (and deployment).
     pub verification_gas_limit: u128,
-    /// EIP-1559 max fee.
+    /// EIP-1559 `maxFeePerGas` the node quotes (wei per gas; see [`crate::GasPolicy`]).
     pub max_fee_per_gas: u128,
-    /// EIP-1559 priority fee.
+    /// EIP-1559 `maxPriorityFeePerGas` the node quotes (wei per gas).
     pub max_priority_fee_per_gas: u128,
     /// Paymaster data (empty: the local node has no paymaster).
     pub paymaster_and_data: Bytes,
@@ -127,7 +128,7 @@ pub(crate) fn quantity(o: &Map<String, Value>, field: &str, at: &str) -> Result<
     }
 }
 
-/// An optional quantity.
+/// Reads `field` of `o` as an optional quantity: `None` when absent or null.
 pub(crate) fn opt_quantity(
     o: &Map<String, Value>,
     field: &str,
@@ -150,7 +151,7 @@ pub(crate) fn small(o: &Map<String, Value>, field: &str, at: &str) -> Result<u64
     u64::try_from(quantity(o, field, at)?).map_err(|_| bad(at, field, "does not fit 64 bits"))
 }
 
-/// A 20-byte address.
+/// Reads `field` of `o` as a 20-byte hex address; errors name `at.field`.
 pub(crate) fn address(o: &Map<String, Value>, field: &str, at: &str) -> Result<Address, NodeError> {
     o.get(field)
         .and_then(Value::as_str)
@@ -177,7 +178,7 @@ pub(crate) fn bytes_or_empty(
     if o.get(field).is_none_or(Value::is_null) { Ok(Bytes::new()) } else { bytes(o, field, at) }
 }
 
-/// A 32-byte hash.
+/// Reads `field` of `o` as a 32-byte 0x-hex hash; errors name `at.field`.
 pub(crate) fn hash(o: &Map<String, Value>, field: &str, at: &str) -> Result<B256, NodeError> {
     o.get(field)
         .and_then(Value::as_str)

@@ -96,10 +96,10 @@ pub fn compute_account_address_calldata(
         .abi_encode())
 }
 
-/// The account on one chain.
+/// The account on one chain: where it is and whether it must still be deployed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deployment {
-    /// The chain.
+    /// The chain id of this deployment.
     pub chain_id: u64,
     /// The account address there (counterfactual until deployed).
     pub address: Address,
@@ -113,9 +113,10 @@ pub struct Deployment {
 /// SDK's `account.deployments` order (which orders prepare's userOps and nonce derivations).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MultichainAccount {
-    /// The owner EOA.
+    /// The owner EOA: the K1 validator's signer, who signs owner supertransactions and grants.
     pub owner: Address,
-    /// The contracts.
+    /// The MEE contract set the account is built from (factory, bootstrap, validator,
+    /// SmartSession) and that every userOp of it uses.
     pub version: MeeVersionConfig,
     /// Per chain, in deployment order.
     pub deployments: Vec<Deployment>,
@@ -154,7 +155,8 @@ impl MultichainAccount {
         Ok(())
     }
 
-    /// The deployment on `chain_id`.
+    /// The account's deployment on `chain_id`; [`MeeError::NoDeployment`] when the account
+    /// lists none there.
     pub fn on(&self, chain_id: u64) -> Result<&Deployment> {
         self.deployments
             .iter()

@@ -5,11 +5,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Milliseconds since the Unix epoch (`Date.now()`).
 pub trait Clock: Send + Sync {
-    /// The current time in ms.
+    /// The current time in milliseconds since the Unix epoch; each call is one read (nonce
+    /// lanes advance with it).
     fn now_ms(&self) -> u64;
 }
 
-/// The system clock.
+/// The operating system's wall clock (`SystemTime::now`), for live use; [`MonotonicClock`] is
+/// the flows' default, [`StepClock`] the one for replays.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
 

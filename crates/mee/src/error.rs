@@ -18,7 +18,7 @@ pub enum MeeError {
     /// An MEE version string is not in the table (and no custom table was given).
     #[error("unknown MEE version `{version}`")]
     UnknownVersion {
-        /// The version asked for.
+        /// The version string that was looked up (e.g. `"2.9.9"`), as given.
         version: String,
     },
     /// The node's quote differs from what was asked or recomputed: signing refused.
@@ -28,11 +28,11 @@ pub enum MeeError {
     QuoteMismatch {
         /// Index in the quote's `userOps` (0 is the payment userOp).
         user_op: usize,
-        /// The field that differs.
+        /// The userOp field that differs (e.g. `userOp.callData`, `chainId`).
         field: &'static str,
-        /// What it must be.
+        /// The value the request asks for or the recomputation gives, as text.
         expected: String,
-        /// What the quote holds.
+        /// What the quote holds there, as text.
         actual: String,
     },
     /// The quote's `hash` is not the Merkle root of its userOps: signing refused.
@@ -46,15 +46,15 @@ pub enum MeeError {
     /// The quote lists a different number of userOps than were asked for.
     #[error("quote has {actual} userOps, expected {expected} (payment userOp + requested)")]
     UserOpCount {
-        /// Requested userOps + 1.
+        /// The request's userOp count plus one (the payment or tank userOp).
         expected: usize,
-        /// In the quote.
+        /// How many userOps the quote lists.
         actual: usize,
     },
     /// No session details entry for a chain the instructions use.
     #[error("no sessionDetails entry for chain {chain_id}")]
     NoSessionForChain {
-        /// The chain.
+        /// The chain id of a userOp that no `sessionDetails` entry is for.
         chain_id: u64,
     },
     /// ENABLE_AND_USE asked, but no entry carries mode 0x02 (the SDK's refusal).
@@ -65,19 +65,20 @@ pub enum MeeError {
     /// An instruction list or call list is empty.
     #[error("{what} is empty")]
     Empty {
-        /// What is empty.
+        /// Which list is empty (`instructions`, `instruction calls`, `quote.userOps`).
         what: &'static str,
     },
     /// The account has no deployment on a chain an instruction uses.
     #[error("the account has no deployment on chain {chain_id}")]
     NoDeployment {
-        /// The chain.
+        /// The chain id an instruction (or the fee token) is on but the account lists no
+        /// deployment for.
         chain_id: u64,
     },
     /// A session digest read from the chain differs from the locally computed one.
     #[error("chain {chain_id}: sessionDigest read {read} but the session hashes to {computed}")]
     SessionDigestMismatch {
-        /// The chain.
+        /// The chain id whose `getSessionDigest` was read.
         chain_id: u64,
         /// The value read from `getSessionDigest`.
         read: B256,
@@ -87,7 +88,7 @@ pub enum MeeError {
     /// An arithmetic overflow (payment budget merged into a rule, gas sums).
     #[error("{what} overflows")]
     Overflow {
-        /// The quantity.
+        /// The quantity that overflowed (e.g. "sum of the calls' gasLimit").
         what: &'static str,
     },
     /// A rule list of a universal action policy is not exactly 16 slots (viem's `tuple[16]`).
@@ -95,7 +96,7 @@ pub enum MeeError {
         "ABI encoding array length mismatch for type tuple[16]: expected 16 rules, got {given}"
     )]
     RuleSlots {
-        /// How many were given.
+        /// How many rule slots the policy's rule list had.
         given: usize,
     },
     /// Encoding error from the codec.
@@ -107,7 +108,7 @@ pub enum MeeError {
         "MEE {version}: session userOps cannot validate with EIP-712 quote signatures; use MEE < 2.2.1"
     )]
     SessionsNeedSimpleMode {
-        /// The version asked for.
+        /// The account's MEE version (≥ 2.2.1, e.g. `"2.2.1"`).
         version: &'static str,
     },
     /// The off-chain policy pre-check refuses a call.

@@ -11,12 +11,13 @@ use alloy_primitives::Bytes;
 use serde_json::{Map, Value};
 use smart_sessions_codec::SmartSessionMode;
 
-/// The session part of an exec body.
+/// The session part of an exec body: which session entries the session userOps carry, in which
+/// mode (`None` in [`exec_body`] for owner flows).
 #[derive(Clone, Copy, Debug)]
 pub struct ExecSession<'a> {
-    /// The granted entries (one per chain).
+    /// The granted entries (one per chain); each userOp gets its chain's entry.
     pub details: &'a [SessionDetails],
-    /// USE or ENABLE_AND_USE.
+    /// USE (every userOp mode 0x00) or ENABLE_AND_USE (0x02 on the first userOp of each chain).
     pub mode: UseMode,
 }
 
@@ -54,10 +55,54 @@ pub fn session_assignments<'a>(
     Ok(out)
 }
 
-/// Builds the exec body.
+/// Builds the `POST exec` body of a verified, signed quote (send it with
+/// [`MeeClient::exec`](crate::node::MeeClient::exec)).
 ///
 /// `version` is written in `meeVersions` for every chain of `userOps.slice(sponsored ? 1 : 0)`
 /// in first-appearance order.
+///
+/// The SDK's recorded MEE 2.0.0 prepare run, signed by the owner: the body is the node's quote
+/// with the recorded `signature` and `meeVersions` added.
+///
+/// ```
+/// use alloy_primitives::address;
+/// use alloy_signer_local::PrivateKeySigner;
+/// use smart_sessions_mee::{
+///     build_quote_request, exec::exec_body, sign::sign_quote_sync, MeeError, MeeVersion,
+///     MultichainAccount, NodeQuote, StepClock,
+///     quote_request::{prepare_instructions, Payment, QuoteParams, BASE_USDC},
+///     session::FeeToken,
+/// };
+/// # let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/mee.json");
+/// # let vectors: serde_json::Value =
+/// #     serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+/// # let recorded = vectors["vectors"].as_array().unwrap().iter()
+/// #     .find(|v| v["function"] == "mee.signedQuote").unwrap();
+/// # let owner_key = recorded["inputs"]["signerPrivateKey"].as_str().unwrap();
+/// let owner: PrivateKeySigner = owner_key.parse().unwrap();
+/// let at = address!("0x09Fe059AfE5aAc0a677a1587Fb234dE9683AD2D7");
+/// let version = MeeVersion::V2_0_0.config();
+/// let account = MultichainAccount::new(owner.address(), version, 0, [(10, at), (8453, at)])?;
+/// let instructions = prepare_instructions(&account, |_| false);
+/// let usdc = FeeToken { address: BASE_USDC, chain_id: 8453 };
+/// let params = QuoteParams {
+///     account: &account,
+///     instructions: &instructions,
+///     payment: Payment::FeeToken { token: usdc, gas_refund_address: None },
+///     session: None,
+///     lower_bound_timestamp: Some(1_767_225_600),
+/// };
+/// let request = build_quote_request(&params, &StepClock::new(1_767_225_600_001, 1))?;
+/// let quote = NodeQuote::new(recorded["inputs"]["quote"].clone())?.verify(&request)?;
+///
+/// let signature = sign_quote_sync(&owner, &quote, version.version, "Nexus")?;
+/// let body = exec_body(&quote, &signature, &version, None)?;
+/// let sdk = &recorded["output"]["addedFields"];
+/// assert_eq!(body["signature"], sdk["signature"]);
+/// assert_eq!(body["meeVersions"], sdk["meeVersions"]);
+/// assert_eq!(body["hash"], recorded["inputs"]["quote"]["hash"]); // the quote, echoed
+/// # Ok::<(), MeeError>(())
+/// ```
 pub fn exec_body(
     quote: &VerifiedQuote,
     signature: &Bytes,

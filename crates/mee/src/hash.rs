@@ -5,7 +5,8 @@
 use alloy_primitives::{Address, B256, Bytes, U256, address, b256, keccak256};
 use alloy_sol_types::SolValue;
 
-/// EntryPoint v0.7.
+/// The canonical ERC-4337 EntryPoint v0.7 address: the `entry_point` of every userOp hash the
+/// quotes carry.
 pub const ENTRY_POINT_V07: Address = address!("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
 
 /// `keccak256("MeeUserOp(bytes32 userOpHash,uint256 lowerBoundTimestamp,uint256 upperBoundTimestamp)")`
@@ -21,23 +22,23 @@ pub const SUPER_TX_TYPEHASH: B256 =
 /// `initCode` = factory ‖ factoryData and `paymasterAndData` packed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct MeeFilledUserOp {
-    /// The account.
+    /// The smart account that sends the userOp (the payment userOp's is the payer or tank).
     pub sender: Address,
-    /// Full 256-bit nonce.
+    /// The full 256-bit EntryPoint nonce (`key << 64 | sequence`; the key names the validator).
     pub nonce: U256,
-    /// factory ‖ factoryData, or empty.
+    /// factory ‖ factoryData when the userOp deploys its account, else empty.
     pub init_code: Bytes,
-    /// The account call.
+    /// The calldata the EntryPoint calls the account with (`execute` / `executeComposable`).
     pub call_data: Bytes,
-    /// Call gas.
+    /// Gas for the account's execution of `call_data`.
     pub call_gas_limit: u128,
-    /// Verification gas.
+    /// Gas for validation (and the deployment, when `init_code` is set).
     pub verification_gas_limit: u128,
-    /// Pre-verification gas.
+    /// Gas paid to the bundler beyond execution (calldata, overhead).
     pub pre_verification_gas: U256,
-    /// Max fee per gas.
+    /// EIP-1559 `maxFeePerGas` (wei per gas).
     pub max_fee_per_gas: u128,
-    /// Max priority fee per gas.
+    /// EIP-1559 `maxPriorityFeePerGas` (wei per gas).
     pub max_priority_fee_per_gas: u128,
     /// paymaster ‖ gas limits ‖ data, or empty.
     pub paymaster_and_data: Bytes,

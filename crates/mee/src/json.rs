@@ -99,19 +99,19 @@ pub(crate) fn address(v: &Value, path: &str) -> Result<Address> {
     s.parse::<Address>().map_err(|_| MeeError::field(path, "expected a 0x address of 20 bytes"))
 }
 
-/// A 32-byte word.
+/// Reads the string at `path` as a 32-byte word in 0x hex.
 pub(crate) fn b256(v: &Value, path: &str) -> Result<B256> {
     let s = v.as_str().ok_or_else(|| MeeError::field(path, "expected a 0x hex string"))?;
     s.parse::<B256>().map_err(|_| MeeError::field(path, "expected 32 bytes of 0x hex"))
 }
 
-/// A byte string.
+/// Reads the string at `path` as 0x hex bytes of any length.
 pub(crate) fn bytes(v: &Value, path: &str) -> Result<Bytes> {
     let s = v.as_str().ok_or_else(|| MeeError::field(path, "expected a 0x hex string"))?;
     s.parse::<Bytes>().map_err(|_| MeeError::field(path, "expected 0x hex bytes"))
 }
 
-/// A boolean.
+/// Reads the JSON boolean at `path`.
 pub(crate) fn boolean(v: &Value, path: &str) -> Result<bool> {
     v.as_bool().ok_or_else(|| MeeError::field(path, "expected a boolean"))
 }

@@ -95,7 +95,7 @@ impl StxMerkleTree {
         self.nodes[0]
     }
 
-    /// The number of leaves.
+    /// How many leaves the tree was built from (the quote's userOp count for a supertransaction).
     pub fn len(&self) -> usize {
         self.leaf_node.len()
     }

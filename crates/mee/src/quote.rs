@@ -14,28 +14,77 @@ use alloy_sol_types::SolValue;
 use serde_json::{Map, Value};
 use smart_sessions_codec::execute::{MODE_SINGLE, decode_execute};
 
-/// A quote as the node sent it.
+/// A quote as the node sent it (`POST quote`'s answer), not yet trusted: check it with
+/// [`Self::verify`] against the request to get the [`VerifiedQuote`] that can be signed.
+///
+/// The SDK's recorded MEE 2.0.0 prepare run: our request for it accepts the node's recorded
+/// quote, and the same quote with another root is refused.
+///
+/// ```
+/// use alloy_primitives::{address, b256, B256};
+/// use smart_sessions_mee::{
+///     build_quote_request, MeeError, MeeVersion, MultichainAccount, NodeQuote, StepClock,
+///     quote_request::{prepare_instructions, Payment, QuoteParams, BASE_USDC},
+///     session::FeeToken,
+/// };
+/// # let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/mee.json");
+/// # let vectors: serde_json::Value =
+/// #     serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+/// # let recorded = vectors["vectors"].as_array().unwrap().iter()
+/// #     .find(|v| v["function"] == "mee.signedQuote").unwrap();
+/// let owner = address!("0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
+/// let at = address!("0x09Fe059AfE5aAc0a677a1587Fb234dE9683AD2D7");
+/// let version = MeeVersion::V2_0_0.config();
+/// let account = MultichainAccount::new(owner, version, 0, [(10, at), (8453, at)])?;
+/// // deploy and install SmartSessions on both chains, the fee in USDC on Base
+/// let instructions = prepare_instructions(&account, |_| false);
+/// let usdc = FeeToken { address: BASE_USDC, chain_id: 8453 };
+/// let params = QuoteParams {
+///     account: &account,
+///     instructions: &instructions,
+///     payment: Payment::FeeToken { token: usdc, gas_refund_address: None },
+///     session: None,
+///     lower_bound_timestamp: Some(1_767_225_600),
+/// };
+/// let request = build_quote_request(&params, &StepClock::new(1_767_225_600_001, 1))?;
+///
+/// // the node's JSON answer to `POST quote` with that request (recorded from the SDK run)
+/// let answer: serde_json::Value = recorded["inputs"]["quote"].clone();
+/// let verified = NodeQuote::new(answer.clone())?.verify(&request)?;
+/// let root = b256!("0x24ecbf493fdad485f279866648bc0a4447ccc761a0c3bcb86e2b07c6bd50ac54");
+/// assert_eq!(verified.hash(), root);
+/// assert_eq!(verified.user_ops().len(), 3); // the payment userOp, then one per chain
+/// assert_eq!(verified.fee_transfer().map(|(token, _, _)| token), Some(BASE_USDC));
+///
+/// // a quote whose `hash` is not the root of its userOps cannot be signed
+/// let mut forged = answer;
+/// forged["hash"] = serde_json::json!(B256::repeat_byte(0x11));
+/// let refused = NodeQuote::new(forged)?.verify(&request).unwrap_err();
+/// assert!(matches!(refused, MeeError::RootMismatch { expected, .. } if expected == root));
+/// # Ok::<(), MeeError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeQuote {
     raw: Map<String, Value>,
 }
 
-/// One parsed quote userOp.
+/// One entry of the quote's `userOps`, parsed (index 0 is the payment or tank userOp).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuoteUserOp {
-    /// The filled userOp.
+    /// The userOp as the node filled it (gas, fees, paymaster), which its hashes commit to.
     pub user_op: MeeFilledUserOp,
-    /// Its chain.
+    /// The chain id the userOp runs on.
     pub chain_id: u64,
     /// The node's `userOpHash`.
     pub user_op_hash: B256,
     /// The node's `meeUserOpHash`.
     pub mee_user_op_hash: B256,
-    /// Valid from.
+    /// Unix time (s) from which the userOp may execute (`lowerBoundTimestamp`).
     pub lower_bound_timestamp: u64,
-    /// Valid until.
+    /// Unix time (s) after which the userOp may no longer execute (`upperBoundTimestamp`).
     pub upper_bound_timestamp: u64,
-    /// Leaf = userOpHash.
+    /// `shortEncoding`: the userOp's tree leaf is its `userOpHash` (session userOps), not its
+    /// `meeUserOpHash`.
     pub short_encoding: bool,
 }
 
@@ -85,17 +134,17 @@ impl NodeQuote {
         &self.raw
     }
 
-    /// Consumes into the JSON map.
+    /// The node's JSON map, unchanged, by value.
     pub fn into_raw(self) -> Map<String, Value> {
         self.raw
     }
 
-    /// `quote.hash`.
+    /// `quote.hash`: the supertransaction hash the node claims (not checked here).
     pub fn hash(&self) -> Result<B256> {
         b256(&self.raw["hash"], "quote.hash")
     }
 
-    /// `paymentInfo.sponsored`.
+    /// `paymentInfo.sponsored`: whether a gas tank pays (`false` when absent).
     pub fn sponsored(&self) -> Result<bool> {
         let pi = &self.raw["paymentInfo"];
         match pi.get("sponsored") {
@@ -104,7 +153,7 @@ impl NodeQuote {
         }
     }
 
-    /// Parses `userOps`.
+    /// Parses `userOps`; an entry missing a field or with a wrong type is refused by path.
     pub fn user_ops(&self) -> Result<Vec<QuoteUserOp>> {
         array(&self.raw["userOps"], "quote.userOps")?
             .iter()
@@ -273,17 +322,17 @@ pub struct VerifiedQuote {
 }
 
 impl VerifiedQuote {
-    /// The supertransaction hash.
+    /// The supertransaction hash: the checked Merkle root over the userOps, what is signed.
     pub const fn hash(&self) -> B256 {
         self.hash
     }
 
-    /// The parsed userOps.
+    /// The quote's userOps as checked (index 0 is the payment or tank userOp).
     pub fn user_ops(&self) -> &[QuoteUserOp] {
         &self.user_ops
     }
 
-    /// The node's quote.
+    /// The node's quote as it arrived (its JSON is echoed whole in the `exec` body).
     pub const fn quote(&self) -> &NodeQuote {
         &self.quote
     }

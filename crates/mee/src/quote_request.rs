@@ -18,7 +18,7 @@ use smart_sessions_codec::{Execution, NexusNonceKey, SmartSessionMode, execute::
 
 /// Default gas of one call (`LARGE_DEFAULT_GAS_LIMIT`).
 pub const DEFAULT_CALL_GAS: u64 = 700_000;
-/// The payment userOp's call gas.
+/// The payment userOp's `callGasLimit` (`paymentInfo.callGasLimit`), for the fee transfer.
 pub const PAYMENT_CALL_GAS: u64 = 75_000;
 /// Default validity window of a userOp (s).
 pub const DEFAULT_WINDOW_SECS: u64 = 180;
@@ -26,24 +26,24 @@ pub const DEFAULT_WINDOW_SECS: u64 = 180;
 pub const DEFAULT_GAS_TANK: Address = address!("0x18eAc826f3dD77d065E75E285d3456B751AC80d5");
 /// USDC on Base, the default sponsorship token.
 pub const BASE_USDC: Address = address!("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913");
-/// The production node URL.
+/// The production node URL, the default sponsorship URL of [`Sponsorship::default`].
 pub const DEFAULT_NODE_URL: &str = "https://network.biconomy.io/v1";
 
 /// One `metadata` entry of a userOp.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Metadata {
-    /// `"CUSTOM"`.
+    /// The entry's `type`: always `"CUSTOM"` in what the SDK sends.
     #[serde(rename = "type")]
     pub kind: String,
-    /// Human text.
+    /// Free text the explorer shows for the userOp (e.g. "Custom on-chain action").
     pub description: String,
-    /// The chain (a number).
+    /// The chain id of the userOp the entry describes (a JSON number, not a string).
     #[serde(rename = "chainId")]
     pub chain_id: u64,
 }
 
 impl Metadata {
-    /// A `CUSTOM` entry.
+    /// A `CUSTOM` entry describing a userOp on `chain_id` with `description`.
     pub fn custom(description: &str, chain_id: u64) -> Self {
         Self { kind: "CUSTOM".to_owned(), description: description.to_owned(), chain_id }
     }
@@ -52,7 +52,7 @@ impl Metadata {
 /// Calls on one chain (the SDK's `Instruction`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Instruction {
-    /// The chain.
+    /// The chain id the calls run on; instructions of one chain are batched into one userOp.
     pub chain_id: u64,
     /// The calls, executed in order.
     pub calls: Vec<Call>,
@@ -79,25 +79,26 @@ impl Instruction {
 pub enum Payment {
     /// The account pays in an ERC-20 on its chain (payment userOp = `userOps[0]` of the quote).
     FeeToken {
-        /// The token.
+        /// The ERC-20 the fee is paid in and the chain of the payment userOp.
         token: FeeToken,
         /// Where unused gas is refunded.
         gas_refund_address: Option<Address>,
     },
-    /// A gas tank pays.
+    /// A gas tank pays the fee (no payment userOp of the account; `userOps[0]` is the tank's).
     Sponsored(Sponsorship),
 }
 
-/// A gas tank.
+/// The gas tank that sponsors a supertransaction (`paymentInfo` of a sponsored request); the
+/// default is Biconomy's trusted tank, [`crate::flows::MeeSessions::sponsorship`] the node's own.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sponsorship {
-    /// The tank's account.
+    /// The tank's account: `paymentInfo.sender` and the sender of the quote's `userOps[0]`.
     pub sender: Address,
     /// Token the tank pays in.
     pub token: Address,
-    /// The tank's chain.
+    /// The chain id the tank pays on (`paymentInfo.chainId`).
     pub chain_id: u64,
-    /// The sponsorship service URL.
+    /// The sponsorship service URL the node asks (`paymentInfo.sponsorshipUrl`).
     pub url: String,
     /// The tank's nonce (`0` for the trusted tank).
     pub nonce: U256,
@@ -116,7 +117,8 @@ impl Default for Sponsorship {
     }
 }
 
-/// `usePermission`'s mode.
+/// `usePermission`'s mode: whether the sessions are enabled already or are enabled by the
+/// supertransaction that uses them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UseMode {
     /// The sessions are enabled: every userOp uses mode 0x00.
@@ -128,9 +130,11 @@ pub enum UseMode {
 /// The session part of a session flow (`usePermission`).
 #[derive(Clone, Copy, Debug)]
 pub struct SessionUse<'a> {
-    /// The granted entries.
+    /// The granted session entries, one per chain (from a grant flow); each userOp takes its
+    /// chain's entry.
     pub details: &'a [SessionDetails],
-    /// USE or ENABLE_AND_USE.
+    /// Whether the sessions are already enabled (USE) or the first userOp of each chain enables
+    /// them (ENABLE_AND_USE).
     pub mode: UseMode,
     /// The caller's `verificationGasLimit` (see [`verification_gas_limit`] for where it applies).
     pub verification_gas_limit: Option<u64>,
@@ -143,26 +147,27 @@ fn entry_for(details: &[SessionDetails], chain_id: u64) -> Result<&SessionDetail
         .ok_or(MeeError::NoSessionForChain { chain_id })
 }
 
-/// One requested userOp.
+/// One requested userOp of the quote request (`userOps[i]`): one chain's calls, batched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserOpRequest {
-    /// Valid from (unix s).
+    /// Unix time (s) from which the userOp may execute: the caller's lower bound or the clock.
     pub lower_bound_timestamp: u64,
-    /// Valid until (unix s).
+    /// Unix time (s) until which the userOp may execute: the lower bound + 180 s
+    /// ([`DEFAULT_WINDOW_SECS`]).
     pub upper_bound_timestamp: u64,
-    /// The account.
+    /// The account's address on this userOp's chain (checksummed in the JSON).
     #[serde(serialize_with = "crate::json::checksummed")]
     pub sender: Address,
     /// `execute` / `executeComposable` calldata.
     pub call_data: Bytes,
-    /// Sum of the calls' gas.
+    /// Sum of the calls' `gas_limit` (700 000 each when unset, [`DEFAULT_CALL_GAS`]).
     pub call_gas_limit: Dec<u64>,
     /// Full nonce (`key << 64 | sequence`).
     pub nonce: Dec<U256>,
-    /// The chain.
+    /// The chain id of this userOp (a decimal string in the JSON).
     pub chain_id: Dec<u64>,
-    /// Always false here.
+    /// `isCleanUpUserOp`: always false (this crate sends no clean-up userOps).
     pub is_clean_up_user_op: bool,
     /// On the first userOp of an undeployed chain.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,9 +183,10 @@ pub struct UserOpRequest {
         serialize_with = "crate::session::wire::serialize_wire"
     )]
     pub session_details: Option<SessionDetails>,
-    /// Metadata.
+    /// The metadata entries of the userOp's instructions (shown by the explorer).
     pub metadata: Vec<Metadata>,
-    /// The nonce key (not serialised).
+    /// The nonce key (validator and millisecond lane) `nonce` was made from; not serialised,
+    /// kept for [`QuoteRequest::nonce_lookups`].
     #[serde(skip)]
     pub nonce_key: NexusNonceKey,
 }
@@ -189,33 +195,36 @@ pub struct UserOpRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentInfo {
-    /// Tank pays.
+    /// Whether a gas tank pays ([`Payment::Sponsored`]) rather than the account.
     pub sponsored: bool,
-    /// Payer account.
+    /// Who pays: the account on the fee chain, or the gas tank's address when sponsored.
     #[serde(serialize_with = "crate::json::checksummed")]
     pub sender: Address,
-    /// Fee token.
+    /// The ERC-20 the fee is paid in (the tank's token when sponsored).
     #[serde(serialize_with = "crate::json::checksummed")]
     pub token: Address,
-    /// Payment nonce.
+    /// The payment userOp's full nonce (`key << 64 | sequence`); the tank's nonce when
+    /// sponsored.
     pub nonce: Dec<U256>,
-    /// 75 000.
+    /// The payment userOp's call gas: always [`PAYMENT_CALL_GAS`] (75 000).
     pub call_gas_limit: Dec<u64>,
     /// See [`verification_gas_limit`].
     pub verification_gas_limit: Dec<u64>,
-    /// Payment chain.
+    /// The chain id of the payment userOp (the fee token's chain, or the tank's).
     pub chain_id: Dec<u64>,
-    /// Sponsored only.
+    /// The sponsorship service URL; set only when sponsored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sponsorship_url: Option<String>,
-    /// Refund address.
+    /// Where the node refunds unused gas: the caller's `gas_refund_address` of a fee-token
+    /// payment; never set when sponsored.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(serialize_with = "crate::json::checksummed_opt")]
     pub gas_refund_address: Option<Address>,
     /// When the fee chain's account is undeployed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init_code: Option<Bytes>,
-    /// `true` in session flows.
+    /// `Some(true)` in session flows (the payment userOp's leaf is its userOpHash); absent in
+    /// owner flows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub short_encoding: Option<bool>,
     /// The fee chain's entry (mode 0x02 when ENABLE_AND_USE).
@@ -232,24 +241,27 @@ pub struct PaymentInfo {
 /// One `meeVersions` entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct MeeVersionEntry {
-    /// The whole version config.
+    /// The MEE contract set used on that chain (serialised whole, as the SDK sends it).
     pub version: MeeVersionConfig,
-    /// The chain (a number).
+    /// The chain id the entry applies to (a JSON number).
     #[serde(rename = "chainId")]
     pub chain_id: u64,
 }
 
-/// The quote request body.
+/// The `POST {base}/quote` body built by [`build_quote_request`]: serialise it with
+/// `serde_json`, fill the nonces with [`Self::set_nonce_sequence`], and check the node's answer
+/// against it with [`crate::NodeQuote::verify`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteRequest {
-    /// `"simple"`.
+    /// `quoteType`: always `"simple"` (one signature over the supertransaction hash).
     pub quote_type: &'static str,
-    /// One per chain.
+    /// The requested userOps, one per chain, in instruction order (without the payment userOp).
     pub user_ops: Vec<UserOpRequest>,
-    /// Payment.
+    /// Who pays the fee, in what, on which chain.
     pub payment_info: PaymentInfo,
-    /// Versions per chain.
+    /// The MEE version of every chain the supertransaction touches (userOp chains, then the fee
+    /// chain).
     pub mee_versions: Vec<MeeVersionEntry>,
 }
 
@@ -301,7 +313,7 @@ impl QuoteRequest {
         Ok(())
     }
 
-    /// Whether the tank pays.
+    /// Whether a gas tank pays (`paymentInfo.sponsored`); then no payment nonce is read.
     pub const fn sponsored(&self) -> bool {
         self.payment_info.sponsored
     }
@@ -312,9 +324,9 @@ impl QuoteRequest {
 pub struct QuoteParams<'a> {
     /// The account (its deployment order orders nonce derivations).
     pub account: &'a MultichainAccount,
-    /// The instructions.
+    /// The calls to run, per chain; instructions of one chain are batched into one userOp.
     pub instructions: &'a [Instruction],
-    /// Fee token or sponsorship.
+    /// How the fee is paid: in a fee token by the account, or by a gas tank.
     pub payment: Payment,
     /// Session flow (`usePermission`), or `None` for owner flows.
     pub session: Option<SessionUse<'a>>,

@@ -13,11 +13,11 @@ use smart_sessions_codec::{Execution, execute::execute_single};
 /// The node's gas choices for a userOp.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeGas {
-    /// Max fee per gas.
+    /// The `maxFeePerGas` the node fills in (wei per gas).
     pub max_fee_per_gas: u128,
-    /// Priority fee.
+    /// The `maxPriorityFeePerGas` the node fills in (wei per gas).
     pub max_priority_fee_per_gas: u128,
-    /// Pre-verification gas.
+    /// The `preVerificationGas` the node fills in (gas paid beyond execution).
     pub pre_verification_gas: U256,
     /// Paymaster data (`0x` = the account pays the EntryPoint).
     pub paymaster_and_data: Bytes,
@@ -39,21 +39,21 @@ impl Default for NodeGas {
 /// The request's payment part as the node reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentRequest {
-    /// Payer.
+    /// `paymentInfo.sender`: the account that pays the fee (the payment userOp's sender).
     pub sender: Address,
-    /// Fee token.
+    /// `paymentInfo.token`: the ERC-20 the fee is transferred in.
     pub token: Address,
-    /// Nonce.
+    /// `paymentInfo.nonce`: the payment userOp's full nonce (`key << 64 | sequence`).
     pub nonce: U256,
-    /// initCode or empty.
+    /// `paymentInfo.initCode`: factory ‖ factoryData when the payer is undeployed, else empty.
     pub init_code: Bytes,
-    /// Call gas.
+    /// `paymentInfo.callGasLimit` of the payment userOp.
     pub call_gas_limit: u128,
-    /// Verification gas.
+    /// `paymentInfo.verificationGasLimit` of the payment userOp.
     pub verification_gas_limit: u128,
-    /// Chain.
+    /// `paymentInfo.chainId`: the chain the payment userOp runs on.
     pub chain_id: u64,
-    /// Session flow.
+    /// `paymentInfo.shortEncoding`: true in session flows (the leaf is the bare userOpHash).
     pub short_encoding: bool,
 }
 

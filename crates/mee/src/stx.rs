@@ -7,7 +7,7 @@ use alloy_primitives::B256;
 /// The hashes of one quote userOp that enter the supertransaction tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct StxEntry {
-    /// ERC-4337 userOpHash.
+    /// The userOp's ERC-4337 v0.7 `userOpHash` (the leaf when `short_encoding`).
     pub user_op_hash: B256,
     /// MEE userOp hash (with the timestamps).
     pub mee_user_op_hash: B256,
@@ -16,7 +16,8 @@ pub struct StxEntry {
 }
 
 impl StxEntry {
-    /// The leaf.
+    /// This userOp's leaf in the supertransaction tree: `userOpHash` when `short_encoding`,
+    /// else `meeUserOpHash`.
     #[inline]
     pub const fn leaf(&self) -> B256 {
         if self.short_encoding { self.user_op_hash } else { self.mee_user_op_hash }

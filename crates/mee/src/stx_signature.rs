@@ -42,6 +42,36 @@ pub fn simple_mode_signature(
 
 /// Session validator signature (short encoding, what `validateSignatureWithData` checks):
 /// `0x177eee00 ‖ abi.encode(stxHash, bytes32[] proof, bytes sig)`.
+///
+/// The signature of userOp 1 of a three-userOp supertransaction carries the signed root and a
+/// proof that takes userOp 1's leaf to it:
+///
+/// ```
+/// use alloy_primitives::{B256, Bytes};
+/// use alloy_sol_types::SolValue;
+/// use smart_sessions_mee::{
+///     merkle::process_proof,
+///     stx::{supertransaction_tree, StxEntry},
+///     stx_signature::{simple_mode_signature_short, SIG_TYPE_SIMPLE},
+/// };
+/// let entries: Vec<StxEntry> = (1..=3u8)
+///     .map(|i| StxEntry {
+///         user_op_hash: B256::repeat_byte(i),
+///         mee_user_op_hash: B256::repeat_byte(0x10 + i),
+///         short_encoding: true,
+///     })
+///     .collect();
+/// let tree = supertransaction_tree(&entries).unwrap();
+/// let owner_signature = [0x1b; 65]; // the one signature over the root
+/// let sig = simple_mode_signature_short(tree.root(), &tree.proof(1).unwrap(), &owner_signature);
+///
+/// assert_eq!(sig[..4], SIG_TYPE_SIMPLE);
+/// let (root, proof, inner) = <(B256, Vec<B256>, Bytes)>::abi_decode_params(&sig[4..])?;
+/// assert_eq!(root, tree.root());
+/// assert_eq!(process_proof(entries[1].leaf(), &proof), root);
+/// assert_eq!(inner.as_ref(), owner_signature.as_slice());
+/// # Ok::<(), alloy_sol_types::Error>(())
+/// ```
 pub fn simple_mode_signature_short(stx_hash: B256, proof: &[B256], signature: &[u8]) -> Bytes {
     prefixed((stx_hash, proof.to_vec(), Bytes::copy_from_slice(signature)).abi_encode_params())
 }

@@ -39,7 +39,7 @@ pub enum ComposabilityVersion {
 }
 
 impl ComposabilityVersion {
-    /// "1.0.0" / "1.1.0".
+    /// The `composabilityVersion` string of the version table: "1.0.0" or "1.1.0".
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::V1_0_0 => "1.0.0",
@@ -79,7 +79,8 @@ impl MeeVersion {
         }
     }
 
-    /// Parses "2.0.0" etc.
+    /// Reads an SDK version string ("2.0.0", "2.2.1", ...); [`MeeError::UnknownVersion`] for one
+    /// outside [`Self::ALL`].
     pub fn parse(s: &str) -> Result<Self> {
         Self::ALL
             .into_iter()
@@ -222,20 +223,21 @@ impl MeeVersion {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MeeVersionConfig {
-    /// The version (selects behaviour).
+    /// The MEE version; it selects the signing layout (simple mode below 2.2.1, EIP-712 from
+    /// it) and the account's init data.
     #[serde(serialize_with = "ser_version")]
     pub version: MeeVersion,
-    /// The implementation's `accountId()`.
+    /// The Nexus implementation's `accountId()` string (e.g. `"biconomy.nexus.1.3.1"`).
     pub account_id: &'static str,
-    /// `NexusAccountFactory`.
+    /// The `NexusAccountFactory` that deploys the account (`initCode`'s factory).
     #[serde(rename = "factoryAddress")]
     #[serde(serialize_with = "crate::json::checksummed")]
     pub factory: Address,
-    /// `NexusBootstrap`.
+    /// The `NexusBootstrap` whose init call the account's init data runs.
     #[serde(rename = "bootStrapAddress")]
     #[serde(serialize_with = "crate::json::checksummed")]
     pub bootstrap: Address,
-    /// The Nexus implementation.
+    /// The Nexus implementation contract the account proxies to.
     #[serde(rename = "implementationAddress")]
     #[serde(serialize_with = "crate::json::checksummed")]
     pub implementation: Address,
@@ -287,13 +289,13 @@ impl MeeVersionConfig {
 /// The session policy contracts a stack uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PolicyAddresses {
-    /// `SudoPolicy`.
+    /// `SudoPolicy`: allows every call (the userOp policy of grants, and `sudo_policy()` actions).
     pub sudo: Address,
     /// `UniActionPolicy` (the payment policy's too).
     pub universal_action: Address,
-    /// `ValueLimitPolicy`.
+    /// `ValueLimitPolicy`: bounds the native value an action may send in total.
     pub value_limit: Address,
-    /// `UsageLimitPolicy`.
+    /// `UsageLimitPolicy`: bounds how many times an action may be used.
     pub usage_limit: Address,
 }
 

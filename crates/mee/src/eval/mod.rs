@@ -30,9 +30,9 @@ pub enum EvalError {
     /// An input cannot be used (e.g. an unresolved reference to another vector).
     #[error("input `{field}`: {reason}")]
     Input {
-        /// The input.
+        /// The key in the vector's `inputs` that cannot be used (e.g. `account`, `mode`).
         field: &'static str,
-        /// Why.
+        /// What the input must be (e.g. "expected ENABLE_AND_USE or USE").
         reason: &'static str,
     },
     /// A node-transport function (`mee.http.*`, `mee.parseErrorMessage`, `mee.receiptStatus`,

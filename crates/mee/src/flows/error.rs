@@ -24,49 +24,50 @@ pub enum FlowError {
     /// No provider was given for a chain the flow needs.
     #[error("no provider for chain {chain_id}")]
     NoChain {
-        /// The chain.
+        /// The chain id the flow needs a provider for (add one with `MeeSessions::chain`).
         chain_id: u64,
     },
-    /// A chain read failed.
+    /// A chain read (`getNonce`, `getCode`, `computeAccountAddress`, `isModuleInstalled`, ERC-20
+    /// `decimals` / `balanceOf`) failed in transport.
     #[error("chain {chain_id}: {what} failed")]
     Chain {
-        /// The chain.
+        /// The chain id whose provider the read went through.
         chain_id: u64,
-        /// The read (`getNonce`, `getCode`, …).
+        /// Which read failed (`getNonce`, `getCode`, …).
         what: &'static str,
-        /// The RPC failure.
+        /// The provider's transport error (with the JSON-RPC error payload, if the node sent one).
         #[source]
         source: TransportError,
     },
     /// A chain read answered something that does not decode.
     #[error("chain {chain_id}: {what} answered {len} bytes that do not decode")]
     ChainAnswer {
-        /// The chain.
+        /// The chain id whose provider answered.
         chain_id: u64,
-        /// The read.
+        /// The contract read whose answer did not decode (e.g. `getNonce`).
         what: &'static str,
-        /// The answer's length.
+        /// The length in bytes of the undecodable answer.
         len: usize,
     },
     /// A node call before anything was signed (`info`, `quote`) failed.
     #[error("MEE node {call} failed")]
     Node {
-        /// The call.
+        /// Which node endpoint failed (`info` or `quote`).
         call: NodeCall,
-        /// Why.
+        /// The node client's error (refusal, network or answer shape).
         #[source]
         source: NodeError,
     },
     /// The node quoted a fee above the caller's limit: nothing was signed.
     #[error("supertransaction {hash}: fee {fee} of token {token} is above the limit {limit}")]
     FeeAboveLimit {
-        /// The quoted supertransaction.
+        /// The hash of the verified but unsigned supertransaction (nothing was sent for it).
         hash: B256,
-        /// The fee token.
+        /// The ERC-20 the payment userOp transfers (the fee token of the quote).
         token: Address,
         /// The quoted fee (base units).
         fee: U256,
-        /// The caller's limit.
+        /// The caller's `max_fee` (base units of the same token).
         limit: U256,
     },
     /// `exec` failed: refused or not sent ([`NodeError::Refused`], [`NodeError::Unreachable`]:
@@ -76,7 +77,7 @@ pub enum FlowError {
     Exec {
         /// The supertransaction hash.
         hash: B256,
-        /// Why.
+        /// The node client's `exec` error; [`NodeError::ExecOutcomeUnknown`] when it may have run.
         #[source]
         source: NodeError,
     },

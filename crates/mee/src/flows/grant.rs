@@ -14,7 +14,8 @@ use super::{FlowError, MeeSessions};
 /// What a grant asks for (`grantPermission*`'s parameters).
 #[derive(Clone, Debug)]
 pub struct Grant<'a> {
-    /// The session signer.
+    /// The session key's address: the signer that will redeem the sessions with
+    /// `use_permission` (the sessions' `sessionValidatorInitData`).
     pub redeemer: Address,
     /// The actions, each with its chain (one session per distinct chain, in first-appearance
     /// order).

@@ -28,6 +28,9 @@
 //! let node = MeeClient::builder(summary["meeUrl"].as_str().unwrap())
 //!     .api_key(summary["apiKey"].as_str().unwrap())
 //!     .build()?;
+//! // with the `rustls` feature, alloy's HTTP transport needs a process-wide rustls provider
+//! #[cfg(feature = "rustls")]
+//! let _ = rustls::crypto::ring::default_provider().install_default();
 //! let base = ProviderBuilder::new().connect_http("http://127.0.0.1:8545".parse()?).erased();
 //! let mee = MeeSessions::new(node, version).chain(8453, base);
 //!
@@ -84,9 +87,39 @@ use crate::{
     quote_request::Sponsorship,
 };
 
-/// `meeSessionActions` over one MEE node and one provider per chain.
+/// `meeSessionActions` over one MEE node and one provider per chain: the entry point of the
+/// session flows (prepare, grant, use, status, receipt; see the [module](self) example for a
+/// whole run).
 ///
 /// Cheap to clone (the node client and the providers are shared); every future is `Send`.
+/// Building it sends nothing:
+///
+/// ```
+/// use alloy_primitives::address;
+/// use alloy_provider::{Provider, ProviderBuilder};
+/// use smart_sessions_mee::{flows::MeeSessions, node::MeeClient, DEFAULT_MEE_VERSION};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // with the `rustls` feature, alloy's HTTP transport needs a process-wide rustls provider
+/// #[cfg(feature = "rustls")]
+/// let _ = rustls::crypto::ring::default_provider().install_default();
+/// let node = MeeClient::builder("http://127.0.0.1:3000/v1").build()?;
+/// let rpc = |url: &str| -> Result<_, Box<dyn std::error::Error>> {
+///     Ok(ProviderBuilder::new().connect_http(url.parse()?).erased())
+/// };
+/// let mee = MeeSessions::new(node, DEFAULT_MEE_VERSION.config())
+///     .chain(8453, rpc("http://127.0.0.1:8545")?)
+///     .chain(10, rpc("http://127.0.0.1:8546")?);
+/// assert_eq!(mee.chain_ids(), [8453, 10]);
+/// assert_eq!((mee.round_trips().node, mee.round_trips().chain), (0, 0));
+///
+/// // this node's own gas tank, paying in a token on Base
+/// let token = address!("0x00000000000000000000000000000000000000aa");
+/// let tank = mee.sponsorship(8453, token);
+/// assert_eq!((tank.chain_id, tank.token), (8453, token));
+/// assert_eq!(tank.url, "http://127.0.0.1:3000/v1");
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct MeeSessions {
     node: MeeClient,
@@ -148,12 +181,14 @@ impl MeeSessions {
         self
     }
 
-    /// The node client.
+    /// The MEE node client the flows quote, execute and poll through (for direct node calls
+    /// such as `info`).
     pub const fn node(&self) -> &MeeClient {
         &self.node
     }
 
-    /// The version table.
+    /// The MEE contract set the flows use (validator, factory, SmartSession and policy
+    /// addresses), e.g. for `version().policies()` when building grant actions.
     pub const fn version(&self) -> &MeeVersionConfig {
         &self.version
     }

@@ -37,7 +37,7 @@ impl RoundTrips {
 /// it (once).
 #[derive(Clone, Debug)]
 pub struct PreparedSupertransaction {
-    /// What was asked.
+    /// The quote request that was sent (with its nonces filled from the chain).
     pub request: QuoteRequest,
     /// The node's quote, verified against [`Self::request`].
     pub quote: VerifiedQuote,
@@ -56,7 +56,8 @@ impl PreparedSupertransaction {
         if self.request.sponsored() { None } else { self.quote.fee_transfer() }
     }
 
-    /// The signed `exec` body.
+    /// The `POST exec` body: the node's quote echoed whole, with `signature`, `meeVersions` and
+    /// (session flows) each userOp's `sessionDetails`.
     pub const fn exec_body(&self) -> &Map<String, Value> {
         &self.body
     }

@@ -17,13 +17,15 @@ use super::{FlowError, MeeSessions, PreparedSupertransaction, Submitted, submit:
 /// What a use asks for (`usePermission`'s parameters).
 #[derive(Clone, Debug)]
 pub struct UsePermission<'a> {
-    /// The granted entries (one per chain).
+    /// The granted session entries (one per chain), as a grant flow returned them.
     pub details: &'a [SessionDetails],
-    /// USE or ENABLE_AND_USE.
+    /// USE (sessions already enabled) or ENABLE_AND_USE (the first userOp of each chain
+    /// enables its session).
     pub mode: UseMode,
-    /// The calls.
+    /// The calls the redeemer makes, per chain; each is pre-checked against its session's
+    /// policies before any node call.
     pub instructions: &'a [Instruction],
-    /// Fee token or sponsorship.
+    /// How the fee is paid: in a fee token (within the session's payment policy) or by a tank.
     pub payment: Payment,
     /// `verificationGasLimit` (the SDK's rules say where it applies).
     pub verification_gas_limit: Option<u64>,
@@ -42,14 +44,16 @@ impl<'a> UsePermission<'a> {
         Self { details, mode, instructions, payment, verification_gas_limit: None, max_fee: None }
     }
 
-    /// The `verificationGasLimit` override.
+    /// Sets the caller's `verificationGasLimit` for the session userOps (the SDK ignores it on
+    /// the payment chain when not sponsored; see [`crate::session::verification_gas_limit`]).
     #[must_use]
     pub const fn verification_gas_limit(mut self, gas: u64) -> Self {
         self.verification_gas_limit = Some(gas);
         self
     }
 
-    /// The highest fee accepted.
+    /// Sets the highest fee accepted (fee-token base units): a quote above it is refused with
+    /// [`FlowError::FeeAboveLimit`](super::FlowError::FeeAboveLimit) before anything is signed.
     #[must_use]
     pub const fn max_fee(mut self, fee: U256) -> Self {
         self.max_fee = Some(fee);

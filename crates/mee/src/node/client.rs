@@ -94,7 +94,21 @@ impl MeeClientBuilder {
     }
 
     /// Checks the URL and the key and builds the HTTP client (rustls with the webpki roots for
-    /// `https`).
+    /// `https`). Nothing is sent; what the client shows of its URL hides userinfo.
+    ///
+    /// ```
+    /// use smart_sessions_mee::node::{ConfigError, MeeClient};
+    ///
+    /// let node = MeeClient::builder("http://user:secret@127.0.0.1:3000/v1").api_key("k").build()?;
+    /// assert_eq!(node.url().to_string(), "http://<redacted>@127.0.0.1:3000/v1");
+    ///
+    /// let refused = MeeClient::builder("ftp://node.example/v1").build().unwrap_err();
+    /// assert!(matches!(refused, ConfigError::UnsupportedScheme { scheme } if scheme == "ftp"));
+    /// // a key a header cannot carry is refused with the byte's offset, never the key
+    /// let refused = MeeClient::builder("http://127.0.0.1:3000/v1").api_key("ab\ncd").build();
+    /// assert!(matches!(refused.unwrap_err(), ConfigError::InvalidApiKey { offset: 2 }));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn build(self) -> Result<MeeClient, ConfigError> {
         let url = NodeUrl::parse(&self.url)?;
         let api_key = self.api_key.map(ApiKey::new).transpose()?;

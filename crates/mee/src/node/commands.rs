@@ -60,7 +60,7 @@ pub struct InfoSummary {
     pub node: String,
     /// The node's `version`, if it sent one.
     pub version: Option<String>,
-    /// Chains the node serves.
+    /// The chain ids the node serves (`supportedChains` of `GET info`).
     pub supported_chains: Vec<u64>,
     /// Chains whose fee tokens it accepts.
     pub gas_token_chains: Vec<u64>,
@@ -121,7 +121,8 @@ pub enum ReceiptExit {
 }
 
 impl ReceiptExit {
-    /// Classifies a receipt result.
+    /// Classifies a receipt wait's result: final success, known failure, unknown outcome, or
+    /// not final yet (a single poll).
     pub const fn of(result: &Result<SupertransactionReceipt, ReceiptError>) -> Self {
         match result {
             Ok(r)

@@ -22,7 +22,7 @@ pub enum ConfigError {
     /// The node URL's scheme is neither `http` nor `https`.
     #[error("MEE node URL scheme {scheme:?} is not http or https")]
     UnsupportedScheme {
-        /// The scheme given.
+        /// The scheme of the URL given (e.g. `ftp`), without the rest of the URL.
         scheme: String,
     },
     /// The node URL is `https`, but the crate was built without its `rustls` feature.
@@ -49,7 +49,7 @@ pub enum ConfigError {
     /// The HTTP client (TLS setup) could not be built.
     #[error("MEE node HTTP client could not be built")]
     HttpClient {
-        /// reqwest's reason.
+        /// reqwest's builder error (e.g. the TLS configuration was refused).
         #[source]
         source: reqwest::Error,
     },
@@ -85,11 +85,11 @@ pub enum NodeError {
     /// `parseErrorMessage(json.error ?? json)`, as the SDK throws it.
     #[error("MEE node {host} refused {call}: HTTP {status}: {message}")]
     Refused {
-        /// The call.
+        /// Which node endpoint was called (`info`, `quote`, `exec`, `explorer`, ...).
         call: NodeCall,
         /// The node's `host[:port]`.
         host: String,
-        /// The HTTP status.
+        /// The HTTP status code of the node's answer.
         status: u16,
         /// The node's message (escaped when shown, bounded, key removed).
         message: NodeMessage,
@@ -98,22 +98,22 @@ pub enum NodeError {
     /// was not sent.
     #[error("MEE node {host} unreachable for {call}; the request was not sent")]
     Unreachable {
-        /// The call.
+        /// Which node endpoint was called (`info`, `quote`, `exec`, `explorer`, ...).
         call: NodeCall,
         /// The node's `host[:port]`.
         host: String,
-        /// The connect failure.
+        /// reqwest's connect error (stripped of the URL).
         #[source]
         source: reqwest::Error,
     },
     /// No complete answer arrived within the request timeout.
     #[error("MEE node {host}: no complete answer to {call} within {timeout:?}")]
     Timeout {
-        /// The call.
+        /// Which node endpoint was called (`info`, `quote`, `exec`, `explorer`, ...).
         call: NodeCall,
         /// The node's `host[:port]`.
         host: String,
-        /// The bound that passed.
+        /// The request timeout that passed (the client's `timeout` setting).
         timeout: Duration,
         /// reqwest's timeout error, when reqwest noticed first.
         #[source]
@@ -123,60 +123,60 @@ pub enum NodeError {
     /// answer).
     #[error("MEE node {host}: connection lost during {call}")]
     ConnectionLost {
-        /// The call.
+        /// Which node endpoint was called (`info`, `quote`, `exec`, `explorer`, ...).
         call: NodeCall,
         /// The node's `host[:port]`.
         host: String,
-        /// The transport failure.
+        /// reqwest's error for the broken connection (stripped of the URL).
         #[source]
         source: reqwest::Error,
     },
     /// Any other HTTP-level failure (for example a malformed answer head).
     #[error("MEE node {host}: HTTP failure during {call}")]
     Http {
-        /// The call.
+        /// Which node endpoint was called (`info`, `quote`, `exec`, `explorer`, ...).
         call: NodeCall,
         /// The node's `host[:port]`.
         host: String,
-        /// The failure.
+        /// reqwest's HTTP error (stripped of the URL).
         #[source]
         source: reqwest::Error,
     },
     /// The answer's body is not JSON (an HTML error page, garbage, an empty body).
     #[error("MEE node {host}: {call} answered HTTP {status} with a body that is not JSON: {body}")]
     NotJson {
-        /// The call.
+        /// Which node endpoint was called (`info`, `quote`, `exec`, `explorer`, ...).
         call: NodeCall,
         /// The node's `host[:port]`.
         host: String,
-        /// The HTTP status.
+        /// The HTTP status code of the node's answer.
         status: u16,
         /// The start of the body (lossy UTF-8, escaped when shown, bounded).
         body: NodeMessage,
-        /// The JSON parse failure.
+        /// `serde_json`'s parse error for the body.
         #[source]
         source: serde_json::Error,
     },
     /// The answer's body is larger than the client accepts.
     #[error("MEE node {host}: {call} answered HTTP {status} with more than {limit} bytes")]
     TooLarge {
-        /// The call.
+        /// Which node endpoint was called (`info`, `quote`, `exec`, `explorer`, ...).
         call: NodeCall,
         /// The node's `host[:port]`.
         host: String,
-        /// The HTTP status.
+        /// The HTTP status code of the node's answer.
         status: u16,
-        /// The bound in bytes.
+        /// The client's body-size bound in bytes (`max_body_bytes`, default 16 MiB).
         limit: usize,
     },
     /// A 2xx JSON answer without what the call needs.
     #[error("MEE node {host}: {call} answered HTTP {status} with an unexpected shape")]
     UnexpectedShape {
-        /// The call.
+        /// Which node endpoint was called (`info`, `quote`, `exec`, `explorer`, ...).
         call: NodeCall,
         /// The node's `host[:port]`.
         host: String,
-        /// The HTTP status.
+        /// The HTTP status code of the node's answer.
         status: u16,
         /// What is missing or mistyped.
         #[source]
@@ -202,14 +202,14 @@ pub enum NodeError {
         host: String,
         /// The supertransaction hash (the quote's `hash`).
         hash: B256,
-        /// What went wrong.
+        /// The error that left the outcome unknown (a timeout, a lost connection, a bad answer).
         #[source]
         source: Box<Self>,
     },
 }
 
 impl NodeError {
-    /// The call that failed.
+    /// Which node endpoint the failed call was (for logs and retry decisions).
     pub const fn call(&self) -> NodeCall {
         match self {
             Self::Refused { call, .. }

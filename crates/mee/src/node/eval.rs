@@ -16,28 +16,28 @@ pub enum EvalError {
     /// A required input is missing or has the wrong type.
     #[error("{function}: input `{field}` is missing or not {expected}")]
     Input {
-        /// The vector function.
+        /// The vector function asked for (e.g. `mee.http.request`).
         function: &'static str,
-        /// The input key.
+        /// The key in `inputs` that is missing or mistyped (e.g. `baseUrl`).
         field: &'static str,
-        /// What it must be.
+        /// The JSON type the input must have (e.g. "a string").
         expected: &'static str,
     },
     /// The URL or key inputs are not usable.
     #[error("{function}: invalid client configuration")]
     Config {
-        /// The vector function.
+        /// The vector function asked for (e.g. `mee.http.request`).
         function: &'static str,
-        /// Why.
+        /// Why the `baseUrl` / `apiKey` inputs were refused.
         #[source]
         source: ConfigError,
     },
     /// The response input has the wrong shape.
     #[error("{function}: unexpected response shape")]
     Shape {
-        /// The vector function.
+        /// The vector function asked for (e.g. `mee.http.request`).
         function: &'static str,
-        /// Why.
+        /// Where the response input departs from the node's answer shape.
         #[source]
         source: ShapeError,
     },

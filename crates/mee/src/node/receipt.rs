@@ -25,12 +25,13 @@ pub struct SupertransactionReceipt {
 }
 
 impl SupertransactionReceipt {
-    /// The overall status.
+    /// The supertransaction's status folded over its userOps (the SDK's `transactionStatus`).
     pub const fn status(&self) -> TransactionStatus {
         self.fold.status
     }
 
-    /// Whether polling may stop.
+    /// Whether the status is final (`isFinalised`: every counted userOp final, or one failed);
+    /// polling may stop.
     pub const fn is_finalised(&self) -> bool {
         self.fold.is_finalised
     }
@@ -78,7 +79,7 @@ pub enum ReceiptError {
     Failed {
         /// The supertransaction hash.
         hash: B256,
-        /// Off-chain or on-chain.
+        /// Whether it failed before execution (`FAILED`) or reverted on chain (`MINED_FAIL`).
         kind: FailureKind,
         /// The failing userOp's index as the SDK counts it (without payment op and cleanups).
         index: usize,
@@ -97,7 +98,7 @@ pub enum ReceiptError {
     Timeout {
         /// The supertransaction hash, to look up later.
         hash: B256,
-        /// How long was waited.
+        /// How long the client polled before giving up (at least the wait bound).
         waited: Duration,
         /// The last status seen, if a poll answered.
         last: Option<TransactionStatus>,
@@ -107,7 +108,7 @@ pub enum ReceiptError {
     Node {
         /// The supertransaction hash.
         hash: B256,
-        /// The request failure.
+        /// Why the `explorer` request failed (network, refusal or answer shape).
         #[source]
         source: NodeError,
     },
@@ -147,7 +148,7 @@ pub struct WaitOptions {
     pub poll_interval: Duration,
     /// Bound on the whole wait, requests included.
     pub timeout: Duration,
-    /// How unconfirmed results count.
+    /// Whether mined but unconfirmed userOps count as final (`FastBlock`) or not (`Default`).
     pub mode: ReceiptMode,
 }
 
@@ -162,7 +163,7 @@ impl WaitOptions {
         Self { poll_interval, timeout: DEFAULT_RECEIPT_TIMEOUT, mode }
     }
 
-    /// With another poll interval.
+    /// Sets the pause between two explorer polls.
     pub const fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
         self

@@ -137,7 +137,7 @@ impl PreparedRequest {
         Self { method, url: base.join(path), api_key: api_key.cloned(), body: body.map(body_text) }
     }
 
-    /// The method.
+    /// The HTTP method the request is sent with (`GET` or `POST`, as given to [`Self::new`]).
     pub const fn method(&self) -> HttpMethod {
         self.method
     }

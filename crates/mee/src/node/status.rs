@@ -28,7 +28,7 @@ impl ReceiptMode {
         }
     }
 
-    /// Reads the SDK's name.
+    /// Reads the SDK's mode name (`"default"`, `"fast-block"`); `None` for any other.
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "default" => Some(Self::Default),
@@ -80,7 +80,8 @@ impl fmt::Display for TransactionStatus {
 /// The folded status of a list of userOps.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusFold {
-    /// The overall status.
+    /// The status of the whole list by [`parse_transaction_status`]'s priority (any `FAILED`,
+    /// then `MINED_FAIL`, `MINING`, `PENDING`, all `MINED_SUCCESS`, else `PENDING`).
     pub status: TransactionStatus,
     /// Whether polling may stop (`isFinalised`).
     pub is_finalised: bool,

@@ -22,7 +22,8 @@ use smart_sessions_codec::{
     legacy,
 };
 
-/// How bigints are written.
+/// How [`SessionDetails::to_json`] and [`MeeSession::to_json`] write bigints (both forms are
+/// read back).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum BigIntForm {
     /// Decimal strings (the node's wire JSON, viem `stringify`).
@@ -36,7 +37,7 @@ pub enum BigIntForm {
 /// session's as a bigint, each action's as a number; neither is ABI-encoded).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MeeSession {
-    /// The ABI session.
+    /// The session as SmartSession's ABI `Session` struct (what is hashed and enabled).
     pub session: Session,
     /// `sessionToEnable.chainId`.
     pub chain_id: u64,
@@ -57,13 +58,13 @@ pub struct SessionDetails {
     pub chain_digest_index: u8,
     /// Every chain's `(chainId, sessionDigest)` of the grant.
     pub hashes_and_chain_ids: Vec<ChainDigest>,
-    /// The session to enable.
+    /// The session this entry enables on its chain, with the SDK's chain ids.
     pub session_to_enable: MeeSession,
     /// The owner's 65-byte signature over the multichain digest (unprefixed).
     pub permission_enable_sig: Bytes,
     /// The validator the owner signature is routed to (zero = Nexus default validator).
     pub validator: Address,
-    /// `"nexus"`.
+    /// `accountType` of the entry: always `"nexus"` for the accounts the SDK builds.
     pub account_type: String,
 }
 
@@ -90,7 +91,7 @@ impl MeeSession {
         serde_json::to_value(super::wire::SessionView::new(self, form)).unwrap_or(Value::Null)
     }
 
-    /// Reads either form.
+    /// Reads a session in either [`BigIntForm`]; errors name the field under `path`.
     pub fn from_json(v: &Value, path: &str) -> Result<Self> {
         let actions_v = array(get(v, path, "actions")?, &format!("{path}.actions"))?;
         let mut actions = Vec::with_capacity(actions_v.len());
@@ -264,7 +265,7 @@ impl SessionDetails {
             .collect()
     }
 
-    /// Writes a whole array.
+    /// Writes a `sessionDetails` array (each entry as [`Self::to_json`] writes it).
     pub fn list_to_json(list: &[Self], form: BigIntForm) -> Value {
         Value::Array(list.iter().map(|d| d.to_json(form)).collect())
     }

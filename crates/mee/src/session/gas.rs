@@ -6,7 +6,8 @@ use alloy_primitives::Address;
 pub const DEFAULT_PAYMENT_VERIFICATION_GAS: u64 = 150_000;
 /// The default of a userOp that enables a session (payment userOp or first userOp of a chain).
 pub const SESSION_ENABLE_VERIFICATION_GAS: u64 = 1_000_000;
-/// Every other session userOp.
+/// The default of every other session userOp (USE mode; also every payment-chain userOp of a
+/// non-sponsored session flow, see [`verification_gas_limit`]).
 pub const SESSION_USE_VERIFICATION_GAS: u64 = 250_000;
 
 /// Which userOp a limit is for.
@@ -14,7 +15,7 @@ pub const SESSION_USE_VERIFICATION_GAS: u64 = 250_000;
 pub enum GasRole {
     /// The payment userOp (`paymentInfo.verificationGasLimit`).
     Payment,
-    /// A developer userOp.
+    /// One of the requested (non-payment) userOps, the calls the caller asked for.
     UserOp {
         /// On the payment chain (the fee chain, or the gas tank's chain when sponsored).
         on_payment_chain: bool,

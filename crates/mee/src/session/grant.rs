@@ -28,18 +28,18 @@ pub const MOCK_SIGNATURE: Bytes = bytes!(
 /// One requested action and its chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrantAction {
-    /// The chain.
+    /// The chain id whose session gets this action (one session per distinct chain).
     pub chain_id: u64,
-    /// Target, selector, policies.
+    /// The permitted call: target, selector and the action policies that check it.
     pub action: ActionData,
 }
 
 /// The fee token of a grant or a use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FeeToken {
-    /// The ERC-20.
+    /// The ERC-20 contract the MEE fee is paid in.
     pub address: Address,
-    /// Its chain.
+    /// The chain id the token (and so the payment userOp) is on.
     pub chain_id: u64,
 }
 

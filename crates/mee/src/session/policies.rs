@@ -165,7 +165,7 @@ pub fn session_validator_init_data(version: &MeeVersionConfig, redeemer: Address
 pub struct SmartSessionsModule {
     /// The session key that will use the module.
     pub signer: Address,
-    /// The module address.
+    /// Where the `SmartSessions` module is: always [`SMART_SESSIONS`] (module-sdk 0.4.0).
     pub address: Address,
 }
 
@@ -177,18 +177,18 @@ pub const fn to_smart_sessions_module(signer: Address) -> SmartSessionsModule {
 /// One call: `to`, `value`, `data`, and an optional gas limit (700 000 by default).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Call {
-    /// Target.
+    /// The contract (or EOA) the account calls.
     pub to: Address,
-    /// Wei.
+    /// The native value sent with the call, in wei.
     pub value: U256,
-    /// Calldata.
+    /// The call's calldata (selector and arguments); empty for a plain transfer.
     pub data: Bytes,
     /// Gas for this call (the SDK's `gasLimit`); `None` = 700 000.
     pub gas_limit: Option<u64>,
 }
 
 impl Call {
-    /// A call without value.
+    /// A call of `data` to `to` with no native value and the default gas (700 000).
     pub fn new(to: Address, data: impl Into<Bytes>) -> Self {
         Self { to, value: U256::ZERO, data: data.into(), gas_limit: None }
     }

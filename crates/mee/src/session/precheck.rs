@@ -25,29 +25,29 @@ pub enum PrecheckError {
     /// No session entry for an instruction's chain.
     #[error("chain {chain_id}: no session")]
     NoSession {
-        /// The chain.
+        /// The instruction's chain id, which none of the granted entries is for.
         chain_id: u64,
     },
     /// The session has no action for the call.
     #[error("chain {chain_id} call {call}: no session action for {target} selector {selector}")]
     NoAction {
-        /// The chain.
+        /// The chain id of the instruction holding the call.
         chain_id: u64,
-        /// Index among the chain's calls.
+        /// Index of the call among the calls of that chain's instructions (from 0).
         call: usize,
-        /// Call target.
+        /// The contract the call is to.
         target: Address,
-        /// Call selector.
+        /// The call's 4-byte function selector (`callData[..4]`).
         selector: FixedBytes<4>,
     },
     /// A policy refuses the call.
     #[error("chain {chain_id} call {call} to {target}: refused")]
     Refused {
-        /// The chain.
+        /// The chain id of the instruction holding the call.
         chain_id: u64,
-        /// Index among the chain's calls.
+        /// Index of the call among the calls of that chain's instructions (from 0).
         call: usize,
-        /// Call target.
+        /// The contract the call is to.
         target: Address,
         /// The policy's verdict, naming the rule.
         #[source]
@@ -56,13 +56,14 @@ pub enum PrecheckError {
     /// A policy's init data does not initialise (the enable would revert).
     #[error("chain {chain_id} call {call}: policy {policy} does not initialise")]
     PolicyInit {
-        /// The chain.
+        /// The chain id of the instruction holding the call.
         chain_id: u64,
-        /// Index among the chain's calls.
+        /// Index of the call among the calls of that chain's instructions (from 0).
         call: usize,
-        /// The policy.
+        /// The action policy contract whose init data was refused (a `policy` of the matching
+        /// action's `PolicyData`).
         policy: Address,
-        /// Why.
+        /// The policy crate's reason the init data does not decode or initialise.
         #[source]
         source: PolicyError,
     },

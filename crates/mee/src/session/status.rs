@@ -15,11 +15,11 @@ use smart_sessions_codec::Generation;
 pub struct PermissionCheck {
     /// The chain (`sessionToEnable.chainId`).
     pub chain_id: u64,
-    /// The permission.
+    /// The permission id asked about (the entry's `permission_id`).
     pub permission_id: B256,
     /// `to`: the generation's `SmartSessions` module.
     pub to: Address,
-    /// The calldata.
+    /// The `isPermissionEnabled(permissionId, account)` calldata to `eth_call` with.
     pub data: Vec<u8>,
 }
 
@@ -28,7 +28,8 @@ pub fn is_permission_enabled_calldata(permission_id: B256, account: Address) -> 
     isPermissionEnabledCall { permissionId: permission_id, account }.abi_encode()
 }
 
-/// Decodes its answer.
+/// Decodes the answer to [`is_permission_enabled_calldata`]'s call: whether the permission is
+/// enabled for the account.
 pub fn decode_is_permission_enabled(ret: &[u8]) -> Result<bool> {
     isPermissionEnabledCall::abi_decode_returns(ret)
         .map_err(|_| MeeError::field("isPermissionEnabled return", "expected an ABI bool"))
