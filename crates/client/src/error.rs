@@ -40,11 +40,11 @@ pub enum FlowError {
     /// The operation was included but the account's call reverted.
     #[error("user operation {user_op_hash} was included but its call reverted{}", reason.as_ref().map(|r| format!(": {r:?}")).unwrap_or_default())]
     Reverted {
-        /// The user-operation hash.
+        /// The hash of the included operation (the EntryPoint's `getUserOpHash`, as signed).
         user_op_hash: B256,
         /// The decoded revert, when the receipt carries one this crate knows.
         reason: Option<Refusal>,
-        /// The receipt.
+        /// The bundler's receipt for the operation (`success` false; `reason` the raw revert data).
         receipt: Box<UserOperationReceipt>,
     },
     /// The off-chain policy check refused the calls: nothing was sent, no gas spent.
@@ -73,7 +73,7 @@ pub enum FlowError {
     OutcomeUnknown {
         /// The locally computed user-operation hash (what the signature covers).
         user_op_hash: B256,
-        /// The account.
+        /// The operation's sender: this client's Nexus account.
         sender: Address,
         /// The operation's nonce.
         nonce: U256,
@@ -90,7 +90,7 @@ pub enum FlowError {
     Timeout {
         /// The JSON-RPC method or step.
         step: &'static str,
-        /// The bound.
+        /// How long the step was waited for (a [`ClientOptions`](crate::ClientOptions) bound).
         after: Duration,
     },
     /// A gas value is above its configured cap (or its packed field's width): refused before
@@ -110,13 +110,13 @@ pub enum FlowError {
         "eth_sendUserOperation returned {returned}, the operation's hash is {expected} (sender {sender}, nonce {nonce})"
     )]
     HashMismatch {
-        /// The locally computed hash.
+        /// The operation's hash as computed here (the EntryPoint's `getUserOpHash`, as signed).
         expected: B256,
         /// What the bundler returned.
         returned: B256,
-        /// The account.
+        /// The operation's sender: this client's Nexus account.
         sender: Address,
-        /// The nonce sent.
+        /// The EntryPoint nonce (key and sequence) of the signed operation.
         nonce: U256,
     },
     /// The receipt for the operation's hash names another sender or nonce than the operation
@@ -125,11 +125,11 @@ pub enum FlowError {
         "receipt of {user_op_hash} is for sender {receipt_sender} nonce {receipt_nonce}, the operation sent was sender {sender} nonce {nonce}"
     )]
     ReceiptMismatch {
-        /// The hash asked for.
+        /// The operation's locally computed hash, passed to `eth_getUserOperationReceipt`.
         user_op_hash: B256,
-        /// The sender sent.
+        /// The sender of the operation this client sent (its account).
         sender: Address,
-        /// The nonce sent.
+        /// The EntryPoint nonce of the operation this client sent.
         nonce: U256,
         /// The receipt's sender.
         receipt_sender: Address,
@@ -140,7 +140,7 @@ pub enum FlowError {
     /// used up, or the session was removed): refused before sending.
     #[error("permission {permission_id} is {status}: nothing sent")]
     DeadGrant {
-        /// The permission.
+        /// The permission id (`SmartSession.getPermissionId` of the details' session).
         permission_id: B256,
         /// What [`NexusClient::grant_status`](crate::NexusClient::grant_status) found.
         status: crate::GrantStatus,
@@ -152,9 +152,9 @@ pub enum FlowError {
         "permission {permission_id}: policies {policies:?} cannot be checked off-chain: nothing sent"
     )]
     Unchecked {
-        /// The permission.
+        /// The permission id of the session whose policies were not evaluated.
         permission_id: B256,
-        /// The policies not evaluated.
+        /// The policy contracts the pre-check could not evaluate.
         policies: Vec<Address>,
     },
     /// The bundler does not serve this client's EntryPoint (`eth_supportedEntryPoints`).
@@ -228,9 +228,9 @@ pub enum ClientError {
     /// The call reverted; the revert data decoded where it is an error this crate knows.
     #[error("{step} reverted{}", decoded.as_ref().map(|d| format!(" with {d}")).unwrap_or_else(|| format!(" with {data}")))]
     Reverted {
-        /// The call.
+        /// The contract call that reverted (`EntryPoint.getNonce`, `isPermissionEnabled`, ...).
         step: &'static str,
-        /// The revert data.
+        /// The raw revert data from the node's JSON-RPC error payload (`ErrorPayload.data`).
         data: Bytes,
         /// The decoded error (SmartSession, EntryPoint, registry).
         decoded: Option<Refusal>,
@@ -241,7 +241,7 @@ pub enum ClientError {
     /// An answer that does not decode as the ABI says.
     #[error("{step}: the answer does not decode: {source}")]
     Decode {
-        /// The call.
+        /// The contract call whose answer failed to decode (`isPermissionEnabled`, ...).
         step: &'static str,
         /// The decoder's error.
         #[source]
@@ -250,9 +250,9 @@ pub enum ClientError {
     /// A policy's on-chain state does not decode.
     #[error("{step}: policy {policy}: the answer does not decode: {source}")]
     PolicyDecode {
-        /// The call.
+        /// The read whose answer failed to decode (`enabled policies`).
         step: &'static str,
-        /// The policy contract.
+        /// The policy contract whose state was read (an enabled policy of the session).
         policy: Address,
         /// The decoder's error.
         #[source]
@@ -270,7 +270,8 @@ pub enum ClientError {
     /// A policy's init data does not decode for its kind.
     #[error("policy {policy}: invalid init data: {source}")]
     PolicyInit {
-        /// The policy contract.
+        /// The policy contract whose init data was refused (the `policy` of the session's
+        /// `PolicyData`).
         policy: Address,
         /// The policy crate's error.
         #[source]
@@ -318,7 +319,7 @@ pub enum Unusable {
     /// `chainDigestIndex` points past the signed chain digests.
     #[error("{index} is past the {len} chain digests")]
     DigestIndexPastEnd {
-        /// The index.
+        /// The `chainDigestIndex` of the details' enable payload.
         index: u8,
         /// How many digests there are.
         len: usize,
@@ -328,7 +329,7 @@ pub enum Unusable {
         "the digest at chainDigestIndex {index} is for chain {digest_chain}, this client's is {chain_id}"
     )]
     DigestForOtherChain {
-        /// The index.
+        /// The `chainDigestIndex` of the details' enable payload.
         index: u8,
         /// The digest's chain.
         digest_chain: u64,
@@ -374,7 +375,7 @@ pub enum Unusable {
         "permission {permission_id} is not enabled on chain {chain_id} and the details carry no enable signature"
     )]
     NotEnabled {
-        /// The permission.
+        /// The permission id of the details' session.
         permission_id: B256,
         /// This client's chain.
         chain_id: u64,
@@ -382,7 +383,7 @@ pub enum Unusable {
     /// An operation's sender is not this client's account.
     #[error("{sender} is not this client's account {account}")]
     NotThisAccount {
-        /// The sender given.
+        /// The sender passed to the call (`release_dropped`'s `sender`).
         sender: Address,
         /// This client's account.
         account: Address,
@@ -417,7 +418,7 @@ pub enum Inconsistency {
         "chain {chain_id}'s SmartSession is {generation}, the first chain's {first}: one multichain digest cannot serve both"
     )]
     GenerationsDiffer {
-        /// The differing chain.
+        /// The chain id whose SmartSession generation differs from the first chain's.
         chain_id: u64,
         /// Its module's generation.
         generation: &'static str,
@@ -450,9 +451,9 @@ pub enum Inconsistency {
          layout"
     )]
     TrustRecordMismatch {
-        /// The registry.
+        /// The ERC-7484 registry contract whose storage was read.
         registry: Address,
-        /// The storage slot read.
+        /// The storage slot of the account's trust record (`eth_getStorageAt` on the registry).
         slot: alloy_primitives::U256,
         /// The attester count the word holds.
         count: u8,
