@@ -123,7 +123,7 @@ pub enum TrustInputError {
     /// No attesters, or more than 255 (the reference's `InvalidTrustedAttesterInput`).
     #[error("attesters: {count} given, the registry takes 1 to 255")]
     Count {
-        /// How many were given.
+        /// How many attesters the list holds.
         count: usize,
     },
     /// The zero address (the reference's `InvalidTrustedAttesterInput`).
@@ -132,7 +132,7 @@ pub enum TrustInputError {
     /// The same attester twice (the reference's `InvalidTrustedAttesterInput`).
     #[error("attesters: {attester} is given twice")]
     Duplicate {
-        /// The repeated attester.
+        /// The attester address that appears more than once in the list.
         attester: Address,
     },
     /// A threshold above the number of attesters (the reference's `InvalidThreshold`), or 0
@@ -140,9 +140,9 @@ pub enum TrustInputError {
     /// `NoTrustedAttestersFound`).
     #[error("threshold {threshold}: must be between 1 and the number of attesters ({count})")]
     Threshold {
-        /// The threshold given.
+        /// The threshold passed with the list.
         threshold: u8,
-        /// How many attesters.
+        /// How many attesters the list holds (the most the threshold may be).
         count: usize,
     },
 }

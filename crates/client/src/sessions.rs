@@ -194,16 +194,16 @@ pub enum OwnerSignatureStyle {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionDetails {
-    /// The generation (`legacy`, `v1`, `current`).
+    /// The SmartSession generation the session is laid out for (JSON `legacy`, `v1`, `current`).
     #[serde(with = "generation_serde")]
     pub generation: Generation,
-    /// The module's address.
+    /// The SmartSession module the permission lives in (the validator the operations name).
     pub smart_session: Address,
-    /// The account the permission is for.
+    /// The smart account the permission was granted on (every use's `sender`).
     pub account: Address,
-    /// The permission.
+    /// The permission id (`SmartSession.getPermissionId` of the session).
     pub permission_id: B256,
-    /// ENABLE or UNSAFE_ENABLE.
+    /// The mode the first use sends the enable payload in: UNSAFE_ENABLE (`true`) or ENABLE.
     pub unsafe_enable: bool,
     /// The enable payload with the owner's prefixed signature (legacy layout).
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -255,7 +255,7 @@ impl SessionDetails {
         }
     }
 
-    /// The session, from whichever field carries it.
+    /// The session, from whichever field carries it (the enable payload first); `None` if none.
     pub fn session(&self) -> Option<AnySession> {
         if let Some(e) = self.enable() {
             return Some(e.session());
@@ -267,7 +267,7 @@ impl SessionDetails {
         }
     }
 
-    /// The enable payload.
+    /// The owner-signed enable payload (either layout), `None` for a permission enabled on chain.
     pub fn enable(&self) -> Option<smart_sessions_codec::AnyEnableSession> {
         match (&self.enable_session, &self.legacy_enable_session) {
             (Some(e), _) => Some(e.clone().into()),
