@@ -52,9 +52,9 @@ pub enum Fault {
     Status(u16),
     /// Answer this JSON-RPC error for the method's call, without forwarding it.
     RpcError {
-        /// The error code.
+        /// The JSON-RPC error `code` to answer with.
         code: i64,
-        /// The message.
+        /// The JSON-RPC error `message` to answer with.
         message: String,
         /// The `data` member, if any (any JSON, including odd shapes).
         data: Option<Value>,
@@ -66,7 +66,7 @@ pub enum Fault {
     Hang,
 }
 
-/// Proxy settings.
+/// How a [`Proxy`] forwards and which faults it injects.
 #[derive(Clone, Debug)]
 pub struct ProxyOptions {
     /// Serve HTTPS with this configuration (see [`TestCa::server_config`](crate::TestCa)).
