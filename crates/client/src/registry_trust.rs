@@ -41,7 +41,8 @@ use smart_sessions_bindings::common::registry::Registry::{self, findTrustedAttes
 /// documentation for the derivation).
 pub const ACCOUNT_TO_ATTESTER_SLOT: u64 = 3;
 
-/// An account's trust in the registry.
+/// Which attesters an account trusts in the ERC-7484 registry and how many must agree: what
+/// SmartSession's registry checks use ([`account_trust`]).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountTrust {

@@ -29,9 +29,9 @@ fn encoding(step: &'static str) -> impl FnOnce(smart_sessions_codec::Error) -> C
 /// The SmartSession module of one generation at one address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SmartSessions {
-    /// Layout and encodings.
+    /// The module's generation, which fixes its session layout and signature encodings.
     pub generation: Generation,
-    /// The module's address.
+    /// The address the module is deployed at (the validator named in nonces and installs).
     pub address: Address,
 }
 
