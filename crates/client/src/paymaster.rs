@@ -64,7 +64,23 @@ pub trait PaymasterSource: Send + Sync + fmt::Debug {
     ) -> PaymasterFuture<'a>;
 }
 
-/// Why a paymaster gave no sponsorship.
+/// Why a paymaster gave no sponsorship (the send path then sends nothing:
+/// [`FlowError::Paymaster`](crate::FlowError::Paymaster)). `Display` names the method and, for
+/// an unreachable service, its host only.
+///
+/// ```
+/// use smart_sessions_client::paymaster::{InvalidAnswer, PaymasterError};
+///
+/// let e = PaymasterError::Invalid {
+///     method: "pm_getPaymasterData",
+///     field: "paymasterData",
+///     reason: InvalidAnswer::Missing,
+/// };
+/// assert_eq!(
+///     e.to_string(),
+///     "paymaster pm_getPaymasterData: invalid answer: paymasterData: missing"
+/// );
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PaymasterError {

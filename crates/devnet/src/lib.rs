@@ -103,12 +103,12 @@ pub struct DevKey {
 }
 
 impl DevKey {
-    /// The key's address.
+    /// The key's address (funded with ETH on the devnet).
     pub fn address(&self) -> Address {
         self.signer.address()
     }
 
-    /// The signer (for alloy wallets).
+    /// The key as an alloy signer (for wallets, owners and session keys in tests).
     pub fn signer(&self) -> &PrivateKeySigner {
         &self.signer
     }
@@ -120,7 +120,8 @@ impl fmt::Debug for DevKey {
     }
 }
 
-/// Startup options.
+/// What [`Devnet::start_with`] starts: the chain id, and whether to run Alto, the paymaster
+/// service and progress output.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// The chain id anvil runs with (`--chain-id`; default 31337).

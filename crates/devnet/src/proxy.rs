@@ -69,11 +69,13 @@ pub enum Fault {
 /// How a [`Proxy`] forwards and which faults it injects.
 #[derive(Clone, Debug)]
 pub struct ProxyOptions {
-    /// Serve HTTPS with this configuration (see [`TestCa::server_config`](crate::TestCa)).
+    /// Serve HTTPS with this configuration (see [`TestCa::server_config`](crate::TestCa));
+    /// `None` (the default): plain HTTP.
     pub tls: Option<Arc<ServerConfig>>,
-    /// The longest a [`Fault::Hang`] holds a connection.
+    /// The longest a [`Fault::Hang`] holds a connection (default 300 s).
     pub hang_limit: Duration,
-    /// Timeout of each upstream call.
+    /// How long the proxy waits for the upstream's answer to one forwarded request (default
+    /// 120 s).
     pub upstream_timeout: Duration,
 }
 
