@@ -50,7 +50,8 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             .await
     }
 
-    /// `disableActionPolicies(permissionId, actionId, policies)`.
+    /// Removes `policies` from one action (target, selector) of `permission_id`, in one owner
+    /// operation (`SmartSession.disableActionPolicies(permissionId, actionId, policies)`).
     pub async fn disable_action_policies<S: Signer + Sync>(
         &self,
         owner: &S,
@@ -83,7 +84,8 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         Ok(sent)
     }
 
-    /// `disableUserOpPolicies(permissionId, policies)`.
+    /// Removes user-operation `policies` from `permission_id`, in one owner operation
+    /// (`SmartSession.disableUserOpPolicies(permissionId, policies)`).
     pub async fn disable_user_op_policies<S: Signer + Sync>(
         &self,
         owner: &S,

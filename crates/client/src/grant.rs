@@ -40,7 +40,9 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         Ok(Some(sent))
     }
 
-    /// `registry.trustAttesters(threshold, attesters)` from the account.
+    /// Makes the account trust `attesters` in the ERC-7484 registry, `threshold` of which must have
+    /// attested a module, in one owner operation (`registry.trustAttesters(threshold, attesters)`;
+    /// the list is sorted and checked first, [`TrustInputError`](crate::TrustInputError)).
     pub async fn trust_attesters<S: Signer + Sync>(
         &self,
         owner: &S,

@@ -79,7 +79,8 @@ impl UserOperation {
         out.into()
     }
 
-    /// The packed form the EntryPoint takes.
+    /// The packed v0.7 form (`PackedUserOperation`) the EntryPoint's `handleOps` and
+    /// `getUserOpHash` take.
     pub fn pack(&self) -> PackedUserOperation {
         PackedUserOperation {
             sender: self.sender,
