@@ -7,7 +7,24 @@ use alloy_provider::Provider;
 use alloy_signer::Signer;
 
 impl<N: Provider, B: Provider> NexusClient<N, B> {
-    /// `removeSession(permissionId)` from the account.
+    /// Removes the session `permission_id` from the account (`removeSession(permissionId)`, one
+    /// owner operation): its session key can no longer use it, and this client forgets its
+    /// cached state.
+    ///
+    /// ```rust,no_run
+    /// # use alloy_provider::Provider;
+    /// # use alloy_signer_local::PrivateKeySigner;
+    /// # use smart_sessions_client::{NexusClient, SessionDetails};
+    /// # async fn f(
+    /// #     client: &NexusClient<impl Provider, impl Provider>,
+    /// #     owner: &PrivateKeySigner,
+    /// #     details: &SessionDetails,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let sent = client.remove_session(owner, details.permission_id).await?;
+    /// println!("removed in {}", sent.user_op_hash);
+    /// assert!(!client.is_permission_enabled(details.permission_id).await?);
+    /// # Ok(()) }
+    /// ```
     #[tracing::instrument(level = "info", skip_all, fields(chain_id = self.chain_id, account = %self.account.address, permission_id = %permission_id))]
     pub async fn remove_session<S: Signer + Sync>(
         &self,
@@ -33,7 +50,8 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
             .await
     }
 
-    /// `disableActionPolicies(permissionId, actionId, policies)`.
+    /// Removes `policies` from one action (target, selector) of `permission_id`, in one owner
+    /// operation (`SmartSession.disableActionPolicies(permissionId, actionId, policies)`).
     pub async fn disable_action_policies<S: Signer + Sync>(
         &self,
         owner: &S,
@@ -66,7 +84,8 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         Ok(sent)
     }
 
-    /// `disableUserOpPolicies(permissionId, policies)`.
+    /// Removes user-operation `policies` from `permission_id`, in one owner operation
+    /// (`SmartSession.disableUserOpPolicies(permissionId, policies)`).
     pub async fn disable_user_op_policies<S: Signer + Sync>(
         &self,
         owner: &S,

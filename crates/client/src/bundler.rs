@@ -22,16 +22,16 @@ use std::{
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GasEstimate {
-    /// Pre-verification gas.
+    /// Gas the bundler charges beyond execution (calldata, bundle overhead): `preVerificationGas`.
     pub pre_verification_gas: U256,
-    /// Verification gas limit.
+    /// Gas limit for account deployment and `validateUserOp` (SmartSession's policy checks).
     pub verification_gas_limit: U256,
-    /// Call gas limit.
+    /// Gas limit for the account's execution of the call (`callGasLimit`).
     pub call_gas_limit: U256,
-    /// Paymaster verification gas limit.
+    /// Gas limit for the paymaster's `validatePaymasterUserOp` (only when a paymaster is set).
     #[serde(default)]
     pub paymaster_verification_gas_limit: Option<U256>,
-    /// Paymaster post-op gas limit.
+    /// Gas limit for the paymaster's `postOp` (only when a paymaster is set).
     #[serde(default)]
     pub paymaster_post_op_gas_limit: Option<U256>,
 }
@@ -40,22 +40,22 @@ pub struct GasEstimate {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserOperationReceipt {
-    /// The user-operation hash.
+    /// The hash of the operation this receipt is for (the EntryPoint's `getUserOpHash`).
     pub user_op_hash: B256,
-    /// The account.
+    /// The operation's sender (the smart account).
     pub sender: Address,
-    /// The nonce used.
+    /// The EntryPoint nonce (key and sequence) the operation used.
     pub nonce: U256,
-    /// Whether the account call succeeded.
+    /// Whether the account's execution succeeded (`false`: included but the call reverted).
     pub success: bool,
-    /// Gas used.
+    /// Gas the EntryPoint charged for the operation (`actualGasUsed`).
     pub actual_gas_used: U256,
-    /// Gas cost in wei.
+    /// What the operation cost its payer (account or paymaster), in wei (`actualGasCost`).
     pub actual_gas_cost: U256,
-    /// Revert reason of the account call, if it failed.
+    /// The account call's raw revert data when it failed (see [`decode_revert`]).
     #[serde(default)]
     pub reason: Option<Bytes>,
-    /// The transaction receipt (as the bundler returned it).
+    /// The bundle transaction's receipt, as the bundler returned it (undecoded JSON).
     pub receipt: serde_json::Value,
 }
 
@@ -70,10 +70,10 @@ pub struct UserOperationByHash {
     /// The block it was included in (`None` while pending).
     #[serde(default)]
     pub block_number: Option<U256>,
-    /// The block's hash.
+    /// The hash of the block it was included in (`None` while pending).
     #[serde(default)]
     pub block_hash: Option<B256>,
-    /// The bundle transaction's hash.
+    /// The hash of the bundle transaction that included it (`None` while pending).
     #[serde(default)]
     pub transaction_hash: Option<B256>,
 }
@@ -83,7 +83,7 @@ pub struct UserOperationByHash {
 #[derive(Debug, thiserror::Error)]
 #[error("{}", self.line())]
 pub struct BundlerError {
-    /// The method.
+    /// The JSON-RPC method that failed (`eth_sendUserOperation`, ...).
     pub method: &'static str,
     /// The JSON-RPC error code, when the bundler answered with a JSON-RPC error.
     pub code: Option<i64>,
@@ -244,15 +244,15 @@ pub trait BundlerApi: Send + Sync {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WaitError {
-    /// A poll failed.
+    /// An `eth_getUserOperationReceipt` poll failed (refused, or no usable answer).
     #[error(transparent)]
     Bundler(#[from] BundlerError),
     /// No receipt within the bound.
     #[error("no receipt for {user_op_hash} within {after:?}")]
     Timeout {
-        /// The hash waited for.
+        /// The hash of the operation whose receipt was polled for.
         user_op_hash: B256,
-        /// The bound.
+        /// How long the polls ran (the `timeout` passed, or a little more).
         after: Duration,
     },
 }

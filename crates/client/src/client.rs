@@ -32,25 +32,47 @@ pub enum GasPriceSource {
     /// not found); any other failure is returned as is. The first that answers is remembered.
     #[default]
     Auto,
-    /// `pimlico_getUserOperationGasPrice` (`fast`).
+    /// The bundler's `pimlico_getUserOperationGasPrice`, its `fast` tier (Pimlico, Alto).
     Pimlico,
-    /// `biconomy_getGasFeeValues` (`fast`).
+    /// The bundler's `biconomy_getGasFeeValues`, its `fast` tier (Biconomy's bundler).
     Biconomy,
     /// Alchemy's `rundler_maxPriorityFeePerGas` for the tip; fee cap twice the node's
     /// `eth_gasPrice` plus the tip.
     Rundler,
     /// The node: tip `eth_maxPriorityFeePerGas`, fee cap twice `eth_gasPrice` (one batch).
     Node,
-    /// Fixed values.
+    /// These fees for every operation, no call (a caller with its own fee oracle; tests).
     Fixed {
-        /// `maxFeePerGas`.
+        /// The operations' `maxFeePerGas`, in wei.
         max_fee_per_gas: U256,
-        /// `maxPriorityFeePerGas`.
+        /// The operations' `maxPriorityFeePerGas`, in wei.
         max_priority_fee_per_gas: U256,
     },
 }
 
-/// Client settings.
+/// How a [`NexusClient`] bounds its waits, prices and caps gas, picks nonce lanes, checks
+/// policies off-chain and finds a paymaster; pass it with [`NexusClient::with_options`]. Start
+/// from [`Default`] and change the fields you need.
+///
+/// ```
+/// use smart_sessions_client::{ClientOptions, GasPriceSource, Lanes};
+/// use std::time::Duration;
+///
+/// let defaults = ClientOptions::default();
+/// assert_eq!(defaults.receipt_timeout, Duration::from_secs(60));
+/// assert_eq!(defaults.request_timeout, Duration::from_secs(30));
+/// assert_eq!(defaults.gas_price, GasPriceSource::Auto);
+/// assert_eq!(defaults.lanes, Lanes::PerPermission);
+/// assert!(defaults.paymaster.is_none());
+///
+/// // A slow chain: wait longer for inclusion, read fees for every operation.
+/// let options = ClientOptions {
+///     receipt_timeout: Duration::from_secs(180),
+///     gas_price_max_age: Duration::ZERO,
+///     ..ClientOptions::default()
+/// };
+/// assert_eq!(options.request_timeout, defaults.request_timeout);
+/// ```
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
     /// The whole receipt wait's bound (after it, [`FlowError::OutcomeUnknown`]).
@@ -58,7 +80,7 @@ pub struct ClientOptions {
     /// The bound of each JSON-RPC request this client makes (after it, [`FlowError::Timeout`]
     /// naming the method, or [`FlowError::OutcomeUnknown`] for `eth_sendUserOperation`).
     pub request_timeout: Duration,
-    /// Where fees come from.
+    /// Where the fees of the operations this client signs come from (default `Auto`).
     pub gas_price: GasPriceSource,
     /// How long fees read from [`gas_price`](Self::gas_price) are reused before they are read
     /// again (default 10 s; `Duration::ZERO`: read for every operation). The reuse saves a
@@ -67,9 +89,9 @@ pub struct ClientOptions {
     /// signs twice the gas price), and a bundler's "fee too low" refusal drops the cached fees
     /// and the operation is priced again and re-sent (the refusal means nothing was accepted).
     pub gas_price_max_age: Duration,
-    /// The highest gas values this client signs.
+    /// The highest gas values and fees this client signs (above one: [`FlowError::GasAboveCap`]).
     pub gas_caps: GasCaps,
-    /// Which 2D-nonce lane session operations use.
+    /// Which 2D-nonce lane `use_permission` puts session operations on (default per permission).
     pub lanes: Lanes,
     /// How long a policy view read from chain serves the off-chain pre-check before it is read
     /// again (another client's use of the same permission is seen after at most this long; a
@@ -185,6 +207,62 @@ pub(crate) struct State {
 /// consecutive nonces and are sent in nonce order; operations of different lanes run
 /// concurrently. A lane used by someone else meanwhile costs one retry (`AA25`, only when
 /// nothing was sent). [`forget`](Self::forget) drops everything learnt.
+///
+/// Build one per account and chain with [`new`](Self::new), then call the flows: the owner
+/// [`prepare`](Self::prepare)s the account and [`grant_permission`](Self::grant_permission)s
+/// sessions; a session key holder [`use_permission`](Self::use_permission)s them and reads
+/// [`remaining_budgets`](Self::remaining_budgets); the owner
+/// [`remove_session`](Self::remove_session)s one when it is no longer wanted.
+///
+/// ```rust,no_run
+/// use alloy_primitives::{Address, U256};
+/// use alloy_provider::ProviderBuilder;
+/// use alloy_signer_local::PrivateKeySigner;
+/// use smart_sessions_client::{
+///     ClientOptions, Deployments, NexusAccount, NexusClient, Precheck, SessionRequest,
+/// };
+/// use smart_sessions_codec::Execution;
+/// use smart_sessions_policy::json::ActionPolicyInfo;
+///
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// let owner = PrivateKeySigner::random();
+/// let session_key = PrivateKeySigner::random();
+/// let node = ProviderBuilder::new().connect_http("http://127.0.0.1:8545".parse()?);
+/// let bundler = ProviderBuilder::new().connect_http("http://127.0.0.1:4337".parse()?);
+/// let d = Deployments::legacy_nexus_k1();
+/// let account = NexusAccount::k1_validator_factory(
+///     &node, d.entry_point, d.k1_validator_factory.unwrap(), owner.address(), U256::ZERO,
+///     &d.attesters, 1,
+/// ).await?;
+/// let client = NexusClient::new(node, bundler, d, account)
+///     .await?
+///     .with_options(ClientOptions::default());
+///
+/// // Owner: deploy the account and install SmartSession (`None`: nothing to do).
+/// client.prepare(&owner).await?;
+/// // Owner: a session that may call any function of `target` (sudo).
+/// let target = Address::repeat_byte(0x42);
+/// let action: ActionPolicyInfo = serde_json::from_value(serde_json::json!({
+///     "contractAddress": target, "functionSelector": "0xd09de08a", "sudo": true
+/// }))?;
+/// let grant = client
+///     .grant_permission(&owner, &[SessionRequest::new(session_key.address(), vec![action])])
+///     .await?;
+/// let details = &grant.sessions[0];
+///
+/// // Session key: call `increment()` on `target`, checked off-chain first.
+/// let increment = vec![0xd0, 0x9d, 0xe0, 0x8a];
+/// let call = Execution { target, value: U256::ZERO, callData: increment.into() };
+/// let sent = client.use_permission(&session_key, details, &[call], Precheck::On).await?;
+/// println!("{} used {} gas", sent.user_op_hash, sent.gas_used());
+/// for budget in client.remaining_budgets(&details.session().unwrap()).await? {
+///     println!("{budget}");
+/// }
+///
+/// // Owner: end the session.
+/// client.remove_session(&owner, details.permission_id).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct NexusClient<N, B> {
     pub(crate) node: N,
@@ -208,7 +286,8 @@ pub(crate) fn now() -> u64 {
 }
 
 impl<N: Provider, B: Provider> NexusClient<N, B> {
-    /// A client for `account`; reads the chain id (one call).
+    /// A client for `account` that talks to `node` (chain reads) and `bundler` (ERC-4337 methods),
+    /// with the contracts of `deployments`; reads the chain id (one `eth_chainId` call).
     pub async fn new(
         node: N,
         bundler: B,
@@ -220,7 +299,8 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         Ok(Self::with_chain_id(node, bundler, chain_id, deployments, account))
     }
 
-    /// A client for `account` on `chain_id` (no call).
+    /// [`new`](Self::new) for a known `chain_id` (no call; the chain id is not checked against the
+    /// node, so a wrong one makes every signature invalid on chain).
     pub fn with_chain_id(
         node: N,
         bundler: B,
@@ -239,43 +319,44 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         }
     }
 
-    /// Replaces the options.
+    /// Replaces the options (timeouts, fees, caps, lanes, paymaster); without it the client uses
+    /// [`ClientOptions::default`].
     pub fn with_options(mut self, options: ClientOptions) -> Self {
         self.options = options;
         self
     }
 
-    /// The account.
+    /// The Nexus account this client sends operations for (address, factory data if undeployed).
     pub const fn account(&self) -> &NexusAccount {
         &self.account
     }
 
-    /// The account's address.
+    /// The Nexus account's address (every operation's `sender`).
     pub const fn address(&self) -> Address {
         self.account.address
     }
 
-    /// The chain id.
+    /// The chain this client's operations are for (`eth_chainId`, or the one given).
     pub const fn chain_id(&self) -> u64 {
         self.chain_id
     }
 
-    /// The deployment.
+    /// The contract addresses this client uses (EntryPoint, SmartSession, policies, registry).
     pub const fn deployments(&self) -> &Deployments {
         &self.deployments
     }
 
-    /// The node provider.
+    /// The provider for chain reads (`eth_call`, `eth_getCode`, nonces); not the bundler.
     pub const fn node(&self) -> &N {
         &self.node
     }
 
-    /// The bundler provider.
+    /// The provider for the ERC-4337 methods ([`BundlerApi`](crate::BundlerApi)).
     pub const fn bundler(&self) -> &B {
         &self.bundler
     }
 
-    /// The SmartSession module of this deployment.
+    /// The SmartSession module of this deployment, which encodes its calls and signatures.
     pub const fn smart_sessions(&self) -> SmartSessions {
         self.deployments.smart_sessions()
     }

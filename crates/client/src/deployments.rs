@@ -21,25 +21,62 @@ use smart_sessions_bindings::{
 };
 
 /// Every address a flow touches. Field names match the devnet's `addresses` JSON.
+///
+/// Take a default table for the SDK you want to match ([`legacy_nexus_k1`](Self::legacy_nexus_k1),
+/// [`v1_nexus_k1`](Self::v1_nexus_k1), [`current_mee`](Self::current_mee), or per chain
+/// [`ChainPreset::deployments`]), override fields for your own contracts, or load a table from
+/// JSON ([`from_json`](Self::from_json)); [`detect`](Self::detect) checks it against a chain.
+///
+/// ```
+/// use alloy_primitives::{Address, address};
+/// use smart_sessions_client::{ChainPreset, Deployments, ENTRY_POINT_V07, MOCK_ATTESTER};
+/// use smart_sessions_codec::Generation;
+///
+/// // `@biconomy/sdk` 0.0.21's table: legacy SmartSession, K1ValidatorFactory accounts.
+/// let legacy = Deployments::legacy_nexus_k1();
+/// assert_eq!(legacy.entry_point, ENTRY_POINT_V07);
+/// assert_eq!(
+///     legacy.k1_validator_factory,
+///     Some(address!("0x00000024115AA990F0bAE0B6b0D5B8F68b684cd6"))
+/// );
+/// // On a testnet the SDK also trusts the mock attester (part of the account's address).
+/// let sepolia = ChainPreset::by_name("sepolia").unwrap().deployments(Generation::Legacy);
+/// assert!(sepolia.attesters.contains(&MOCK_ATTESTER));
+///
+/// // A devnet's address JSON (`attester` may be one address or `attesters` a list).
+/// let json = format!(
+///     r#"{{"entryPoint":"{ep}","smartSession":"{a}","registry":"{a}","attester":"{a}",
+///         "k1Validator":"{a}","sudoPolicy":"{a}","uniActionPolicy":"{a}"}}"#,
+///     ep = ENTRY_POINT_V07,
+///     a = Address::repeat_byte(0x11),
+/// );
+/// let devnet = Deployments::from_json(Generation::Legacy, &json)?;
+/// assert_eq!(devnet.attesters, vec![Address::repeat_byte(0x11)]);
+/// assert_eq!(devnet.owner_validator, Address::repeat_byte(0x11));
+/// assert_eq!(devnet.time_frame_policy, None);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployments {
-    /// The SmartSession generation (layouts and encodings).
+    /// The SmartSession generation, which fixes the session layouts and signature encodings (not
+    /// in the JSON: [`from_json`](Self::from_json) takes it).
     #[serde(skip, default = "default_generation")]
     pub generation: Generation,
-    /// EntryPoint v0.7.
+    /// The ERC-4337 EntryPoint v0.7 every operation goes through ([`ENTRY_POINT_V07`]).
     pub entry_point: Address,
-    /// The SmartSession module.
+    /// The SmartSession validator module the sessions are enabled in.
     pub smart_session: Address,
-    /// The ERC-7484 registry.
+    /// The ERC-7484 module registry SmartSession consults when enabling ([`REGISTRY`]).
     pub registry: Address,
     /// Attesters trusted by default (JSON: `attesters`, or one `attester`).
     #[serde(default, alias = "attester", deserialize_with = "one_or_many")]
     pub attesters: Vec<Address>,
-    /// The owner validator (K1Validator or a compatible one).
+    /// The validator that checks the owner's signature (K1Validator, the MEE validator, ...): it
+    /// routes owner operations and off-chain grant signatures.
     #[serde(alias = "k1Validator")]
     pub owner_validator: Address,
-    /// The session validator sessions use by default.
+    /// The session validator a [`SessionRequest`](crate::SessionRequest) gets when it names none.
     #[serde(default)]
     pub session_key_validator: Option<Address>,
     /// `NexusAccountFactory` (`createAccount(bytes initData, bytes32 salt)`), if used.
@@ -51,20 +88,21 @@ pub struct Deployments {
     /// `K1ValidatorFactory` (`createAccount(owner, index, attesters, threshold)`), if used.
     #[serde(default)]
     pub k1_validator_factory: Option<Address>,
-    /// Sudo policy.
+    /// The sudo policy: allows every call of an action (and is the user-op policy a paymaster
+    /// permit pairs with).
     pub sudo_policy: Address,
-    /// Universal action policy.
+    /// The universal action policy (calldata rules and `valueLimitPerUse`).
     pub uni_action_policy: Address,
-    /// Time frame policy.
+    /// The time frame policy (`validAfter`/`validUntil` windows).
     #[serde(default)]
     pub time_frame_policy: Option<Address>,
-    /// Usage limit policy.
+    /// The usage limit policy (how many times an action or session may run).
     #[serde(default)]
     pub usage_limit_policy: Option<Address>,
-    /// Value limit policy.
+    /// The value limit policy (total native value an action may send).
     #[serde(default)]
     pub value_limit_policy: Option<Address>,
-    /// ERC-20 spending limit policy.
+    /// The ERC-20 spending limits policy (per-token totals an action's calls may spend).
     #[serde(default)]
     pub spending_limits_policy: Option<Address>,
     /// A further ERC-20 spending-limit policy that follows SmartSession v1.0's rules and
@@ -124,18 +162,18 @@ pub enum MeeVersion {
 /// One MEE version's account contracts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MeeContracts {
-    /// `NexusAccountFactory`.
+    /// The `NexusAccountFactory` that deploys this version's accounts.
     pub factory: Address,
-    /// `NexusBootstrap`.
+    /// The `NexusBootstrap` whose init call the factory data names.
     pub bootstrap: Address,
-    /// The Nexus implementation.
+    /// The Nexus implementation the accounts' proxies point at.
     pub implementation: Address,
     /// The MEE validator (`validatorAddress`): the owner's validator.
     pub validator: Address,
 }
 
 impl MeeVersion {
-    /// The default of abstractjs 1.2.3.
+    /// abstractjs 1.2.3's `DEFAULT_MEE_VERSION` (2.0.0).
     pub const DEFAULT: Self = Self::V2_0_0;
 
     /// The version's contracts (C.1 table: factory, bootstrap, implementation, validator).
@@ -205,13 +243,13 @@ const fn default_generation() -> Generation {
     Generation::Legacy
 }
 
-/// EntryPoint v0.7.
+/// The canonical ERC-4337 EntryPoint v0.7 address (the same on every chain).
 pub const ENTRY_POINT_V07: Address = address!("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
-/// The ERC-7484 registry of every generation.
+/// Rhinestone's ERC-7484 module registry, which every generation's tables use.
 pub const REGISTRY: Address = address!("0x000000000069E2a187AEFFb852bF3cCdC95151B2");
-/// Rhinestone's attester.
+/// Rhinestone's attester, trusted by default on every table that has attesters.
 pub const RHINESTONE_ATTESTER: Address = address!("0x000000333034E9f539ce08819E12c1b8Cb29084d");
-/// The mock attester of testnets.
+/// The mock attester `@biconomy/sdk` adds on testnets ([`Deployments::testnet`]).
 pub const MOCK_ATTESTER: Address = address!("0xA4C777199658a41688E9488c4EcbD7a2925Cc23A");
 
 impl Deployments {
@@ -348,7 +386,7 @@ impl Deployments {
         self
     }
 
-    /// Replaces the policy addresses with a generation's canonical ones.
+    /// Replaces the six policy addresses with `generation`'s canonical ones (other fields kept).
     pub fn with_policies_of(self, generation: Generation) -> Self {
         let p = Self::policies(generation, self.owner_validator);
         Self {
@@ -369,7 +407,7 @@ impl Deployments {
         Ok(d)
     }
 
-    /// The module handle for these addresses.
+    /// The SmartSession module of these addresses and generation (encodes its calls).
     pub const fn smart_sessions(&self) -> crate::SmartSessions {
         crate::SmartSessions { generation: self.generation, address: self.smart_session }
     }

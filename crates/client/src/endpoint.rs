@@ -146,40 +146,40 @@ pub enum EndpointError {
     /// The text is not a URL (the input is not repeated: it may hold a key).
     #[error("invalid endpoint URL: {source}")]
     InvalidUrl {
-        /// The parser's reason.
+        /// The `url` crate's parse error (which never quotes the input).
         #[source]
         source: url::ParseError,
     },
     /// Not an `http://` or `https://` URL with a host.
     #[error("endpoint {url}: only http:// and https:// URLs with a host are supported")]
     Scheme {
-        /// The URL.
+        /// The refused URL, redacted (its scheme is not `http`/`https`, or it has no host).
         url: EndpointUrl,
     },
     /// The extra root certificate is not usable.
     #[error("trusted root certificate: {reason}")]
     Certificate {
-        /// What is wrong with it.
+        /// What is wrong with the PEM (`not PEM`, `no CERTIFICATE block in the PEM`, ...).
         reason: &'static str,
-        /// The parser's error, if any.
+        /// The PEM parser's or TLS library's error, when one caused it.
         #[source]
         source: Option<Box<dyn StdError + Send + Sync>>,
     },
     /// A header value holds a character HTTP does not allow (the value is not repeated).
     #[error("header {name}: invalid value")]
     Header {
-        /// The header.
+        /// The name of the header whose value was refused.
         name: HeaderName,
-        /// The reason.
+        /// The `http` crate's refusal (which does not quote the value).
         #[source]
         source: reqwest::header::InvalidHeaderValue,
     },
     /// The HTTP client could not be built (TLS configuration).
     #[error("HTTP client for {url}: {source}")]
     Build {
-        /// The URL.
+        /// The endpoint's URL, redacted.
         url: EndpointUrl,
-        /// reqwest's error.
+        /// reqwest's error building the client (TLS backend, roots).
         #[source]
         source: reqwest::Error,
     },
@@ -189,9 +189,9 @@ pub enum EndpointError {
         "TLS with {host} ({url}) failed: the server's certificate is not trusted or not valid for the host"
     )]
     Tls {
-        /// The host.
+        /// The host the TLS handshake was with.
         host: String,
-        /// The URL.
+        /// The endpoint's URL, redacted.
         url: EndpointUrl,
         /// The failure (its chain holds the TLS library's reason).
         #[source]
@@ -200,26 +200,26 @@ pub enum EndpointError {
     /// No connection (refused, unreachable, DNS).
     #[error("cannot connect to {host} ({url})")]
     Connect {
-        /// The host.
+        /// The host that could not be reached.
         host: String,
-        /// The URL.
+        /// The endpoint's URL, redacted.
         url: EndpointUrl,
-        /// The failure.
+        /// reqwest's connect error (its chain holds the OS or resolver reason).
         #[source]
         source: reqwest::Error,
     },
     /// No answer within the per-request bound.
     #[error("{url}: no answer within {after:?}")]
     Timeout {
-        /// The URL.
+        /// The endpoint's URL, redacted.
         url: EndpointUrl,
-        /// The bound.
+        /// The per-request bound that passed ([`Endpoint::timeout`]).
         after: Duration,
     },
     /// The request failed after connecting (connection closed, body error).
     #[error("request to {url} failed")]
     Request {
-        /// The URL.
+        /// The endpoint's URL, redacted.
         url: EndpointUrl,
         /// The failure (without the URL).
         #[source]
@@ -277,12 +277,13 @@ impl Endpoint {
         }
     }
 
-    /// The URL.
+    /// The endpoint's URL (redacted in `Debug` and `Display`; the full one is sent).
     pub const fn url(&self) -> &EndpointUrl {
         &self.url
     }
 
-    /// The per-request bound (connect, TLS handshake and answer).
+    /// Sets the per-request bound (connect, TLS handshake and answer; default
+    /// [`DEFAULT_TIMEOUT`]).
     pub const fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

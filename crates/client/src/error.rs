@@ -19,10 +19,39 @@ use std::time::Duration;
 /// with [`NexusClient::pending`](crate::NexusClient::pending) before sending the intent again);
 /// [`FlowError::Reverted`] means it was included; every other variant means nothing reached the
 /// bundler's mempool.
+///
+/// `Display` is one line naming what failed and where; the cause is the `source()` chain.
+///
+/// ```
+/// use alloy_primitives::U256;
+/// use smart_sessions_client::{FlowError, Unusable};
+/// use std::time::Duration;
+///
+/// let e = FlowError::GasAboveCap {
+///     field: "maxFeePerGas",
+///     value: U256::from(20_000_000_000_000u64),
+///     cap: U256::from(10_000_000_000_000u64),
+/// };
+/// assert_eq!(
+///     e.to_string(),
+///     "maxFeePerGas 20000000000000 is above the cap 10000000000000: refused before signing"
+/// );
+/// assert!(!e.is_retryable() && !e.may_have_executed());
+///
+/// let e = FlowError::Unusable { field: "clients", problem: Unusable::NoChain };
+/// assert_eq!(e.to_string(), "clients: no chain given");
+///
+/// // A timeout before sending may be retried; one of the send itself may have executed.
+/// let after = Duration::from_secs(30);
+/// let e = FlowError::Timeout { step: "eth_estimateUserOperationGas", after };
+/// assert!(e.is_retryable());
+/// assert_eq!(e.to_string(), "eth_estimateUserOperationGas: no answer within 30s");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FlowError {
-    /// A node call or an encoding.
+    /// A node call, an answer, an encoding or the owner's signature failed ([`ClientError`] names
+    /// the step); nothing was sent.
     #[error(transparent)]
     Client(#[from] ClientError),
     /// The bundler refused (estimation or submission), decoded.
@@ -40,11 +69,11 @@ pub enum FlowError {
     /// The operation was included but the account's call reverted.
     #[error("user operation {user_op_hash} was included but its call reverted{}", reason.as_ref().map(|r| format!(": {r:?}")).unwrap_or_default())]
     Reverted {
-        /// The user-operation hash.
+        /// The hash of the included operation (the EntryPoint's `getUserOpHash`, as signed).
         user_op_hash: B256,
         /// The decoded revert, when the receipt carries one this crate knows.
         reason: Option<Refusal>,
-        /// The receipt.
+        /// The bundler's receipt for the operation (`success` false; `reason` the raw revert data).
         receipt: Box<UserOperationReceipt>,
     },
     /// The off-chain policy check refused the calls: nothing was sent, no gas spent.
@@ -59,7 +88,7 @@ pub enum FlowError {
     Unusable {
         /// The input (`sessionDetails.account`, `clients`, ...).
         field: &'static str,
-        /// What is wrong with it.
+        /// Which values disagree, and how.
         problem: Unusable,
     },
     /// The signed operation may have reached the bundler, and whether it was (or will be)
@@ -73,14 +102,14 @@ pub enum FlowError {
     OutcomeUnknown {
         /// The locally computed user-operation hash (what the signature covers).
         user_op_hash: B256,
-        /// The account.
+        /// The operation's sender: this client's Nexus account.
         sender: Address,
-        /// The operation's nonce.
+        /// The EntryPoint nonce of the signed operation (kept reserved in this client's lane).
         nonce: U256,
         /// The step whose answer is missing (`eth_sendUserOperation`,
         /// `eth_getUserOperationReceipt`).
         step: &'static str,
-        /// Why the answer is missing.
+        /// The failure of that step (a bundler error, a [`FlowError::Timeout`], ...).
         #[source]
         source: Box<Self>,
     },
@@ -90,7 +119,7 @@ pub enum FlowError {
     Timeout {
         /// The JSON-RPC method or step.
         step: &'static str,
-        /// The bound.
+        /// How long the step was waited for (a [`ClientOptions`](crate::ClientOptions) bound).
         after: Duration,
     },
     /// A gas value is above its configured cap (or its packed field's width): refused before
@@ -110,13 +139,13 @@ pub enum FlowError {
         "eth_sendUserOperation returned {returned}, the operation's hash is {expected} (sender {sender}, nonce {nonce})"
     )]
     HashMismatch {
-        /// The locally computed hash.
+        /// The operation's hash as computed here (the EntryPoint's `getUserOpHash`, as signed).
         expected: B256,
-        /// What the bundler returned.
+        /// The hash the bundler's `eth_sendUserOperation` returned.
         returned: B256,
-        /// The account.
+        /// The operation's sender: this client's Nexus account.
         sender: Address,
-        /// The nonce sent.
+        /// The EntryPoint nonce (key and sequence) of the signed operation.
         nonce: U256,
     },
     /// The receipt for the operation's hash names another sender or nonce than the operation
@@ -125,22 +154,22 @@ pub enum FlowError {
         "receipt of {user_op_hash} is for sender {receipt_sender} nonce {receipt_nonce}, the operation sent was sender {sender} nonce {nonce}"
     )]
     ReceiptMismatch {
-        /// The hash asked for.
+        /// The operation's locally computed hash, passed to `eth_getUserOperationReceipt`.
         user_op_hash: B256,
-        /// The sender sent.
+        /// The sender of the operation this client sent (its account).
         sender: Address,
-        /// The nonce sent.
+        /// The EntryPoint nonce of the operation this client sent.
         nonce: U256,
-        /// The receipt's sender.
+        /// The sender the bundler's receipt names.
         receipt_sender: Address,
-        /// The receipt's nonce.
+        /// The nonce the bundler's receipt names.
         receipt_nonce: U256,
     },
     /// The details can no longer be used on this chain (their enable signature is revoked or
     /// used up, or the session was removed): refused before sending.
     #[error("permission {permission_id} is {status}: nothing sent")]
     DeadGrant {
-        /// The permission.
+        /// The permission id (`SmartSession.getPermissionId` of the details' session).
         permission_id: B256,
         /// What [`NexusClient::grant_status`](crate::NexusClient::grant_status) found.
         status: crate::GrantStatus,
@@ -152,9 +181,9 @@ pub enum FlowError {
         "permission {permission_id}: policies {policies:?} cannot be checked off-chain: nothing sent"
     )]
     Unchecked {
-        /// The permission.
+        /// The permission id of the session whose policies were not evaluated.
         permission_id: B256,
-        /// The policies not evaluated.
+        /// The policy contracts the pre-check could not evaluate.
         policies: Vec<Address>,
     },
     /// The bundler does not serve this client's EntryPoint (`eth_supportedEntryPoints`).
@@ -162,7 +191,7 @@ pub enum FlowError {
     EntryPointUnsupported {
         /// This client's EntryPoint.
         entry_point: Address,
-        /// What the bundler lists.
+        /// The EntryPoint addresses the bundler's `eth_supportedEntryPoints` lists.
         supported: Vec<Address>,
     },
     /// An attester list or threshold the ERC-7484 registry would refuse: nothing sent.
@@ -221,56 +250,57 @@ pub enum ClientError {
     Transport {
         /// The call (`EntryPoint.getNonce`, `eth_getCode`, ...).
         step: &'static str,
-        /// The transport's error.
+        /// alloy's transport error (with the node's `ErrorPayload` when it answered with an error).
         #[source]
         source: TransportError,
     },
     /// The call reverted; the revert data decoded where it is an error this crate knows.
     #[error("{step} reverted{}", decoded.as_ref().map(|d| format!(" with {d}")).unwrap_or_else(|| format!(" with {data}")))]
     Reverted {
-        /// The call.
+        /// The contract call that reverted (`EntryPoint.getNonce`, `isPermissionEnabled`, ...).
         step: &'static str,
-        /// The revert data.
+        /// The raw revert data from the node's JSON-RPC error payload (`ErrorPayload.data`).
         data: Bytes,
         /// The decoded error (SmartSession, EntryPoint, registry).
         decoded: Option<Refusal>,
-        /// The node's error answer.
+        /// alloy's error holding the node's JSON-RPC error answer (whose `data` is `data`).
         #[source]
         source: TransportError,
     },
     /// An answer that does not decode as the ABI says.
     #[error("{step}: the answer does not decode: {source}")]
     Decode {
-        /// The call.
+        /// The contract call whose answer failed to decode (`isPermissionEnabled`, ...).
         step: &'static str,
-        /// The decoder's error.
+        /// alloy-sol-types' ABI decoding error.
         #[source]
         source: alloy_sol_types::Error,
     },
     /// A policy's on-chain state does not decode.
     #[error("{step}: policy {policy}: the answer does not decode: {source}")]
     PolicyDecode {
-        /// The call.
+        /// The read whose answer failed to decode (`enabled policies`).
         step: &'static str,
-        /// The policy contract.
+        /// The policy contract whose state was read (an enabled policy of the session).
         policy: Address,
-        /// The decoder's error.
+        /// alloy-sol-types' ABI decoding error.
         #[source]
         source: alloy_sol_types::Error,
     },
     /// An encoding failed (calldata, signatures).
     #[error("{step}: {source}")]
     Encoding {
-        /// What was encoded.
+        /// What was being encoded (`execute calldata`, `enable signature`, `batchKey`, ...).
         step: &'static str,
-        /// The codec's error.
+        /// The codec crate's error, naming what it refused.
         #[source]
         source: smart_sessions_codec::Error,
     },
     /// A policy's init data does not decode for its kind.
     #[error("policy {policy}: invalid init data: {source}")]
     PolicyInit {
-        /// The policy contract.
+        /// The policy contract whose init data was refused (the `policy` of the session's
+        /// `PolicyData`).
         policy: Address,
         /// The policy crate's error.
         #[source]
@@ -279,9 +309,9 @@ pub enum ClientError {
     /// The signer refused or failed (never key material).
     #[error("{step}: the signer failed: {source}")]
     Signer {
-        /// What was signed.
+        /// What was being signed (`owner signature`: an off-chain grant's digest).
         step: &'static str,
-        /// The signer's error.
+        /// The alloy signer's error (it carries no key material).
         #[source]
         source: alloy_signer::Error,
     },
@@ -290,7 +320,7 @@ pub enum ClientError {
     Inconsistent {
         /// The step (`EntryPoint.getSenderAddress`, `off-chain grant`, ...).
         step: &'static str,
-        /// What does not fit.
+        /// Which values do not fit, and how.
         what: Inconsistency,
     },
 }
@@ -318,7 +348,7 @@ pub enum Unusable {
     /// `chainDigestIndex` points past the signed chain digests.
     #[error("{index} is past the {len} chain digests")]
     DigestIndexPastEnd {
-        /// The index.
+        /// The `chainDigestIndex` of the details' enable payload.
         index: u8,
         /// How many digests there are.
         len: usize,
@@ -328,9 +358,9 @@ pub enum Unusable {
         "the digest at chainDigestIndex {index} is for chain {digest_chain}, this client's is {chain_id}"
     )]
     DigestForOtherChain {
-        /// The index.
+        /// The `chainDigestIndex` of the details' enable payload.
         index: u8,
-        /// The digest's chain.
+        /// The chain id of the digest at that index.
         digest_chain: u64,
         /// This client's chain.
         chain_id: u64,
@@ -341,7 +371,7 @@ pub enum Unusable {
     /// The session details are for another account than this client's.
     #[error("the details are for {details}, this client's account is {account}")]
     OtherAccount {
-        /// The details' account.
+        /// The account the details were granted for (`sessionDetails.account`).
         details: Address,
         /// This client's account.
         account: Address,
@@ -352,21 +382,21 @@ pub enum Unusable {
         "the details are for SmartSession {details} ({details_generation}), this client's is {client} ({client_generation})"
     )]
     OtherSmartSession {
-        /// The details' module.
+        /// The SmartSession address the details name (`sessionDetails.smartSession`).
         details: Address,
-        /// The details' generation.
+        /// The generation the details name (`legacy`, `v1`, `current`).
         details_generation: &'static str,
-        /// This client's module.
+        /// The SmartSession address of this client's deployment table.
         client: Address,
-        /// This client's generation.
+        /// The generation of this client's deployment table.
         client_generation: &'static str,
     },
     /// The details' permission id is not their session's.
     #[error("{given} is not the session's permission id {session}")]
     PermissionIdDiffers {
-        /// The details' permission id.
+        /// The permission id the details carry (`sessionDetails.permissionId`).
         given: B256,
-        /// The session's permission id.
+        /// The permission id of the details' session (`SmartSession.getPermissionId`).
         session: B256,
     },
     /// The permission is not enabled and the details carry no enable signature.
@@ -374,7 +404,7 @@ pub enum Unusable {
         "permission {permission_id} is not enabled on chain {chain_id} and the details carry no enable signature"
     )]
     NotEnabled {
-        /// The permission.
+        /// The permission id of the details' session.
         permission_id: B256,
         /// This client's chain.
         chain_id: u64,
@@ -382,7 +412,7 @@ pub enum Unusable {
     /// An operation's sender is not this client's account.
     #[error("{sender} is not this client's account {account}")]
     NotThisAccount {
-        /// The sender given.
+        /// The sender passed to the call (`release_dropped`'s `sender`).
         sender: Address,
         /// This client's account.
         account: Address,
@@ -403,7 +433,7 @@ pub enum Inconsistency {
     /// `EntryPoint.getSenderAddress` returned instead of reverting with `SenderAddressResult`.
     #[error("returned {returned} instead of reverting with SenderAddressResult")]
     DidNotRevert {
-        /// What the call returned.
+        /// The data the call returned instead of reverting.
         returned: Bytes,
     },
     /// The session details carry no enable payload.
@@ -417,23 +447,23 @@ pub enum Inconsistency {
         "chain {chain_id}'s SmartSession is {generation}, the first chain's {first}: one multichain digest cannot serve both"
     )]
     GenerationsDiffer {
-        /// The differing chain.
+        /// The chain id whose SmartSession generation differs from the first chain's.
         chain_id: u64,
-        /// Its module's generation.
+        /// The generation of that chain's SmartSession (`legacy`, `v1`, `current`).
         generation: &'static str,
-        /// The first chain's generation.
+        /// The generation of the first chain's SmartSession.
         first: &'static str,
     },
     /// The session's layout (legacy or current) is not the module's generation's.
     #[error("the session's layout does not match the {generation} generation")]
     LayoutMismatch {
-        /// The module's generation.
+        /// The generation of the module the session is for (`legacy`, `v1`, `current`).
         generation: &'static str,
     },
     /// More chains than a `chainDigestIndex` (one byte) can address.
     #[error("{chains} chains: at most 256 fit")]
     TooManyChains {
-        /// How many were given.
+        /// How many chains were given.
         chains: usize,
     },
     /// The deployment table lacks a contract the step needs.
@@ -450,9 +480,9 @@ pub enum Inconsistency {
          layout"
     )]
     TrustRecordMismatch {
-        /// The registry.
+        /// The ERC-7484 registry contract whose storage was read.
         registry: Address,
-        /// The storage slot read.
+        /// The storage slot of the account's trust record (`eth_getStorageAt` on the registry).
         slot: alloy_primitives::U256,
         /// The attester count the word holds.
         count: u8,

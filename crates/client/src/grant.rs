@@ -15,6 +15,20 @@ use smart_sessions_codec::{AnySession, Generation};
 impl<N: Provider, B: Provider> NexusClient<N, B> {
     /// Deploys the account if needed and installs SmartSession if needed, in one owner
     /// operation; `None` when there was nothing to do.
+    ///
+    /// ```rust,no_run
+    /// # use alloy_provider::Provider;
+    /// # use alloy_signer_local::PrivateKeySigner;
+    /// # use smart_sessions_client::NexusClient;
+    /// # async fn f(client: &NexusClient<impl Provider, impl Provider>, owner: &PrivateKeySigner)
+    /// # -> Result<(), Box<dyn std::error::Error>> {
+    /// // Deploys the account and installs SmartSession, or does nothing when both are done.
+    /// match client.prepare(owner).await? {
+    ///     Some(sent) => println!("prepared in {}", sent.user_op_hash),
+    ///     None => println!("already prepared"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     #[tracing::instrument(level = "info", skip_all, fields(chain_id = self.chain_id, account = %self.account.address))]
     pub async fn prepare<S: Signer + Sync>(&self, owner: &S) -> Result<Option<Sent>, FlowError> {
         if self.is_smart_sessions_installed().await? {
@@ -26,7 +40,9 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         Ok(Some(sent))
     }
 
-    /// `registry.trustAttesters(threshold, attesters)` from the account.
+    /// Makes the account trust `attesters` in the ERC-7484 registry, `threshold` of which must have
+    /// attested a module, in one owner operation (`registry.trustAttesters(threshold, attesters)`;
+    /// the list is sorted and checked first, [`TrustInputError`](crate::TrustInputError)).
     pub async fn trust_attesters<S: Signer + Sync>(
         &self,
         owner: &S,
@@ -75,6 +91,33 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     /// owner operation: trusts the deployment's attesters if the registry shows none (on
     /// generations that consult it), installs SmartSession with the sessions if it is not
     /// installed (deploying the account if needed), or enables them.
+    ///
+    /// ```rust,no_run
+    /// # use alloy_provider::Provider;
+    /// # use alloy_signer_local::PrivateKeySigner;
+    /// # use smart_sessions_client::NexusClient;
+    /// # async fn f(
+    /// #     client: &NexusClient<impl Provider, impl Provider>,
+    /// #     owner: &PrivateKeySigner,
+    /// #     session_key: &PrivateKeySigner,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// use smart_sessions_client::SessionRequest;
+    /// // `sessionRequestedInfo` as the TypeScript SDK takes it: a session key that may call
+    /// // `transfer(address,uint256)` of a token with an amount below 1,000,000.
+    /// let request: SessionRequest = serde_json::from_value(serde_json::json!({
+    ///     "sessionPublicKey": session_key.address(),
+    ///     "actionPoliciesInfo": [{
+    ///         "contractAddress": "0x1111111111111111111111111111111111111111",
+    ///         "functionSelector": "0xa9059cbb",
+    ///         "rules": [{ "condition": "LESS_THAN", "offsetIndex": 1, "isLimited": false,
+    ///                     "ref": 1000000 }]
+    ///     }]
+    /// }))?;
+    /// let grant = client.grant_permission(owner, &[request]).await?;
+    /// // Hand `grant.sessions[0]` (serde) to whoever holds the session key.
+    /// println!("{}", serde_json::to_string(&grant.sessions[0])?);
+    /// # Ok(()) }
+    /// ```
     pub async fn grant_permission<S: Signer + Sync>(
         &self,
         owner: &S,

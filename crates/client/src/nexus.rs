@@ -17,10 +17,10 @@ fn fail(step: &'static str) -> impl FnOnce(alloy_transport::TransportError) -> C
     move |e| ClientError::node(step, e)
 }
 
-/// Where the Nexus contracts live.
+/// The contracts that deploy a Nexus account: its EntryPoint, factory and bootstrap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NexusDeployment {
-    /// EntryPoint v0.7.
+    /// The EntryPoint v0.7 the account's operations go through (asked for nonces and addresses).
     pub entry_point: Address,
     /// The factory named in `initCode` (`NexusAccountFactory` or `K1ValidatorFactory`).
     pub factory: Address,
@@ -70,7 +70,7 @@ pub async fn sender_address<P: Provider>(
 pub struct NexusAccount {
     /// The account address (counterfactual until deployed).
     pub address: Address,
-    /// Where its contracts live.
+    /// The EntryPoint, factory and bootstrap the account is (or will be) deployed with.
     pub deployment: NexusDeployment,
     /// `createAccount(initData, salt)` calldata for deploy-on-first-operation.
     pub factory_data: Bytes,
@@ -182,7 +182,7 @@ impl NexusAccount {
             .map_err(|source| ClientError::Decode { step: "isModuleInstalled", source })
     }
 
-    /// Whether the account has code.
+    /// Whether the account has code at its address (`eth_getCode`; `false`: not deployed yet).
     pub async fn is_deployed<P: Provider>(&self, provider: &P) -> Result<bool, ClientError> {
         Ok(!provider.get_code_at(self.address).await.map_err(fail("eth_getCode"))?.is_empty())
     }

@@ -19,11 +19,11 @@ pub type PaymasterFuture<'a> =
 /// What a paymaster puts into a user operation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PaymasterFields {
-    /// The paymaster contract.
+    /// The paymaster contract that pays for the operation (`paymaster`).
     pub paymaster: Address,
     /// Gas for the paymaster's `validatePaymasterUserOp` (absent in the answer: 0 until estimated).
     pub paymaster_verification_gas_limit: U256,
-    /// Gas for the paymaster's `postOp`.
+    /// Gas limit for the paymaster's `postOp` (`paymasterPostOpGasLimit`).
     pub paymaster_post_op_gas_limit: U256,
     /// The paymaster's data (for a verifying paymaster: validity window and its signature).
     pub paymaster_data: Bytes,
@@ -33,7 +33,7 @@ pub struct PaymasterFields {
 }
 
 impl PaymasterFields {
-    /// Writes these fields into `op`.
+    /// Writes these fields into `op`'s paymaster fields (replacing any there).
     pub fn apply(&self, op: &mut UserOperation) {
         op.paymaster = Some(self.paymaster);
         op.paymaster_verification_gas_limit = Some(self.paymaster_verification_gas_limit);
@@ -64,25 +64,41 @@ pub trait PaymasterSource: Send + Sync + fmt::Debug {
     ) -> PaymasterFuture<'a>;
 }
 
-/// Why a paymaster gave no sponsorship.
+/// Why a paymaster gave no sponsorship (the send path then sends nothing:
+/// [`FlowError::Paymaster`](crate::FlowError::Paymaster)). `Display` names the method and, for
+/// an unreachable service, its host only.
+///
+/// ```
+/// use smart_sessions_client::paymaster::{InvalidAnswer, PaymasterError};
+///
+/// let e = PaymasterError::Invalid {
+///     method: "pm_getPaymasterData",
+///     field: "paymasterData",
+///     reason: InvalidAnswer::Missing,
+/// };
+/// assert_eq!(
+///     e.to_string(),
+///     "paymaster pm_getPaymasterData: invalid answer: paymasterData: missing"
+/// );
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PaymasterError {
     /// The service could not be reached or answered something that is not JSON-RPC.
     #[error("paymaster {method} at {host}: unreachable")]
     Transport {
-        /// The JSON-RPC method.
+        /// The ERC-7677 method called (`pm_getPaymasterStubData` or `pm_getPaymasterData`).
         method: &'static str,
         /// The service's host (never the query or userinfo, which may hold an API key).
         host: String,
-        /// The transport failure.
+        /// The transport's error (connection, HTTP status, an answer that is not JSON-RPC).
         #[source]
         source: alloy_transport::TransportError,
     },
     /// The service answered with a JSON-RPC error: it will not sponsor this operation.
     #[error("paymaster {method} refused ({code}): {message}")]
     Refused {
-        /// The JSON-RPC method.
+        /// The ERC-7677 method called (`pm_getPaymasterStubData` or `pm_getPaymasterData`).
         method: &'static str,
         /// The JSON-RPC error code.
         code: i64,
@@ -92,9 +108,9 @@ pub enum PaymasterError {
     /// The answer lacks a field or holds a value that does not fit.
     #[error("paymaster {method}: invalid answer: {field}: {reason}")]
     Invalid {
-        /// The JSON-RPC method.
+        /// The ERC-7677 method called (`pm_getPaymasterStubData` or `pm_getPaymasterData`).
         method: &'static str,
-        /// The field of the answer.
+        /// The answer's field at fault (`result`, `paymaster`, `paymasterData`).
         field: &'static str,
         /// What is wrong with it.
         reason: InvalidAnswer,
@@ -102,9 +118,9 @@ pub enum PaymasterError {
     /// No answer within the bound.
     #[error("paymaster {method}: no answer within {after:?}")]
     Timeout {
-        /// The JSON-RPC method.
+        /// The ERC-7677 method called (`pm_getPaymasterStubData` or `pm_getPaymasterData`).
         method: &'static str,
-        /// The bound that passed.
+        /// How long the call was waited for (the endpoint's timeout).
         after: Duration,
     },
 }
@@ -113,7 +129,7 @@ pub enum PaymasterError {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidAnswer {
-    /// The field is absent.
+    /// The answer has no such field (or `null`).
     #[error("missing")]
     Missing,
     /// The paymaster address is the zero address.

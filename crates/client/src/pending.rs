@@ -43,7 +43,8 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
 }
 
 impl<N: Provider, B: Provider> PendingUserOperation<'_, N, B> {
-    /// The user-operation hash.
+    /// The hash of the operation being looked up (from [`FlowError::OutcomeUnknown`] or a
+    /// [`Sent`](crate::Sent)).
     pub const fn user_op_hash(&self) -> B256 {
         self.user_op_hash
     }

@@ -41,7 +41,8 @@ use smart_sessions_bindings::common::registry::Registry::{self, findTrustedAttes
 /// documentation for the derivation).
 pub const ACCOUNT_TO_ATTESTER_SLOT: u64 = 3;
 
-/// An account's trust in the registry.
+/// Which attesters an account trusts in the ERC-7484 registry and how many must agree: what
+/// SmartSession's registry checks use ([`account_trust`]).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountTrust {
@@ -123,7 +124,7 @@ pub enum TrustInputError {
     /// No attesters, or more than 255 (the reference's `InvalidTrustedAttesterInput`).
     #[error("attesters: {count} given, the registry takes 1 to 255")]
     Count {
-        /// How many were given.
+        /// How many attesters the list holds.
         count: usize,
     },
     /// The zero address (the reference's `InvalidTrustedAttesterInput`).
@@ -132,7 +133,7 @@ pub enum TrustInputError {
     /// The same attester twice (the reference's `InvalidTrustedAttesterInput`).
     #[error("attesters: {attester} is given twice")]
     Duplicate {
-        /// The repeated attester.
+        /// The attester address that appears more than once in the list.
         attester: Address,
     },
     /// A threshold above the number of attesters (the reference's `InvalidThreshold`), or 0
@@ -140,9 +141,9 @@ pub enum TrustInputError {
     /// `NoTrustedAttestersFound`).
     #[error("threshold {threshold}: must be between 1 and the number of attesters ({count})")]
     Threshold {
-        /// The threshold given.
+        /// The threshold passed with the list.
         threshold: u8,
-        /// How many attesters.
+        /// How many attesters the list holds (the most the threshold may be).
         count: usize,
     },
 }

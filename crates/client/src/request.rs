@@ -26,7 +26,7 @@ pub enum Precheck {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionRequest {
-    /// The session key's address.
+    /// The session key's address: the signer that will use the permission (`sessionPublicKey`).
     pub session_public_key: Address,
     /// The session validator (default: the deployment's session-key validator).
     #[serde(default)]
@@ -37,10 +37,10 @@ pub struct SessionRequest {
     /// End of the session's validity (unix seconds; adds a user-op time frame policy).
     #[serde(default)]
     pub session_valid_until: Option<u64>,
-    /// Start of the session's validity.
+    /// Start of the session's validity (unix seconds; adds a user-op time frame policy).
     #[serde(default)]
     pub session_valid_after: Option<u64>,
-    /// The actions and their policies.
+    /// The calls the session may make (target and selector) and each one's policies.
     pub action_policies_info: Vec<ActionPolicyInfo>,
     /// The salt (default: 32 random bytes, as the TypeScript SDK).
     #[serde(default)]
@@ -148,16 +148,17 @@ impl SessionRequest {
     }
 }
 
-/// An operation that was included.
+/// An operation the EntryPoint included and whose call succeeded: what every sending flow
+/// returns.
 #[derive(Clone, Debug)]
 pub struct Sent {
-    /// The user-operation hash.
+    /// The operation's hash (the EntryPoint's `getUserOpHash`; the bundler confirmed it).
     pub user_op_hash: B256,
-    /// The receipt.
+    /// The bundler's receipt (`success` true), with gas used and cost.
     pub receipt: UserOperationReceipt,
-    /// The operation as sent.
+    /// The signed operation as sent to the bundler (gas values, nonce, signature).
     pub user_op: UserOperation,
-    /// From building to receipt.
+    /// Wall-clock time from building the operation to having its receipt.
     pub latency: Duration,
     /// Policies the off-chain pre-check could not evaluate (only with
     /// [`Precheck::AllowUnchecked`]; the chain evaluated them).
@@ -175,11 +176,13 @@ impl Sent {
 /// the sessions, ready to hand to the session key holder).
 #[derive(Clone, Debug)]
 pub struct Grant {
-    /// The owner's operation.
+    /// The owner's operation that enabled the sessions (and deployed, installed or trusted
+    /// attesters, if that was needed).
     pub sent: Sent,
-    /// The permission ids, in request order.
+    /// The granted sessions' permission ids, in request order.
     pub permission_ids: Vec<B256>,
-    /// For each session, what its session key needs to use it (USE mode).
+    /// For each session, in request order, what its session key holder needs to use it (USE mode);
+    /// serde, so it can be handed to another process.
     pub sessions: Vec<SessionDetails>,
 }
 

@@ -26,12 +26,30 @@ fn encoding(step: &'static str) -> impl FnOnce(smart_sessions_codec::Error) -> C
     move |source| ClientError::Encoding { step, source }
 }
 
-/// The SmartSession module of one generation at one address.
+/// The SmartSession module of one generation at one address: encodes the account calls that
+/// administer it and the `userOp.signature`s it validates, and reads its state. Get it from a
+/// table ([`Deployments::smart_sessions`](crate::Deployments::smart_sessions)) or
+/// [`canonical`](Self::canonical).
+///
+/// ```
+/// use alloy_primitives::{B256, U256, keccak256};
+/// use smart_sessions_client::SmartSessions;
+/// use smart_sessions_codec::Generation;
+///
+/// let module = SmartSessions::canonical(Generation::Legacy);
+/// let permission_id = B256::repeat_byte(7);
+/// // The call the owner's account makes to remove the session.
+/// let call = module.remove_session(permission_id);
+/// assert_eq!(call.target, module.address);
+/// assert_eq!(call.value, U256::ZERO);
+/// assert_eq!(call.callData[..4], keccak256("removeSession(bytes32)")[..4]);
+/// assert_eq!(call.callData[4..], permission_id[..]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SmartSessions {
-    /// Layout and encodings.
+    /// The module's generation, which fixes its session layout and signature encodings.
     pub generation: Generation,
-    /// The module's address.
+    /// The address the module is deployed at (the validator named in nonces and installs).
     pub address: Address,
 }
 
@@ -53,19 +71,22 @@ impl SmartSessions {
         Ok(Execution::new(account, U256::ZERO, install_module_calldata(1, self.address, &data)))
     }
 
-    /// `SmartSession.enableSessions(sessions)`.
+    /// The account call that enables `sessions` on an account that has SmartSession installed
+    /// (`SmartSession.enableSessions(sessions)`, in this generation's layout).
     pub fn enable_sessions(&self, sessions: &[AnySession]) -> Result<Execution, ClientError> {
         let data = install::enable_sessions_calldata(self.generation, sessions)
             .map_err(encoding("enableSessions"))?;
         Ok(Execution::new(self.address, U256::ZERO, data))
     }
 
-    /// `SmartSession.removeSession(permissionId)`.
+    /// The account call that removes the session `permission_id`
+    /// (`SmartSession.removeSession(permissionId)`).
     pub fn remove_session(&self, permission_id: B256) -> Execution {
         Execution::new(self.address, U256::ZERO, install::remove_session_calldata(permission_id))
     }
 
-    /// `SmartSession.revokeEnableSignature(permissionId)`.
+    /// The account call that makes unused enable signatures of `permission_id` invalid
+    /// (`SmartSession.revokeEnableSignature(permissionId)`, which bumps the nonce they carry).
     pub fn revoke_enable_signature(&self, permission_id: B256) -> Execution {
         Execution::new(
             self.address,
@@ -90,20 +111,23 @@ impl SmartSessions {
         Execution::new(self.address, U256::ZERO, c.abi_encode())
     }
 
-    /// `SmartSession.disableActionId(permissionId, actionId)`.
+    /// The account call that disallows the action `action_id` for `permission_id`
+    /// (`SmartSession.disableActionId(permissionId, actionId)`).
     pub fn disable_action_id(&self, permission_id: B256, action_id: B256) -> Execution {
         let c = disableActionIdCall { permissionId: permission_id, actionId: action_id };
         Execution::new(self.address, U256::ZERO, c.abi_encode())
     }
 
-    /// `SmartSession.disableUserOpPolicies(permissionId, policies)`.
+    /// The account call that removes user-operation `policies` from `permission_id`
+    /// (`SmartSession.disableUserOpPolicies(permissionId, policies)`).
     pub fn disable_user_op_policies(&self, permission_id: B256, policies: &[Address]) -> Execution {
         let c =
             disableUserOpPoliciesCall { permissionId: permission_id, policies: policies.to_vec() };
         Execution::new(self.address, U256::ZERO, c.abi_encode())
     }
 
-    /// `isPermissionEnabled(permissionId, account)`.
+    /// Whether `permission_id` is enabled for `account` (`SmartSession.isPermissionEnabled`, one
+    /// `eth_call`, uncached; [`NexusClient::is_permission_enabled`](crate::NexusClient) caches).
     pub async fn is_permission_enabled<P: Provider>(
         &self,
         provider: &P,
@@ -165,7 +189,8 @@ pub fn trust_attesters(registry: Address, threshold: u8, attesters: &[Address]) 
     )
 }
 
-/// `registry.findTrustedAttesters(account)`.
+/// The attesters `account` trusts in `registry` (`findTrustedAttesters(account)`, one
+/// `eth_call`); empty when it trusts none.
 pub async fn trusted_attesters<P: Provider>(
     provider: &P,
     registry: Address,
@@ -194,16 +219,16 @@ pub enum OwnerSignatureStyle {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionDetails {
-    /// The generation (`legacy`, `v1`, `current`).
+    /// The SmartSession generation the session is laid out for (JSON `legacy`, `v1`, `current`).
     #[serde(with = "generation_serde")]
     pub generation: Generation,
-    /// The module's address.
+    /// The SmartSession module the permission lives in (the validator the operations name).
     pub smart_session: Address,
-    /// The account the permission is for.
+    /// The smart account the permission was granted on (every use's `sender`).
     pub account: Address,
-    /// The permission.
+    /// The permission id (`SmartSession.getPermissionId` of the session).
     pub permission_id: B256,
-    /// ENABLE or UNSAFE_ENABLE.
+    /// The mode the first use sends the enable payload in: UNSAFE_ENABLE (`true`) or ENABLE.
     pub unsafe_enable: bool,
     /// The enable payload with the owner's prefixed signature (legacy layout).
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -255,7 +280,7 @@ impl SessionDetails {
         }
     }
 
-    /// The session, from whichever field carries it.
+    /// The session, from whichever field carries it (the enable payload first); `None` if none.
     pub fn session(&self) -> Option<AnySession> {
         if let Some(e) = self.enable() {
             return Some(e.session());
@@ -267,7 +292,7 @@ impl SessionDetails {
         }
     }
 
-    /// The enable payload.
+    /// The owner-signed enable payload (either layout), `None` for a permission enabled on chain.
     pub fn enable(&self) -> Option<smart_sessions_codec::AnyEnableSession> {
         match (&self.enable_session, &self.legacy_enable_session) {
             (Some(e), _) => Some(e.clone().into()),

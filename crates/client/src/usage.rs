@@ -14,7 +14,9 @@ use smart_sessions_codec::{AnySession, Execution, NexusNonceKey};
 use smart_sessions_policy::session as policy_session;
 
 impl<N: Provider, B: Provider> NexusClient<N, B> {
-    /// `isPermissionEnabled` (cached once true).
+    /// Whether `permission_id` is enabled for this client's account on chain
+    /// (`SmartSession.isPermissionEnabled`; cached once true, updated by this client's own
+    /// removals).
     pub async fn is_permission_enabled(&self, permission_id: B256) -> Result<bool, FlowError> {
         if let Some(true) = self.state().enabled.get(&permission_id) {
             return Ok(true);
@@ -198,9 +200,27 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
         }
     }
 
-    /// The remaining budgets of a session (limited rules, usage, value and token limits), from
-    /// the policies' on-chain state (one batched read, or none when this client's own operations
-    /// are the last that used the session).
+    /// What a session may still spend or do: for each limited rule, usage, value and token
+    /// limit of its policies, the limit and how much of it is used, from the policies' on-chain
+    /// state (one batched read, or none when this client's own operations are the last that
+    /// used the session).
+    ///
+    /// ```rust,no_run
+    /// # use alloy_provider::Provider;
+    /// # use alloy_signer_local::PrivateKeySigner;
+    /// # use smart_sessions_client::NexusClient;
+    /// # async fn f(
+    /// #     client: &NexusClient<impl Provider, impl Provider>,
+    /// #     details: &smart_sessions_client::SessionDetails,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// // `details` is what the grant handed to the session key holder.
+    /// let session = details.session().expect("the details carry their session");
+    /// for budget in client.remaining_budgets(&session).await? {
+    ///     // e.g. "<target>.0xd09de08a: 7 of 10 uses left"
+    ///     println!("{budget} (policy {})", budget.policy);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn remaining_budgets(&self, session: &AnySession) -> Result<Vec<Budget>, FlowError> {
         let enabled = self.is_permission_enabled(session.permission_id()).await?;
         let (states, _) = self.policy_view(session, enabled).await?;
@@ -228,6 +248,35 @@ impl<N: Provider, B: Provider> NexusClient<N, B> {
     ///
     /// The operation uses the lane [`ClientOptions::lanes`](crate::ClientOptions::lanes) picks
     /// (by default the permission's own, [`permission_lane`](crate::permission_lane)).
+    ///
+    /// ```rust,no_run
+    /// # use alloy_provider::Provider;
+    /// # use alloy_signer_local::PrivateKeySigner;
+    /// # use smart_sessions_client::NexusClient;
+    /// # async fn f(
+    /// #     client: &NexusClient<impl Provider, impl Provider>,
+    /// #     session_key: &PrivateKeySigner,
+    /// #     details: &smart_sessions_client::SessionDetails,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// use alloy_primitives::{Address, U256};
+    /// use smart_sessions_client::{FlowError, Precheck};
+    /// use smart_sessions_codec::Execution;
+    /// // `details` came from the owner's `grant_permission` (or an off-chain grant).
+    /// let call = Execution { target: Address::repeat_byte(0x42), value: U256::ZERO,
+    ///     callData: vec![0xd0, 0x9d, 0xe0, 0x8a].into() };
+    /// match client.use_permission(session_key, details, &[call], Precheck::On).await {
+    ///     Ok(sent) => println!("{} used {} gas", sent.user_op_hash, sent.gas_used()),
+    ///     // The off-chain check refused: nothing was sent, no gas spent.
+    ///     Err(FlowError::Refused(why)) => println!("refused: {why}"),
+    ///     // Possibly sent, fate unknown: resume with `client.pending(..)`, never re-send.
+    ///     Err(e) if e.may_have_executed() => {
+    ///         eprintln!("may have run: {e}");
+    ///         return Err(e.into());
+    ///     }
+    ///     Err(e) => return Err(e.into()),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn use_permission<S: Signer + Sync>(
         &self,
         session_key: &S,

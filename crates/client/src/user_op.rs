@@ -11,41 +11,41 @@ use smart_sessions_bindings::common::entry_point::PackedUserOperation;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserOperation {
-    /// The account.
+    /// The smart account that validates and executes the operation (the Nexus account).
     pub sender: Address,
-    /// Key (high 192 bits) and sequence (low 64 bits).
+    /// The EntryPoint nonce: key (high 192 bits: validator and lane) and sequence (low 64 bits).
     pub nonce: U256,
     /// Factory deploying the account on this operation, if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub factory: Option<Address>,
-    /// Factory call data.
+    /// The calldata the EntryPoint sends to `factory` to deploy the account (with `factory` only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub factory_data: Option<Bytes>,
-    /// The account call.
+    /// The calldata the EntryPoint calls the account with (Nexus `execute`, ...).
     pub call_data: Bytes,
-    /// Gas for the account call.
+    /// Gas limit for the account's execution of `call_data`.
     pub call_gas_limit: U256,
-    /// Gas for validation (and deployment).
+    /// Gas limit for the account's `validateUserOp` (and its deployment, with `factory`).
     pub verification_gas_limit: U256,
-    /// Gas the bundler charges outside the calls.
+    /// Gas the bundler charges beyond the calls (calldata, bundle overhead, L1 data on rollups).
     pub pre_verification_gas: U256,
-    /// EIP-1559 fee cap.
+    /// EIP-1559 fee cap per gas, in wei.
     pub max_fee_per_gas: U256,
-    /// EIP-1559 tip.
+    /// EIP-1559 priority fee (tip) per gas, in wei.
     pub max_priority_fee_per_gas: U256,
-    /// Paymaster, if any.
+    /// The paymaster contract sponsoring the operation (`None`: the account pays).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub paymaster: Option<Address>,
-    /// Paymaster validation gas.
+    /// Gas limit for the paymaster's `validatePaymasterUserOp` (with `paymaster` only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub paymaster_verification_gas_limit: Option<U256>,
-    /// Paymaster post-op gas.
+    /// Gas limit for the paymaster's `postOp` (with `paymaster` only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub paymaster_post_op_gas_limit: Option<U256>,
-    /// Paymaster data.
+    /// The paymaster's own data after its address (with `paymaster` only; e.g. its signature).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub paymaster_data: Option<Bytes>,
-    /// The validator's signature.
+    /// The signature the account's validator checks (for SmartSession: mode, permission id, ...).
     pub signature: Bytes,
 }
 
@@ -79,7 +79,8 @@ impl UserOperation {
         out.into()
     }
 
-    /// The packed form the EntryPoint takes.
+    /// The packed v0.7 form (`PackedUserOperation`) the EntryPoint's `handleOps` and
+    /// `getUserOpHash` take.
     pub fn pack(&self) -> PackedUserOperation {
         PackedUserOperation {
             sender: self.sender,

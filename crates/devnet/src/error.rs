@@ -8,33 +8,34 @@ use std::{fmt, time::Duration};
 pub enum DevnetError {
     /// A program the devnet needs is missing.
     Missing {
-        /// The program.
+        /// The program not found on the `PATH` (`node/npm`).
         program: &'static str,
-        /// What to install.
+        /// How to install it (e.g. `install Node.js (≥ 18) with npm`).
         hint: &'static str,
     },
-    /// A command failed.
+    /// A command or a step running one failed (npm, the compiler, starting anvil or Alto).
     Command {
-        /// What ran.
+        /// The command or step that failed (`start anvil`, `compiler output`, ...).
         what: String,
-        /// Its output, trimmed.
+        /// The command's output (or the error starting it), trimmed and bounded.
         output: String,
     },
     /// A process did not become ready in time.
     Timeout {
-        /// What was awaited.
+        /// The process or service that was awaited (`anvil`, `alto`, ...).
         what: &'static str,
-        /// How long.
+        /// How long it was waited for.
         after: Duration,
     },
     /// A JSON-RPC or transaction step failed.
     Rpc {
-        /// The step.
+        /// The step that failed (`eth_getCode`, `anvil_setCode registry`, `CREATE2 of <addr>`,
+        /// ...).
         step: String,
-        /// The error.
+        /// The error's text (the node's or transport's error, or what went wrong).
         error: String,
     },
-    /// File system trouble.
+    /// A file system operation failed (cache directory, lock file, artifacts).
     Io(std::io::Error),
 }
 

@@ -55,34 +55,35 @@ const DEV_KEYS: [B256; 3] = [
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Addresses {
-    /// EntryPoint v0.7.
+    /// The ERC-4337 EntryPoint v0.7, at its canonical address ([`ENTRY_POINT`]).
     pub entry_point: Address,
-    /// Nexus 1.0 implementation.
+    /// The Nexus 1.0 account implementation the factory's proxies point at.
     pub nexus_implementation: Address,
-    /// `NexusBootstrap`.
+    /// The `NexusBootstrap` whose init calls set up a new account's modules.
     pub nexus_bootstrap: Address,
     /// `NexusAccountFactory` (`createAccount(bytes initData, bytes32 salt)`).
     pub nexus_factory: Address,
     /// `K1ValidatorFactory`-compatible factory (`createAccount(owner, index, attesters,
     /// threshold)`), deploying through the `NexusAccountFactory`.
     pub k1_validator_factory: Address,
-    /// The legacy-generation SmartSession.
+    /// The legacy-generation SmartSession module, at module-sdk 0.1.x's address
+    /// ([`SMART_SESSION`]).
     pub smart_session: Address,
-    /// The ERC-7484 registry.
+    /// Our own ERC-7484 registry (Devnet.sol `Registry`), at the canonical address ([`REGISTRY`]).
     pub registry: Address,
-    /// ECDSA owner validator (K1Validator-compatible).
+    /// Our own ECDSA owner validator (Devnet.sol, K1Validator-compatible: 20-byte owner).
     pub owner_validator: Address,
-    /// Session-key validator (`ISessionValidator`).
+    /// Our own session-key validator (Devnet.sol, SmartSession's `ISessionValidator`).
     pub session_key_validator: Address,
-    /// Sudo policy.
+    /// Our own sudo policy (Devnet.sol: every check passes).
     pub sudo_policy: Address,
-    /// Universal action policy.
+    /// Our own universal action policy (Devnet.sol, written to the deployed module's rules).
     pub uni_action_policy: Address,
-    /// An ERC-20 test token.
+    /// The devnet's ERC-20 [`TestToken`](contracts::TestToken) (anyone may mint, 6 decimals).
     pub token: Address,
-    /// A counter to call.
+    /// The [`Counter`](contracts::Counter) call target (counts `bump()` calls per caller).
     pub counter: Address,
-    /// The attester that attested every module above.
+    /// The address of the fresh key that attested every module above in the registry.
     pub attester: Address,
     /// **Our own stand-in** for SmartSession v1.0's `ERC20SpendingLimitPolicy`
     /// (`contracts/V1SpendingLimitStandIn.sol`, written from spec/v1.md: v1.0's storage layout,
@@ -102,12 +103,12 @@ pub struct DevKey {
 }
 
 impl DevKey {
-    /// The key's address.
+    /// The key's address (funded with ETH on the devnet).
     pub fn address(&self) -> Address {
         self.signer.address()
     }
 
-    /// The signer (for alloy wallets).
+    /// The key as an alloy signer (for wallets, owners and session keys in tests).
     pub fn signer(&self) -> &PrivateKeySigner {
         &self.signer
     }
@@ -119,14 +120,15 @@ impl fmt::Debug for DevKey {
     }
 }
 
-/// Startup options.
+/// What [`Devnet::start_with`] starts: the chain id, and whether to run Alto, the paymaster
+/// service and progress output.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Chain id of the anvil instance.
+    /// The chain id anvil runs with (`--chain-id`; default 31337).
     pub chain_id: u64,
-    /// Whether to start the Alto bundler.
+    /// Whether to start the Alto bundler (default `true`; `false`: no `bundler_url`).
     pub bundler: bool,
-    /// Print progress lines to standard error.
+    /// Whether to print a timed line per startup step to standard error (default `false`).
     pub progress: bool,
     /// Deploy the `VerifyingPaymaster` and run the ERC-7677 service for it
     /// ([`Devnet::paymaster`]).
@@ -148,19 +150,19 @@ pub struct Devnet {
     alto: Option<Child>,
     alto_log: LogTail,
     paymaster: Option<PaymasterService>,
-    /// JSON-RPC endpoint of anvil.
+    /// anvil's JSON-RPC URL (`http://127.0.0.1:<free port>`).
     pub rpc_url: String,
-    /// JSON-RPC endpoint of Alto (when started).
+    /// Alto's JSON-RPC URL (`None` when started without the bundler).
     pub bundler_url: Option<String>,
-    /// The chain id.
+    /// The chain id anvil runs with ([`Options::chain_id`]).
     pub chain_id: u64,
-    /// Deployed contracts.
+    /// The addresses of every contract the devnet deployed.
     pub addresses: Addresses,
     /// Funded keys free for tests (more with [`Devnet::fund_new_key`]).
     pub funded: Vec<DevKey>,
-    /// The deployer (anvil dev account #0).
+    /// The key that deployed the contracts (anvil's dev account #0, public by design).
     pub deployer: DevKey,
-    /// Startup timings, step by step.
+    /// How long each startup step took, in order (step name, duration).
     pub timings: Vec<(String, Duration)>,
 }
 

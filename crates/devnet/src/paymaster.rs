@@ -31,20 +31,22 @@ use std::{
 
 /// The JSON-RPC error code of a sender the policy does not sponsor.
 pub const NOT_SPONSORED: i64 = -32001;
-/// The paymaster validation gas the stub answer proposes.
+/// The `paymasterVerificationGasLimit` the service answers when the operation carries none (a
+/// stub request); otherwise it keeps the operation's.
 pub const STUB_VERIFICATION_GAS: u64 = 100_000;
-/// How long a sponsorship stays valid (seconds).
+/// How long a signed sponsorship stays valid, in seconds (its `validUntil` is now plus this).
 pub const VALIDITY: u64 = 3600;
 
-/// Which senders the service sponsors.
+/// Which senders the service sponsors ([`PaymasterService::set_policy`]); others get
+/// [`NOT_SPONSORED`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum SponsorPolicy {
     /// Every sender.
     #[default]
     All,
-    /// Only these senders.
+    /// Only these sender (account) addresses.
     Only(BTreeSet<Address>),
-    /// Nobody.
+    /// No sender: every request is refused with [`NOT_SPONSORED`].
     Nobody,
 }
 
@@ -123,27 +125,29 @@ impl PaymasterService {
         Ok(Self { url: format!("http://127.0.0.1:{}", server.addr.port()), shared, server })
     }
 
-    /// The service's URL.
+    /// The service's ERC-7677 JSON-RPC URL (`http://127.0.0.1:<port>`), for an `Erc7677Paymaster`.
     pub fn url(&self) -> &str {
         &self.url
     }
 
-    /// The paymaster contract.
+    /// The `VerifyingPaymaster` contract the service signs sponsorships for.
     pub fn paymaster(&self) -> Address {
         self.shared.paymaster
     }
 
-    /// The paymaster's signer (`verifyingSigner`).
+    /// The address of the key the service signs sponsorships with (the contract's
+    /// `verifyingSigner`).
     pub fn signer(&self) -> Address {
         self.shared.signer.address()
     }
 
-    /// Replaces the sponsorship policy.
+    /// Replaces the sponsorship policy for the requests that follow (default: every sender).
     pub fn set_policy(&self, policy: SponsorPolicy) {
         *self.shared.policy.lock().unwrap_or_else(PoisonError::into_inner) = policy;
     }
 
-    /// The methods called so far, in order.
+    /// The JSON-RPC methods the service was called with so far, in order (for asserting a flow's
+    /// calls).
     pub fn calls(&self) -> Vec<String> {
         self.shared.calls.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }

@@ -52,9 +52,9 @@ pub enum Fault {
     Status(u16),
     /// Answer this JSON-RPC error for the method's call, without forwarding it.
     RpcError {
-        /// The error code.
+        /// The JSON-RPC error `code` to answer with.
         code: i64,
-        /// The message.
+        /// The JSON-RPC error `message` to answer with.
         message: String,
         /// The `data` member, if any (any JSON, including odd shapes).
         data: Option<Value>,
@@ -66,14 +66,16 @@ pub enum Fault {
     Hang,
 }
 
-/// Proxy settings.
+/// How a [`Proxy`] forwards and which faults it injects.
 #[derive(Clone, Debug)]
 pub struct ProxyOptions {
-    /// Serve HTTPS with this configuration (see [`TestCa::server_config`](crate::TestCa)).
+    /// Serve HTTPS with this configuration (see [`TestCa::server_config`](crate::TestCa));
+    /// `None` (the default): plain HTTP.
     pub tls: Option<Arc<ServerConfig>>,
-    /// The longest a [`Fault::Hang`] holds a connection.
+    /// The longest a [`Fault::Hang`] holds a connection (default 300 s).
     pub hang_limit: Duration,
-    /// Timeout of each upstream call.
+    /// How long the proxy waits for the upstream's answer to one forwarded request (default
+    /// 120 s).
     pub upstream_timeout: Duration,
 }
 

@@ -86,7 +86,8 @@ pub struct TlsFront {
 }
 
 impl TlsFront {
-    /// Starts both terminators.
+    /// Starts an HTTPS proxy in front of `devnet`'s anvil and one in front of its Alto (if it runs
+    /// one), both with certificates of a fresh [`TestCa`].
     pub async fn start(devnet: &crate::Devnet) -> Result<Self> {
         let ca = TestCa::new()?;
         let options = || -> Result<ProxyOptions> {
@@ -100,7 +101,7 @@ impl TlsFront {
         Ok(Self { ca, rpc, bundler })
     }
 
-    /// The bundler's HTTPS URL.
+    /// The HTTPS URL in front of Alto (`None` when the devnet runs no bundler).
     pub fn bundler_url(&self) -> Option<&str> {
         self.bundler.as_ref().map(Proxy::url)
     }

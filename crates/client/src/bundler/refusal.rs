@@ -17,12 +17,12 @@ use std::fmt;
 pub enum Refusal {
     /// An EntryPoint `AAxx` code (e.g. 24: signature error), with the bundler's text.
     EntryPoint {
-        /// The number after `AA`.
+        /// The two digits after `AA` (e.g. 25: invalid account nonce).
         code: u8,
         /// The bundler's message (escaped, bounded).
         message: RemoteText,
     },
-    /// A SmartSession error found in the revert data.
+    /// A SmartSession error (any generation) decoded from the revert data.
     SmartSession(SmartSessionError),
     /// An EntryPoint error (`FailedOp`, `FailedOpWithRevert`, ...).
     EntryPointRevert(EntryPointErrors),
@@ -33,9 +33,9 @@ pub enum Refusal {
     /// ships (the deployed ERC-7484 registry's `InsufficientAttestations` is `0x0124f8d7`, which
     /// is not the ABI's `InsufficientAttestations()`, `0xe424f994`); its arguments stay raw.
     Observed {
-        /// The name it was seen under.
+        /// The error's name as observed (e.g. `InsufficientAttestations`).
         name: &'static str,
-        /// The whole revert data.
+        /// The whole revert data, selector included, undecoded.
         data: Bytes,
     },
     /// Anything else: the bundler's message.
@@ -68,11 +68,11 @@ pub struct SmartSessionError {
     /// The error's name (`PolicyViolation`, `InvalidPermissionId`, `NoPoliciesSet`,
     /// `HashMismatch`, …), from the bindings' selector table.
     pub name: &'static str,
-    /// The permission it names, if any.
+    /// The permission id the error carries (`permissionId`), if it has one.
     pub permission_id: Option<B256>,
-    /// The policy it names, if any.
+    /// The policy contract the error carries (`PolicyViolation`, `UnsupportedPolicy`), if any.
     pub policy: Option<Address>,
-    /// The error with all its arguments.
+    /// The decoded error with all its arguments, in `Debug` form (what `Display` prints).
     pub detail: String,
     /// For `PolicyCheckReverted`: the policy's own revert, when its selector is one this crate
     /// knows (a policy's, SmartSession's or the registry's error name).
@@ -189,6 +189,20 @@ pub fn decode_revert(data: &[u8]) -> Option<Refusal> {
 /// Interprets a bundler's error: revert data in the JSON-RPC error's `data` first (decoded with
 /// the bindings' error enums), then an `AAxx` code in the message, then revert data written into
 /// the message (Alto puts simulation reverts there).
+///
+/// ```
+/// use smart_sessions_client::{Refusal, bundler::classify};
+///
+/// let message = "UserOperation reverted during simulation with reason: AA24 signature error";
+/// let r = classify(message, None);
+/// assert!(matches!(r, Refusal::EntryPoint { code: 24, .. }));
+/// assert!(r.to_string().starts_with("AA24: "));
+///
+/// // Neither a code nor revert data: the message, escaped.
+/// let r = classify("rate limited\u{1b}[31m", None);
+/// assert!(matches!(r, Refusal::Other { .. }));
+/// assert!(!r.to_string().contains('\u{1b}'));
+/// ```
 pub fn classify(message: &str, data: Option<&[u8]>) -> Refusal {
     if let Some(r) = data.and_then(decode_revert) {
         return r;

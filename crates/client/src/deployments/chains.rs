@@ -8,9 +8,10 @@ use super::*;
 pub struct ChainPreset {
     /// The name `--chain` takes (viem's chain name, kebab-case).
     pub name: &'static str,
-    /// The chain id.
+    /// The chain's EIP-155 id (what `eth_chainId` answers).
     pub chain_id: u64,
-    /// A testnet (viem's `chain.testnet`).
+    /// Whether the chain is a testnet (viem's `chain.testnet`): K1 accounts then also trust
+    /// [`MOCK_ATTESTER`].
     pub testnet: bool,
 }
 

@@ -9,7 +9,7 @@ pub enum DetectError {
     /// Contracts of the table have no code on the chain.
     #[error("no contract code on chain {chain_id} for: {}", list(missing))]
     Missing {
-        /// The chain.
+        /// The chain id the node reported (`eth_chainId`).
         chain_id: u64,
         /// Each missing contract: the table's field name (JSON) and its address.
         missing: Vec<(&'static str, Address)>,
@@ -17,7 +17,7 @@ pub enum DetectError {
     /// The table leaves a required contract unset (zero address).
     #[error("the deployment table has no {field}")]
     Unset {
-        /// The field (JSON name).
+        /// The table's field left at the zero address (JSON name, e.g. `smartSession`).
         field: &'static str,
     },
     /// The node did not answer the batch.
