@@ -118,6 +118,10 @@ use crate::{
 /// let tank = mee.sponsorship(8453, token);
 /// assert_eq!((tank.chain_id, tank.token), (8453, token));
 /// assert_eq!(tank.url, "http://127.0.0.1:3000/v1");
+/// // a gateway URL's credentials are not sent as the sponsorship URL
+/// let gateway = MeeClient::builder("https://user:pw@mee.example/v1?key=s3cret").build()?;
+/// let tank = MeeSessions::new(gateway, DEFAULT_MEE_VERSION.config()).sponsorship(8453, token);
+/// assert_eq!(tank.url, "https://mee.example/v1");
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -215,9 +219,12 @@ impl MeeSessions {
     }
 
     /// The trusted gas tank of this node (sponsorship paid on `chain_id` in `token`, the node's
-    /// URL as sponsorship URL), as the SDK's `sponsorship: true` sends it.
+    /// URL as sponsorship URL), as the SDK's `sponsorship: true` sends it. The URL is sent
+    /// without the userinfo or query a gateway URL may carry (never the `<redacted>` marker of
+    /// its `Display`).
     pub fn sponsorship(&self, chain_id: u64, token: Address) -> Sponsorship {
-        Sponsorship { chain_id, token, url: self.node.url().to_string(), ..Sponsorship::default() }
+        let url = self.node.url().without_credentials();
+        Sponsorship { chain_id, token, url, ..Sponsorship::default() }
     }
 
     /// The owner's multichain account on every chain with a provider (in that order): the

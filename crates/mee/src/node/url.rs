@@ -57,6 +57,12 @@ impl NodeUrl {
         }
     }
 
+    /// `scheme://host[:port]/path`: the base without its userinfo and query, for fields that
+    /// name this node to the node itself (the sponsorship URL); never a redaction marker.
+    pub fn without_credentials(&self) -> String {
+        format!("{}://{}{}", self.url.scheme(), self.host(), self.path)
+    }
+
     /// The URL of `path` under this base (`${base}/${path}`, query kept after the path).
     pub fn join(&self, path: &str) -> Url {
         let mut url = self.url.clone();
@@ -99,6 +105,7 @@ mod tests {
         assert_eq!(u.join("exec").as_str(), "https://user:pw@node.example/v1/exec?key=s3cret");
         assert_eq!(u.to_string(), "https://<redacted>@node.example/v1?<redacted>");
         assert_eq!(u.host(), "node.example");
+        assert_eq!(u.without_credentials(), "https://node.example/v1");
         assert!(!format!("{u:?}").contains("s3cret"));
         let bare = NodeUrl::parse("http://localhost:8080").unwrap();
         assert_eq!(bare.join("info").as_str(), "http://localhost:8080/info");
