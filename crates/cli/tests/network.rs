@@ -9,7 +9,6 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
 use smart_sessions_bindings::erc20::ERC20::transferCall;
-use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 use std::{path::Path, process::Command};
 
@@ -134,15 +133,7 @@ async fn account_grant_use_status_revoke_through_the_binary() {
     assert_eq!(r.json()["deployed"], json!(true));
     assert_eq!(r.json()["smartSessionInstalled"], json!(true));
 
-    let deployer = d.provider_for(&d.deployer).unwrap();
-    TestToken::new(a.token, &deployer)
-        .mint(account, U256::from(10_000))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    d.mint_tokens(account, U256::from(10_000)).await.unwrap();
 
     // use with the session key from the environment
     let sk = hex::encode_prefixed(session_key.to_bytes());

@@ -12,7 +12,6 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use serde_json::{Value, json};
 use smart_sessions_bindings::erc20::ERC20;
-use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 use std::{
     path::Path,
@@ -396,14 +395,7 @@ async fn a_lost_send_response_exits_3_with_the_hash_and_runs_once() {
     let r =
         run(dir, &base, &strs(&cmd(&["grant"], &["--request", "request.json", "--out", "s.json"])));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    TestToken::new(a.token, &node)
-        .mint(account, U256::from(10_000))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    d.mint_tokens(account, U256::from(10_000)).await.unwrap();
 
     let (proxy, sends) = lossy_proxy(bundler.clone()).await;
     let to = Address::repeat_byte(0x42);

@@ -24,7 +24,6 @@ use serde_json::{Value, json};
 use smart_sessions_bindings::common::entry_point::EntryPoint;
 use smart_sessions_bindings::erc20::ERC20;
 use smart_sessions_client::permission_lane;
-use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 use std::{path::Path, process::Command, time::Instant};
 
@@ -137,14 +136,7 @@ async fn separate_cli_processes_share_one_account_exactly_once() {
         permission_ids.extend(ids);
     }
     let supply = U256::from(keys * ops * 10);
-    TestToken::new(a.token, &node)
-        .mint(account, supply)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    d.mint_tokens(account, supply).await.unwrap();
 
     // the streams: `ops` CLI processes in a row each, all streams at once
     let recipients: Vec<Address> =

@@ -10,7 +10,6 @@ use serde_json::json;
 use smart_sessions_bindings::erc20::ERC20::transferCall;
 use smart_sessions_client::{FlowError, GrantStatus, NexusClient, Precheck, SessionRequest};
 use smart_sessions_codec::Execution;
-use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 
 mod common;
@@ -41,15 +40,7 @@ async fn revoked_and_removed_grants_are_reported_and_refused_before_sending() {
     let client = NexusClient::new(node, bundler, common::deployments(&d), account).await.unwrap();
     client.prepare(&owner).await.unwrap();
     client.trust_attesters(&owner, &[a.attester], 1).await.unwrap();
-    let deployer = d.provider_for(&d.deployer).unwrap();
-    TestToken::new(a.token, &deployer)
-        .mint(client.address(), U256::from(1_000))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    d.mint_tokens(client.address(), U256::from(1_000)).await.unwrap();
     let sends = || bundler_trips.methods().get("eth_sendUserOperation").copied().unwrap_or(0);
 
     // 1. an off-chain grant, revoked before its first use

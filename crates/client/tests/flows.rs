@@ -18,7 +18,6 @@ use smart_sessions_client::{
     SessionDetails, SessionRequest, grant_permission_multichain, trusted_attesters,
 };
 use smart_sessions_codec::{Execution, execute::decode_execute};
-use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 use smart_sessions_policy::eval::{Outcome, Violation};
 
@@ -55,15 +54,7 @@ fn seed_request(session_key: Address, token: Address) -> SessionRequest {
 }
 
 async fn mint(d: &Devnet, to: Address, amount: u64) {
-    let deployer = d.provider_for(&d.deployer).unwrap();
-    TestToken::new(d.addresses.token, &deployer)
-        .mint(to, U256::from(amount))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    d.mint_tokens(to, U256::from(amount)).await.unwrap();
 }
 
 async fn balance<P: Provider>(p: &P, token: Address, who: Address) -> U256 {

@@ -13,7 +13,6 @@ use serde_json::json;
 use smart_sessions_bindings::erc20::ERC20::transferCall;
 use smart_sessions_client::{ClientOptions, FlowError, NexusClient, Precheck, SessionRequest};
 use smart_sessions_codec::Execution;
-use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 use std::time::Duration;
 
@@ -54,15 +53,7 @@ async fn prechecks_see_other_clients_recheck_refusals_and_report_unknown_policie
     o.trust_attesters(&owner, &[a.attester], 1).await.unwrap();
     let grant = o.grant_permission(&owner, &[request(key.address(), a.token)]).await.unwrap();
     let details = grant.sessions[0].clone();
-    let deployer = d.provider_for(&d.deployer).unwrap();
-    TestToken::new(a.token, &deployer)
-        .mint(o.address(), U256::from(10_000))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    d.mint_tokens(o.address(), U256::from(10_000)).await.unwrap();
     let sends = || trips.methods().get("eth_sendUserOperation").copied().unwrap_or(0);
 
     // client A reads the policies for every pre-check; client B keeps the default 30 s

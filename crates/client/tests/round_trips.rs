@@ -20,7 +20,7 @@ use smart_sessions_client::{
     transport::RoundTrips,
 };
 use smart_sessions_codec::{Execution, execute::decode_execute};
-use smart_sessions_devnet::{Devnet, Options, contracts::TestToken};
+use smart_sessions_devnet::{Devnet, Options};
 use std::collections::BTreeMap;
 
 mod common;
@@ -76,15 +76,7 @@ async fn whole_legacy_flow_round_trips() {
     node.anvil_set_balance(client.address(), U256::from(10u64).pow(U256::from(18u64)))
         .await
         .unwrap();
-    let deployer = d.provider_for(&d.deployer).unwrap();
-    TestToken::new(a.token, &deployer)
-        .mint(client.address(), U256::from(10_000))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    d.mint_tokens(client.address(), U256::from(10_000)).await.unwrap();
     nt.reset();
     bt.reset();
 

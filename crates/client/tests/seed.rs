@@ -17,7 +17,6 @@ use smart_sessions_client::{
 use smart_sessions_codec::{
     ActionConfig, ActionData, AnySession, Execution, Generation, ParamCondition, legacy,
 };
-use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, ENTRY_POINT, Options};
 use smart_sessions_policy::{
     Deployment, UniActionBuilder,
@@ -90,15 +89,7 @@ async fn seed_000_transfer_limit_until_spent() {
     assert!(ss.is_permission_enabled(&p, permission_id, account.address).await.unwrap());
 
     // tokens for the account
-    let deployer = d.provider_for(&d.deployer).unwrap();
-    TestToken::new(a.token, &deployer)
-        .mint(account.address, U256::from(10_000))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    d.mint_tokens(account.address, U256::from(10_000)).await.unwrap();
 
     let recipient = Address::repeat_byte(0x42);
     let transfer = |amount: u64| {

@@ -20,7 +20,6 @@ use smart_sessions_client::{
     checks::PolicyModel,
 };
 use smart_sessions_codec::{AnySession, Execution, PolicyData};
-use smart_sessions_devnet::contracts::TestToken;
 use smart_sessions_devnet::{Devnet, Options};
 use smart_sessions_policy::eval::SpendingModel;
 
@@ -87,15 +86,7 @@ async fn a_v1_spending_limit_session_is_used_exhausted_and_budgeted_from_storage
     let s = session(key.address(), a.token, stand_in, &table);
     c.grant_sessions(&owner, std::slice::from_ref(&s)).await.unwrap();
     let details = SessionDetails::enabled(table.smart_sessions(), c.address(), s.clone());
-    let deployer = d.provider_for(&d.deployer).unwrap();
-    TestToken::new(a.token, &deployer)
-        .mint(c.address(), U256::from(10_000))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    d.mint_tokens(c.address(), U256::from(10_000)).await.unwrap();
 
     // a fresh client (nothing cached) for every budget: read from storage, not from our sends
     let fresh = || async {

@@ -209,10 +209,7 @@ pub async fn create2<P: Provider>(
         .map_err(rpc("CREATE2 receipt"))?;
     if !receipt.status() || provider.get_code_at(addr).await.map_err(rpc("eth_getCode"))?.is_empty()
     {
-        return Err(DevnetError::Rpc {
-            step: format!("CREATE2 of {addr}"),
-            error: "no code after deployment".into(),
-        });
+        return Err(DevnetError::NoCode { address: addr });
     }
     Ok(addr)
 }
@@ -223,11 +220,7 @@ async fn send<P: Provider, C: alloy_sol_types::SolCall>(
     call: alloy_contract::SolCallBuilder<P, C>,
 ) -> Result<()> {
     let receipt = call.send().await.map_err(rpc(step))?.get_receipt().await.map_err(rpc(step))?;
-    if receipt.status() {
-        Ok(())
-    } else {
-        Err(DevnetError::Rpc { step: step.into(), error: "reverted".into() })
-    }
+    if receipt.status() { Ok(()) } else { Err(DevnetError::Reverted { step: step.into() }) }
 }
 
 impl Devnet {
@@ -318,7 +311,7 @@ impl Devnet {
                 verifying_paymaster: Address::ZERO,
             },
             funded: Vec::new(),
-            deployer: key(0)?,
+            deployer: key(&DEV_KEYS[0])?,
             timings: Vec::new(),
         };
         lap("anvil up", &mut since);
@@ -352,9 +345,10 @@ impl Devnet {
         let salt = B256::ZERO;
         let ep = create2(&provider, from, ENTRY_POINT_SALT, &a.entry_point).await?;
         if ep != ENTRY_POINT {
-            return Err(DevnetError::Rpc {
-                step: "EntryPoint".into(),
-                error: format!("landed on {ep}"),
+            return Err(DevnetError::Misplaced {
+                contract: "EntryPoint",
+                expected: ENTRY_POINT,
+                got: ep,
             });
         }
         let with_args = |code: &[u8], args: Vec<u8>| [code, &args].concat();
@@ -495,6 +489,17 @@ impl Devnet {
         Ok(key)
     }
 
+    /// Mints `amount` of the devnet's test token (`addresses.token`, open `mint`) to `to`, sent
+    /// by the deployer, and waits for the receipt.
+    pub async fn mint_tokens(&self, to: Address, amount: U256) -> Result<()> {
+        let provider = self.provider_for(&self.deployer)?;
+        send(
+            "mint test tokens",
+            contracts::TestToken::new(self.addresses.token, &provider).mint(to, amount),
+        )
+        .await
+    }
+
     /// PIDs of the processes this devnet started (anvil, then Alto).
     pub fn pids(&self) -> Vec<u32> {
         self.anvil.iter().chain(self.alto.iter()).map(Child::id).collect()
@@ -528,10 +533,7 @@ impl Drop for Devnet {
     }
 }
 
-fn key(i: usize) -> Result<DevKey> {
-    let bytes = DEV_KEYS
-        .get(i)
-        .ok_or_else(|| DevnetError::Rpc { step: "dev key".into(), error: format!("no key {i}") })?;
+fn key(bytes: &B256) -> Result<DevKey> {
     let signer = PrivateKeySigner::from_bytes(bytes).map_err(rpc("dev key"))?;
     Ok(DevKey { signer })
 }

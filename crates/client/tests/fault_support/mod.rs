@@ -19,7 +19,7 @@ use smart_sessions_client::{
     Precheck, Sent, SessionDetails, SessionRequest, permission_lane, transport::RoundTrips,
 };
 use smart_sessions_codec::{Execution, Generation, NexusNonceKey};
-use smart_sessions_devnet::{Devnet, contracts::TestToken};
+use smart_sessions_devnet::Devnet;
 use std::{
     collections::BTreeSet,
     sync::Arc,
@@ -117,15 +117,7 @@ pub async fn setup(d: &Devnet, n: usize) -> Setup {
     node.anvil_set_balance(account.address, U256::from(10u64).pow(U256::from(19u64)))
         .await
         .unwrap();
-    let deployer = d.provider_for(&d.deployer).unwrap();
-    TestToken::new(a.token, &deployer)
-        .mint(account.address, U256::from(10u64).pow(U256::from(12u64)))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    d.mint_tokens(account.address, U256::from(10u64).pow(U256::from(12u64))).await.unwrap();
     let bundler = d.bundler_url.clone().unwrap();
     let (c, _, _) = client(d, &rpc, &bundler, &account, ClientOptions::default()).await;
     c.prepare(&owner).await.expect("prepare");
