@@ -5,9 +5,18 @@
 //! verifies each `.crate` by building it against the others' packaged `.crate` files (cargo's
 //! temporary local registry under the target directory), so the path dependencies between them
 //! need not be on crates.io yet; third-party dependencies come from the crates.io index.
+//!
+//! Cargo takes registry packages as immutable: it extracts a `.crate` of the temporary registry
+//! once (under `$CARGO_HOME/registry/src`) and reuses what it compiled of it by name and version.
+//! Our crates keep their version while their content changes, so a second run on the same machine
+//! would verify the first run's code. Before each run this command removes what it extracted and
+//! built of our crates: the verification builds in its own target directory
+//! (`$CARGO_TARGET_DIR/package-verify`, third-party dependencies kept warm there), and the
+//! extracted sources and `.crate` copies of our crates under `$CARGO_HOME/registry` go.
 
-use crate::{Result, cargo, run};
+use crate::{Result, cargo, root, run};
 use serde_json::Value;
+use std::{env, fs, path::Path, path::PathBuf};
 
 /// The library crates of `cargo metadata` output.
 fn library_crates(meta: &Value) -> Vec<String> {
@@ -55,13 +64,56 @@ pub(crate) fn package() -> Result {
     if crates.is_empty() {
         return Err("no library crate to package".into());
     }
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root().join("target"), PathBuf::from)
+        .join("package-verify");
+    forget_our_packages(&target, &crates)?;
     let mut cmd = cargo();
     // the check is about what a `.crate` holds and whether it builds, not about the VCS state
-    cmd.args(["package", "--allow-dirty"]);
+    cmd.args(["package", "--allow-dirty", "--target-dir"]).arg(&target);
     for c in &crates {
         cmd.args(["-p", c]);
     }
     run(&format!("cargo package ({})", crates.join(", ")), &mut cmd)
+}
+
+/// Removes what earlier runs extracted and compiled of `crates` (see the module docs).
+fn forget_our_packages(target: &Path, crates: &[String]) -> Result {
+    let ours = |name: &str| {
+        crates.iter().any(|c| {
+            let snake = c.replace('-', "_");
+            [c.as_str(), snake.as_str(), &format!("lib{snake}")]
+                .iter()
+                .any(|p| name.strip_prefix(p).is_some_and(|r| r.starts_with(['-', '.'])))
+        })
+    };
+    let remove = |path: &Path| -> Result {
+        let r = if path.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) };
+        r.map_err(|e| format!("removing {}: {e}", path.display()))
+    };
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let mut dirs: Vec<PathBuf> = ["deps", ".fingerprint", "build", "incremental"]
+        .iter()
+        .map(|d| target.join("debug").join(d))
+        .collect();
+    if let Some(home) = cargo_home {
+        for kind in ["src", "cache"] {
+            if let Ok(registries) = fs::read_dir(home.join("registry").join(kind)) {
+                dirs.extend(registries.flatten().map(|e| e.path()));
+            }
+        }
+    }
+    for dir in dirs {
+        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            if ours(&entry.file_name().to_string_lossy()) {
+                remove(&entry.path())?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
