@@ -146,6 +146,20 @@ async fn the_complete_flow_runs_through_the_cli_on_two_chains() {
         assert!(!o.stdout.contains(&api_key) && !o.stderr.contains(&api_key), "{args:?}");
         o
     };
+    // `mee use` of the owner's account with a details file, then the call's own flags
+    let owner_address = owner.address().to_string();
+    let use_ = |env: &[(String, String)], details: &str, rest: &[&str]| {
+        let head = [
+            "use",
+            "--deployments",
+            &stack,
+            "--owner",
+            owner_address.as_str(),
+            "--details",
+            details,
+        ];
+        run(env, &[&head[..], rest].concat())
+    };
     let as_owner = with("SMART_SESSIONS_OWNER_KEY", &owner_hex);
     let as_redeemer = with("SMART_SESSIONS_SESSION_KEY", &r_hex);
     let as_redeemer2 = with("SMART_SESSIONS_SESSION_KEY", &r2_hex);
@@ -256,16 +270,10 @@ async fn the_complete_flow_runs_through_the_cli_on_two_chains() {
     // 4. use: auto picks ENABLE_AND_USE; both counters move, the fee is paid in the token
     let inc = |i: usize| format!("{}:{}:0:0xd09de08a", ids[i], counters[i]);
     let before = balance().await;
-    let o = run(
+    let o = use_(
         &as_redeemer,
+        typed,
         &[
-            "use",
-            "--deployments",
-            &stack,
-            "--owner",
-            &owner.address().to_string(),
-            "--details",
-            typed,
             "--call",
             &inc(0),
             "--call",
@@ -296,23 +304,7 @@ async fn the_complete_flow_runs_through_the_cli_on_two_chains() {
     // 6. use again: auto picks USE; sponsored, so no fee leaves the account
     let before = balance().await;
     let tank = format!("{c0}:{token}");
-    let o = run(
-        &as_redeemer,
-        &[
-            "use",
-            "--deployments",
-            &stack,
-            "--owner",
-            &owner.address().to_string(),
-            "--details",
-            typed,
-            "--call",
-            &inc(0),
-            "--sponsored",
-            "--gas-tank",
-            &tank,
-        ],
-    );
+    let o = use_(&as_redeemer, typed, &["--call", &inc(0), "--sponsored", "--gas-tank", &tank]);
     assert_eq!(o.code, Some(0), "{} {}", o.stdout, o.stderr);
     let v = o.json()["output"].clone();
     assert_eq!((v["mode"].as_str(), v["fee"].is_null()), (Some("USE"), true), "{v}");
@@ -326,23 +318,7 @@ async fn the_complete_flow_runs_through_the_cli_on_two_chains() {
     let mut lossy = as_redeemer.clone();
     lossy.retain(|(k, _)| k != "SMART_SESSIONS_MEE_URL");
     lossy.push(("SMART_SESSIONS_MEE_URL".into(), proxy));
-    let o = run(
-        &lossy,
-        &[
-            "use",
-            "--deployments",
-            &stack,
-            "--owner",
-            &owner.address().to_string(),
-            "--details",
-            typed,
-            "--call",
-            &inc(0),
-            "--sponsored",
-            "--gas-tank",
-            &tank,
-        ],
-    );
+    let o = use_(&lossy, typed, &["--call", &inc(0), "--sponsored", "--gas-tank", &tank]);
     assert_eq!(o.code, Some(3), "{} {}", o.stdout, o.stderr);
     let v = o.json();
     assert_eq!(v["outcome"], "unknown", "{v}");
@@ -361,22 +337,7 @@ async fn the_complete_flow_runs_through_the_cli_on_two_chains() {
     let steal = transferCall { to: redeemer.address(), amount: U256::from(501_000_000u64) };
     let steal = format!("{c0}:{token}:0:{}", Bytes::from(steal.abi_encode()));
     let before = balance().await;
-    let o = run(
-        &as_redeemer,
-        &[
-            "use",
-            "--deployments",
-            &stack,
-            "--owner",
-            &owner.address().to_string(),
-            "--details",
-            typed,
-            "--call",
-            &steal,
-            "--fee-token",
-            &fee_token,
-        ],
-    );
+    let o = use_(&as_redeemer, typed, &["--call", &steal, "--fee-token", &fee_token]);
     assert_eq!(o.code, Some(1), "{} {}", o.stdout, o.stderr);
     let e = s(&o.json(), &["error"]).to_string();
     assert!(e.contains("refused before sending (no fee taken)"), "{e}");
@@ -388,23 +349,8 @@ async fn the_complete_flow_runs_through_the_cli_on_two_chains() {
 
     // 7b. the same call with `--skip-check`: quoted and signed, refused by the node's
     // simulation before anything is sent; exit 1 with the hash, still no fee
-    let o = run(
-        &as_redeemer,
-        &[
-            "use",
-            "--deployments",
-            &stack,
-            "--owner",
-            &owner.address().to_string(),
-            "--details",
-            typed,
-            "--call",
-            &steal,
-            "--fee-token",
-            &fee_token,
-            "--skip-check",
-        ],
-    );
+    let o =
+        use_(&as_redeemer, typed, &["--call", &steal, "--fee-token", &fee_token, "--skip-check"]);
     assert_eq!(o.code, Some(1), "{} {}", o.stdout, o.stderr);
     let v = o.json();
     assert!(s(&v, &["supertransactionHash"]).parse::<B256>().is_ok(), "{v}");
@@ -419,16 +365,10 @@ async fn the_complete_flow_runs_through_the_cli_on_two_chains() {
     let o = grant("--personal", &redeemer2.address().to_string(), personal, "1000000");
     assert_eq!(o.code, Some(0), "{} {}", o.stdout, o.stderr);
     assert_eq!(o.json()["output"]["style"], "personal");
-    let o = run(
+    let o = use_(
         &as_redeemer2,
+        personal,
         &[
-            "use",
-            "--deployments",
-            &stack,
-            "--owner",
-            &owner.address().to_string(),
-            "--details",
-            personal,
             "--call",
             &inc(1),
             "--sponsored",

@@ -10,8 +10,11 @@ use crate::{
     Clock, Dec, MeeError, MeeVersionConfig, MultichainAccount, Result, SessionDetails,
     clock::nonce_lane,
     composable::execute_composable,
-    session::{Call, FeeToken, GasRole, install_smart_sessions_calls, verification_gas_limit},
+    session::{Call, FeeToken, GasRole, verification_gas_limit},
 };
+mod prepare;
+pub use prepare::prepare_instructions;
+
 use alloy_primitives::{Address, Bytes, U256, address};
 use serde::Serialize;
 use smart_sessions_codec::{Execution, NexusNonceKey, SmartSessionMode, execute::execute_calls};
@@ -569,33 +572,4 @@ pub fn build_quote_request(params: &QuoteParams<'_>, clock: &dyn Clock) -> Resul
     let mee_versions =
         chains.into_iter().map(|chain_id| MeeVersionEntry { version, chain_id }).collect();
     Ok(QuoteRequest { quote_type: "simple", user_ops, payment_info, mee_versions })
-}
-
-/// `prepareForPermissions`' instructions: for every deployment (in order) where the account is
-/// undeployed or `SmartSessions` is not installed (`installed(chain)`), one composable instruction
-/// (a plain `execute` batch when the table has no composable module) with `installModule(1, SmartSessions, 0x)` and `addSafeSender(SmartSessions)`. Empty when
-/// nothing is needed (the SDK then returns `undefined`).
-pub fn prepare_instructions(
-    account: &MultichainAccount,
-    installed: impl Fn(u64) -> bool,
-) -> Vec<Instruction> {
-    let smart_sessions = account.version.smart_sessions.smart_session();
-    account
-        .deployments
-        .iter()
-        .filter(|d| !d.deployed || !installed(d.chain_id))
-        .map(|d| {
-            let calls =
-                install_smart_sessions_calls(d.address, account.version.validator, smart_sessions);
-            Instruction {
-                chain_id: d.chain_id,
-                metadata: calls
-                    .iter()
-                    .map(|_| Metadata::custom("Install smart sessions module", d.chain_id))
-                    .collect(),
-                calls: calls.into(),
-                composable: account.version.executes_composable,
-            }
-        })
-        .collect()
 }
